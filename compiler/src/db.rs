@@ -1,0 +1,215 @@
+//! The salsa database: source files and the project are inputs; parsing, signatures, the
+//! project index, module checks and project checks are tracked queries.
+//!
+//! Incrementality: a module's [`module_sig`] has no spans or bodies, so an edit inside one
+//! file that does not change what it declares leaves the signature equal; salsa then
+//! backdates it and [`project_index`] and every other module's [`module_check`] are reused.
+//! Diagnostics are query values (no accumulators), as in rust-analyzer and ty.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use salsa::Setter as _;
+
+use crate::diagnostics::{self, Diagnostic, FileName};
+use crate::project::{Manifest, ProjectFiles, STDLIB};
+use crate::semantic::index::ProjectIndex;
+use crate::semantic::project::{ModuleView, project_checks};
+use crate::semantic::sig::{ModuleSig, module_sig as build_sig};
+use crate::semantic::{ModuleCheck, check_module};
+use crate::syntax::ast::Module;
+
+#[salsa::input(debug)]
+pub struct SourceFile {
+    #[returns(clone)]
+    pub name: FileName,
+    #[returns(clone)]
+    pub module: String,
+    #[returns(ref)]
+    pub text: String,
+    #[returns(copy)]
+    pub is_std: bool,
+}
+
+#[salsa::input(debug)]
+pub struct Project {
+    #[returns(ref)]
+    pub manifest: Manifest,
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+}
+
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+impl Database {
+    /// A database whose event log records every query execution (for tests).
+    pub fn with_log(log: Arc<std::sync::Mutex<Vec<String>>>) -> Database {
+        Database {
+            storage: salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+                if let salsa::EventKind::WillExecute { database_key } = event.kind
+                    && let Ok(mut l) = log.lock()
+                {
+                    l.push(format!("{database_key:?}"));
+                }
+            }))),
+        }
+    }
+}
+
+/// A parsed module with its syntax diagnostics.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub ast: Module,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[salsa::tracked(returns(clone))]
+pub fn parsed(db: &dyn salsa::Database, file: SourceFile) -> Arc<Parsed> {
+    let (ast, diagnostics) = crate::syntax::parse(&file.name(db), file.text(db));
+    Arc::new(Parsed { ast, diagnostics })
+}
+
+#[salsa::tracked(returns(clone))]
+pub fn module_sig(db: &dyn salsa::Database, file: SourceFile) -> Arc<ModuleSig> {
+    Arc::new(build_sig(
+        &file.module(db),
+        file.is_std(db),
+        &parsed(db, file).ast,
+    ))
+}
+
+#[salsa::tracked(returns(clone))]
+pub fn project_index(db: &dyn salsa::Database, project: Project) -> Arc<ProjectIndex> {
+    let sigs = project
+        .files(db)
+        .iter()
+        .map(|f| module_sig(db, *f))
+        .collect();
+    Arc::new(ProjectIndex::build(sigs))
+}
+
+#[salsa::tracked(returns(clone))]
+pub fn module_check(
+    db: &dyn salsa::Database,
+    project: Project,
+    file: SourceFile,
+) -> Arc<ModuleCheck> {
+    let index = project_index(db, project);
+    let parsed = parsed(db, file);
+    Arc::new(check_module(
+        &index,
+        &file.module(db),
+        &file.name(db),
+        &parsed.ast,
+    ))
+}
+
+/// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused).
+#[salsa::tracked(returns(clone))]
+pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
+    let index = project_index(db, project);
+    let files = project.files(db);
+    let parsed: Vec<(SourceFile, Arc<Parsed>)> =
+        files.iter().map(|f| (*f, parsed(db, *f))).collect();
+    let mut uses = BTreeSet::new();
+    for f in files.iter().filter(|f| !f.is_std(db)) {
+        uses.extend(module_check(db, project, *f).uses.iter().cloned());
+    }
+    let names: Vec<(String, FileName)> = parsed
+        .iter()
+        .map(|(f, _)| (f.module(db), f.name(db)))
+        .collect();
+    let views: Vec<ModuleView<'_>> = parsed
+        .iter()
+        .zip(&names)
+        .map(|((f, p), (module, name))| ModuleView {
+            module,
+            file: name,
+            ast: &p.ast,
+            is_std: f.is_std(db),
+        })
+        .collect();
+    Arc::new(project_checks(&index, &views, &uses))
+}
+
+/// Every diagnostic of one file (what an editor shows for it).
+#[salsa::tracked(returns(clone))]
+pub fn file_diagnostics(
+    db: &dyn salsa::Database,
+    project: Project,
+    file: SourceFile,
+) -> Arc<Vec<Diagnostic>> {
+    let mut out = parsed(db, file).diagnostics.clone();
+    out.extend(module_check(db, project, file).diagnostics.iter().cloned());
+    let name = file.name(db);
+    out.extend(
+        project_check(db, project)
+            .iter()
+            .filter(|d| d.primary.file == name)
+            .cloned(),
+    );
+    diagnostics::sort(&mut out);
+    Arc::new(out)
+}
+
+/// Every diagnostic of the project's own files (the standard library is trusted).
+pub fn project_diagnostics(db: &dyn salsa::Database, project: Project) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
+        out.extend(file_diagnostics(db, project, *f).iter().cloned());
+    }
+    // Project checks may point at files outside the module list (the manifest).
+    let names: BTreeSet<FileName> = project.files(db).iter().map(|f| f.name(db)).collect();
+    out.extend(
+        project_check(db, project)
+            .iter()
+            .filter(|d| !names.contains(&d.primary.file))
+            .cloned(),
+    );
+    diagnostics::sort(&mut out);
+    out
+}
+
+/// Create the inputs for a project loaded from disk, with the embedded standard library.
+pub fn load_project(db: &Database, files: &ProjectFiles) -> Project {
+    let mut inputs = std_files(db);
+    for f in &files.files {
+        inputs.push(SourceFile::new(
+            db,
+            f.name.clone(),
+            f.module.clone(),
+            f.text.clone(),
+            false,
+        ));
+    }
+    Project::new(db, files.manifest.clone(), inputs)
+}
+
+/// The standard library as inputs (high durability: it never changes in a session).
+pub fn std_files(db: &Database) -> Vec<SourceFile> {
+    STDLIB
+        .iter()
+        .map(|(module, path, text)| {
+            SourceFile::builder(
+                FileName::from(*path),
+                module.to_string(),
+                text.to_string(),
+                true,
+            )
+            .durability(salsa::Durability::HIGH)
+            .new(db)
+        })
+        .collect()
+}
+
+/// Replace a file's text (an editor change).
+pub fn set_text(db: &mut Database, file: SourceFile, text: String) {
+    file.set_text(db).to(text);
+}

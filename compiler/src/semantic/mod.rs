@@ -1,0 +1,40 @@
+//! The semantic model: module signatures, the project index, name resolution, type
+//! checking and the project-wide safety checks. Plain functions over owned data; `db.rs`
+//! wraps them as salsa queries.
+
+pub mod decls;
+pub mod expr;
+pub mod index;
+pub mod project;
+pub mod sig;
+pub mod types;
+pub mod values;
+
+use std::collections::BTreeSet;
+
+use crate::diagnostics::{Diagnostic, FileName};
+use crate::syntax::ast::Module;
+pub use expr::Use;
+use index::ProjectIndex;
+
+/// The result of checking one module: its diagnostics and what it refers to.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ModuleCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    pub uses: BTreeSet<Use>,
+}
+
+/// Resolve and type-check one module against the project index.
+pub fn check_module(
+    index: &ProjectIndex,
+    module: &str,
+    file: &FileName,
+    ast: &Module,
+) -> ModuleCheck {
+    let mut cx = expr::Cx::new(index, module, file);
+    cx.check_module(ast);
+    ModuleCheck {
+        diagnostics: cx.diags,
+        uses: cx.uses,
+    }
+}

@@ -1,0 +1,783 @@
+//! The owned abstract syntax tree of one `.mesh` module.
+//!
+//! The pest `Pair` tree never leaves `syntax/`: `lower.rs` converts it into these plain,
+//! `Send + Sync + Eq` values at once, so they can be stored in salsa and used by the checker,
+//! the formatter and the language server. Every node carries a byte [`Span`] into its file.
+//! Syntax that failed to parse becomes an [`ItemKind::Error`] item (the declaration was
+//! skipped) or an [`ExprKind::Error`] node, so later stages can keep going.
+
+use crate::source::Span;
+
+/// An identifier with its location.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A dotted name such as `billing.refunds` or `Tier.Gold`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Path {
+    pub segments: Vec<Ident>,
+    pub span: Span,
+}
+
+impl Path {
+    pub fn dotted(&self) -> String {
+        let names: Vec<&str> = self.segments.iter().map(|s| s.name.as_str()).collect();
+        names.join(".")
+    }
+    pub fn last(&self) -> &Ident {
+        self.segments
+            .last()
+            .expect("grammar: a path has at least one segment")
+    }
+}
+
+/// A string literal: its decoded value and the span of the quoted text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StrLit {
+    pub value: String,
+    pub span: Span,
+}
+
+/// One parsed module (file).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Module {
+    pub items: Vec<Item>,
+    /// Every `//` comment (not doc comments), in source order, for the formatter.
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Comment {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The `///` lines before the declaration, joined with `\n`, without the slashes.
+    pub doc: Option<String>,
+    pub kind: ItemKind,
+    /// The whole declaration, doc comment excluded.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    Import(ImportDecl),
+    Enum(EnumDecl),
+    Record(RecordDecl),
+    Event(RecordDecl),
+    Let(LetDecl),
+    Fn(FnDecl),
+    Calendar(CalendarDecl),
+    Team(TeamDecl),
+    Classify(ClassifyDecl),
+    Owners(OwnersDecl),
+    Route(RouteDecl),
+    Sla(SlaDecl),
+    Connector(ConnectorDecl),
+    Gate(GateDecl),
+    Automation(AutomationDecl),
+    Fixture(FixtureDecl),
+    Test(TestDecl),
+    Acceptance(AcceptanceDecl),
+    /// A declaration that did not parse; the syntax error was reported for it.
+    Error,
+}
+
+impl ItemKind {
+    /// The declaration keyword, as written.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ItemKind::Import(_) => "import",
+            ItemKind::Enum(_) => "enum",
+            ItemKind::Record(_) => "record",
+            ItemKind::Event(_) => "event",
+            ItemKind::Let(_) => "let",
+            ItemKind::Fn(_) => "fn",
+            ItemKind::Calendar(_) => "calendar",
+            ItemKind::Team(_) => "team",
+            ItemKind::Classify(_) => "classify",
+            ItemKind::Owners(_) => "owners",
+            ItemKind::Route(_) => "route",
+            ItemKind::Sla(_) => "sla",
+            ItemKind::Connector(_) => "connector",
+            ItemKind::Gate(_) => "gate",
+            ItemKind::Automation(_) => "automation",
+            ItemKind::Fixture(_) => "fixture",
+            ItemKind::Test(_) => "test",
+            ItemKind::Acceptance(_) => "acceptance",
+            ItemKind::Error => "<error>",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Imports and data
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportDecl {
+    /// `billing.refunds` in `import billing.refunds.{a, b}`.
+    pub module: Path,
+    /// `None` for `import billing.refunds` (module import); the listed names otherwise.
+    pub names: Option<Vec<Ident>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnumDecl {
+    pub name: Ident,
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub doc: Option<String>,
+    pub name: Ident,
+}
+
+/// `record` and `event` declarations share this shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub ty: TypeExpr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TypeExprKind {
+    /// `Money`, `Ticket`, `billing.Tier`.
+    Named(Path),
+    /// `List<T>`.
+    List(Box<TypeExpr>),
+    /// `T?`.
+    Optional(Box<TypeExpr>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LetDecl {
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: TypeExpr,
+    pub body: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: TypeExpr,
+}
+
+// ---------------------------------------------------------------------------------------
+// Calendars and teams
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarDecl {
+    pub name: Ident,
+    pub clauses: Vec<CalendarClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalendarClause {
+    Timezone(StrLit),
+    Hours(HoursClause),
+    Holidays(Vec<Holiday>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HoursClause {
+    pub days: Vec<DaySpec>,
+    pub from: TimeLit,
+    pub to: TimeLit,
+    pub span: Span,
+}
+
+/// `mon` or `mon-fri`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DaySpec {
+    pub first: Ident,
+    pub last: Option<Ident>,
+    pub span: Span,
+}
+
+/// A time of day as written (`09:00`, `24:00`). Range validation happens in the checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeLit {
+    pub hour: u32,
+    pub minute: u32,
+    pub span: Span,
+}
+
+/// A calendar date as written (`2026-12-25`). Validation happens in the checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DateLit {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holiday {
+    Date(DateLit),
+    Range(DateLit, DateLit),
+    /// `every 05-01`: month and day, checked later.
+    Yearly {
+        month: u32,
+        day: u32,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamDecl {
+    pub name: Ident,
+    pub clauses: Vec<TeamClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TeamClause {
+    Members(Vec<StrLit>),
+    Calendar(Ident),
+}
+
+// ---------------------------------------------------------------------------------------
+// Classification, ownership, routing
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassifyDecl {
+    pub enum_name: Path,
+    pub events: Vec<Path>,
+    pub arms: Vec<ClassifyArm>,
+    pub otherwise: Option<Ident>,
+    pub span_header: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassifyArm {
+    pub variant: Ident,
+    pub cond: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnersDecl {
+    pub arms: Vec<OwnerArm>,
+    pub acknowledge: Option<Expr>,
+    /// The `owners` keyword, for diagnostics about the block as a whole.
+    pub keyword: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerArm {
+    pub variant: Ident,
+    pub owner: Ident,
+    pub escalate: Option<Ident>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteDecl {
+    pub name: Ident,
+    pub events: Vec<Path>,
+    pub cond: Option<Expr>,
+    pub clauses: Vec<RouteClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteClause {
+    Assign(AssignTarget),
+    Key(Vec<Expr>),
+    Priority { value: i64, span: Span },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssignTarget {
+    pub target: Target,
+    pub strategy: Option<Ident>,
+    pub span: Span,
+}
+
+/// A team (by name) or a person (by e-mail string).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Name(Ident),
+    Person(StrLit),
+}
+
+impl Target {
+    pub fn span(&self) -> Span {
+        match self {
+            Target::Name(i) => i.span,
+            Target::Person(s) => s.span,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// SLA
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlaDecl {
+    pub name: Ident,
+    pub classes: Vec<Ident>,
+    pub clauses: Vec<SlaClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlaClause {
+    Start(Trigger),
+    Stop(Trigger),
+    Reset(Trigger),
+    Pause {
+        cond: Expr,
+        span: Span,
+    },
+    Target(SlaTarget),
+    Calendar(Ident),
+    Warn {
+        at: Expr,
+        actions: Vec<SlaAction>,
+        span: Span,
+    },
+    Breach {
+        actions: Vec<SlaAction>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trigger {
+    pub event: Path,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlaTarget {
+    Fixed(Expr),
+    By {
+        field: Expr,
+        arms: Vec<TargetArm>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetArm {
+    pub pattern: Pattern,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// What an SLA warning, breach or gate expiry does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlaAction {
+    Escalate(Span),
+    Notify(Target),
+    Assign(Target),
+    Deny(Span),
+}
+
+// ---------------------------------------------------------------------------------------
+// Connectors, gates, automations
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectorDecl {
+    pub name: Ident,
+    pub actions: Vec<ActionDecl>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub effect: Option<Effect>,
+    pub compensate: Option<Ident>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Money(Expr),
+    Destructive(Span),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateDecl {
+    pub name: Ident,
+    pub selectors: Vec<GateSelector>,
+    pub cond: Option<Expr>,
+    pub clauses: Vec<GateClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GateSelector {
+    /// `stripe.refund`
+    Action(Path),
+    /// `effect money`
+    EffectMoney(Span),
+    /// `effect destructive`
+    EffectDestructive(Span),
+    /// `automation`: every action an automation issues.
+    Automation(Span),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GateClause {
+    RequireApproval {
+        team: Ident,
+        span: Span,
+    },
+    RequireConfirmation(Span),
+    RequireReview {
+        team: Ident,
+        span: Span,
+    },
+    Expire {
+        after: Expr,
+        actions: Vec<SlaAction>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutomationDecl {
+    pub name: Ident,
+    pub clauses: Vec<AutomationClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AutomationClause {
+    Version {
+        value: i64,
+        span: Span,
+    },
+    Owner(Ident),
+    On {
+        events: Vec<Path>,
+        cond: Option<Expr>,
+        span: Span,
+    },
+    Do {
+        steps: Vec<Step>,
+        span: Span,
+    },
+    Rollout(Rollout),
+    Breaker(Breaker),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// `@ungated("reason")` before the call.
+    pub waiver: Option<StrLit>,
+    /// The call; its callee is a `connector.action` path.
+    pub call: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rollout {
+    pub shadow: bool,
+    /// `sample P` for shadow, or the live percentage.
+    pub percent: Option<Expr>,
+    pub by: Vec<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breaker {
+    /// The failure-rate threshold (`5%`).
+    pub threshold: Expr,
+    /// The window size in runs.
+    pub window: i64,
+    pub actions: Vec<BreakerAction>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreakerAction {
+    Halt(Span),
+    Assign(Target),
+    Notify(Target),
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures, tests, acceptance sets
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixtureDecl {
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestDecl {
+    pub name: StrLit,
+    pub steps: Vec<TestStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestStep {
+    At {
+        time: Expr,
+        span: Span,
+    },
+    Advance {
+        by: Expr,
+        span: Span,
+    },
+    /// `given Event { .. }`: the expression is a typed record literal.
+    Given {
+        event: Expr,
+        span: Span,
+    },
+    Stub {
+        action: Path,
+        retryable: bool,
+        span: Span,
+    },
+    Expect {
+        expectation: Expectation,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    Assigned(Target),
+    Owner(Target),
+    Class(Ident),
+    Held {
+        action: Path,
+        gate: Option<Ident>,
+    },
+    Executed(Path),
+    Shadowed(Path),
+    /// `escalated` optionally naming the gate, SLA or `owners` that escalated.
+    Escalated(Option<Ident>),
+    Notified(Target),
+    Sla {
+        name: Ident,
+        state: Ident,
+    },
+    NoAction(Span),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptanceDecl {
+    pub name: Ident,
+    pub clauses: Vec<AcceptanceClause>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AcceptanceClause {
+    Samples(StrLit),
+    /// `precision >= 95%`, `recall >= 80%`, `false_positive_rate <= 2%`.
+    Threshold {
+        metric: Ident,
+        op: BinOp,
+        value: Expr,
+        span: Span,
+    },
+}
+
+// ---------------------------------------------------------------------------------------
+// Expressions
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BusinessUnit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(i64),
+    /// Exact decimal text, e.g. `0.85`.
+    Decimal(String),
+    /// Amount as exact decimal text and an ISO-4217 code.
+    Money {
+        amount: String,
+        currency: String,
+    },
+    /// Percent as exact decimal text without the `%`.
+    Percent(String),
+    /// Wall-clock duration in seconds.
+    Duration(i64),
+    BusinessDuration {
+        amount: i64,
+        unit: BusinessUnit,
+    },
+    Date(DateLit),
+    TimeOfDay(TimeLit),
+    /// RFC 3339 timestamp text as written.
+    Timestamp(String),
+    Str(String),
+    None,
+    List(Vec<Expr>),
+    /// `Name { f: e, .. }`, `{ ..base, f: e }`.
+    Record {
+        ty: Option<Path>,
+        spread: Option<Box<Expr>>,
+        fields: Vec<FieldInit>,
+    },
+    Name(Ident),
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+        optional: bool,
+    },
+    Unwrap(Box<Expr>),
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
+    /// A part of the expression that failed to parse or lower; already reported.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FieldInit {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Arg {
+    pub label: Option<Ident>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Contains,
+    Matches,
+    StartsWith,
+    Coalesce,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::In => "in",
+            BinOp::Contains => "contains",
+            BinOp::Matches => "matches",
+            BinOp::StartsWith => "starts_with",
+            BinOp::Coalesce => "??",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MatchArm {
+    pub pattern: Pattern,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// A match / `target by` arm pattern: `_`, or one or more alternatives `A | B.C`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    Wildcard(Span),
+    Alternatives(Vec<Path>),
+}
+
+impl Pattern {
+    pub fn span(&self) -> Span {
+        match self {
+            Pattern::Wildcard(s) => *s,
+            Pattern::Alternatives(ps) => {
+                let first = ps.first().map(|p| p.span).unwrap_or_default();
+                let last = ps.last().map(|p| p.span).unwrap_or_default();
+                first.to(last)
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Syntax errors in words an ops engineer understands.
+//!
+//! pest reports the grammar rules and literal tokens it tried at the furthest position. This
+//! module turns them into "expected a duration such as `30m` or `4 business hours`, found
+//! `soon`" instead of raw rule names. Keep [`describe`] in sync with `mesh.pest`.
+
+use std::collections::BTreeSet;
+use std::sync::Once;
+
+use pest::RuleType;
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use super::parser::Rule;
+use crate::diagnostics::{Code, Diagnostic, FileName};
+use crate::source::Span;
+
+/// Turn on pest's tracking of parse attempts (a process-wide flag) once.
+pub fn enable_detail() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| pest::set_error_detail(true));
+}
+
+/// Build an E0001 diagnostic from a pest error raised while parsing `text[base..]`.
+pub fn to_diagnostic(file: &FileName, text: &str, base: usize, err: &Error<Rule>) -> Diagnostic {
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: BTreeSet<(u8, String)> = BTreeSet::new();
+    let mut at = pos;
+    if let Some(attempts) = err.parse_attempts() {
+        at = attempts.max_position.max(pos);
+        let contexts = context_of(text, (base + at).min(text.len()));
+        for stack in attempts.call_stacks.iter() {
+            let rule = stack.deepest.get_rule().copied().or(stack.parent);
+            if let Some(r) = rule
+                && let Some(words) = describe(r, &contexts)
+            {
+                expected.insert(words);
+            }
+        }
+        for token in attempts.expected_tokens().into_iter() {
+            // `ParsingToken` is not exported by pest; its Display is the literal token.
+            if let Some(w) = describe_token(&token.to_string()) {
+                expected.insert(w);
+            }
+        }
+    }
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        for r in positives {
+            if let Some(w) = describe(*r, &[]) {
+                expected.insert(w);
+            }
+        }
+    }
+    // Tokens that only start an expression add noise next to "an expression".
+    if expected.iter().any(|(_, s)| s == "an expression") {
+        expected.retain(|(_, s)| !matches!(s.as_str(), "`(`" | "`[`" | "`-`"));
+    }
+    let abs = (base + at).min(text.len());
+    let abs = Span::at(abs).clamp_to(text).start as usize;
+    let found = found_text(text, abs);
+    let end = (abs + found.1).min(text.len());
+    let list = join_expected(&expected);
+    let message = if list.is_empty() {
+        format!("unexpected {}", found.0)
+    } else {
+        format!("expected {list}, found {}", found.0)
+    };
+    let label = if list.is_empty() {
+        "not valid here".to_string()
+    } else {
+        format!("expected {}", first_words(&expected))
+    };
+    let mut d = Diagnostic::new(Code::Syntax, file, Span::new(abs, end), message, label);
+    if let Some(h) = hint(&expected, text, abs) {
+        d = d.with_help(h);
+    }
+    d
+}
+
+/// A short description of what is at `at`, and how many bytes it spans.
+fn found_text(text: &str, at: usize) -> (String, usize) {
+    let rest = &text[at..];
+    let Some(first) = rest.chars().next() else {
+        return ("the end of the file".to_string(), 0);
+    };
+    if first == '\n' || first == '\r' {
+        return ("the end of the line".to_string(), first.len_utf8());
+    }
+    let word_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let len = if word_len > 0 {
+        word_len
+    } else {
+        first.len_utf8()
+    };
+    let shown: String = rest[..len].chars().take(30).collect();
+    if first.is_control() {
+        (format!("the character U+{:04X}", first as u32), len)
+    } else {
+        (format!("`{shown}`"), len)
+    }
+}
+
+fn join_expected(set: &BTreeSet<(u8, String)>) -> String {
+    // Lower rank first; at most six alternatives, or the message stops helping.
+    let items: Vec<&str> = set.iter().map(|(_, s)| s.as_str()).take(6).collect();
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].to_string(),
+        n => format!("{} or {}", items[..n - 1].join(", "), items[n - 1]),
+    }
+}
+
+fn first_words(set: &BTreeSet<(u8, String)>) -> String {
+    set.iter()
+        .next()
+        .map(|(_, s)| s.clone())
+        .unwrap_or_default()
+}
+
+fn hint(set: &BTreeSet<(u8, String)>, text: &str, at: usize) -> Option<String> {
+    let wants_close = set.iter().any(|(_, s)| s == "`}`");
+    if wants_close && text[at..].trim().is_empty() {
+        return Some("a `{` is not closed: add the missing `}`".into());
+    }
+    None
+}
+
+/// A literal token the grammar tried, when it is worth naming.
+fn describe_token(token: &str) -> Option<(u8, String)> {
+    match token {
+        // Keywords and punctuation people type.
+        "{" | "}" | "(" | ")" | "[" | "]" | "," | ":" | "=" | "->" | "|" | ".." | "-" => {
+            Some((5, format!("`{token}`")))
+        }
+        "when" | "on" | "for" | "by" | "escalate" | "within" | "after" | "then" | "else"
+        | "from" | "over" | "runs" | "fails" | "action" | "require" | "effect" | "compensate"
+        | "otherwise" | "acknowledge" | "business" => Some((4, format!("`{token}`"))),
+        _ => None,
+    }
+}
+
+/// The clause an error sits in, judged from the words right before it (`acknowledge within`
+/// → a duration is expected). pest's call stacks are too coarse for this.
+fn context_of(text: &str, at: usize) -> Vec<Rule> {
+    let at = Span::at(at).clamp_to(text).start as usize;
+    let before = text[..at].trim_end();
+    let mut words = before
+        .rsplit(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty());
+    let last = words.next().unwrap_or("");
+    let prev = words.next().unwrap_or("");
+    let ctx = match (prev, last) {
+        (_, "within") | ("expire", "after") | (_, "advance") => Rule::acknowledge_clause,
+        (_, "target") => Rule::target_clause,
+        ("warn", "at") => Rule::warn_clause,
+        (_, "at") => Rule::at_step,
+        _ => return Vec::new(),
+    };
+    vec![ctx]
+}
+
+/// Words for a grammar rule, possibly depending on the enclosing rules (`contexts`).
+/// The number orders the alternatives in the message (most specific first).
+fn describe(rule: Rule, contexts: &[Rule]) -> Option<(u8, String)> {
+    let in_ctx = |r: Rule| contexts.contains(&r);
+    let duration = "a duration such as `30m` or `4 business hours`";
+    let s: (u8, &str) = match rule {
+        Rule::expr | Rule::postfix_expr | Rule::name | Rule::paren => {
+            if in_ctx(Rule::acknowledge_clause)
+                || in_ctx(Rule::expire_clause)
+                || in_ctx(Rule::advance_step)
+            {
+                (0, duration)
+            } else if in_ctx(Rule::target_clause) {
+                (
+                    0,
+                    "a target such as `4h`, `2 business days` or `by ticket.tier { … }`",
+                )
+            } else if in_ctx(Rule::at_step) {
+                (0, "a timestamp such as `2026-03-02T10:00:00Z`")
+            } else if in_ctx(Rule::warn_clause) {
+                (0, "a percentage such as `75%`")
+            } else {
+                (2, "an expression")
+            }
+        }
+        Rule::duration | Rule::business_duration => (1, duration),
+        Rule::item | Rule::item_only => (
+            3,
+            "a declaration (`enum`, `record`, `event`, `let`, `fn`, `calendar`, `team`, `classify`, `owners`, `route`, `sla`, `connector`, `gate`, `automation`, `fixture`, `test` or `acceptance`)",
+        ),
+        Rule::ident | Rule::path | Rule::word | Rule::import_path => (1, "a name"),
+        Rule::type_expr | Rule::named_type | Rule::list_type => {
+            (1, "a type such as `String`, `Money?` or `List<String>`")
+        }
+        Rule::string => (1, "a string in double quotes"),
+        Rule::time_of_day => (1, "a time of day such as `09:00`"),
+        Rule::day_spec => (1, "a day such as `mon`, or a range such as `mon-fri`"),
+        Rule::holiday | Rule::date | Rule::date_range | Rule::yearly_holiday => (
+            1,
+            "a date such as `2026-12-25`, a range `2026-07-08..2026-09-01`, or `every 05-01`",
+        ),
+        Rule::month_day => (1, "a month and day such as `05-01`"),
+        Rule::integer | Rule::signed_int => (1, "a whole number"),
+        Rule::timestamp => (1, "a timestamp such as `2026-03-02T10:00:00Z`"),
+        Rule::percent => (1, "a percentage such as `75%`"),
+        Rule::currency => (1, "a currency code such as `USD`"),
+        Rule::target => (1, "a team name or a person such as `\"ana@agency.io\"`"),
+        Rule::field_decl => (1, "a field such as `id: String`"),
+        Rule::variant => (1, "a variant name"),
+        Rule::param => (1, "a parameter such as `amount: Money`"),
+        Rule::classify_arm => (1, "a class arm such as `Billing when …`"),
+        Rule::otherwise_arm => (1, "`otherwise` and a class"),
+        Rule::owner_arm => (
+            1,
+            "an owner line such as `Billing -> billing_ops escalate finance_managers`",
+        ),
+        Rule::acknowledge_clause => (3, "`acknowledge within` and a duration"),
+        Rule::timezone_clause | Rule::hours_clause | Rule::holidays_clause => {
+            (3, "a calendar clause (`timezone`, `hours` or `holidays`)")
+        }
+        Rule::members_clause | Rule::team_calendar => {
+            (3, "a team clause (`members` or `calendar`)")
+        }
+        Rule::assign_clause | Rule::key_clause | Rule::priority_clause => {
+            (3, "a route clause (`assign`, `key` or `priority`)")
+        }
+        Rule::start_clause
+        | Rule::stop_clause
+        | Rule::reset_clause
+        | Rule::pause_clause
+        | Rule::target_clause
+        | Rule::sla_calendar
+        | Rule::warn_clause
+        | Rule::breach_clause => (
+            3,
+            "an SLA clause (`start`, `stop`, `reset`, `pause`, `target`, `calendar`, `warn` or `breach`)",
+        ),
+        Rule::action_list | Rule::sla_action => (
+            1,
+            "an action (`escalate`, `notify …`, `assign …` or `deny`)",
+        ),
+        Rule::action_decl => (3, "an action such as `action refund(charge: String)`"),
+        Rule::effect => (3, "`effect money(…)` or `effect destructive`"),
+        Rule::gate_selector => (
+            1,
+            "an action such as `stripe.refund`, `effect money`, `effect destructive` or `automation`",
+        ),
+        Rule::require_approval
+        | Rule::require_confirmation
+        | Rule::require_review
+        | Rule::expire_clause => (3, "a gate clause (`require …` or `expire after …`)"),
+        Rule::version_clause
+        | Rule::owner_clause
+        | Rule::on_clause
+        | Rule::do_clause
+        | Rule::rollout_clause
+        | Rule::breaker_clause => (
+            3,
+            "an automation clause (`version`, `owner`, `on`, `do`, `rollout` or `breaker`)",
+        ),
+        Rule::step => (3, "an action call such as `stripe.refund(charge: …)`"),
+        Rule::at_step
+        | Rule::advance_step
+        | Rule::given_step
+        | Rule::stub_step
+        | Rule::expect_step => (
+            3,
+            "a test step (`at`, `advance`, `given`, `stub` or `expect`)",
+        ),
+        Rule::samples_clause | Rule::threshold_clause => (
+            3,
+            "`samples \"…\"` or a threshold such as `precision >= 95%`",
+        ),
+        Rule::match_arm | Rule::target_arm | Rule::pattern => {
+            (1, "an arm such as `Gold -> 1h` or `_ -> …`")
+        }
+        Rule::import_names => (4, "`.{` and names to import"),
+        Rule::EOI => (6, "the end of the file"),
+        _ => return None,
+    };
+    Some((s.0, s.1.to_string()))
+}
+
+#[allow(dead_code)]
+fn _assert_rule_type<R: RuleType>() {}
+
+#[cfg(test)]
+mod tests {
+    use crate::syntax::parse;
+    use std::sync::Arc;
+
+    fn first_error(src: &str) -> String {
+        let file: crate::diagnostics::FileName = Arc::from("t.mesh");
+        let (_, diags) = parse(&file, src);
+        diags.first().map(|d| d.message.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn duration_in_words() {
+        let msg = first_error("owners {\n  A -> a escalate b\n  acknowledge within\n}\n");
+        assert!(
+            msg.contains("a duration such as `30m` or `4 business hours`"),
+            "{msg}"
+        );
+        assert!(msg.contains("found `}`"), "{date}", date = msg);
+    }
+
+    #[test]
+    fn missing_brace_at_eof() {
+        let msg = first_error("team ops {\n  members [\"a@b.io\"]\n");
+        assert!(msg.contains("`}`"), "{msg}");
+        assert!(msg.contains("end of the file"), "{msg}");
+    }
+}

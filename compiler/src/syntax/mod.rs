@@ -1,0 +1,8 @@
+//! Syntax: the pest grammar, lowering to the owned AST, comments and syntax errors.
+
+pub mod ast;
+mod errors;
+mod parser;
+pub mod trivia;
+
+pub use parser::{parse, parse_expr};

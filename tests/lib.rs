@@ -1,0 +1,1 @@
+//! Shared helpers live in main.rs; this crate exists only to host the fixture suite.
