@@ -158,12 +158,15 @@ impl Cx<'_> {
     }
 
     fn check_unused_imports(&mut self, module: &Module) {
+        // Names already reported by `check_imports` (E0106) are not reported again as unused.
+        let local = self.index.sig(self.module).cloned().unwrap_or_default();
+        let mut brought: BTreeMap<&str, String> = BTreeMap::new();
         for item in &module.items {
             let ItemKind::Import(imp) = &item.kind else {
                 continue;
             };
             let target = imp.module.dotted();
-            if self.index.sig(&target).is_none() {
+            if self.index.sig(&target).is_none() || target == self.module {
                 continue;
             }
             match &imp.names {
@@ -180,6 +183,10 @@ impl Cx<'_> {
                 }
                 Some(names) => {
                     for n in names {
+                        let first = brought.entry(&n.name).or_insert_with(|| target.clone());
+                        if *first != target || local.has_data(&n.name) {
+                            continue;
+                        }
                         // Importing a std event makes it receivable: that is a use.
                         let is_std_event = target.starts_with("std.")
                             && self
@@ -269,6 +276,7 @@ impl Cx<'_> {
                 self.note_type_use(&ty, &names);
                 ty
             }
+            Err(_) if self.from_failed_import(&innermost_path(t)) => Ty::Error,
             Err(msg) => {
                 let name = msg.split('`').nth(1).unwrap_or("").to_string();
                 let hint = self.import_hint(&name);
@@ -542,6 +550,7 @@ impl Cx<'_> {
                         "not an event",
                     );
                 }
+                None if self.from_failed_import(&names) => {}
                 None => {
                     let hint = self.import_hint(&p.last().name);
                     let d = self.error(
@@ -1538,6 +1547,14 @@ impl Cx<'_> {
             self.error(Code::TestStructure, a.name.span, "an acceptance set needs exactly one `samples \"FILE\"`", "samples")
                 .help = Some("add `samples \"acceptance/NAME.jsonl\"` (JSONL of events and the outcome a human chose)".into());
         }
+    }
+}
+
+/// The named type inside `List<…>` and `…?`, as path segments.
+fn innermost_path(t: &TypeExpr) -> Vec<String> {
+    match &t.kind {
+        TypeExprKind::Named(p) => p.segments.iter().map(|s| s.name.clone()).collect(),
+        TypeExprKind::List(e) | TypeExprKind::Optional(e) => innermost_path(e),
     }
 }
 

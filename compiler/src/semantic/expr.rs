@@ -418,6 +418,7 @@ impl<'a> Cx<'a> {
                 self.note_type_use(&t, names);
                 Some(t)
             }
+            Err(_) if self.from_failed_import(names) => None,
             Err(msg) => {
                 self.error(Code::UnknownType, span, msg, "not a known type");
                 None
@@ -502,6 +503,13 @@ impl<'a> Cx<'a> {
             );
             return Ty::Error;
         }
+        // A bare variant compared with a value whose type is already in error (`t.prio ==
+        // Urgent` with no field `prio`): the first mistake was reported; do not add a second.
+        if expected.is_some_and(Ty::is_error) && id.name.starts_with(|c: char| c.is_uppercase())
+            || self.from_failed_import(std::slice::from_ref(&id.name))
+        {
+            return Ty::Error;
+        }
         self.unknown_name(id, expected, scope);
         Ty::Error
     }
@@ -511,8 +519,11 @@ impl<'a> Cx<'a> {
         let def = t.enum_def()?;
         let variants = self.index.enum_variants(def)?;
         if variants.iter().any(|v| v == name) {
+            let def = def.clone();
             self.uses.insert(Use::Data(def.clone()));
-            Some(Ty::Enum(def.clone()))
+            // §7.4: an import of an enum counts as used when any of its variants is used.
+            self.note_import(&def, false);
+            Some(Ty::Enum(def))
         } else {
             None
         }
@@ -573,6 +584,26 @@ impl<'a> Cx<'a> {
                 d.help = Some(format!("if you mean the variant, write `{e}.{}`", id.name));
             }
         }
+    }
+
+    /// Does `names` (a name or `alias.name`) come from an import that is already reported
+    /// as broken (E0104 unknown module, E0105 name not found)? Such uses are not reported
+    /// again: one mistake, one diagnostic.
+    pub fn from_failed_import(&self, names: &[String]) -> bool {
+        let Some(sig) = self.index.sig(self.module) else {
+            return false;
+        };
+        let missing = |module: &str, name: Option<&str>| match self.index.sig(module) {
+            None => true,
+            Some(m) => name.is_some_and(|n| !m.has_data(n)),
+        };
+        sig.imports.iter().any(|imp| match (&imp.names, names) {
+            (Some(list), [name]) => list.contains(name) && missing(&imp.module, Some(name)),
+            (None, [alias, ..]) if names.len() > 1 => {
+                imp.module.rsplit('.').next() == Some(alias.as_str()) && missing(&imp.module, None)
+            }
+            _ => false,
+        })
     }
 
     /// "import it" help when another module declares this data name.
@@ -825,6 +856,12 @@ impl<'a> Cx<'a> {
                 "an action",
             )
             .help = Some("actions run only as steps of an automation's `do` block".into());
+            for a in args {
+                self.check(&a.value, None, scope);
+            }
+            return Ty::Error;
+        }
+        if self.from_failed_import(&names) {
             for a in args {
                 self.check(&a.value, None, scope);
             }
@@ -1345,6 +1382,8 @@ impl<'a> Cx<'a> {
             )
             .help = Some("unwrap it with `!` or give a default with `??`".into());
         }
+        self.uses.insert(Use::Data(def.clone()));
+        self.note_import(&def, false);
         let variants = self.index.enum_variants(&def).cloned().unwrap_or_default();
         let mut covered: BTreeSet<String> = BTreeSet::new();
         let mut wildcard = false;

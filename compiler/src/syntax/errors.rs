@@ -5,7 +5,7 @@
 //! `soon`" instead of raw rule names. Keep [`describe`] in sync with `mesh.pest`.
 
 use std::collections::BTreeSet;
-use std::sync::Once;
+use std::sync::Mutex;
 
 use pest::RuleType;
 use pest::error::{Error, ErrorVariant, InputLocation};
@@ -14,10 +14,19 @@ use super::parser::Rule;
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::source::Span;
 
-/// Turn on pest's tracking of parse attempts (a process-wide flag) once.
-pub fn enable_detail() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| pest::set_error_detail(true));
+/// Run `f` with pest's tracking of parse attempts turned on.
+///
+/// Tracking makes every parse about 1.8x slower, so it is off for ordinary parsing and on
+/// only while a broken declaration is re-parsed to word its error. The flag is
+/// process-wide: the lock keeps re-parses from switching it off under each other; a parse
+/// on another thread that starts meanwhile only runs slower.
+pub fn with_detail<T>(f: impl FnOnce() -> T) -> T {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(true);
+    let out = f();
+    pest::set_error_detail(false);
+    out
 }
 
 /// Build an E0001 diagnostic from a pest error raised while parsing `text[base..]`.
@@ -47,15 +56,28 @@ pub fn to_diagnostic(file: &FileName, text: &str, base: usize, err: &Error<Rule>
         }
     }
     if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        // `item` is the outermost rule of any error inside a declaration: naming it next to
+        // what the attempts found ("a declaration, `:` or `=`") misleads.
+        let attempts_found = !expected.is_empty();
         for r in positives {
+            if attempts_found && matches!(r, Rule::item | Rule::item_only) {
+                continue;
+            }
             if let Some(w) = describe(*r, &[]) {
                 expected.insert(w);
             }
         }
     }
-    // Tokens that only start an expression add noise next to "an expression".
-    if expected.iter().any(|(_, s)| s == "an expression") {
-        expected.retain(|(_, s)| !matches!(s.as_str(), "`(`" | "`[`" | "`-`"));
+    // A specific kind of expression (rank 0: "a duration …") replaces "an expression", and
+    // tokens that only start an expression add noise next to either.
+    if expected.iter().any(|(rank, _)| *rank == 0) {
+        expected.retain(|(_, s)| s != "an expression");
+    }
+    if expected
+        .iter()
+        .any(|(rank, s)| *rank == 0 || s == "an expression")
+    {
+        expected.retain(|(_, s)| !matches!(s.as_str(), "`(`" | "`[`" | "`{`" | "`-`"));
     }
     let abs = (base + at).min(text.len());
     let abs = Span::at(abs).clamp_to(text).start as usize;

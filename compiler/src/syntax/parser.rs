@@ -50,7 +50,6 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// Parse one module. Syntax errors come back as diagnostics; the module holds every
 /// declaration that parsed.
 pub fn parse(file: &FileName, text: &str) -> (Module, Vec<Diagnostic>) {
-    errors::enable_detail();
     let mut diags = Vec::new();
     // Blank chunks that are too deep to parse safely; spans stay valid (same length).
     let oversized = trivia::oversized_chunks(text);
@@ -115,7 +114,6 @@ pub fn parse(file: &FileName, text: &str) -> (Module, Vec<Diagnostic>) {
 
 /// Parse a standalone expression (used by tests and the language server).
 pub fn parse_expr(file: &FileName, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
-    errors::enable_detail();
     if !trivia::oversized_chunks(text).is_empty() {
         let d = Diagnostic::new(
             Code::TooDeep,
@@ -138,7 +136,11 @@ pub fn parse_expr(file: &FileName, text: &str) -> (Option<Expr>, Vec<Diagnostic>
             let expr = top.into_inner().next().map(|p| lower.expr(p));
             (expr, lower.diags.into_inner())
         }
-        Err(err) => (None, vec![errors::to_diagnostic(file, text, 0, &err)]),
+        Err(_) => {
+            let err = errors::with_detail(|| MeshParser::parse(Rule::expr_only, text).err());
+            let d = err.map(|e| errors::to_diagnostic(file, text, 0, &e));
+            (None, d.into_iter().collect())
+        }
     }
 }
 
@@ -174,7 +176,7 @@ impl<'t> Lower<'t> {
     fn junk(&self, pair: Pair<'_, Rule>) -> Item {
         let sp = span(&pair);
         let slice = pair.as_str();
-        let diag = match MeshParser::parse(Rule::item_only, slice) {
+        let diag = match errors::with_detail(|| MeshParser::parse(Rule::item_only, slice)) {
             Err(err) => errors::to_diagnostic(&self.file, self.text, sp.start as usize, &err),
             Ok(_) => Diagnostic::new(
                 Code::Syntax,
