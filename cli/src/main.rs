@@ -1,8 +1,10 @@
 //! `meshline`: the command-line shell over the compiler. Exit status: 0 ok, 1 findings or
 //! failures, 2 usage or I/O error (brief §5, §7.15).
 
+mod build;
 mod check;
 mod new;
+mod run;
 
 use std::process::ExitCode;
 
@@ -40,11 +42,50 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Compile a project into a bundle.
+    Build {
+        #[arg(default_value = ".")]
+        path: std::path::PathBuf,
+        /// Output file (default: PACKAGE.meshb).
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+        /// Print the IR instead of writing a bundle.
+        #[arg(long, value_parser = ["ir"])]
+        emit: Option<String>,
+    },
+    /// Print a bundle's manifest.
+    Inspect { file: std::path::PathBuf },
+    /// Run a bundle over events (JSONL) and write the ledger and commands.
+    Run {
+        #[arg(long)]
+        bundle: std::path::PathBuf,
+        /// Events file, or `-` for standard input.
+        #[arg(long)]
+        events: String,
+        #[arg(long)]
+        ledger: Option<std::path::PathBuf>,
+        #[arg(long)]
+        commands: Option<std::path::PathBuf>,
+        /// Advance the clock to this instant after the last event (fires due timers).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Ledger tools.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Create a new project folder with a working example.
     New {
         /// Project name (also the folder name).
         name: String,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check a ledger's hash chain; names the first bad entry.
+    Verify { file: std::path::PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -66,5 +107,23 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
+        Command::Build { path, output, emit } => build::run(&path, output, emit.is_some()),
+        Command::Inspect { file } => build::inspect(&file),
+        Command::Run {
+            bundle,
+            events,
+            ledger,
+            commands,
+            until,
+        } => run::run(
+            &bundle,
+            &events,
+            ledger.as_deref(),
+            commands.as_deref(),
+            until.as_deref(),
+        ),
+        Command::Ledger {
+            command: LedgerCommand::Verify { file },
+        } => run::verify(&file),
     }
 }

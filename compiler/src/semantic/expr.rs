@@ -47,6 +47,8 @@ pub struct Cx<'a> {
     pub uses: BTreeSet<Use>,
     /// Imports that resolved something: (module, Some(name)) or (module, None) for aliases.
     pub used_imports: BTreeSet<(String, Option<String>)>,
+    /// When set, the type of every checked expression by span (for lowering to IR).
+    pub types: Option<BTreeMap<Span, Ty>>,
 }
 
 pub const BUILTIN_FNS: &[&str] = &["len", "lower", "upper", "min", "max", "since", "hour_of"];
@@ -60,6 +62,7 @@ impl<'a> Cx<'a> {
             diags: Vec::new(),
             uses: BTreeSet::new(),
             used_imports: BTreeSet::new(),
+            types: None,
         }
     }
 
@@ -95,14 +98,26 @@ impl<'a> Cx<'a> {
                 format!("expected `{expected}`, found `{actual}`"),
                 format!("this is `{actual}`"),
             );
-            if matches!((expected, actual), (Ty::Decimal, Ty::Int)) {
-                d.help = Some("there are no implicit conversions: write the number with a decimal point, e.g. `5.0`".into());
-            }
+            d.help = match (expected, actual) {
+                (Ty::Decimal, Ty::Int) => Some("there are no implicit conversions: write the number with a decimal point, e.g. `5.0`".into()),
+                (Ty::Money, Ty::Int | Ty::Decimal) => Some("money needs a currency: write e.g. `250 USD`".into()),
+                (Ty::Percent, Ty::Int | Ty::Decimal) => Some("write a percentage, e.g. `85%`".into()),
+                (Ty::Duration | Ty::BusinessDuration, Ty::Int) => Some("write a unit, e.g. `30m`, `4h` or `2 business days`".into()),
+                _ => None,
+            };
         }
     }
 
     /// Infer or check the type of an expression.
     pub fn check(&mut self, e: &Expr, expected: Option<&Ty>, scope: &Scope) -> Ty {
+        let ty = self.check_inner(e, expected, scope);
+        if let Some(types) = &mut self.types {
+            types.insert(e.span, ty.clone());
+        }
+        ty
+    }
+
+    fn check_inner(&mut self, e: &Expr, expected: Option<&Ty>, scope: &Scope) -> Ty {
         match &e.kind {
             ExprKind::Bool(_) => Ty::Bool,
             ExprKind::Int(_) => Ty::Int,

@@ -24,6 +24,29 @@ pub struct ModuleCheck {
     pub uses: BTreeSet<Use>,
 }
 
+/// Check one module and also return the type of every expression, by span (for lowering).
+pub fn check_module_typed(
+    index: &ProjectIndex,
+    module: &str,
+    file: &FileName,
+    ast: &Module,
+) -> (
+    ModuleCheck,
+    std::collections::BTreeMap<crate::source::Span, types::Ty>,
+) {
+    let mut cx = expr::Cx::new(index, module, file);
+    cx.types = Some(std::collections::BTreeMap::new());
+    cx.check_module(ast);
+    let types = cx.types.take().unwrap_or_default();
+    (
+        ModuleCheck {
+            diagnostics: cx.diags,
+            uses: cx.uses,
+        },
+        types,
+    )
+}
+
 /// Resolve and type-check one module against the project index.
 pub fn check_module(
     index: &ProjectIndex,

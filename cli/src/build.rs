@@ -1,0 +1,78 @@
+//! `meshline build [DIR] [-o FILE] [--emit ir]` and `meshline inspect FILE`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use meshline_compiler::diagnostics::render_ariadne;
+use meshline_runtime::bundle;
+
+pub fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode {
+    let output = match meshline_compiler::build_path(path) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    if !output.check.diagnostics.is_empty() {
+        let text =
+            render_ariadne::render_all(&output.check.diagnostics, &output.check.sources(), color);
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    let (Some(program), Some(bytes), Some(manifest)) =
+        (output.program, output.bundle, output.manifest)
+    else {
+        eprintln!("build failed: {} error(s)", output.check.error_count());
+        return ExitCode::from(1);
+    };
+    if emit_ir {
+        print!("{}", meshline_runtime::ir_print::render(&program));
+        return ExitCode::SUCCESS;
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.meshb", manifest.package)));
+    if let Err(e) = std::fs::write(&out, &bytes) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return ExitCode::from(2);
+    }
+    let hash = bundle::read_manifest(&bytes)
+        .map(|(_, h)| h)
+        .unwrap_or_default();
+    eprintln!(
+        "built {} ({} bytes, content hash {})",
+        out.display(),
+        bytes.len(),
+        &hash[..hash.len().min(16)]
+    );
+    ExitCode::SUCCESS
+}
+
+pub fn inspect(path: &Path) -> ExitCode {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    match bundle::read_manifest(&bytes) {
+        Ok((m, hash)) => {
+            println!("package:          {} {}", m.package, m.version);
+            println!("format version:   {}", bundle::FORMAT_VERSION);
+            println!("compiler version: {}", m.compiler_version);
+            println!("source hash:      {}", m.source_hash);
+            println!("tzdb version:     {}", m.tzdb_version);
+            println!("content hash:     {hash}");
+            println!("automations:");
+            for (name, v) in &m.automations {
+                println!("  {name} v{v}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
+}

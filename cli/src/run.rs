@@ -1,0 +1,182 @@
+//! `meshline run --bundle FILE --events FILE|- [--ledger FILE] [--commands FILE] [--until TIME]`
+//! and `meshline ledger verify FILE`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use meshline_runtime::{Engine, bundle, ir, ledger};
+
+pub fn run(
+    bundle_path: &Path,
+    events: &str,
+    ledger_out: Option<&Path>,
+    commands_out: Option<&Path>,
+    until: Option<&str>,
+) -> ExitCode {
+    let bytes = match std::fs::read(bundle_path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {}: {e}", bundle_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let (manifest, program, hash) = match bundle::decode::<ir::Program>(&bytes) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {}: {e}", bundle_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let until = match until.map(str::parse::<jiff::Timestamp>) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("error: --until is not an RFC 3339 timestamp: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut engine = match Engine::new(program, &hash) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot load {}: {e}", bundle_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let reader: Box<dyn BufRead> = if events == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        match std::fs::File::open(events) {
+            Ok(f) => Box::new(BufReader::new(f)),
+            Err(e) => {
+                eprintln!("error: {events}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let mut ledger_w = match open(ledger_out) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let mut commands_w = match open(commands_out) {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let mut stats = Stats::default();
+    let mut flush = |engine: &mut Engine, stats: &mut Stats| -> std::io::Result<()> {
+        let (entries, commands) = engine.drain();
+        for e in &entries {
+            stats.count(&e.kind);
+            if let Some(w) = ledger_w.as_mut() {
+                writeln!(w, "{}", ledger::to_line(e))?;
+            }
+        }
+        for c in &commands {
+            if let Some(w) = commands_w.as_mut() {
+                writeln!(w, "{}", c.to_line())?;
+            }
+        }
+        stats.commands += commands.len();
+        Ok(())
+    };
+    for line in reader.lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: reading events: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        engine.apply_line(&line);
+        if let Err(e) = flush(&mut engine, &mut stats) {
+            eprintln!("error: writing output: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(t) = until {
+        engine.advance_to(t);
+    }
+    if let Err(e) = flush(&mut engine, &mut stats) {
+        eprintln!("error: writing output: {e}");
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "{} {}: {}",
+        manifest.package,
+        manifest.version,
+        stats.summary(engine.case_ids().len())
+    );
+    ExitCode::SUCCESS
+}
+
+type Out = Option<Box<dyn Write>>;
+
+fn open(path: Option<&Path>) -> Result<Out, ExitCode> {
+    match path {
+        None => Ok(None),
+        Some(p) if p == Path::new("-") => Ok(Some(Box::new(std::io::stdout()))),
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Ok(Some(Box::new(std::io::BufWriter::new(f)))),
+            Err(e) => {
+                eprintln!("error: {}: {e}", p.display());
+                Err(ExitCode::from(2))
+            }
+        },
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    kinds: std::collections::BTreeMap<String, usize>,
+    commands: usize,
+}
+
+impl Stats {
+    fn count(&mut self, kind: &str) {
+        *self.kinds.entry(kind.to_string()).or_insert(0) += 1;
+    }
+    fn get(&self, k: &str) -> usize {
+        self.kinds.get(k).copied().unwrap_or(0)
+    }
+    fn summary(&self, cases: usize) -> String {
+        format!(
+            "{} events ({} rejected, {} duplicate), {cases} cases; {} classified, {} assigned, {} escalated; SLA {} met, {} breached; {} executed, {} held, {} shadowed, {} eval errors; {} commands",
+            self.get("received") + self.get("rejected") + self.get("duplicate"),
+            self.get("rejected"),
+            self.get("duplicate"),
+            self.get("classified"),
+            self.get("assigned"),
+            self.get("escalated"),
+            self.get("sla_met"),
+            self.get("sla_breached"),
+            self.get("executed"),
+            self.get("held"),
+            self.get("shadowed"),
+            self.get("eval_error"),
+            self.commands
+        )
+    }
+}
+
+pub fn verify(path: &Path) -> ExitCode {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    match ledger::verify_reader(BufReader::new(file)) {
+        Ok(r) => {
+            println!("ok: {} entries, last hash {}", r.entries, r.last_hash);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("{}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
+}

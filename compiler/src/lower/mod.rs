@@ -1,0 +1,952 @@
+//! Lowering a checked project to the runtime's IR (`meshline_runtime::ir::Program`).
+//!
+//! Ids are assigned in a deterministic order (sorted names, or declaration order where the
+//! language gives order a meaning: routes and gates), so the same sources always give the
+//! same program and the same bundle bytes.
+
+pub mod expr;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use meshline_runtime::ir::{self, Expr as IrExpr, Lit};
+
+use crate::semantic::index::{BUILTIN_EVENTS, DataKind, OpKind, ProjectIndex};
+use crate::semantic::sig::EffectKind;
+use crate::semantic::types::{DefId, Ty};
+use crate::source::Span;
+use crate::syntax::ast::{self, ItemKind, Module};
+use expr::{LScope, LowerExpr, order_args};
+
+/// One module as lowering sees it.
+pub struct ModuleInput<'a> {
+    pub module: &'a str,
+    pub is_std: bool,
+    pub ast: &'a Module,
+    pub types: &'a BTreeMap<Span, Ty>,
+}
+
+/// Name → id tables.
+#[derive(Default)]
+pub struct Ids {
+    pub enums: BTreeMap<DefId, u32>,
+    pub records: BTreeMap<DefId, u32>,
+    pub events: BTreeMap<String, u32>,
+    pub slots: BTreeMap<String, u32>,
+    pub consts: BTreeMap<DefId, u32>,
+    pub fns: BTreeMap<DefId, u32>,
+    pub teams: BTreeMap<String, u32>,
+    pub calendars: BTreeMap<String, u32>,
+    pub actions: BTreeMap<(String, String), u32>,
+}
+
+pub fn unit(u: ast::BusinessUnit) -> ir::BusinessUnit {
+    match u {
+        ast::BusinessUnit::Minutes => ir::BusinessUnit::Minutes,
+        ast::BusinessUnit::Hours => ir::BusinessUnit::Hours,
+        ast::BusinessUnit::Days => ir::BusinessUnit::Days,
+    }
+}
+
+fn ids_of<'k, K: Ord + Clone + 'k>(keys: impl IntoIterator<Item = &'k K>) -> BTreeMap<K, u32> {
+    keys.into_iter()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), i as u32))
+        .collect()
+}
+
+/// Lower a project that checked without errors.
+pub fn lower_program(
+    index: &ProjectIndex,
+    modules: &[ModuleInput<'_>],
+    package: &str,
+    version: &str,
+) -> ir::Program {
+    let mut ids = Ids::default();
+    let mut enum_keys = Vec::new();
+    let mut record_keys = Vec::new();
+    let mut fn_keys = Vec::new();
+    for (m, sig) in &index.modules {
+        enum_keys.extend(sig.enums.keys().map(|n| DefId::new(m, n)));
+        record_keys.extend(sig.records.keys().map(|n| DefId::new(m, n)));
+        fn_keys.extend(sig.fns.keys().map(|n| DefId::new(m, n)));
+    }
+    ids.enums = ids_of(&enum_keys);
+    ids.records = ids_of(&record_keys);
+    ids.fns = ids_of(&fn_keys);
+    ids.events = ids_of(index.receivable.keys());
+    let team_names: Vec<String> = index
+        .ops
+        .keys()
+        .filter(|(k, _)| *k == OpKind::Team)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let cal_names: Vec<String> = index
+        .ops
+        .keys()
+        .filter(|(k, _)| *k == OpKind::Calendar)
+        .map(|(_, n)| n.clone())
+        .collect();
+    ids.teams = ids_of(&team_names);
+    ids.calendars = ids_of(&cal_names);
+    let action_keys: Vec<(String, String)> = index
+        .all_actions()
+        .iter()
+        .map(|(c, a, _)| (c.to_string(), a.to_string()))
+        .collect();
+    ids.actions = ids_of(&action_keys);
+
+    // Events and slots (§7.5, §7.6).
+    let imported_std: BTreeSet<DefId> = index
+        .modules
+        .values()
+        .filter(|s| !s.is_std)
+        .flat_map(|s| s.imports.iter())
+        .filter(|i| i.module.starts_with("std."))
+        .flat_map(|i| {
+            i.names
+                .iter()
+                .flatten()
+                .map(move |n| DefId::new(&i.module, n))
+        })
+        .collect();
+    let mut slot_types: BTreeMap<String, (Ty, bool)> = BTreeMap::new();
+    let mut event_info = Vec::new();
+    for (name, def) in &index.receivable {
+        let updates = !def.module.starts_with("std.") || imported_std.contains(def);
+        let fields = index.fields_of(&Ty::Event(def.clone())).unwrap_or_default();
+        for (f, t) in &fields {
+            let entry = slot_types
+                .entry(f.clone())
+                .or_insert_with(|| (t.clone(), false));
+            entry.1 |= updates;
+        }
+        let builtin = BUILTIN_EVENTS
+            .iter()
+            .find(|(m, n)| *n == name && *m == def.module)
+            .map(|(_, n)| match *n {
+                "OwnerAcknowledged" => ir::Builtin::OwnerAcknowledged,
+                "ApprovalGranted" => ir::Builtin::ApprovalGranted,
+                "ApprovalDenied" => ir::Builtin::ApprovalDenied,
+                "BreakerReset" => ir::Builtin::BreakerReset,
+                "ActionSucceeded" => ir::Builtin::ActionSucceeded,
+                _ => ir::Builtin::ActionFailed,
+            });
+        event_info.push((name.clone(), fields, updates, builtin));
+    }
+    ids.slots = ids_of(slot_types.keys());
+
+    // Constants (lets and fixtures), in dependency order.
+    let const_order = const_order(index, modules);
+    ids.consts = ids_of(const_order.iter().map(|(d, _)| d));
+
+    let mut p = ir::Program {
+        package: package.to_string(),
+        version: version.to_string(),
+        enums: enum_keys
+            .iter()
+            .map(|d| ir::EnumDef {
+                name: d.name.clone(),
+                variants: index.enum_variants(d).cloned().unwrap_or_default(),
+            })
+            .collect(),
+        records: record_keys
+            .iter()
+            .map(|d| ir::RecordDef {
+                name: d.name.clone(),
+                fields: wire_fields(
+                    &index.fields_of(&Ty::Record(d.clone())).unwrap_or_default(),
+                    &ids,
+                ),
+            })
+            .collect(),
+        events: event_info
+            .iter()
+            .map(|(name, fields, updates, builtin)| ir::EventDef {
+                name: name.clone(),
+                fields: wire_fields(fields, &ids),
+                slots: fields.iter().map(|(f, _)| ids.slots[f]).collect(),
+                updates_facts: *updates,
+                builtin: *builtin,
+            })
+            .collect(),
+        slots: slot_types
+            .iter()
+            .map(|(n, (t, fact))| ir::SlotDef {
+                name: n.clone(),
+                ty: wire(t, &ids),
+                fact: *fact,
+            })
+            .collect(),
+        consts: Vec::new(),
+        functions: Vec::new(),
+        calendars: Vec::new(),
+        teams: Vec::new(),
+        classify: None,
+        owners: Vec::new(),
+        acknowledge_within: None,
+        routes: Vec::new(),
+        slas: Vec::new(),
+        actions: Vec::new(),
+        gates: Vec::new(),
+        automations: Vec::new(),
+        default_calendar: ids.calendars.get("always").copied(),
+    };
+
+    let by_module: BTreeMap<&str, &ModuleInput<'_>> =
+        modules.iter().map(|m| (m.module, m)).collect();
+    let ids = &ids;
+
+    for (def, value) in &const_order {
+        let m = by_module[def.module.as_str()];
+        p.consts.push(ir::ConstDef {
+            name: def.name.clone(),
+            value: mk(index, ids, m, LScope::None).lower(value),
+        });
+    }
+    for def in &fn_keys {
+        let m = by_module[def.module.as_str()];
+        let f = m.ast.items.iter().find_map(|i| match &i.kind {
+            ItemKind::Fn(f) if f.name.name == def.name => Some(f),
+            _ => None,
+        });
+        let Some(f) = f else { continue };
+        let params: Vec<String> = f.params.iter().map(|p| p.name.name.clone()).collect();
+        let body = mk(index, ids, m, LScope::Params(params.clone())).lower(&f.body);
+        p.functions.push(ir::FnDef {
+            name: def.name.clone(),
+            params: params.len() as u32,
+            body,
+        });
+    }
+    for name in &cal_names {
+        let module = index.op(OpKind::Calendar, name).unwrap_or_default();
+        if let Some(c) = find_item(&by_module, module, |k| match k {
+            ItemKind::Calendar(c) if c.name.name == *name => Some(c),
+            _ => None,
+        }) {
+            p.calendars.push(calendar_spec(c));
+        }
+    }
+    for name in &team_names {
+        let t = index
+            .team(name)
+            .cloned()
+            .unwrap_or(crate::semantic::sig::TeamSig {
+                members: vec![],
+                calendar: None,
+            });
+        p.teams.push(ir::TeamDef {
+            name: name.clone(),
+            members: t.members.iter().map(|m| m.to_lowercase()).collect(),
+            calendar: t
+                .calendar
+                .as_ref()
+                .and_then(|c| ids.calendars.get(c).copied()),
+        });
+    }
+    for (c, a, sig) in index.all_actions() {
+        let module = index.op(OpKind::Connector, c).unwrap_or_default();
+        let params: Vec<(String, Ty)> = index
+            .action(c, a)
+            .map(|s| {
+                s.params
+                    .iter()
+                    .map(|(n, t)| {
+                        (
+                            n.clone(),
+                            index.resolve_type(module, t).unwrap_or(Ty::Error),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let names: Vec<String> = params.iter().map(|(n, _)| n.clone()).collect();
+        let amount = by_module.get(module).and_then(|m| {
+            find_item(&by_module, module, |k| match k {
+                ItemKind::Connector(cd) if cd.name.name == c => {
+                    cd.actions.iter().find(|x| x.name.name == a)
+                }
+                _ => None,
+            })
+            .and_then(|ad| match &ad.effect {
+                Some(ast::Effect::Money(e)) => {
+                    Some(mk(index, ids, m, LScope::Params(names.clone())).lower(e))
+                }
+                _ => None,
+            })
+        });
+        p.actions.push(ir::ActionDef {
+            connector: c.to_string(),
+            name: a.to_string(),
+            params: wire_fields(&params, &ids),
+            effect: match sig.effect {
+                EffectKind::None => ir::Effect::None,
+                EffectKind::Money => ir::Effect::Money,
+                EffectKind::Destructive => ir::Effect::Destructive,
+            },
+            amount,
+            compensate: sig
+                .compensate
+                .as_ref()
+                .and_then(|x| ids.actions.get(&(c.to_string(), x.clone())).copied()),
+        });
+    }
+
+    // Rules, in declaration order (project modules sorted by name, items in source order).
+    for m in modules.iter().filter(|m| !m.is_std) {
+        for item in &m.ast.items {
+            match &item.kind {
+                ItemKind::Classify(c) => {
+                    let Some(info) = &index.classify else {
+                        continue;
+                    };
+                    let variant =
+                        |n: &str| info.variants.iter().position(|v| v == n).unwrap_or(0) as u32;
+                    let l = mk(index, ids, m, LScope::Rule);
+                    p.classify = Some(ir::Classify {
+                        enum_id: ids.enums[&info.enum_def],
+                        events: c
+                            .events
+                            .iter()
+                            .filter_map(|e| ids.events.get(&e.last().name).copied())
+                            .collect(),
+                        arms: c
+                            .arms
+                            .iter()
+                            .map(|a| (variant(&a.variant.name), l.lower(&a.cond)))
+                            .collect(),
+                        otherwise: c.otherwise.as_ref().map_or(0, |o| variant(&o.name)),
+                    });
+                }
+                ItemKind::Owners(o) => {
+                    let Some(info) = &index.classify else {
+                        continue;
+                    };
+                    p.owners = info
+                        .variants
+                        .iter()
+                        .map(|v| {
+                            let arm = o.arms.iter().find(|a| a.variant.name == *v);
+                            let team = |i: Option<&ast::Ident>| {
+                                i.and_then(|i| ids.teams.get(&i.name).copied()).unwrap_or(0)
+                            };
+                            ir::OwnerDef {
+                                owner: team(arm.map(|a| &a.owner)),
+                                escalate: team(arm.and_then(|a| a.escalate.as_ref())),
+                            }
+                        })
+                        .collect();
+                    p.acknowledge_within = o.acknowledge.as_ref().and_then(|e| {
+                        duration_spec(&mk(index, ids, m, LScope::None).lower(e), &p.consts)
+                    });
+                }
+                ItemKind::Route(r) => {
+                    p.routes
+                        .push(lower_route(r, &mk(index, ids, m, LScope::Rule), &ids))
+                }
+                ItemKind::Sla(s) => p.slas.push(lower_sla(
+                    s,
+                    &mk(index, ids, m, LScope::Rule),
+                    index,
+                    &ids,
+                    &p.consts,
+                )),
+                ItemKind::Gate(g) => p.gates.push(lower_gate(g, m, index, &ids, &p.consts)),
+                ItemKind::Automation(a) => p.automations.push(lower_automation(
+                    a,
+                    &mk(index, ids, m, LScope::Rule),
+                    index,
+                    &ids,
+                )),
+                _ => {}
+            }
+        }
+    }
+    p
+}
+
+fn mk<'a>(
+    index: &'a ProjectIndex,
+    ids: &'a Ids,
+    m: &'a ModuleInput<'a>,
+    scope: LScope,
+) -> LowerExpr<'a> {
+    LowerExpr {
+        index,
+        ids,
+        module: m.module,
+        types: m.types,
+        scope,
+    }
+}
+
+fn find_item<'a, T>(
+    by_module: &BTreeMap<&str, &ModuleInput<'a>>,
+    module: &str,
+    f: impl Fn(&'a ItemKind) -> Option<&'a T>,
+) -> Option<&'a T> {
+    let m = by_module.get(module)?;
+    m.ast.items.iter().find_map(|i| f(&i.kind))
+}
+
+fn wire(t: &Ty, ids: &Ids) -> ir::WireTy {
+    use ir::WireTy as W;
+    match t {
+        Ty::Bool => W::Bool,
+        Ty::Int => W::Int,
+        Ty::Decimal => W::Decimal,
+        Ty::Money => W::Money,
+        Ty::Percent => W::Percent,
+        Ty::Duration => W::Duration,
+        Ty::BusinessDuration => W::BusinessDuration,
+        Ty::Date => W::Date,
+        Ty::TimeOfDay => W::TimeOfDay,
+        Ty::Time => W::Time,
+        Ty::Person => W::Person,
+        Ty::Team => W::Team,
+        Ty::Calendar => W::Calendar,
+        Ty::Assignee => W::Assignee,
+        Ty::Enum(d) => ids.enums.get(d).map_or(W::String, |i| W::Enum(*i)),
+        Ty::Record(d) => ids.records.get(d).map_or(W::String, |i| W::Record(*i)),
+        Ty::List(e) => W::List(Box::new(wire(e, ids))),
+        Ty::Optional(e) => W::Optional(Box::new(wire(e, ids))),
+        _ => W::String,
+    }
+}
+
+fn wire_fields(fields: &[(String, Ty)], ids: &Ids) -> Vec<ir::FieldDef> {
+    fields
+        .iter()
+        .map(|(n, t)| ir::FieldDef {
+            name: n.clone(),
+            ty: wire(t, ids),
+        })
+        .collect()
+}
+
+/// Lets and fixtures, ordered so each refers only to earlier ones.
+fn const_order<'a>(
+    index: &ProjectIndex,
+    modules: &'a [ModuleInput<'a>],
+) -> Vec<(DefId, &'a ast::Expr)> {
+    let mut values: BTreeMap<DefId, (&'a ast::Expr, &'a str)> = BTreeMap::new();
+    for m in modules {
+        for item in &m.ast.items {
+            match &item.kind {
+                ItemKind::Let(l) => {
+                    values
+                        .entry(DefId::new(m.module, &l.name.name))
+                        .or_insert((&l.value, m.module));
+                }
+                ItemKind::Fixture(f) => {
+                    values
+                        .entry(DefId::new(m.module, &f.name.name))
+                        .or_insert((&f.value, m.module));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut order = Vec::new();
+    let mut state: BTreeMap<DefId, bool> = BTreeMap::new(); // false = visiting, true = done
+    fn visit<'a>(
+        d: &DefId,
+        values: &BTreeMap<DefId, (&'a ast::Expr, &'a str)>,
+        index: &ProjectIndex,
+        state: &mut BTreeMap<DefId, bool>,
+        order: &mut Vec<(DefId, &'a ast::Expr)>,
+    ) {
+        if state.contains_key(d) {
+            return;
+        }
+        let Some((e, module)) = values.get(d) else {
+            return;
+        };
+        state.insert(d.clone(), false);
+        let mut deps = Vec::new();
+        names_in(e, &mut deps);
+        for n in deps {
+            if let Some((dep, DataKind::Let | DataKind::Fixture)) = index.lookup_data(module, &n) {
+                visit(&dep, values, index, state, order);
+            }
+        }
+        state.insert(d.clone(), true);
+        order.push((d.clone(), e));
+    }
+    for d in values.keys() {
+        visit(d, &values, index, &mut state, &mut order);
+    }
+    order
+}
+
+fn names_in(e: &ast::Expr, out: &mut Vec<String>) {
+    use ast::ExprKind as K;
+    match &e.kind {
+        K::Name(id) => out.push(id.name.clone()),
+        K::List(xs) => xs.iter().for_each(|x| names_in(x, out)),
+        K::Record { spread, fields, .. } => {
+            if let Some(s) = spread {
+                names_in(s, out);
+            }
+            fields.iter().for_each(|f| names_in(&f.value, out));
+        }
+        K::Field { base, .. } | K::Unwrap(base) | K::Unary { operand: base, .. } => {
+            names_in(base, out)
+        }
+        K::Call { args, .. } => args.iter().for_each(|a| names_in(&a.value, out)),
+        K::Binary { lhs, rhs, .. } => {
+            names_in(lhs, out);
+            names_in(rhs, out);
+        }
+        K::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            names_in(cond, out);
+            names_in(then, out);
+            names_in(otherwise, out);
+        }
+        K::Match { scrutinee, arms } => {
+            names_in(scrutinee, out);
+            arms.iter().for_each(|a| names_in(&a.value, out));
+        }
+        _ => {}
+    }
+}
+
+/// A duration from a literal or a constant whose value is a literal.
+fn duration_spec(e: &IrExpr, consts: &[ir::ConstDef]) -> Option<ir::DurationSpec> {
+    match e {
+        IrExpr::Lit(Lit::Duration(s)) => Some(ir::DurationSpec::Wall(*s)),
+        IrExpr::Lit(Lit::Business(n, u)) => Some(ir::DurationSpec::Business(*n, *u)),
+        IrExpr::Const(i) => consts
+            .get(*i as usize)
+            .and_then(|c| duration_spec(&c.value, consts)),
+        _ => None,
+    }
+}
+
+/// A percentage in hundredths from a literal (`75%` → 7500).
+fn percent(e: &IrExpr, consts: &[ir::ConstDef]) -> Option<u32> {
+    match e {
+        IrExpr::Lit(Lit::Percent(p)) => {
+            let (int, frac) = p.split_once('.').unwrap_or((p, ""));
+            let frac2: String = format!("{frac:0<2}").chars().take(2).collect();
+            Some(int.parse::<u32>().ok()? * 100 + frac2.parse::<u32>().ok()?)
+        }
+        IrExpr::Const(i) => consts
+            .get(*i as usize)
+            .and_then(|c| percent(&c.value, consts)),
+        _ => None,
+    }
+}
+
+fn calendar_spec(c: &ast::CalendarDecl) -> ir::CalendarSpec {
+    let mut spec = ir::CalendarSpec {
+        name: c.name.name.clone(),
+        timezone: "UTC".into(),
+        hours: Vec::new(),
+        holidays: Vec::new(),
+    };
+    for clause in &c.clauses {
+        match clause {
+            ast::CalendarClause::Timezone(s) => spec.timezone = s.value.clone(),
+            ast::CalendarClause::Hours(h) => {
+                let from = (h.from.hour * 60 + h.from.minute) as u16;
+                let to = (h.to.hour * 60 + h.to.minute) as u16;
+                for d in &h.days {
+                    let first = crate::semantic::values::parse_day(&d.first.name).unwrap_or(0);
+                    let last = d
+                        .last
+                        .as_ref()
+                        .and_then(|l| crate::semantic::values::parse_day(&l.name))
+                        .unwrap_or(first);
+                    let mut day = first;
+                    loop {
+                        spec.hours.push(ir::Interval {
+                            weekday: day,
+                            from_minute: from,
+                            to_minute: to,
+                        });
+                        if day == last {
+                            break;
+                        }
+                        day = (day + 1) % 7;
+                    }
+                }
+            }
+            ast::CalendarClause::Holidays(hs) => {
+                for h in hs {
+                    spec.holidays.push(match h {
+                        ast::Holiday::Date(d) => ir::HolidaySpec::Date {
+                            year: d.year as i16,
+                            month: d.month as i8,
+                            day: d.day as i8,
+                        },
+                        ast::Holiday::Range(a, b) => ir::HolidaySpec::Range {
+                            from: (a.year as i16, a.month as i8, a.day as i8),
+                            to: (b.year as i16, b.month as i8, b.day as i8),
+                        },
+                        ast::Holiday::Yearly { month, day, .. } => ir::HolidaySpec::Yearly {
+                            month: *month as i8,
+                            day: *day as i8,
+                        },
+                    });
+                }
+            }
+        }
+    }
+    spec
+}
+
+fn target(t: &ast::Target, ids: &Ids) -> ir::Target {
+    match t {
+        ast::Target::Person(s) => ir::Target::Person(s.value.to_lowercase()),
+        ast::Target::Name(i) => ir::Target::Team(ids.teams.get(&i.name).copied().unwrap_or(0)),
+    }
+}
+
+fn recipient(t: &ast::Target, ids: &Ids) -> ir::Recipient {
+    match t {
+        ast::Target::Name(i) if i.name == "assignee" => ir::Recipient::Assignee,
+        ast::Target::Name(i) if i.name == "owner" => ir::Recipient::Owner,
+        other => ir::Recipient::Target(target(other, ids)),
+    }
+}
+
+fn actions(list: &[ast::SlaAction], ids: &Ids) -> Vec<ir::Action> {
+    list.iter()
+        .map(|a| match a {
+            ast::SlaAction::Escalate(_) => ir::Action::Escalate,
+            ast::SlaAction::Deny(_) => ir::Action::Deny,
+            ast::SlaAction::Notify(t) => ir::Action::Notify(recipient(t, ids)),
+            ast::SlaAction::Assign(t) => ir::Action::Assign(target(t, ids)),
+        })
+        .collect()
+}
+
+fn event_ids(paths: &[ast::Path], ids: &Ids) -> Vec<u32> {
+    paths
+        .iter()
+        .filter_map(|p| ids.events.get(&p.last().name).copied())
+        .collect()
+}
+
+/// An enum equality the condition requires at its top level (through `and`s).
+fn discriminant(e: &IrExpr) -> Option<(ir::Discriminant, u32)> {
+    match e {
+        IrExpr::Binary(ir::BinOp::And, l, r) => discriminant(l).or_else(|| discriminant(r)),
+        IrExpr::Binary(ir::BinOp::Eq, l, r) => {
+            let (subject, variant) = match (&**l, &**r) {
+                (s, IrExpr::Lit(Lit::Variant(_, v))) | (IrExpr::Lit(Lit::Variant(_, v)), s) => {
+                    (s, *v)
+                }
+                _ => return None,
+            };
+            if let IrExpr::Ctx(ir::Ctx::Class) = subject {
+                return Some((ir::Discriminant::Class, variant));
+            }
+            let mut path = Vec::new();
+            let mut cur = subject;
+            loop {
+                match cur {
+                    IrExpr::Field(b, i) => {
+                        path.push(*i);
+                        cur = b;
+                    }
+                    IrExpr::Slot(s) => {
+                        path.reverse();
+                        return Some((ir::Discriminant::Path(*s, path), variant));
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+fn lower_route(r: &ast::RouteDecl, l: &LowerExpr<'_>, ids: &Ids) -> ir::RouteDef {
+    let cond = r.cond.as_ref().map(|c| l.lower(c));
+    let mut def = ir::RouteDef {
+        name: r.name.name.clone(),
+        events: event_ids(&r.events, ids),
+        requires: cond.as_ref().and_then(discriminant),
+        cond,
+        target: ir::Target::Team(0),
+        strategy: ir::Strategy::Queue,
+        key: Vec::new(),
+        priority: 0,
+    };
+    for c in &r.clauses {
+        match c {
+            ast::RouteClause::Assign(a) => {
+                def.target = target(&a.target, ids);
+                def.strategy = match a.strategy.as_ref().map(|s| s.name.as_str()) {
+                    Some("round_robin") => ir::Strategy::RoundRobin,
+                    Some("least_open") => ir::Strategy::LeastOpen,
+                    _ => ir::Strategy::Queue,
+                };
+            }
+            ast::RouteClause::Key(es) => def.key = es.iter().map(|e| l.lower(e)).collect(),
+            ast::RouteClause::Priority { value, .. } => def.priority = *value,
+        }
+    }
+    def
+}
+
+fn lower_sla(
+    s: &ast::SlaDecl,
+    l: &LowerExpr<'_>,
+    index: &ProjectIndex,
+    ids: &Ids,
+    consts: &[ir::ConstDef],
+) -> ir::SlaDef {
+    let class_index = |n: &str| {
+        index
+            .classify
+            .as_ref()
+            .and_then(|c| c.variants.iter().position(|v| v == n))
+            .map(|i| i as u32)
+    };
+    let trigger = |t: &ast::Trigger| ir::Trigger {
+        event: ids.events.get(&t.event.last().name).copied().unwrap_or(0),
+        cond: t.cond.as_ref().map(|c| l.lower(c)),
+    };
+    let mut def = ir::SlaDef {
+        name: s.name.name.clone(),
+        classes: s
+            .classes
+            .iter()
+            .filter_map(|c| class_index(&c.name))
+            .collect(),
+        start: Vec::new(),
+        stop: Vec::new(),
+        reset: Vec::new(),
+        pause: None,
+        target: ir::SlaTarget::Fixed(ir::DurationSpec::Wall(0)),
+        calendar: None,
+        warn: None,
+        breach: Vec::new(),
+    };
+    for c in &s.clauses {
+        match c {
+            ast::SlaClause::Start(t) => def.start.push(trigger(t)),
+            ast::SlaClause::Stop(t) => def.stop.push(trigger(t)),
+            ast::SlaClause::Reset(t) => def.reset.push(trigger(t)),
+            ast::SlaClause::Pause { cond, .. } => def.pause = Some(l.lower(cond)),
+            ast::SlaClause::Target(ast::SlaTarget::Fixed(e)) => {
+                if let Some(d) = duration_spec(&l.lower(e), consts) {
+                    def.target = ir::SlaTarget::Fixed(d);
+                }
+            }
+            ast::SlaClause::Target(ast::SlaTarget::By { field, arms, .. }) => {
+                let ft = l.types.get(&field.span).cloned().unwrap_or(Ty::Error);
+                let variants = ft
+                    .enum_def()
+                    .and_then(|d| index.enum_variants(d))
+                    .cloned()
+                    .unwrap_or_default();
+                let default = arms
+                    .iter()
+                    .find(|a| matches!(a.pattern, ast::Pattern::Wildcard(_)));
+                let spec_of = |v: &str| {
+                    let arm = arms
+                        .iter()
+                        .find(|a| matches!(&a.pattern, ast::Pattern::Alternatives(ps) if ps.iter().any(|p| p.last().name == v)))
+                        .or(default);
+                    arm.and_then(|a| duration_spec(&l.lower(&a.value), consts))
+                        .unwrap_or(ir::DurationSpec::Wall(0))
+                };
+                def.target = ir::SlaTarget::By {
+                    field: l.lower(field),
+                    arms: variants.iter().map(|v| spec_of(v)).collect(),
+                };
+            }
+            ast::SlaClause::Calendar(c) => def.calendar = ids.calendars.get(&c.name).copied(),
+            ast::SlaClause::Warn { at, actions: a, .. } => {
+                def.warn = Some((percent(&l.lower(at), consts).unwrap_or(0), actions(a, ids)))
+            }
+            ast::SlaClause::Breach { actions: a, .. } => def.breach = actions(a, ids),
+        }
+    }
+    def
+}
+
+fn lower_gate(
+    g: &ast::GateDecl,
+    m: &ModuleInput<'_>,
+    index: &ProjectIndex,
+    ids: &Ids,
+    consts: &[ir::ConstDef],
+) -> ir::GateDef {
+    let mut selected = Vec::new();
+    let mut all_automation = false;
+    for (c, a, sig) in index.all_actions() {
+        let hit = g.selectors.iter().any(|s| match s {
+            ast::GateSelector::Action(p) => {
+                p.segments.len() == 2 && p.segments[0].name == c && p.segments[1].name == a
+            }
+            ast::GateSelector::EffectMoney(_) => sig.effect == EffectKind::Money,
+            ast::GateSelector::EffectDestructive(_) => sig.effect == EffectKind::Destructive,
+            ast::GateSelector::Automation(_) => false,
+        });
+        if hit {
+            selected.push(ids.actions[&(c.to_string(), a.to_string())]);
+        }
+    }
+    if g.selectors
+        .iter()
+        .any(|s| matches!(s, ast::GateSelector::Automation(_)))
+    {
+        all_automation = true;
+    }
+    // Parameters common to all selected actions (same name and type), in the first's order.
+    let mut param_names: Vec<String> = Vec::new();
+    for (n, &aid) in selected.iter().enumerate() {
+        let (c, a) = ids
+            .actions
+            .iter()
+            .find(|(_, v)| **v == aid)
+            .map(|(k, _)| k.clone())
+            .unwrap_or_default();
+        let names: Vec<(String, crate::semantic::sig::TypeRef)> = index
+            .action(&c, &a)
+            .map(|s| s.params.clone())
+            .unwrap_or_default();
+        if n == 0 {
+            param_names = names.iter().map(|(x, _)| x.clone()).collect();
+        } else {
+            param_names.retain(|p| names.iter().any(|(x, _)| x == p));
+        }
+    }
+    let l = LowerExpr {
+        index,
+        ids,
+        module: m.module,
+        types: m.types,
+        scope: LScope::Gate(param_names.clone()),
+    };
+    let mut def = ir::GateDef {
+        name: g.name.name.clone(),
+        actions: selected,
+        all_automation_actions: all_automation,
+        cond: g.cond.as_ref().map(|c| l.lower(c)),
+        param_names,
+        require: Vec::new(),
+        expire: None,
+    };
+    for c in &g.clauses {
+        match c {
+            ast::GateClause::RequireApproval { team, .. } => def.require.push(
+                ir::Requirement::Approval(ids.teams.get(&team.name).copied().unwrap_or(0)),
+            ),
+            ast::GateClause::RequireConfirmation(_) => {
+                def.require.push(ir::Requirement::Confirmation)
+            }
+            ast::GateClause::RequireReview { team, .. } => def.require.push(
+                ir::Requirement::Review(ids.teams.get(&team.name).copied().unwrap_or(0)),
+            ),
+            ast::GateClause::Expire {
+                after, actions: a, ..
+            } => {
+                if let Some(d) = duration_spec(&l.lower(after), consts) {
+                    def.expire = Some((d, actions(a, ids)));
+                }
+            }
+        }
+    }
+    def
+}
+
+fn lower_automation(
+    a: &ast::AutomationDecl,
+    l: &LowerExpr<'_>,
+    index: &ProjectIndex,
+    ids: &Ids,
+) -> ir::AutomationDef {
+    let mut def = ir::AutomationDef {
+        name: a.name.name.clone(),
+        version: 0,
+        owner: 0,
+        events: Vec::new(),
+        cond: None,
+        steps: Vec::new(),
+        rollout: ir::Rollout::Live,
+        breaker: None,
+    };
+    let pct = |e: &ast::Expr| percent(&l.lower(e), &[]).unwrap_or(10_000);
+    for c in &a.clauses {
+        match c {
+            ast::AutomationClause::Version { value, .. } => {
+                def.version = u32::try_from(*value).unwrap_or(0)
+            }
+            ast::AutomationClause::Owner(o) => {
+                def.owner = ids.teams.get(&o.name).copied().unwrap_or(0)
+            }
+            ast::AutomationClause::On { events, cond, .. } => {
+                def.events = event_ids(events, ids);
+                def.cond = cond.as_ref().map(|c| l.lower(c));
+            }
+            ast::AutomationClause::Do { steps, .. } => {
+                for s in steps {
+                    let ast::ExprKind::Call { callee, args } = &s.call.kind else {
+                        continue;
+                    };
+                    let ast::ExprKind::Field { base, field, .. } = &callee.kind else {
+                        continue;
+                    };
+                    let ast::ExprKind::Name(conn) = &base.kind else {
+                        continue;
+                    };
+                    let Some(&action) = ids.actions.get(&(conn.name.clone(), field.name.clone()))
+                    else {
+                        continue;
+                    };
+                    let params: Vec<String> = index
+                        .action(&conn.name, &field.name)
+                        .map(|s| s.params.iter().map(|(n, _)| n.clone()).collect())
+                        .unwrap_or_default();
+                    def.steps.push(ir::Step {
+                        action,
+                        args: order_args(&params, args, |e| l.lower(e)),
+                        waiver: s.waiver.as_ref().map(|w| w.value.clone()),
+                    });
+                }
+            }
+            ast::AutomationClause::Rollout(r) => {
+                let key = r.by.iter().map(|e| l.lower(e)).collect();
+                def.rollout = if r.shadow {
+                    ir::Rollout::Shadow {
+                        sample: r.percent.as_ref().map(pct),
+                        key,
+                    }
+                } else {
+                    ir::Rollout::Percent {
+                        percent: r.percent.as_ref().map_or(10_000, pct),
+                        key,
+                    }
+                };
+            }
+            ast::AutomationClause::Breaker(b) => {
+                let mut br = ir::Breaker {
+                    threshold: pct(&b.threshold),
+                    window: u32::try_from(b.window).unwrap_or(1),
+                    halt: false,
+                    assign: None,
+                    notify: Vec::new(),
+                };
+                for act in &b.actions {
+                    match act {
+                        ast::BreakerAction::Halt(_) => br.halt = true,
+                        ast::BreakerAction::Assign(t) => br.assign = Some(target(t, ids)),
+                        ast::BreakerAction::Notify(t) => br.notify.push(recipient(t, ids)),
+                    }
+                }
+                def.breaker = Some(br);
+            }
+        }
+    }
+    def
+}

@@ -1,0 +1,437 @@
+//! The bundle container (brief §5): deterministic, versioned, content-hashed.
+//!
+//! **Layout** (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | [`MAGIC`] `MESHBNDL` |
+//! | 2 | format version, u16 ([`FORMAT_VERSION`]) |
+//! | 4 | manifest length M, u32 |
+//! | M | manifest: canonical JSON of [`Manifest`], as [`crate::ledger::canonical_json`] |
+//! | 8 | payload length P, u64 |
+//! | P | payload: postcard encoding of the IR |
+//! | 32 | SHA-256 of every byte before it |
+//!
+//! The **content hash** is that trailer as lower-case hex (`head -c -32 FILE | sha256sum`
+//! reproduces it); the ledger's `bundle` field carries it.
+//!
+//! **Determinism.** The same manifest and payload give the same bytes: no timestamps, the
+//! manifest's `automations` are sorted by [`encode`], and postcard is a deterministic
+//! encoding of a value. Payload types must make the value itself deterministic: use `Vec`,
+//! `BTreeMap`, `BTreeSet`, never `HashMap`/`HashSet` (their iteration order changes from run
+//! to run). postcard is not self-describing, so payload types must not need
+//! `deserialize_any` either: no `serde_json::Value`, `#[serde(untagged)]` or `flatten`.
+//!
+//! **Reading** ([`decode`], [`read_manifest`]) checks, in order: the magic (an input that
+//! does not start like one is [`BundleError::NotABundle`], the empty input included), the
+//! header length, the version (before anything else is interpreted: a later format may lay
+//! out the rest differently), the declared lengths against the actual length (too short:
+//! `Truncated`; bytes after the end: `TrailingData`, treated as corruption), the hash, and
+//! only then parses the manifest and the payload (which must be consumed exactly). It never
+//! panics, whatever the input.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ledger::{canonical_json, hex};
+
+pub const MAGIC: [u8; 8] = *b"MESHBNDL";
+pub const FORMAT_VERSION: u16 = 1;
+/// Magic, version, manifest length.
+const HEADER: usize = 14;
+const HASH_LEN: usize = 32;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub package: String,
+    pub version: String,
+    pub compiler_version: String,
+    /// SHA-256 (hex) of the sources.
+    pub source_hash: String,
+    /// IANA time-zone database version (§7.14).
+    pub tzdb_version: String,
+    /// (automation name, version), sorted.
+    pub automations: Vec<(String, u32)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BundleError {
+    NotABundle,
+    UnsupportedVersion {
+        found: u16,
+        supported: u16,
+    },
+    /// The input is `found` bytes long; it should be at least `expected`.
+    Truncated {
+        expected: usize,
+        found: usize,
+    },
+    /// The input has bytes after the bundle's end (`expected` bytes long, `found` actual).
+    TrailingData {
+        expected: usize,
+        found: usize,
+    },
+    /// `expected` is the hash recorded in the bundle, `found` the hash of its content.
+    HashMismatch {
+        expected: String,
+        found: String,
+    },
+    Manifest(String),
+    Payload(String),
+    Encode(String),
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BundleError::NotABundle => write!(
+                f,
+                "this is not a Meshline bundle (it does not start with \"MESHBNDL\") — pass the \
+                 file written by `meshline build`"
+            ),
+            BundleError::UnsupportedVersion { found, supported } => write!(
+                f,
+                "bundle was built by format version {found}; this runtime reads version \
+                 {supported} — rebuild it with a matching `meshline build` or upgrade the runtime"
+            ),
+            BundleError::Truncated { expected, found } => write!(
+                f,
+                "bundle is truncated: it is {found} bytes long but should be at least {expected} \
+                 — the file was cut short (an interrupted copy?); copy it again or rebuild it"
+            ),
+            BundleError::TrailingData { expected, found } => write!(
+                f,
+                "bundle is corrupt: it ends after {expected} bytes but the file has {found} — \
+                 something was appended to it; copy it again or rebuild it"
+            ),
+            BundleError::HashMismatch { expected, found } => write!(
+                f,
+                "bundle is corrupt: its content hashes to {found} but it was sealed as {expected} \
+                 — the file was changed or damaged after `meshline build`; rebuild it"
+            ),
+            BundleError::Manifest(e) => write!(
+                f,
+                "bundle manifest is unreadable: {e} — rebuild it with a matching `meshline build`"
+            ),
+            BundleError::Payload(e) => write!(
+                f,
+                "bundle contents do not match what this runtime expects: {e} — rebuild it with \
+                 the `meshline build` of this release"
+            ),
+            BundleError::Encode(e) => write!(f, "cannot build the bundle: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BundleError {}
+
+/// Encodes a bundle. Deterministic: the same arguments always give the same bytes.
+pub fn encode<P: Serialize>(manifest: &Manifest, payload: &P) -> Result<Vec<u8>, BundleError> {
+    let mut manifest = manifest.clone();
+    manifest.automations.sort();
+    let json = serde_json::to_value(&manifest).map_err(|e| BundleError::Encode(e.to_string()))?;
+    let payload = postcard::to_allocvec(payload).map_err(|e| BundleError::Encode(e.to_string()))?;
+    assemble(FORMAT_VERSION, canonical_json(&json).as_bytes(), &payload)
+}
+
+/// Lays out and seals the parts (no validation of their contents).
+fn assemble(version: u16, manifest: &[u8], payload: &[u8]) -> Result<Vec<u8>, BundleError> {
+    let m_len = u32::try_from(manifest.len())
+        .map_err(|_| BundleError::Encode("the manifest is larger than 4 GiB".into()))?;
+    let mut out = Vec::with_capacity(HEADER + manifest.len() + 8 + payload.len() + HASH_LEN);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&m_len.to_le_bytes());
+    out.extend_from_slice(manifest);
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(payload);
+    let hash = Sha256::digest(&out);
+    out.extend_from_slice(&hash);
+    Ok(out)
+}
+
+/// Decodes a bundle: its manifest, its payload and its content hash (hex).
+pub fn decode<P: DeserializeOwned>(bytes: &[u8]) -> Result<(Manifest, P, String), BundleError> {
+    let (manifest, payload, hash) = open(bytes)?;
+    let (value, rest) =
+        postcard::take_from_bytes::<P>(payload).map_err(|e| BundleError::Payload(e.to_string()))?;
+    if !rest.is_empty() {
+        let n = rest.len();
+        return Err(BundleError::Payload(format!(
+            "{n} unexpected bytes after the payload"
+        )));
+    }
+    Ok((manifest, value, hash))
+}
+
+/// The manifest and content hash, after every check but the payload's parse
+/// (for `meshline inspect`).
+pub fn read_manifest(bytes: &[u8]) -> Result<(Manifest, String), BundleError> {
+    open(bytes).map(|(manifest, _, hash)| (manifest, hash))
+}
+
+/// Little-endian unsigned integer of `len` bytes at `at` (the caller checked the bounds).
+fn le(bytes: &[u8], at: usize, len: usize) -> u64 {
+    bytes[at..at + len]
+        .iter()
+        .rev()
+        .fold(0, |acc, b| acc << 8 | u64::from(*b))
+}
+
+fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], String), BundleError> {
+    let n = bytes.len();
+    let head = &bytes[..n.min(MAGIC.len())];
+    if head.is_empty() || head != &MAGIC[..head.len()] {
+        return Err(BundleError::NotABundle);
+    }
+    let truncated = |expected: u128| BundleError::Truncated {
+        expected: usize::try_from(expected).unwrap_or(usize::MAX),
+        found: n,
+    };
+    if n < HEADER {
+        return Err(truncated((HEADER + 8 + HASH_LEN) as u128));
+    }
+    let version = le(bytes, 8, 2) as u16;
+    if version != FORMAT_VERSION {
+        return Err(BundleError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let m_len = le(bytes, 10, 4) as u128;
+    let fixed = (HEADER + 8 + HASH_LEN) as u128;
+    if (n as u128) < fixed + m_len {
+        return Err(truncated(fixed + m_len));
+    }
+    let p_at = HEADER + m_len as usize; // fits: m_len < n
+    let total = fixed + m_len + le(bytes, p_at, 8) as u128;
+    if (n as u128) < total {
+        return Err(truncated(total));
+    }
+    let body = n - HASH_LEN;
+    if (n as u128) > total {
+        return Err(BundleError::TrailingData {
+            expected: total as usize,
+            found: n,
+        });
+    }
+    let (stored, computed) = (hex(&bytes[body..]), hex(&Sha256::digest(&bytes[..body])));
+    if stored != computed {
+        return Err(BundleError::HashMismatch {
+            expected: stored,
+            found: computed,
+        });
+    }
+    let manifest = serde_json::from_slice(&bytes[HEADER..p_at])
+        .map_err(|e| BundleError::Manifest(e.to_string()))?;
+    Ok((manifest, &bytes[p_at + 8..body], stored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Ir {
+        rules: Vec<String>,
+        table: BTreeMap<String, u32>,
+        flag: Option<bool>,
+        n: i64,
+    }
+
+    fn sample() -> (Manifest, Ir) {
+        let manifest = Manifest {
+            package: "refunds".into(),
+            version: "1.2.0".into(),
+            compiler_version: "0.1.0".into(),
+            source_hash: "ab".repeat(32),
+            tzdb_version: "2025b".into(),
+            automations: vec![("z_close".into(), 2), ("a_refund".into(), 3)],
+        };
+        let table = BTreeMap::from([("b".to_owned(), 2), ("a".to_owned(), 1)]);
+        let rules = vec!["classify".into(), "route é".into()];
+        (
+            manifest,
+            Ir {
+                rules,
+                table,
+                flag: Some(true),
+                n: -7,
+            },
+        )
+    }
+
+    fn rnd(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    #[test]
+    fn round_trip_is_deterministic_and_hashed() {
+        let (manifest, ir) = sample();
+        let bytes = encode(&manifest, &ir).unwrap();
+        assert_eq!(
+            bytes,
+            encode(&manifest, &ir).unwrap(),
+            "same input, same bytes"
+        );
+        assert_eq!(&bytes[..10], b"MESHBNDL\x01\x00");
+        let m_len = le(&bytes, 10, 4) as usize;
+        let json = std::str::from_utf8(&bytes[14..14 + m_len]).unwrap();
+        assert!(json.starts_with(r#"{"automations":[["a_refund",3],["z_close",2]],"compiler_"#));
+        let (m, p, hash): (Manifest, Ir, String) = decode(&bytes).unwrap();
+        let mut sorted = manifest.clone();
+        sorted.automations.sort();
+        assert_eq!((m, p), (sorted.clone(), ir));
+        assert_eq!(hash, hex(&Sha256::digest(&bytes[..bytes.len() - 32])));
+        assert_eq!(hash, hex(&bytes[bytes.len() - 32..]));
+        assert_eq!(read_manifest(&bytes), Ok((sorted.clone(), hash)));
+        // Unsorted and sorted automations give the same bundle.
+        assert_eq!(encode(&sorted, &sample().1).unwrap(), bytes);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let (manifest, ir) = sample();
+        let bytes = encode(&manifest, &ir).unwrap();
+        assert_eq!(decode::<Ir>(&[]), Err(BundleError::NotABundle));
+        for len in 1..bytes.len() {
+            match decode::<Ir>(&bytes[..len]) {
+                Err(BundleError::Truncated { expected, found }) => {
+                    assert_eq!(found, len);
+                    assert!(
+                        expected > len && expected <= bytes.len(),
+                        "{len}: {expected}"
+                    );
+                }
+                other => panic!("length {len}: {other:?}"),
+            }
+            assert!(read_manifest(&bytes[..len]).is_err());
+        }
+    }
+
+    #[test]
+    fn every_flipped_byte_is_an_error() {
+        let (manifest, ir) = sample();
+        let bytes = encode(&manifest, &ir).unwrap();
+        let mut state = 42;
+        for round in 0..1000 {
+            let mut b = bytes.clone();
+            let at = if round < 200 {
+                round % 60
+            } else {
+                rnd(&mut state) as usize % b.len()
+            };
+            b[at] ^= 1 + (rnd(&mut state) % 255) as u8;
+            let err = decode::<Ir>(&b).expect_err("a flipped byte must not decode");
+            let ok = match at {
+                0..8 => err == BundleError::NotABundle,
+                8..10 => matches!(err, BundleError::UnsupportedVersion { supported: 1, .. }),
+                _ => matches!(
+                    err,
+                    BundleError::Truncated { .. }
+                        | BundleError::TrailingData { .. }
+                        | BundleError::HashMismatch { .. }
+                ),
+            };
+            assert!(ok, "byte {at}: {err:?}");
+            assert!(read_manifest(&b).is_err());
+        }
+    }
+
+    #[test]
+    fn random_input_never_panics() {
+        let mut state = 7;
+        for round in 0..3000 {
+            let len = (rnd(&mut state) % 200) as usize;
+            let mut b: Vec<u8> = (0..len).map(|_| rnd(&mut state) as u8).collect();
+            if round % 2 == 0 {
+                b.splice(0..0, *b"MESHBNDL\x01\x00");
+            }
+            if round % 4 == 0 && b.len() >= 14 {
+                let m_len = (b.len() as u32).saturating_sub(60);
+                b[10..14].copy_from_slice(&m_len.to_le_bytes());
+            }
+            assert!(decode::<Ir>(&b).is_err());
+        }
+    }
+
+    #[test]
+    fn header_errors_are_named() {
+        let (manifest, ir) = sample();
+        let bytes = encode(&manifest, &ir).unwrap();
+        let mut v3 = bytes.clone();
+        v3[8] = 3;
+        let err = decode::<Ir>(&v3).unwrap_err();
+        assert_eq!(
+            err,
+            BundleError::UnsupportedVersion {
+                found: 3,
+                supported: 1
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "bundle was built by format version 3; this runtime reads version 1 — rebuild it with \
+             a matching `meshline build` or upgrade the runtime"
+        );
+        // A well-sealed bundle of another version is refused before its hash is looked at.
+        let sealed_v2 = assemble(2, b"{}", b"").unwrap();
+        assert!(matches!(
+            read_manifest(&sealed_v2),
+            Err(BundleError::UnsupportedVersion { .. })
+        ));
+        for not_a_bundle in [
+            &b""[..],
+            b"MESHBNDX\x01\x00",
+            b"PK\x03\x04",
+            b"{\"package\":1}",
+        ] {
+            assert_eq!(decode::<Ir>(not_a_bundle), Err(BundleError::NotABundle));
+        }
+        assert!(matches!(
+            decode::<Ir>(b"MESH"),
+            Err(BundleError::Truncated { found: 4, .. })
+        ));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        let (expected, found) = (bytes.len(), bytes.len() + 1);
+        assert_eq!(
+            decode::<Ir>(&trailing),
+            Err(BundleError::TrailingData { expected, found })
+        );
+    }
+
+    #[test]
+    fn sealed_but_unreadable_contents_are_named() {
+        let (manifest, ir) = sample();
+        let bad_manifest = assemble(1, b"{\"package\":", b"").unwrap();
+        assert!(matches!(
+            read_manifest(&bad_manifest),
+            Err(BundleError::Manifest(_))
+        ));
+        let bytes = encode(&manifest, &ir).unwrap();
+        // The same payload read as another type: wrong shape, or bytes left over.
+        assert!(matches!(
+            decode::<Vec<u64>>(&bytes),
+            Err(BundleError::Payload(_))
+        ));
+        assert!(matches!(
+            decode::<Vec<String>>(&bytes),
+            Err(BundleError::Payload(_))
+        ));
+        let err = decode::<u8>(&bytes).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unexpected bytes after the payload"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Cases: facts, classification, ownership with the acknowledgement TTL, escalation, and
+//! routing (brief §3.4, §3.5, §7.6–7.8).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Value as Json, json};
+
+use super::sla::Clock;
+use super::{Engine, EventData, TimerKind};
+use crate::ir::{Builtin, Discriminant, Strategy, Target};
+use crate::value::Value;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assignee {
+    Team(u32),
+    Person(Arc<str>),
+}
+
+/// Everything the engine keeps per case.
+#[derive(Clone, Debug)]
+pub struct CaseState {
+    pub id: Arc<str>,
+    pub opened_at: Timestamp,
+    /// Case facts by slot; `None` is unset.
+    pub facts: Vec<Option<crate::value::Value>>,
+    pub class: Option<u32>,
+    pub owner: Option<u32>,
+    pub escalated: bool,
+    pub assignee: Option<Assignee>,
+    pub acknowledged: bool,
+    pub ack_generation: u64,
+    /// One per SLA policy of the program (most stay `None`).
+    pub clocks: Vec<Option<Clock>>,
+    pub sagas: Vec<super::actions::Saga>,
+}
+
+impl CaseState {
+    pub fn new(id: Arc<str>, opened_at: Timestamp, slots: usize, slas: usize) -> CaseState {
+        CaseState {
+            id,
+            opened_at,
+            facts: vec![None; slots],
+            class: None,
+            owner: None,
+            escalated: false,
+            assignee: None,
+            acknowledged: false,
+            ack_generation: 0,
+            clocks: vec![None; slas],
+            sagas: Vec::new(),
+        }
+    }
+}
+
+impl Engine {
+    pub(crate) fn team_name(&self, t: u32) -> &str {
+        self.program
+            .teams
+            .get(t as usize)
+            .map_or("", |t| t.name.as_str())
+    }
+
+    pub(crate) fn assignee_json(&self, a: &Assignee) -> Json {
+        match a {
+            Assignee::Team(t) => json!(self.team_name(*t)),
+            Assignee::Person(p) => json!(&**p),
+        }
+    }
+
+    /// Change the assignee and record it (no entry when nothing changes).
+    pub(crate) fn set_assignee(
+        &mut self,
+        case_id: &str,
+        to: Assignee,
+        rule: &str,
+        mut detail: Json,
+    ) {
+        let Some(case) = self.cases.get_mut(case_id) else {
+            return;
+        };
+        if case.assignee.as_ref() == Some(&to) {
+            return;
+        }
+        let old = case.assignee.replace(to.clone());
+        if let Some(Assignee::Person(p)) = &old
+            && let Some(n) = self.open_by_person.get_mut(p)
+        {
+            *n = n.saturating_sub(1);
+        }
+        if let Assignee::Person(p) = &to {
+            *self.open_by_person.entry(p.clone()).or_insert(0) += 1;
+        }
+        detail["assignee"] = self.assignee_json(&to);
+        self.log(Some(case_id), "assigned", Some(rule), detail);
+    }
+
+    pub(crate) fn builtin_event(&mut self, case_id: &Arc<str>, b: Builtin, ev: &EventData) {
+        match b {
+            Builtin::OwnerAcknowledged => {
+                let by = self.field(ev, "by");
+                if let Some(c) = self.cases.get_mut(case_id)
+                    && !c.acknowledged
+                {
+                    c.acknowledged = true;
+                    c.ack_generation = 0;
+                    self.log(
+                        Some(case_id),
+                        "acknowledged",
+                        Some("owners"),
+                        json!({ "by": by }),
+                    );
+                }
+            }
+            Builtin::ApprovalGranted | Builtin::ApprovalDenied => {
+                self.approval_event(case_id, b == Builtin::ApprovalGranted, ev)
+            }
+            Builtin::BreakerReset => self.breaker_reset(case_id, ev),
+            Builtin::ActionSucceeded | Builtin::ActionFailed => {
+                self.action_outcome(case_id, b == Builtin::ActionSucceeded, ev)
+            }
+        }
+    }
+
+    /// A field of the triggering event by name, as JSON (built-in events only).
+    pub(crate) fn field(&self, ev: &EventData, name: &str) -> Json {
+        let def = &self.program.events[ev.event as usize];
+        def.fields
+            .iter()
+            .position(|f| f.name == name)
+            .map_or(Json::Null, |i| self.value_json(&ev.values[i]))
+    }
+
+    pub(crate) fn field_str(&self, ev: &EventData, name: &str) -> Option<String> {
+        let def = &self.program.events[ev.event as usize];
+        let i = def.fields.iter().position(|f| f.name == name)?;
+        match &ev.values[i] {
+            Value::Str(s) | Value::Person(s) => Some(s.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Classify on the classify's events; returns whether the class changed.
+    pub(crate) fn classify(&mut self, case_id: &Arc<str>, ev: &EventData) -> bool {
+        let Some(cl) = self.program.classify.clone() else {
+            return false;
+        };
+        if !cl.events.contains(&ev.event) {
+            return false;
+        }
+        let mut class = cl.otherwise;
+        let mut rule = "otherwise".to_string();
+        for (i, (variant, _)) in cl.arms.iter().enumerate() {
+            let name = format!(
+                "classify.{}",
+                self.program.enums[cl.enum_id as usize].variants[*variant as usize]
+            );
+            let Some(case) = self.cases.get(case_id) else {
+                return false;
+            };
+            let hit = match self
+                .eval(&self.code.classify[i], case, Some(ev), &[])
+                .and_then(|v| crate::eval::truthy(&v))
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    self.eval_error(case_id, &name, &e);
+                    false
+                }
+            };
+            if hit {
+                class = *variant;
+                rule = name;
+                break;
+            }
+        }
+        let Some(case) = self.cases.get_mut(case_id) else {
+            return false;
+        };
+        // §7.6: re-classification to the same class changes nothing.
+        if case.class == Some(class) {
+            return false;
+        }
+        let from = case.class;
+        case.class = Some(class);
+        let variants = &self.program.enums[cl.enum_id as usize].variants;
+        let mut detail = json!({ "class": variants[class as usize] });
+        if let Some(f) = from {
+            detail["from"] = json!(variants[f as usize]);
+        }
+        self.log(Some(case_id), "classified", Some(&rule), detail);
+        self.take_ownership(case_id, class);
+        true
+    }
+
+    fn take_ownership(&mut self, case_id: &Arc<str>, class: u32) {
+        let Some(owner) = self.program.owners.get(class as usize).map(|o| o.owner) else {
+            return;
+        };
+        let generation = self.next_generation();
+        let now = self.clock;
+        let Some(case) = self.cases.get_mut(case_id) else {
+            return;
+        };
+        case.owner = Some(owner);
+        case.escalated = false;
+        case.acknowledged = false;
+        case.ack_generation = generation;
+        let mut detail = json!({ "owner": self.team_name(owner) });
+        if let (Some(ttl), Some(now)) = (self.program.acknowledge_within, now) {
+            let cal = self.team_calendar(owner);
+            if let Some(due) = self.add_duration(cal, now, ttl) {
+                detail["acknowledge_by"] = json!(crate::value::format_time(due));
+                self.schedule(due, case_id, TimerKind::Ack { generation });
+            }
+        }
+        self.log(Some(case_id), "owned", Some("owners"), detail);
+    }
+
+    pub(crate) fn ack_timeout(&mut self, case_id: &Arc<str>, generation: u64) {
+        let Some(case) = self.cases.get(case_id) else {
+            return;
+        };
+        if case.acknowledged || case.ack_generation != generation || case.escalated {
+            return;
+        }
+        self.escalate(
+            case_id,
+            "owners",
+            json!({ "reason": "not acknowledged in time" }),
+        );
+    }
+
+    /// §7.8: owner (and assignee, if it was the owner) go to the class's escalation owner,
+    /// one level only.
+    pub(crate) fn escalate(&mut self, case_id: &str, rule: &str, mut detail: Json) {
+        let Some(case) = self.cases.get(case_id) else {
+            return;
+        };
+        let Some(class) = case.class else { return };
+        let Some(esc) = self.program.owners.get(class as usize).map(|o| o.escalate) else {
+            return;
+        };
+        let was_owner_assigned =
+            case.assignee.is_none() || case.assignee == case.owner.map(Assignee::Team);
+        let already = case.escalated;
+        if let Some(c) = self.cases.get_mut(case_id) {
+            c.owner = Some(esc);
+            c.escalated = true;
+        }
+        detail["to"] = json!(self.team_name(esc));
+        if already {
+            detail["already_escalated"] = json!(true);
+        }
+        self.log(Some(case_id), "escalated", Some(rule), detail);
+        if was_owner_assigned {
+            self.set_assignee(
+                case_id,
+                Assignee::Team(esc),
+                rule,
+                json!({ "escalation": true }),
+            );
+        }
+    }
+
+    /// Routes (§3.5, §7.7): on events some route lists, and when the class changes.
+    pub(crate) fn route(&mut self, case_id: &Arc<str>, ev: &EventData, class_changed: bool) {
+        let candidates: Vec<u32> = if class_changed {
+            self.routes_all.clone()
+        } else {
+            self.routes_by_event
+                .get(ev.event as usize)
+                .cloned()
+                .unwrap_or_default()
+        };
+        if candidates.is_empty() && !class_changed {
+            return;
+        }
+        let mut winner = None;
+        for r in candidates {
+            let route = &self.program.routes[r as usize];
+            if !class_changed && !route.events.contains(&ev.event) {
+                continue;
+            }
+            // Index: skip routes whose required enum equality cannot hold.
+            if let Some((disc, variant)) = &route.requires
+                && !self.discriminant_matches(case_id, ev, disc, *variant)
+            {
+                continue;
+            }
+            let name = route.name.clone();
+            let hit = {
+                let c = self.code.route_cond[r as usize].as_ref();
+                match (c, self.cases.get(&**case_id)) {
+                    (None, _) => true,
+                    (Some(code), Some(case)) => match self
+                        .eval(code, case, Some(ev), &[])
+                        .and_then(|v| crate::eval::truthy(&v))
+                    {
+                        Ok(b) => b,
+                        Err(e) => {
+                            self.eval_error(case_id, &name, &e);
+                            false
+                        }
+                    },
+                    (Some(_), None) => false,
+                }
+            };
+            if hit {
+                winner = Some(r);
+                break;
+            }
+        }
+        match winner {
+            Some(r) => self.assign_by_route(case_id, ev, r),
+            None => {
+                // No match: the class owner is the assignee.
+                if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
+                    self.set_assignee(case_id, Assignee::Team(owner), "owners", json!({}));
+                }
+            }
+        }
+    }
+
+    fn discriminant_matches(
+        &self,
+        case_id: &str,
+        ev: &EventData,
+        disc: &Discriminant,
+        variant: u32,
+    ) -> bool {
+        let Some(case) = self.cases.get(case_id) else {
+            return false;
+        };
+        match disc {
+            Discriminant::Class => case.class == Some(variant),
+            Discriminant::Path(slot, path) => {
+                let def = &self.program.events[ev.event as usize];
+                let base = def
+                    .slots
+                    .iter()
+                    .position(|s| s == slot)
+                    .map(|i| &ev.values[i])
+                    .or(case.facts[*slot as usize].as_ref());
+                let mut cur = match base {
+                    Some(v) => v,
+                    None => return true, // let the condition itself decide (and report)
+                };
+                for i in path {
+                    match cur {
+                        Value::Record(items) => match items.get(*i as usize) {
+                            Some(v) => cur = v,
+                            None => return true,
+                        },
+                        _ => return true,
+                    }
+                }
+                match cur {
+                    Value::Enum(_, v) => *v == variant,
+                    _ => true,
+                }
+            }
+        }
+    }
+
+    fn assign_by_route(&mut self, case_id: &Arc<str>, ev: &EventData, r: u32) {
+        let route = self.program.routes[r as usize].clone();
+        let mut key = Vec::new();
+        for (i, _) in route.key.iter().enumerate() {
+            let Some(case) = self.cases.get(&**case_id) else {
+                return;
+            };
+            match self.eval(&self.code.route_key[r as usize][i], case, Some(ev), &[]) {
+                Ok(v) => key.push(self.value_json(&v)),
+                Err(e) => {
+                    self.eval_error(case_id, &route.name, &e);
+                    return;
+                }
+            }
+        }
+        let assignee = match (&route.target, route.strategy) {
+            (Target::Person(p), _) => Assignee::Person(Arc::from(p.as_str())),
+            (Target::Team(t), Strategy::Queue) => Assignee::Team(*t),
+            (Target::Team(t), Strategy::RoundRobin) => {
+                let members = &self.program.teams[*t as usize].members;
+                if members.is_empty() {
+                    Assignee::Team(*t)
+                } else {
+                    let cursor = &mut self.rr_cursor[*t as usize];
+                    let m = members[*cursor % members.len()].clone();
+                    *cursor = (*cursor + 1) % members.len();
+                    Assignee::Person(Arc::from(m.as_str()))
+                }
+            }
+            (Target::Team(t), Strategy::LeastOpen) => {
+                let members = &self.program.teams[*t as usize].members;
+                let best = members
+                    .iter()
+                    .min_by_key(|m| self.open_by_person.get(m.as_str()).copied().unwrap_or(0));
+                match best {
+                    Some(m) => Assignee::Person(Arc::from(m.as_str())),
+                    None => Assignee::Team(*t),
+                }
+            }
+        };
+        let mut detail = json!({ "route": route.name, "priority": route.priority });
+        if !key.is_empty() {
+            detail["key"] = Json::Array(key);
+        }
+        self.set_assignee(case_id, assignee, &route.name, detail);
+    }
+}

@@ -1,0 +1,565 @@
+//! The deterministic engine (brief §6): applies events to cases, fires timers, and writes
+//! the ledger and the command stream.
+//!
+//! Order of work for one event (§6.2, §6.3): fire every timer due at or before the event's
+//! instant, in (due, creation) order; then dedupe → validate → update case facts → built-in
+//! semantics (acknowledgements, approvals, breaker resets, action outcomes) → classify →
+//! ownership → routes → SLA clocks → automations. Every decision writes a ledger entry.
+//!
+//! INVARIANT (determinism, §6.4): the output depends only on the program and the event
+//! sequence. Nothing iterates a hash map into the output; timers are ordered by (due,
+//! creation sequence); there is no wall clock and no randomness.
+
+mod actions;
+mod case;
+mod envelope;
+mod sla;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{Value as Json, json};
+
+use crate::calendar::Calendar;
+use crate::eval::{self, Code, CtxVals, Env, EvalError, Frame};
+use crate::ir::{Program, Target};
+use crate::ledger::{Entry, LedgerWriter};
+use crate::value::{self, Value};
+pub use case::{Assignee, CaseState};
+pub use envelope::Envelope;
+
+/// A command for the outbox (actions, notifications, approval requests).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Command {
+    pub seq: u64,
+    pub at: String,
+    pub body: Json,
+}
+
+impl Command {
+    pub fn to_line(&self) -> String {
+        let mut obj = serde_json::Map::new();
+        obj.insert("seq".into(), json!(self.seq));
+        obj.insert("at".into(), json!(self.at));
+        if let Json::Object(b) = &self.body {
+            for (k, v) in b {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        Json::Object(obj).to_string()
+    }
+}
+
+/// Work scheduled for an instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TimerKind {
+    Ack { generation: u64 },
+    SlaWarn { sla: u32, generation: u64 },
+    SlaBreach { sla: u32, generation: u64 },
+    GateExpire { request: u64 },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Timer {
+    pub case: Arc<str>,
+    pub kind: TimerKind,
+}
+
+/// Compiled rule code, indexed like the program.
+pub(crate) struct Compiled {
+    pub classify: Vec<Code>,
+    pub route_cond: Vec<Option<Code>>,
+    pub route_key: Vec<Vec<Code>>,
+    pub sla_start: Vec<Vec<Option<Code>>>,
+    pub sla_stop: Vec<Vec<Option<Code>>>,
+    pub sla_reset: Vec<Vec<Option<Code>>>,
+    pub sla_pause: Vec<Option<Code>>,
+    pub sla_target_field: Vec<Option<Code>>,
+    pub gate_cond: Vec<Option<Code>>,
+    pub auto_cond: Vec<Option<Code>>,
+    pub auto_key: Vec<Vec<Code>>,
+    pub step_args: Vec<Vec<Vec<Code>>>,
+}
+
+/// Why an engine could not be built from a program.
+#[derive(Debug)]
+pub struct LoadError(pub String);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+pub struct Engine {
+    pub(crate) program: Arc<Program>,
+    pub(crate) env: Env,
+    pub(crate) code: Compiled,
+    pub(crate) calendars: Vec<Calendar>,
+    pub(crate) always: Calendar,
+    pub(crate) bundle: String,
+    pub(crate) event_ids: HashMap<String, u32>,
+    /// Routes per event id, best first (priority, then declaration order).
+    pub(crate) routes_by_event: Vec<Vec<u32>>,
+    pub(crate) routes_all: Vec<u32>,
+    pub(crate) autos_by_event: Vec<Vec<u32>>,
+    pub(crate) clock: Option<Timestamp>,
+    pub(crate) seen: HashSet<String>,
+    pub(crate) cases: HashMap<Arc<str>, CaseState>,
+    pub(crate) timers: BTreeMap<(Timestamp, u64), Timer>,
+    pub(crate) timer_seq: u64,
+    pub(crate) generation: u64,
+    pub(crate) rr_cursor: Vec<usize>,
+    /// Open cases assigned to each person (for `least_open`).
+    pub(crate) open_by_person: HashMap<Arc<str>, u32>,
+    pub(crate) breakers: Vec<actions::BreakerState>,
+    pub(crate) requests: BTreeMap<u64, actions::Request>,
+    pub(crate) request_seq: u64,
+    /// Outstanding action keys → (case, saga index).
+    pub(crate) outstanding: HashMap<String, (Arc<str>, usize)>,
+    pub(crate) ledger: LedgerWriter,
+    pub(crate) commands: Vec<Command>,
+    pub(crate) command_seq: u64,
+}
+
+impl Engine {
+    /// Build an engine from a program; `bundle` is the bundle's content hash (recorded in
+    /// every ledger entry).
+    pub fn new(program: Program, bundle: &str) -> Result<Engine, LoadError> {
+        let program = Arc::new(program);
+        let p = &*program;
+        let mut calendars = Vec::new();
+        let mut zones = Vec::new();
+        for spec in &p.calendars {
+            let cal = Calendar::new(spec).map_err(LoadError)?;
+            zones.push(jiff::tz::TimeZone::get(&spec.timezone).unwrap_or(jiff::tz::TimeZone::UTC));
+            calendars.push(cal);
+        }
+        let c = |e: &crate::ir::Expr| eval::compile(e, p);
+        let oc = |e: &Option<crate::ir::Expr>| e.as_ref().map(|x| eval::compile(x, p));
+        let code = Compiled {
+            classify: p
+                .classify
+                .as_ref()
+                .map(|cl| cl.arms.iter().map(|(_, e)| c(e)).collect())
+                .unwrap_or_default(),
+            route_cond: p.routes.iter().map(|r| oc(&r.cond)).collect(),
+            route_key: p
+                .routes
+                .iter()
+                .map(|r| r.key.iter().map(c).collect())
+                .collect(),
+            sla_start: p
+                .slas
+                .iter()
+                .map(|s| s.start.iter().map(|t| oc(&t.cond)).collect())
+                .collect(),
+            sla_stop: p
+                .slas
+                .iter()
+                .map(|s| s.stop.iter().map(|t| oc(&t.cond)).collect())
+                .collect(),
+            sla_reset: p
+                .slas
+                .iter()
+                .map(|s| s.reset.iter().map(|t| oc(&t.cond)).collect())
+                .collect(),
+            sla_pause: p.slas.iter().map(|s| oc(&s.pause)).collect(),
+            sla_target_field: p
+                .slas
+                .iter()
+                .map(|s| match &s.target {
+                    crate::ir::SlaTarget::By { field, .. } => Some(c(field)),
+                    crate::ir::SlaTarget::Fixed(_) => None,
+                })
+                .collect(),
+            gate_cond: p.gates.iter().map(|g| oc(&g.cond)).collect(),
+            auto_cond: p.automations.iter().map(|a| oc(&a.cond)).collect(),
+            auto_key: p
+                .automations
+                .iter()
+                .map(|a| match &a.rollout {
+                    crate::ir::Rollout::Shadow { key, .. }
+                    | crate::ir::Rollout::Percent { key, .. } => key.iter().map(c).collect(),
+                    crate::ir::Rollout::Live => Vec::new(),
+                })
+                .collect(),
+            step_args: p
+                .automations
+                .iter()
+                .map(|a| {
+                    a.steps
+                        .iter()
+                        .map(|s| s.args.iter().map(c).collect())
+                        .collect()
+                })
+                .collect(),
+        };
+        let functions = p.functions.iter().map(|f| c(&f.body)).collect();
+        let mut env = Env {
+            program: program.clone(),
+            consts: Vec::new(),
+            functions,
+            zones,
+        };
+        // Constants in order; each may use earlier ones.
+        for k in &p.consts {
+            let code = c(&k.value);
+            let ctx = empty_ctx();
+            let v = code(&Frame {
+                facts: &[],
+                event: None,
+                params: &[],
+                ctx: &ctx,
+                env: &env,
+            })
+            .unwrap_or(Value::None);
+            env.consts.push(v);
+        }
+        let mut routes_by_event = vec![Vec::new(); p.events.len()];
+        let mut order: Vec<u32> = (0..p.routes.len() as u32).collect();
+        order.sort_by_key(|r| (std::cmp::Reverse(p.routes[*r as usize].priority), *r));
+        for r in &order {
+            for e in &p.routes[*r as usize].events {
+                if let Some(v) = routes_by_event.get_mut(*e as usize) {
+                    v.push(*r);
+                }
+            }
+        }
+        let mut autos_by_event = vec![Vec::new(); p.events.len()];
+        for (i, a) in p.automations.iter().enumerate() {
+            for e in &a.events {
+                if let Some(v) = autos_by_event.get_mut(*e as usize) {
+                    v.push(i as u32);
+                }
+            }
+        }
+        Ok(Engine {
+            event_ids: p
+                .events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.clone(), i as u32))
+                .collect(),
+            routes_by_event,
+            routes_all: order,
+            autos_by_event,
+            rr_cursor: vec![0; p.teams.len()],
+            breakers: p
+                .automations
+                .iter()
+                .map(|_| actions::BreakerState::default())
+                .collect(),
+            calendars,
+            always: Calendar::always(),
+            code,
+            env,
+            bundle: bundle.to_string(),
+            program,
+            clock: None,
+            seen: HashSet::new(),
+            cases: HashMap::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            generation: 0,
+            open_by_person: HashMap::new(),
+            requests: BTreeMap::new(),
+            request_seq: 0,
+            outstanding: HashMap::new(),
+            ledger: LedgerWriter::new(),
+            commands: Vec::new(),
+            command_seq: 0,
+        })
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn clock(&self) -> Option<Timestamp> {
+        self.clock
+    }
+
+    /// Apply one JSON envelope line. Malformed or invalid input is recorded as `rejected`
+    /// (never dropped, never a panic).
+    pub fn apply_line(&mut self, line: &str) {
+        match serde_json::from_str::<Json>(line) {
+            Ok(v) => self.apply_json(&v),
+            Err(e) => self.reject(None, None, &format!("not valid JSON: {e}")),
+        }
+    }
+
+    /// Apply one envelope given as JSON.
+    pub fn apply_json(&mut self, v: &Json) {
+        match envelope::parse(self, v) {
+            Ok(env) => self.apply(env),
+            Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), &reason),
+        }
+    }
+
+    /// Advance the clock to `t`, firing every timer due at or before it.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        self.fire_timers_until(t);
+        if self.clock.is_none_or(|c| c < t) {
+            self.clock = Some(t);
+        }
+    }
+
+    /// Take the ledger entries and commands written so far.
+    pub fn drain(&mut self) -> (Vec<Entry>, Vec<Command>) {
+        (
+            self.ledger.take_entries(),
+            std::mem::take(&mut self.commands),
+        )
+    }
+
+    pub fn case(&self, id: &str) -> Option<&CaseState> {
+        self.cases.get(id)
+    }
+
+    pub fn case_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.cases.keys().map(|k| &**k).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    // --- ledger and commands ------------------------------------------------------------
+
+    pub(crate) fn now_str(&self) -> String {
+        self.clock
+            .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), value::format_time)
+    }
+
+    pub(crate) fn log(&mut self, case: Option<&str>, kind: &str, rule: Option<&str>, detail: Json) {
+        let at = self.now_str();
+        let bundle = self.bundle.clone();
+        self.ledger.append(&at, case, kind, rule, detail, &bundle);
+    }
+
+    pub(crate) fn command(&mut self, body: Json) {
+        self.command_seq += 1;
+        let at = self.now_str();
+        self.commands.push(Command {
+            seq: self.command_seq,
+            at,
+            body,
+        });
+    }
+
+    fn reject(&mut self, id: Option<&str>, case: Option<&str>, reason: &str) {
+        let mut detail = json!({ "reason": reason });
+        if let Some(id) = id {
+            detail["id"] = json!(id);
+        }
+        // §7.13: an unknown type or an unparsable line has `case: null`.
+        self.log(case, "rejected", None, detail);
+    }
+
+    pub(crate) fn eval_error(&mut self, case: &str, rule: &str, err: &EvalError) {
+        self.log(
+            Some(case),
+            "eval_error",
+            Some(rule),
+            json!({ "error": err.to_string() }),
+        );
+        // §6.7: the case goes to its owner's exception queue.
+        if let Some(owner) = self.cases.get(case).and_then(|c| c.owner) {
+            self.set_assignee(
+                case,
+                Assignee::Team(owner),
+                "exception",
+                json!({ "exception": true }),
+            );
+        }
+    }
+
+    // --- timers --------------------------------------------------------------------------
+
+    pub(crate) fn schedule(&mut self, due: Timestamp, case: &Arc<str>, kind: TimerKind) {
+        self.timer_seq += 1;
+        self.timers.insert(
+            (due, self.timer_seq),
+            Timer {
+                case: case.clone(),
+                kind,
+            },
+        );
+    }
+
+    pub(crate) fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+
+    fn fire_timers_until(&mut self, t: Timestamp) {
+        while let Some((&(due, seq), _)) = self.timers.first_key_value() {
+            if due > t {
+                break;
+            }
+            let Some(timer) = self.timers.remove(&(due, seq)) else {
+                break;
+            };
+            if self.clock.is_none_or(|c| c < due) {
+                self.clock = Some(due);
+            }
+            self.fire(timer);
+        }
+    }
+
+    fn fire(&mut self, timer: Timer) {
+        let case = timer.case.clone();
+        match timer.kind {
+            TimerKind::Ack { generation } => self.ack_timeout(&case, generation),
+            TimerKind::SlaWarn { sla, generation } => self.sla_warn(&case, sla, generation),
+            TimerKind::SlaBreach { sla, generation } => self.sla_breach(&case, sla, generation),
+            TimerKind::GateExpire { request } => self.gate_expired(request),
+        }
+    }
+
+    // --- the pipeline ----------------------------------------------------------------------
+
+    /// Apply a validated envelope.
+    pub fn apply(&mut self, env: Envelope) {
+        // §6.1: duplicates are recorded and ignored.
+        if self.seen.contains(&env.id) {
+            self.log(
+                Some(&env.case),
+                "duplicate",
+                None,
+                json!({ "id": env.id, "type": self.program.events[env.event as usize].name }),
+            );
+            return;
+        }
+        self.seen.insert(env.id.clone());
+        // §6.2: timers due at or before the event fire first; a late event runs at the clock.
+        self.fire_timers_until(env.at);
+        let late = self.clock.is_some_and(|c| env.at < c);
+        if !late {
+            self.clock = Some(env.at);
+        }
+        let ev = &self.program.events[env.event as usize];
+        let mut detail = json!({ "id": env.id, "type": ev.name, "at": value::format_time(env.at) });
+        if late {
+            detail["late"] = json!(true);
+        }
+        let updates = ev.updates_facts;
+        let builtin = ev.builtin;
+        self.log(Some(&env.case), "received", None, detail);
+        let case_id: Arc<str> = Arc::from(env.case.as_str());
+        let now = self.clock.unwrap_or(env.at);
+        let nslots = self.program.slots.len();
+        self.cases.entry(case_id.clone()).or_insert_with(|| {
+            CaseState::new(case_id.clone(), now, nslots, self.program.slas.len())
+        });
+        if updates {
+            let slots = self.program.events[env.event as usize].slots.clone();
+            if let Some(c) = self.cases.get_mut(&case_id) {
+                for (slot, v) in slots.iter().zip(&env.values) {
+                    c.facts[*slot as usize] = if v.is_none() { None } else { Some(v.clone()) };
+                }
+            }
+        }
+        let view = EventData {
+            id: env.id.clone(),
+            event: env.event,
+            values: env.values.clone(),
+            at: env.at,
+        };
+        if let Some(b) = builtin {
+            self.builtin_event(&case_id, b, &view);
+        }
+        let class_changed = self.classify(&case_id, &view);
+        self.route(&case_id, &view, class_changed);
+        self.slas(&case_id, &view);
+        self.automations(&case_id, &view);
+    }
+
+    /// An evaluation context for a case and (optionally) its triggering event.
+    pub(crate) fn ctx(&self, case: &CaseState, ev: Option<&EventData>) -> CtxVals {
+        let class = match (case.class, &self.program.classify) {
+            (Some(v), Some(cl)) => Value::Enum(cl.enum_id, v),
+            _ => Value::None,
+        };
+        let assignee = match &case.assignee {
+            Some(Assignee::Team(t)) => Value::Team(*t),
+            Some(Assignee::Person(p)) => Value::Person(p.clone()),
+            None => Value::None,
+        };
+        CtxVals {
+            event_id: ev.map_or(Value::None, |e| Value::str(&e.id)),
+            event_at: ev.map_or(Value::None, |e| Value::Time(e.at)),
+            event_type: ev.map_or(Value::None, |e| {
+                Value::str(&self.program.events[e.event as usize].name)
+            }),
+            case_id: Value::Str(case.id.clone()),
+            opened_at: Value::Time(case.opened_at),
+            class,
+            assignee,
+            now: self.clock.map_or(Value::None, Value::Time),
+        }
+    }
+
+    /// Evaluate compiled code for a case, with the triggering event's fields in scope.
+    pub(crate) fn eval(
+        &self,
+        code: &Code,
+        case: &CaseState,
+        ev: Option<&EventData>,
+        params: &[Value],
+    ) -> Result<Value, EvalError> {
+        let ctx = self.ctx(case, ev);
+        let event = ev.map(|e| eval::EventView {
+            slots: &self.program.events[e.event as usize].slots,
+            values: &e.values,
+        });
+        code(&Frame {
+            facts: &case.facts,
+            event,
+            params,
+            ctx: &ctx,
+            env: &self.env,
+        })
+    }
+
+    pub(crate) fn target_json(&self, t: &Target) -> Json {
+        match t {
+            Target::Team(i) => json!(
+                self.program
+                    .teams
+                    .get(*i as usize)
+                    .map(|t| t.name.as_str())
+                    .unwrap_or("")
+            ),
+            Target::Person(p) => json!(p),
+        }
+    }
+
+    pub(crate) fn value_json(&self, v: &Value) -> Json {
+        value::encode(&self.program, v)
+    }
+}
+
+/// The triggering event, as rules see it.
+#[derive(Clone, Debug)]
+pub struct EventData {
+    pub id: String,
+    pub event: u32,
+    pub values: Vec<Value>,
+    pub at: Timestamp,
+}
+
+fn empty_ctx() -> CtxVals {
+    CtxVals {
+        event_id: Value::None,
+        event_at: Value::None,
+        event_type: Value::None,
+        case_id: Value::None,
+        opened_at: Value::None,
+        class: Value::None,
+        assignee: Value::None,
+        now: Value::None,
+    }
+}

@@ -1,0 +1,553 @@
+//! Expressions compiled to closures, once, when a bundle is loaded.
+//!
+//! Each IR node becomes a boxed closure over its compiled children; names are already
+//! slots, parameters or constant indices, regular expressions are compiled here, and
+//! literals are converted here, so evaluation does no lookups by name and no parsing.
+//! Evaluation errors (a `none` unwrapped, a currency mismatch, an unset fact) are values of
+//! [`EvalError`], never panics (§6.7).
+
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+
+use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
+use crate::value::Value;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvalError {
+    NoneUnwrapped,
+    CurrencyMismatch(String, String),
+    UnsetFact(String),
+    DivideByZero,
+    Overflow,
+    /// A value of an unexpected shape (the checker rules this out for checked programs).
+    Type(String),
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvalError::NoneUnwrapped => f.write_str("`!` on a value that is none"),
+            EvalError::CurrencyMismatch(a, b) => write!(f, "currency mismatch: {a} and {b}"),
+            EvalError::UnsetFact(n) => write!(f, "case fact `{n}` has no value yet"),
+            EvalError::DivideByZero => f.write_str("division by zero"),
+            EvalError::Overflow => f.write_str("arithmetic overflow"),
+            EvalError::Type(m) => write!(f, "unexpected value: {m}"),
+        }
+    }
+}
+
+pub type R = Result<Value, EvalError>;
+pub type Code = Box<dyn Fn(&Frame<'_>) -> R + Send + Sync>;
+
+/// Values of `event`, `case`, `class`, `assignee`, `now` for one evaluation.
+#[derive(Clone, Debug)]
+pub struct CtxVals {
+    pub event_id: Value,
+    pub event_at: Value,
+    pub event_type: Value,
+    pub case_id: Value,
+    pub opened_at: Value,
+    pub class: Value,
+    pub assignee: Value,
+    pub now: Value,
+}
+
+/// The triggering event's fields by slot.
+pub struct EventView<'a> {
+    pub slots: &'a [SlotId],
+    pub values: &'a [Value],
+}
+
+pub struct Frame<'a> {
+    pub facts: &'a [Option<Value>],
+    pub event: Option<EventView<'a>>,
+    pub params: &'a [Value],
+    pub ctx: &'a CtxVals,
+    pub env: &'a Env,
+}
+
+/// Everything compiled code may refer to.
+pub struct Env {
+    pub program: Arc<Program>,
+    pub consts: Vec<Value>,
+    pub functions: Vec<Code>,
+    pub zones: Vec<jiff::tz::TimeZone>,
+}
+
+/// Convert a literal.
+pub fn lit(l: &Lit) -> Value {
+    match l {
+        Lit::None => Value::None,
+        Lit::Bool(b) => Value::Bool(*b),
+        Lit::Int(i) => Value::Int(*i),
+        Lit::Decimal(d) => d.parse().map(Value::Decimal).unwrap_or(Value::None),
+        Lit::Money { amount, currency } => {
+            let c = currency.as_bytes();
+            match (amount.parse::<Decimal>(), c.len()) {
+                (Ok(a), 3) => Value::Money(a, [c[0], c[1], c[2]]),
+                _ => Value::None,
+            }
+        }
+        Lit::Percent(p) => p.parse().map(Value::Percent).unwrap_or(Value::None),
+        Lit::Duration(s) => Value::Duration(*s),
+        Lit::Business(n, u) => Value::Business(*n, *u),
+        Lit::Date { year, month, day } => jiff::civil::Date::new(*year, *month, *day)
+            .map(Value::Date)
+            .unwrap_or(Value::None),
+        Lit::TimeOfDay(m) => Value::TimeOfDay(*m),
+        Lit::Time(t) => t
+            .parse::<Timestamp>()
+            .map(Value::Time)
+            .unwrap_or(Value::None),
+        Lit::Str(s) => Value::str(s),
+        Lit::Person(s) => Value::person(s),
+        Lit::Variant(e, v) => Value::Enum(*e, *v),
+        Lit::Team(t) => Value::Team(*t),
+        Lit::Calendar(c) => Value::Calendar(*c),
+    }
+}
+
+/// Compile an expression. `program` gives slot names and optionality.
+pub fn compile(e: &Expr, program: &Program) -> Code {
+    match e {
+        Expr::Lit(l) => {
+            let v = lit(l);
+            Box::new(move |_| Ok(v.clone()))
+        }
+        Expr::Slot(s) => {
+            let s = *s;
+            let def = &program.slots[s as usize];
+            let optional = matches!(def.ty, WireTy::Optional(_));
+            let name = def.name.clone();
+            Box::new(move |f| {
+                if let Some(ev) = &f.event
+                    && let Some(i) = ev.slots.iter().position(|x| *x == s)
+                {
+                    return Ok(ev.values[i].clone());
+                }
+                match f.facts.get(s as usize) {
+                    Some(Some(v)) => Ok(v.clone()),
+                    _ if optional => Ok(Value::None),
+                    _ => Err(EvalError::UnsetFact(name.clone())),
+                }
+            })
+        }
+        Expr::Param(i) => {
+            let i = *i as usize;
+            Box::new(move |f| Ok(f.params.get(i).cloned().unwrap_or(Value::None)))
+        }
+        Expr::Const(i) => {
+            let i = *i as usize;
+            Box::new(move |f| Ok(f.env.consts.get(i).cloned().unwrap_or(Value::None)))
+        }
+        Expr::Ctx(c) => {
+            let c = *c;
+            Box::new(move |f| {
+                let x = f.ctx;
+                Ok(match c {
+                    Ctx::Event => Value::Record(
+                        vec![x.event_id.clone(), x.event_at.clone(), x.event_type.clone()].into(),
+                    ),
+                    Ctx::EventId => x.event_id.clone(),
+                    Ctx::EventAt => x.event_at.clone(),
+                    Ctx::EventType => x.event_type.clone(),
+                    Ctx::Case => Value::Record(vec![x.case_id.clone(), x.opened_at.clone()].into()),
+                    Ctx::CaseId => x.case_id.clone(),
+                    Ctx::CaseOpenedAt => x.opened_at.clone(),
+                    Ctx::Class => x.class.clone(),
+                    Ctx::Assignee => x.assignee.clone(),
+                    Ctx::Now => x.now.clone(),
+                })
+            })
+        }
+        Expr::Field(b, i) => {
+            let (b, i) = (compile(b, program), *i as usize);
+            Box::new(move |f| match b(f)? {
+                Value::Record(items) => items
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| EvalError::Type("field out of range".into())),
+                Value::None => Err(EvalError::NoneUnwrapped),
+                other => Err(EvalError::Type(format!("field of {other:?}"))),
+            })
+        }
+        Expr::OptField(b, i) => {
+            let (b, i) = (compile(b, program), *i as usize);
+            Box::new(move |f| match b(f)? {
+                Value::Record(items) => Ok(items.get(i).cloned().unwrap_or(Value::None)),
+                _ => Ok(Value::None),
+            })
+        }
+        Expr::Unwrap(b) => {
+            let b = compile(b, program);
+            Box::new(move |f| match b(f)? {
+                Value::None => Err(EvalError::NoneUnwrapped),
+                v => Ok(v),
+            })
+        }
+        Expr::Not(b) => {
+            let b = compile(b, program);
+            Box::new(move |f| Ok(Value::Bool(!truthy(&b(f)?)?)))
+        }
+        Expr::Neg(b) => {
+            let b = compile(b, program);
+            Box::new(move |f| match b(f)? {
+                Value::Int(i) => i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow),
+                Value::Decimal(d) => Ok(Value::Decimal(-d)),
+                Value::Money(a, c) => Ok(Value::Money(-a, c)),
+                Value::Percent(p) => Ok(Value::Percent(-p)),
+                Value::Duration(s) => Ok(Value::Duration(-s)),
+                other => Err(EvalError::Type(format!("negate {other:?}"))),
+            })
+        }
+        Expr::Binary(op, l, r) => binary(*op, compile(l, program), compile(r, program)),
+        Expr::Matches(b, pattern) => {
+            let b = compile(b, program);
+            let re = regex::Regex::new(pattern).ok();
+            Box::new(move |f| match (b(f)?, &re) {
+                (Value::Str(s), Some(re)) => Ok(Value::Bool(re.is_match(&s))),
+                (Value::None, _) => Ok(Value::Bool(false)),
+                (_, None) => Err(EvalError::Type("invalid pattern".into())),
+                (other, _) => Err(EvalError::Type(format!("matches on {other:?}"))),
+            })
+        }
+        Expr::Call(fid, args) => {
+            let fid = *fid as usize;
+            let args: Vec<Code> = args.iter().map(|a| compile(a, program)).collect();
+            Box::new(move |f| {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in &args {
+                    vals.push(a(f)?);
+                }
+                let func = f
+                    .env
+                    .functions
+                    .get(fid)
+                    .ok_or_else(|| EvalError::Type("unknown function".into()))?;
+                let frame = Frame {
+                    facts: &[],
+                    event: None,
+                    params: &vals,
+                    ctx: f.ctx,
+                    env: f.env,
+                };
+                func(&frame)
+            })
+        }
+        Expr::Builtin(bf, args) => builtin(*bf, args.iter().map(|a| compile(a, program)).collect()),
+        Expr::If(c, t, e) => {
+            let (c, t, e) = (
+                compile(c, program),
+                compile(t, program),
+                compile(e, program),
+            );
+            Box::new(move |f| if truthy(&c(f)?)? { t(f) } else { e(f) })
+        }
+        Expr::Match {
+            scrutinee,
+            arms,
+            default,
+        } => {
+            let s = compile(scrutinee, program);
+            let arms: Vec<(Vec<u32>, Code)> = arms
+                .iter()
+                .map(|(vs, e)| (vs.clone(), compile(e, program)))
+                .collect();
+            let default = default.as_ref().map(|d| compile(d, program));
+            Box::new(move |f| {
+                let v = s(f)?;
+                let Value::Enum(_, variant) = v else {
+                    return if v.is_none() {
+                        Err(EvalError::NoneUnwrapped)
+                    } else {
+                        Err(EvalError::Type(format!("match on {v:?}")))
+                    };
+                };
+                for (vs, code) in &arms {
+                    if vs.contains(&variant) {
+                        return code(f);
+                    }
+                }
+                match &default {
+                    Some(d) => d(f),
+                    None => Err(EvalError::Type("no match arm".into())),
+                }
+            })
+        }
+        Expr::List(items) => {
+            let items: Vec<Code> = items.iter().map(|i| compile(i, program)).collect();
+            Box::new(move |f| {
+                let mut out = Vec::with_capacity(items.len());
+                for i in &items {
+                    out.push(i(f)?);
+                }
+                Ok(Value::List(out.into()))
+            })
+        }
+        Expr::Record { base, fields } => {
+            let base = base.as_ref().map(|b| compile(b, program));
+            let fields: Vec<Option<Code>> = fields
+                .iter()
+                .map(|x| x.as_ref().map(|e| compile(e, program)))
+                .collect();
+            Box::new(move |f| {
+                let base_vals = match &base {
+                    Some(b) => match b(f)? {
+                        Value::Record(items) => Some(items),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                let mut out = Vec::with_capacity(fields.len());
+                for (i, x) in fields.iter().enumerate() {
+                    out.push(match x {
+                        Some(code) => code(f)?,
+                        None => base_vals
+                            .as_ref()
+                            .and_then(|b| b.get(i).cloned())
+                            .unwrap_or(Value::None),
+                    });
+                }
+                Ok(Value::Record(out.into()))
+            })
+        }
+    }
+}
+
+pub fn truthy(v: &Value) -> Result<bool, EvalError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(EvalError::Type(format!(
+            "expected a boolean, found {other:?}"
+        ))),
+    }
+}
+
+fn money_pair(a: &[u8; 3], b: &[u8; 3]) -> Result<(), EvalError> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(EvalError::CurrencyMismatch(
+            crate::value::currency_str(a).into(),
+            crate::value::currency_str(b).into(),
+        ))
+    }
+}
+
+/// Equality with the language's rules (persons are stored lower case; money of two
+/// currencies is an evaluation error, not "unequal").
+pub fn equals(a: &Value, b: &Value) -> Result<bool, EvalError> {
+    if let (Value::Money(_, c1), Value::Money(_, c2)) = (a, b) {
+        money_pair(c1, c2)?;
+    }
+    Ok(a == b)
+}
+
+pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, EvalError> {
+    use Value::*;
+    Ok(match (a, b) {
+        (Int(x), Int(y)) => x.cmp(y),
+        (Decimal(x), Decimal(y)) | (Percent(x), Percent(y)) => x.cmp(y),
+        (Money(x, c1), Money(y, c2)) => {
+            money_pair(c1, c2)?;
+            x.cmp(y)
+        }
+        (Duration(x), Duration(y)) => x.cmp(y),
+        (Business(x, u1), Business(y, u2)) if u1 == u2 => x.cmp(y),
+        (Date(x), Date(y)) => x.cmp(y),
+        (TimeOfDay(x), TimeOfDay(y)) => x.cmp(y),
+        (Time(x), Time(y)) => x.cmp(y),
+        (Str(x), Str(y)) => x.cmp(y),
+        (None, _) | (_, None) => return Err(EvalError::NoneUnwrapped),
+        _ => return Err(EvalError::Type(format!("cannot order {a:?} and {b:?}"))),
+    })
+}
+
+fn arith(op: BinOp, a: Value, b: Value) -> R {
+    use Value::*;
+    let ov = || EvalError::Overflow;
+    let dec = |x: Option<rust_decimal::Decimal>| x.ok_or(EvalError::Overflow);
+    Ok(match (op, a, b) {
+        (BinOp::Add, Int(x), Int(y)) => Int(x.checked_add(y).ok_or_else(ov)?),
+        (BinOp::Sub, Int(x), Int(y)) => Int(x.checked_sub(y).ok_or_else(ov)?),
+        (BinOp::Mul, Int(x), Int(y)) => Int(x.checked_mul(y).ok_or_else(ov)?),
+        (BinOp::Div, Int(_), Int(0)) => return Err(EvalError::DivideByZero),
+        (BinOp::Div, Int(x), Int(y)) => Int(x.checked_div(y).ok_or_else(ov)?),
+        (BinOp::Add, Decimal(x), Decimal(y)) => Decimal(dec(x.checked_add(y))?),
+        (BinOp::Sub, Decimal(x), Decimal(y)) => Decimal(dec(x.checked_sub(y))?),
+        (BinOp::Mul, Decimal(x), Decimal(y)) => Decimal(dec(x.checked_mul(y))?),
+        (BinOp::Div, Decimal(x), Decimal(y)) => {
+            Decimal(x.checked_div(y).ok_or(EvalError::DivideByZero)?)
+        }
+        (BinOp::Div, Decimal(x), Int(y)) => {
+            Decimal(x.checked_div(y.into()).ok_or(EvalError::DivideByZero)?)
+        }
+        (BinOp::Add | BinOp::Sub, Money(x, c1), Money(y, c2)) => {
+            money_pair(&c1, &c2)?;
+            Money(
+                dec(if op == BinOp::Add {
+                    x.checked_add(y)
+                } else {
+                    x.checked_sub(y)
+                })?,
+                c1,
+            )
+        }
+        (BinOp::Mul, Money(x, c), Decimal(y)) | (BinOp::Mul, Decimal(y), Money(x, c)) => {
+            Money(dec(x.checked_mul(y))?, c)
+        }
+        (BinOp::Mul, Money(x, c), Int(y)) | (BinOp::Mul, Int(y), Money(x, c)) => {
+            Money(dec(x.checked_mul(y.into()))?, c)
+        }
+        (BinOp::Mul, Money(x, c), Percent(p)) | (BinOp::Mul, Percent(p), Money(x, c)) => Money(
+            dec(x
+                .checked_mul(p)
+                .and_then(|v| v.checked_div(rust_decimal::Decimal::ONE_HUNDRED)))?,
+            c,
+        ),
+        (BinOp::Div, Money(x, c), Decimal(y)) => {
+            Money(x.checked_div(y).ok_or(EvalError::DivideByZero)?, c)
+        }
+        (BinOp::Div, Money(x, c), Int(y)) => {
+            Money(x.checked_div(y.into()).ok_or(EvalError::DivideByZero)?, c)
+        }
+        (BinOp::Div, Money(x, c1), Money(y, c2)) => {
+            money_pair(&c1, &c2)?;
+            Decimal(x.checked_div(y).ok_or(EvalError::DivideByZero)?)
+        }
+        (BinOp::Add, Percent(x), Percent(y)) => Percent(dec(x.checked_add(y))?),
+        (BinOp::Sub, Percent(x), Percent(y)) => Percent(dec(x.checked_sub(y))?),
+        (BinOp::Mul, Percent(x), Int(y)) | (BinOp::Mul, Int(y), Percent(x)) => {
+            Percent(dec(x.checked_mul(y.into()))?)
+        }
+        (BinOp::Mul, Percent(x), Decimal(y)) | (BinOp::Mul, Decimal(y), Percent(x)) => {
+            Percent(dec(x.checked_mul(y))?)
+        }
+        (BinOp::Add, Duration(x), Duration(y)) => Duration(x.checked_add(y).ok_or_else(ov)?),
+        (BinOp::Sub, Duration(x), Duration(y)) => Duration(x.checked_sub(y).ok_or_else(ov)?),
+        (BinOp::Mul, Duration(x), Int(y)) | (BinOp::Mul, Int(y), Duration(x)) => {
+            Duration(x.checked_mul(y).ok_or_else(ov)?)
+        }
+        (BinOp::Div, Duration(_), Int(0)) => return Err(EvalError::DivideByZero),
+        (BinOp::Div, Duration(x), Int(y)) => Duration(x / y),
+        (BinOp::Add | BinOp::Sub, Business(x, u1), Business(y, u2)) if u1 == u2 => Business(
+            if op == BinOp::Add {
+                x.checked_add(y)
+            } else {
+                x.checked_sub(y)
+            }
+            .ok_or_else(ov)?,
+            u1,
+        ),
+        (BinOp::Add, Time(t), Duration(d)) | (BinOp::Add, Duration(d), Time(t)) => Time(
+            t.checked_add(jiff::SignedDuration::from_secs(d))
+                .map_err(|_| ov())?,
+        ),
+        (BinOp::Sub, Time(t), Duration(d)) => Time(
+            t.checked_sub(jiff::SignedDuration::from_secs(d))
+                .map_err(|_| ov())?,
+        ),
+        (BinOp::Sub, Time(a), Time(b)) => Duration(a.as_second() - b.as_second()),
+        (_, None, _) | (_, _, None) => return Err(EvalError::NoneUnwrapped),
+        (op, a, b) => return Err(EvalError::Type(format!("{op:?} on {a:?} and {b:?}"))),
+    })
+}
+
+fn binary(op: BinOp, l: Code, r: Code) -> Code {
+    match op {
+        BinOp::And => Box::new(move |f| Ok(Value::Bool(truthy(&l(f)?)? && truthy(&r(f)?)?))),
+        BinOp::Or => Box::new(move |f| Ok(Value::Bool(truthy(&l(f)?)? || truthy(&r(f)?)?))),
+        BinOp::Coalesce => Box::new(move |f| match l(f)? {
+            Value::None => r(f),
+            v => Ok(v),
+        }),
+        BinOp::Eq => Box::new(move |f| Ok(Value::Bool(equals(&l(f)?, &r(f)?)?))),
+        BinOp::Ne => Box::new(move |f| Ok(Value::Bool(!equals(&l(f)?, &r(f)?)?))),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Box::new(move |f| {
+            let o = compare(&l(f)?, &r(f)?)?;
+            Ok(Value::Bool(match op {
+                BinOp::Lt => o.is_lt(),
+                BinOp::Le => o.is_le(),
+                BinOp::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            }))
+        }),
+        BinOp::In => Box::new(move |f| {
+            let x = l(f)?;
+            match r(f)? {
+                Value::List(items) => Ok(Value::Bool(items.iter().any(|i| *i == x))),
+                Value::None => Ok(Value::Bool(false)),
+                other => Err(EvalError::Type(format!("`in` on {other:?}"))),
+            }
+        }),
+        BinOp::Contains => Box::new(move |f| match (l(f)?, r(f)?) {
+            (Value::List(items), x) => Ok(Value::Bool(items.iter().any(|i| *i == x))),
+            (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.contains(&*x))),
+            (Value::None, _) => Err(EvalError::NoneUnwrapped),
+            (a, _) => Err(EvalError::Type(format!("`contains` on {a:?}"))),
+        }),
+        BinOp::StartsWith => Box::new(move |f| match (l(f)?, r(f)?) {
+            (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.starts_with(&*x))),
+            (Value::None, _) | (_, Value::None) => Err(EvalError::NoneUnwrapped),
+            (a, _) => Err(EvalError::Type(format!("`starts_with` on {a:?}"))),
+        }),
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+            Box::new(move |f| arith(op, l(f)?, r(f)?))
+        }
+    }
+}
+
+fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
+    Box::new(move |f| {
+        let mut vals = Vec::with_capacity(args.len());
+        for a in &args {
+            vals.push(a(f)?);
+        }
+        let first = vals.first().cloned().unwrap_or(Value::None);
+        match bf {
+            BuiltinFn::Len => match first {
+                Value::List(items) => Ok(Value::Int(items.len() as i64)),
+                Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
+                other => Err(EvalError::Type(format!("len of {other:?}"))),
+            },
+            BuiltinFn::Lower | BuiltinFn::Upper => match first {
+                Value::Str(s) => Ok(Value::str(&if bf == BuiltinFn::Lower {
+                    s.to_lowercase()
+                } else {
+                    s.to_uppercase()
+                })),
+                other => Err(EvalError::Type(format!("case of {other:?}"))),
+            },
+            BuiltinFn::Min | BuiltinFn::Max => {
+                let second = vals.get(1).cloned().unwrap_or(Value::None);
+                let o = compare(&first, &second)?;
+                Ok(if (bf == BuiltinFn::Min) == o.is_le() {
+                    first
+                } else {
+                    second
+                })
+            }
+            BuiltinFn::Since => match (first, &f.ctx.now) {
+                (Value::Time(t), Value::Time(now)) => {
+                    Ok(Value::Duration(now.as_second() - t.as_second()))
+                }
+                (other, _) => Err(EvalError::Type(format!("since of {other:?}"))),
+            },
+            BuiltinFn::HourOf => match (first, vals.get(1)) {
+                (Value::Time(t), Some(Value::Calendar(c))) => {
+                    let tz = f
+                        .env
+                        .zones
+                        .get(*c as usize)
+                        .cloned()
+                        .unwrap_or(jiff::tz::TimeZone::UTC);
+                    Ok(Value::Int(i64::from(tz.to_datetime(t).hour())))
+                }
+                (other, _) => Err(EvalError::Type(format!("hour_of {other:?}"))),
+            },
+        }
+    })
+}

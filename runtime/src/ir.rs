@@ -1,0 +1,459 @@
+//! The IR: what a bundle carries and the engine executes (brief §5–§6).
+//!
+//! Everything is resolved to numeric ids and slots: no name lookups and no field access by
+//! name on the hot path. Expressions are trees here (serializable); `Engine::load` compiles
+//! them into closures. Rules are indexed by event type, and routes additionally by the value
+//! of an enum field they test for equality, so an event only visits rules that can match.
+//!
+//! Determinism: only `Vec`s (no hash maps) and no floats; the same program always encodes to
+//! the same bytes.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
+
+pub type EnumId = u32;
+pub type RecordId = u32;
+pub type EventId = u32;
+pub type SlotId = u32;
+pub type TeamId = u32;
+pub type CalId = u32;
+pub type ActionId = u32;
+pub type GateId = u32;
+pub type SlaId = u32;
+pub type RouteId = u32;
+pub type AutoId = u32;
+pub type FnId = u32;
+pub type ConstId = u32;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub package: String,
+    pub version: String,
+    pub enums: Vec<EnumDef>,
+    pub records: Vec<RecordDef>,
+    /// Receivable events; the envelope's `type` is the name.
+    pub events: Vec<EventDef>,
+    /// One slot per distinct top-level event field name. Slots of fact-updating events'
+    /// fields are the case facts.
+    pub slots: Vec<SlotDef>,
+    pub consts: Vec<ConstDef>,
+    pub functions: Vec<FnDef>,
+    pub calendars: Vec<CalendarSpec>,
+    pub teams: Vec<TeamDef>,
+    pub classify: Option<Classify>,
+    /// Indexed by class variant.
+    pub owners: Vec<OwnerDef>,
+    pub acknowledge_within: Option<DurationSpec>,
+    pub routes: Vec<RouteDef>,
+    pub slas: Vec<SlaDef>,
+    pub actions: Vec<ActionDef>,
+    pub gates: Vec<GateDef>,
+    pub automations: Vec<AutomationDef>,
+    /// The default calendar (`std.calendars.always`) when a team has none.
+    pub default_calendar: Option<CalId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordDef {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: WireTy,
+}
+
+/// Built-in events whose semantics the engine implements (§7.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Builtin {
+    OwnerAcknowledged,
+    ApprovalGranted,
+    ApprovalDenied,
+    BreakerReset,
+    ActionSucceeded,
+    ActionFailed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDef {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+    /// The slot each field binds to (same order as `fields`).
+    pub slots: Vec<SlotId>,
+    /// Whether the event's fields update the case facts (§7.6).
+    pub updates_facts: bool,
+    pub builtin: Option<Builtin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotDef {
+    pub name: String,
+    pub ty: WireTy,
+    /// A case fact (set by fact-updating events) rather than only an event field.
+    pub fact: bool,
+}
+
+/// Types as the wire encoding (§7.13) needs them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireTy {
+    Bool,
+    Int,
+    Decimal,
+    Money,
+    Percent,
+    Duration,
+    BusinessDuration,
+    Date,
+    TimeOfDay,
+    Time,
+    String,
+    Person,
+    Team,
+    Calendar,
+    Assignee,
+    Enum(EnumId),
+    Record(RecordId),
+    List(Box<WireTy>),
+    Optional(Box<WireTy>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstDef {
+    pub name: String,
+    /// May refer to earlier constants only (the compiler orders them).
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FnDef {
+    pub name: String,
+    pub params: u32,
+    pub body: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamDef {
+    pub name: String,
+    pub members: Vec<String>,
+    pub calendar: Option<CalId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Classify {
+    pub enum_id: EnumId,
+    pub events: Vec<EventId>,
+    /// (variant, condition), tried in order.
+    pub arms: Vec<(u32, Expr)>,
+    pub otherwise: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerDef {
+    pub owner: TeamId,
+    pub escalate: TeamId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BusinessUnit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+/// A wall-clock or business duration (SLA targets, TTLs, expiry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DurationSpec {
+    Wall(i64),
+    Business(i64, BusinessUnit),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    Team(TeamId),
+    Person(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Strategy {
+    Queue,
+    RoundRobin,
+    LeastOpen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteDef {
+    pub name: String,
+    pub events: Vec<EventId>,
+    pub cond: Option<Expr>,
+    pub target: Target,
+    pub strategy: Strategy,
+    pub key: Vec<Expr>,
+    pub priority: i64,
+    /// An equality on an enum slot that the condition requires (`class == Access`,
+    /// `ticket.priority == Urgent`), for indexing: (discriminant, variant).
+    pub requires: Option<(Discriminant, u32)>,
+}
+
+/// What a route index keys on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Discriminant {
+    Class,
+    /// A path of field indices from a slot: `ticket.priority` is (slot of ticket, [priority]).
+    Path(SlotId, Vec<u32>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub event: EventId,
+    pub cond: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlaTarget {
+    Fixed(DurationSpec),
+    /// `target by FIELD { … }`: per variant of the field's enum.
+    By {
+        field: Expr,
+        arms: Vec<DurationSpec>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Escalate,
+    Deny,
+    Notify(Recipient),
+    Assign(Target),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Recipient {
+    Assignee,
+    Owner,
+    Target(Target),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaDef {
+    pub name: String,
+    /// Class variants the policy applies to.
+    pub classes: Vec<u32>,
+    pub start: Vec<Trigger>,
+    pub stop: Vec<Trigger>,
+    pub reset: Vec<Trigger>,
+    pub pause: Option<Expr>,
+    pub target: SlaTarget,
+    pub calendar: Option<CalId>,
+    /// Percent in hundredths (75% = 7500).
+    pub warn: Option<(u32, Vec<Action>)>,
+    pub breach: Vec<Action>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Effect {
+    None,
+    Money,
+    Destructive,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionDef {
+    pub connector: String,
+    pub name: String,
+    pub params: Vec<FieldDef>,
+    pub effect: Effect,
+    /// The money amount, over the parameters (`Param(i)`).
+    pub amount: Option<Expr>,
+    pub compensate: Option<ActionId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Requirement {
+    Approval(TeamId),
+    Confirmation,
+    Review(TeamId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateDef {
+    pub name: String,
+    /// Actions selected by name or effect (resolved by the compiler).
+    pub actions: Vec<ActionId>,
+    /// `on automation`: every action an automation issues.
+    pub all_automation_actions: bool,
+    /// Over slots (facts) and, for action gates, `Param(i)` by the name's position in
+    /// `param_names` (the parameters common to the selected actions).
+    pub cond: Option<Expr>,
+    pub param_names: Vec<String>,
+    pub require: Vec<Requirement>,
+    pub expire: Option<(DurationSpec, Vec<Action>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub action: ActionId,
+    /// One per parameter of the action, in parameter order (`Lit(None)` when omitted).
+    pub args: Vec<Expr>,
+    pub waiver: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rollout {
+    Live,
+    /// Percent in hundredths; `None` is "all".
+    Shadow {
+        sample: Option<u32>,
+        key: Vec<Expr>,
+    },
+    Percent {
+        percent: u32,
+        key: Vec<Expr>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breaker {
+    /// Failure rate threshold in hundredths of a percent.
+    pub threshold: u32,
+    pub window: u32,
+    pub halt: bool,
+    pub assign: Option<Target>,
+    pub notify: Vec<Recipient>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomationDef {
+    pub name: String,
+    pub version: u32,
+    pub owner: TeamId,
+    pub events: Vec<EventId>,
+    pub cond: Option<Expr>,
+    pub steps: Vec<Step>,
+    pub rollout: Rollout,
+    pub breaker: Option<Breaker>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Expressions
+
+/// A literal value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lit {
+    None,
+    Bool(bool),
+    Int(i64),
+    /// Exact decimal text.
+    Decimal(String),
+    Money {
+        amount: String,
+        currency: String,
+    },
+    Percent(String),
+    Duration(i64),
+    Business(i64, BusinessUnit),
+    Date {
+        year: i16,
+        month: i8,
+        day: i8,
+    },
+    TimeOfDay(u16),
+    /// RFC 3339.
+    Time(String),
+    Str(String),
+    Person(String),
+    Variant(EnumId, u32),
+    Team(TeamId),
+    Calendar(CalId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ctx {
+    /// `event`: a record of id, at, type.
+    Event,
+    EventId,
+    EventAt,
+    EventType,
+    /// `case`: a record of id, opened_at.
+    Case,
+    CaseId,
+    CaseOpenedAt,
+    Class,
+    Assignee,
+    Now,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuiltinFn {
+    Len,
+    Lower,
+    Upper,
+    Min,
+    Max,
+    Since,
+    HourOf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Contains,
+    StartsWith,
+    Coalesce,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expr {
+    Lit(Lit),
+    /// A slot: the triggering event's field if it has one, else the case fact.
+    Slot(SlotId),
+    /// A function or action parameter.
+    Param(u32),
+    Const(ConstId),
+    Ctx(Ctx),
+    /// Field `index` of a record.
+    Field(Box<Expr>, u32),
+    /// `?.`: none when the base is none.
+    OptField(Box<Expr>, u32),
+    Unwrap(Box<Expr>),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `matches` with its pattern (compiled at load).
+    Matches(Box<Expr>, String),
+    Call(FnId, Vec<Expr>),
+    Builtin(BuiltinFn, Vec<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// Arms: (variants, value); `default` for `_`.
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<(Vec<u32>, Expr)>,
+        default: Option<Box<Expr>>,
+    },
+    List(Vec<Expr>),
+    /// Fields in declared order; `None` keeps the spread base's field (or none).
+    Record {
+        base: Option<Box<Expr>>,
+        fields: Vec<Option<Expr>>,
+    },
+}

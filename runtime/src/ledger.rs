@@ -1,0 +1,929 @@
+//! The append-only, hash-chained audit ledger (brief §6.4–§6.5), stored as JSON Lines.
+//!
+//! **Line format.** One entry per line, `\n`-terminated, written by [`to_line`] with the
+//! fields in the order `seq, at, case, kind, rule, detail, bundle, prev, hash`, no
+//! whitespace, `detail` keys sorted — the same entries always give the same bytes (§6.4).
+//! `seq` starts at 1 and grows by 1; `prev` is the previous entry's `hash` (64 `0`s for the
+//! first); `bundle` is the content hash of the bundle that wrote the entry.
+//!
+//! **Canonical encoding** (what [`entry_hash`] hashes). `hash` = lower-case hex SHA-256 of
+//! the UTF-8 bytes of `C(o)`, where `o` is the JSON object of every field except `hash`
+//! (`at, bundle, case, detail, kind, prev, rule, seq` — in sorted order) and `C` is:
+//! - `null`, `true`, `false` as such; an absent `case`/`rule` is `null`;
+//! - an integer in decimal ASCII, `-` for negatives, no `+`, leading zeros or exponent
+//!   (only integers in the i64/u64 range occur: the writer stores any other number as a
+//!   string, its `serde_json` text, and [`verify`] rejects them — a float or a 30-digit
+//!   integer parses lossily, so two different texts could share one hash);
+//! - a string between `"`: `"`→`\"`, `\`→`\\`, U+0008→`\b`, U+000C→`\f`, U+000A→`\n`,
+//!   U+000D→`\r`, U+0009→`\t`, other U+0000–U+001F→`\u00xx` (lower-case hex); every
+//!   other character as raw UTF-8 (including `/`, U+007F and non-ASCII);
+//! - an array as `[` items joined by `,` `]`;
+//! - an object as `{` `key:value` pairs joined by `,` `}`, keys sorted by their UTF-8 bytes
+//!   (= code-point order), at every level.
+//!
+//! No whitespace anywhere. This is exactly Python's
+//! `json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`;
+//! the test `auditor_test_vector` pins one entry's hash.
+//!
+//! **What verification covers.** [`verify`] checks the *content* of each line: the bytes
+//! of a line may be re-spelled without changing its meaning (key order, whitespace,
+//! `\u0041` for `A`) and still verify — that is not tampering. Lines must have exactly the
+//! nine fields, a `detail` object with no duplicate keys, and no blank lines (one final
+//! `\n` is fine). Every edited, removed, reordered, duplicated or inserted line is detected,
+//! and the error names the first bad entry and line — **with two limits** inherent to an
+//! unkeyed hash chain: (1) removing entries *from the end* leaves a valid shorter ledger,
+//! and (2) whoever can rewrite the file can recompute the whole chain after an edit. Both are
+//! caught only against a last hash kept elsewhere (the database, a published checkpoint):
+//! [`verify_against`].
+
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// `prev` of the first entry.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One ledger entry. Deserializing one is strict (see [`from_line`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub seq: u64,
+    /// RFC 3339, second precision, UTC `Z`.
+    pub at: String,
+    pub case: Option<String>,
+    /// `received`, `rejected`, `classified`, `sla_breached`, `executed`, … (free-form).
+    pub kind: String,
+    pub rule: Option<String>,
+    /// Always a JSON object.
+    #[serde(deserialize_with = "strict_object")]
+    pub detail: Value,
+    /// Content hash (hex) of the bundle that wrote this entry.
+    pub bundle: String,
+    pub prev: String,
+    pub hash: String,
+}
+
+/// Canonical JSON of a value (see the module comment): sorted keys, no whitespace.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(v, &mut out);
+    out
+}
+
+fn write_value(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
+            pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (k, val)) in pairs.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write_value(val, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fields [`entry_hash`] covers, in canonical (sorted) order: all but `hash`.
+const HASHED: [&str; 8] = [
+    "at", "bundle", "case", "detail", "kind", "prev", "rule", "seq",
+];
+/// The fields of a line, in line order.
+const LINE: [&str; 9] = [
+    "seq", "at", "case", "kind", "rule", "detail", "bundle", "prev", "hash",
+];
+
+fn write_entry(e: &Entry, fields: &[&str]) -> String {
+    let mut s = String::with_capacity(320);
+    for (i, name) in fields.iter().enumerate() {
+        s.push(if i == 0 { '{' } else { ',' });
+        write_str(name, &mut s);
+        s.push(':');
+        match *name {
+            "seq" => s.push_str(&e.seq.to_string()),
+            "case" | "rule" => match if *name == "case" { &e.case } else { &e.rule } {
+                Some(v) => write_str(v, &mut s),
+                None => s.push_str("null"),
+            },
+            "detail" => write_value(&e.detail, &mut s),
+            "at" => write_str(&e.at, &mut s),
+            "kind" => write_str(&e.kind, &mut s),
+            "bundle" => write_str(&e.bundle, &mut s),
+            "prev" => write_str(&e.prev, &mut s),
+            _ => write_str(&e.hash, &mut s),
+        }
+    }
+    s.push('}');
+    s
+}
+
+/// The exact bytes [`entry_hash`] hashes: the canonical JSON of every field but `hash`.
+pub fn hash_input(e: &Entry) -> String {
+    write_entry(e, &HASHED)
+}
+
+/// Lower-case hex SHA-256 of [`hash_input`] (`prev` included).
+pub fn entry_hash(e: &Entry) -> String {
+    hex(&Sha256::digest(hash_input(e).as_bytes()))
+}
+
+/// One ledger line, without the trailing `\n`. Deterministic bytes.
+pub fn to_line(e: &Entry) -> String {
+    write_entry(e, &LINE)
+}
+
+/// Parses one line strictly (a JSON object with exactly the nine fields, `detail` an object
+/// without duplicate keys, integers only). Does not check the hash or the chain.
+pub fn from_line(line: &str) -> Result<Entry, String> {
+    if !line.trim_start().starts_with('{') {
+        return Err("not a JSON object".into());
+    }
+    serde_json::from_str(line).map_err(|e| e.to_string())
+}
+
+fn strict_object<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    match Strict::deserialize(d)?.0 {
+        v @ Value::Object(_) => Ok(v),
+        _ => Err(de::Error::custom("`detail` is not a JSON object")),
+    }
+}
+
+/// A JSON value that refuses duplicate object keys (`{"a":"forged","a":"real"}` would
+/// otherwise hash as one thing and read as another) and non-integer numbers.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+        Ok(Strict(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strict, E> {
+        Err(E::custom(format_args!(
+            "the number {v} is not a 64-bit integer (the ledger stores such numbers as strings)"
+        )))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Strict, D::Error> {
+        Strict::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Strict(Value::Array(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+        let mut m = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if m.contains_key(&k) {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate key {k:?} in `detail`"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            m.insert(k, v);
+        }
+        Ok(Strict(Value::Object(m)))
+    }
+}
+
+/// What the writer stores as `detail`: an object (`null` → `{}`, any other non-object
+/// `v` → `{"value": v}`), with every non-integer number replaced by its text as a string.
+fn normalize_detail(v: Value) -> Value {
+    fn ints_only(v: Value) -> Value {
+        match v {
+            Value::Number(n) if !(n.is_i64() || n.is_u64()) => Value::String(n.to_string()),
+            Value::Array(a) => Value::Array(a.into_iter().map(ints_only).collect()),
+            Value::Object(m) => {
+                Value::Object(m.into_iter().map(|(k, v)| (k, ints_only(v))).collect())
+            }
+            v => v,
+        }
+    }
+    match ints_only(v) {
+        Value::Null => Value::Object(Map::new()),
+        v @ Value::Object(_) => v,
+        v => Value::Object(Map::from_iter([("value".to_owned(), v)])),
+    }
+}
+
+/// Appends entries, keeping `seq` and the last hash.
+#[derive(Clone, Debug)]
+pub struct LedgerWriter {
+    last_seq: u64,
+    last_hash: String,
+    entries: Vec<Entry>,
+}
+
+impl Default for LedgerWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LedgerWriter {
+    /// A new, empty ledger: the first entry gets seq 1 and `prev` = [`GENESIS_PREV`].
+    pub fn new() -> Self {
+        Self::resume(0, GENESIS_PREV)
+    }
+
+    /// Continues an existing ledger whose last entry has `last_seq` and `last_hash`.
+    pub fn resume(last_seq: u64, last_hash: impl Into<String>) -> Self {
+        LedgerWriter {
+            last_seq,
+            last_hash: last_hash.into(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Appends an entry. `detail` is stored as an object (`null` → `{}`, another non-object
+    /// `v` → `{"value": v}`) with every non-integer number turned into a string of its text.
+    pub fn append(
+        &mut self,
+        at: &str,
+        case: Option<&str>,
+        kind: &str,
+        rule: Option<&str>,
+        detail: Value,
+        bundle: &str,
+    ) -> &Entry {
+        let mut e = Entry {
+            seq: self.last_seq + 1,
+            at: at.to_owned(),
+            case: case.map(str::to_owned),
+            kind: kind.to_owned(),
+            rule: rule.map(str::to_owned),
+            detail: normalize_detail(detail),
+            bundle: bundle.to_owned(),
+            prev: self.last_hash.clone(),
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        self.last_seq = e.seq;
+        self.last_hash.clone_from(&e.hash);
+        self.entries.push(e);
+        self.entries.last().expect("just pushed")
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+    pub fn last_hash(&self) -> &str {
+        &self.last_hash
+    }
+    /// Entries appended since creation (or since the last [`take_entries`](Self::take_entries)).
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+    pub fn into_entries(self) -> Vec<Entry> {
+        self.entries
+    }
+    /// Hands over the buffered entries (e.g. to persist them) and keeps the chain going.
+    pub fn take_entries(&mut self) -> Vec<Entry> {
+        std::mem::take(&mut self.entries)
+    }
+    /// The buffered entries as JSON Lines, each line ending in `\n`.
+    pub fn to_jsonl(&self) -> String {
+        let mut s = String::new();
+        for e in &self.entries {
+            s.push_str(&to_line(e));
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// The first problem found, with the 1-based line number it is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyError {
+    /// Not a ledger entry (bad JSON, missing/unknown field, blank line, …). `seq` is the
+    /// line's own `seq` when it can still be read.
+    Malformed {
+        line: usize,
+        seq: Option<u64>,
+        reason: String,
+    },
+    /// The entry's `hash` is not the hash of its content: the line was edited.
+    BadHash { seq: u64, line: usize },
+    /// `prev` is not the previous entry's hash (or not 64 zeros on the first entry).
+    BrokenChain { seq: u64, line: usize },
+    /// Gap, reorder, insertion or duplicate.
+    BadSequence {
+        expected: u64,
+        found: u64,
+        line: usize,
+    },
+    /// The ledger verifies but does not end at the expected hash ([`verify_against`]).
+    LastHashMismatch {
+        entries: u64,
+        found: String,
+        expected: String,
+    },
+    /// The file could not be read.
+    Io { line: usize, reason: String },
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Malformed {
+                line,
+                seq: Some(s),
+                reason,
+            } => {
+                write!(
+                    f,
+                    "entry {s} (line {line}): not a valid ledger entry — {reason}"
+                )
+            }
+            VerifyError::Malformed {
+                line,
+                seq: None,
+                reason,
+            } => {
+                write!(f, "line {line}: not a valid ledger entry — {reason}")
+            }
+            VerifyError::BadHash { seq, line } => write!(
+                f,
+                "entry {seq} (line {line}): its hash does not match its content — the line was edited"
+            ),
+            VerifyError::BrokenChain { seq, line } if *seq <= 1 => write!(
+                f,
+                "entry {seq} (line {line}): its `prev` is not 64 zeros as the first entry's must be \
+                 — the line was forged or the ledger does not start here"
+            ),
+            VerifyError::BrokenChain { seq, line } => write!(
+                f,
+                "entry {seq} (line {line}): its `prev` is not the hash of entry {} before it — \
+                 the line was forged, or entries before it were removed, replaced or reordered",
+                seq - 1
+            ),
+            VerifyError::BadSequence {
+                expected,
+                found,
+                line,
+            } => {
+                let why = if found > expected {
+                    "an entry was removed or the lines were reordered"
+                } else {
+                    "an entry was duplicated or inserted, or the lines were reordered"
+                };
+                write!(
+                    f,
+                    "line {line}: expected entry {expected} but found entry {found} — {why}"
+                )
+            }
+            VerifyError::LastHashMismatch {
+                entries,
+                found,
+                expected,
+            } => write!(
+                f,
+                "the ledger verifies up to its last entry ({entries}, hash {found}) but should end \
+                 at hash {expected} — entries were removed from the end, or the ledger was rewritten"
+            ),
+            VerifyError::Io { line, reason } => {
+                write!(f, "line {line}: cannot read the ledger: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl VerifyError {
+    /// The 1-based line of the problem (`None` for [`VerifyError::LastHashMismatch`]).
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            VerifyError::Malformed { line, .. }
+            | VerifyError::BadHash { line, .. }
+            | VerifyError::BrokenChain { line, .. }
+            | VerifyError::BadSequence { line, .. }
+            | VerifyError::Io { line, .. } => Some(*line),
+            VerifyError::LastHashMismatch { .. } => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Number of entries verified (0 for an empty ledger).
+    pub entries: u64,
+    /// Hash of the last entry ([`GENESIS_PREV`] for an empty ledger).
+    pub last_hash: String,
+}
+
+/// Incremental verifier: feed it lines in order.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    line: usize,
+    entries: u64,
+    last_seq: u64,
+    last_hash: String,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Verifier {
+    pub fn new() -> Self {
+        Self::resume(0, GENESIS_PREV)
+    }
+    /// Verifies a continuation that follows an entry `last_seq` with hash `last_hash`
+    /// (line numbers then count from the continuation's first line).
+    pub fn resume(last_seq: u64, last_hash: impl Into<String>) -> Self {
+        Verifier {
+            line: 0,
+            entries: 0,
+            last_seq,
+            last_hash: last_hash.into(),
+        }
+    }
+
+    /// Checks the next line (without its `\n`).
+    pub fn push_line(&mut self, text: &str) -> Result<(), VerifyError> {
+        self.line += 1;
+        let line = self.line;
+        if text.trim().is_empty() {
+            return Err(VerifyError::Malformed {
+                line,
+                seq: None,
+                reason: "blank line".into(),
+            });
+        }
+        let e = from_line(text).map_err(|reason| {
+            let seq = serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| v.get("seq")?.as_u64());
+            VerifyError::Malformed { line, seq, reason }
+        })?;
+        let expected = self.last_seq + 1;
+        if e.seq != expected {
+            return Err(VerifyError::BadSequence {
+                expected,
+                found: e.seq,
+                line,
+            });
+        }
+        if entry_hash(&e) != e.hash {
+            return Err(VerifyError::BadHash { seq: e.seq, line });
+        }
+        if e.prev != self.last_hash {
+            return Err(VerifyError::BrokenChain { seq: e.seq, line });
+        }
+        self.entries += 1;
+        self.last_seq = e.seq;
+        self.last_hash = e.hash;
+        Ok(())
+    }
+
+    pub fn report(&self) -> VerifyReport {
+        VerifyReport {
+            entries: self.entries,
+            last_hash: self.last_hash.clone(),
+        }
+    }
+}
+
+/// Verifies a whole ledger. An empty text is a valid ledger of 0 entries.
+pub fn verify(text: &str) -> Result<VerifyReport, VerifyError> {
+    verify_reader(text.as_bytes())
+}
+
+/// Streaming [`verify`]: reads line by line, memory bounded by the longest line.
+pub fn verify_reader<R: BufRead>(mut r: R) -> Result<VerifyReport, VerifyError> {
+    let mut v = Verifier::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf).map_err(|e| VerifyError::Io {
+            line: v.line + 1,
+            reason: e.to_string(),
+        })?;
+        if n == 0 {
+            return Ok(v.report());
+        }
+        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let text = std::str::from_utf8(body).map_err(|_| VerifyError::Malformed {
+            line: v.line + 1,
+            seq: None,
+            reason: "not valid UTF-8".into(),
+        })?;
+        v.push_line(text)?;
+    }
+}
+
+/// [`verify`], then checks that the ledger ends at `expected_last_hash` (kept elsewhere).
+/// This is the only way to detect removed trailing entries or a fully recomputed chain.
+pub fn verify_against(text: &str, expected_last_hash: &str) -> Result<VerifyReport, VerifyError> {
+    let report = verify(text)?;
+    if report.last_hash != expected_last_hash {
+        return Err(VerifyError::LastHashMismatch {
+            entries: report.entries,
+            found: report.last_hash,
+            expected: expected_last_hash.to_owned(),
+        });
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const B: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+    const KINDS: [&str; 5] = ["received", "classified", "owned", "sla_started", "executed"];
+
+    fn ledger(n: u64) -> LedgerWriter {
+        let mut w = LedgerWriter::new();
+        for i in 1..=n {
+            let (case, at) = (
+                format!("T-{}", i % 7),
+                format!("2026-05-09T12:{:02}:{:02}Z", i / 60, i % 60),
+            );
+            let detail = json!({"n": i, "who": "ops@x.io", "tags": ["a", "é"], "z": {"y": i % 2 == 0, "x": null}});
+            let rule = (i % 3 == 0).then_some("refunds.route");
+            w.append(
+                &at,
+                (i % 5 != 0).then_some(&case),
+                KINDS[i as usize % 5],
+                rule,
+                detail,
+                B,
+            );
+        }
+        w
+    }
+    fn lines(n: u64) -> Vec<String> {
+        ledger(n).to_jsonl().lines().map(String::from).collect()
+    }
+    fn join(lines: &[String]) -> String {
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+    /// Edits an entry without (`reseal` = false) or with recomputing its hash.
+    fn edit(line: &str, reseal: bool, f: impl FnOnce(&mut Entry)) -> String {
+        let mut e = from_line(line).unwrap();
+        f(&mut e);
+        if reseal {
+            e.hash = entry_hash(&e);
+        }
+        to_line(&e)
+    }
+    fn scrub(r: Result<VerifyReport, VerifyError>) -> Result<VerifyReport, VerifyError> {
+        r.map_err(|e| match e {
+            VerifyError::Malformed { line, seq, .. } => VerifyError::Malformed {
+                line,
+                seq,
+                reason: String::new(),
+            },
+            e => e,
+        })
+    }
+
+    #[test]
+    fn auditor_test_vector() {
+        // Computed independently with Python's json.dumps(…, sort_keys=True,
+        // separators=(",", ":"), ensure_ascii=False) and hashlib.sha256.
+        let e = Entry {
+            seq: 7,
+            at: "2026-05-09T12:00:00Z".into(),
+            case: Some("T-1".into()),
+            kind: "classified".into(),
+            rule: None,
+            detail: json!({"z": 1, "a": {"y": [1, -2, "é\u{1}\"\\/\n\u{7f}😀"], "b": null, "B": true},
+                "é": "x", "Z": false, "big": u64::MAX, "neg": i64::MIN}),
+            bundle: "ab".repeat(32),
+            prev: "cd".repeat(32),
+            hash: String::new(),
+        };
+        let expected = format!(
+            "{{\"at\":\"2026-05-09T12:00:00Z\",\"bundle\":\"{}\",\"case\":\"T-1\",\"detail\":{{\"Z\":false,\
+             \"a\":{{\"B\":true,\"b\":null,\"y\":[1,-2,\"é\\u0001\\\"\\\\/\\n\u{7f}😀\"]}},\
+             \"big\":18446744073709551615,\"neg\":-9223372036854775808,\"z\":1,\"é\":\"x\"}},\
+             \"kind\":\"classified\",\"prev\":\"{}\",\"rule\":null,\"seq\":7}}",
+            "ab".repeat(32),
+            "cd".repeat(32)
+        );
+        assert_eq!(hash_input(&e), expected);
+        assert_eq!(
+            entry_hash(&e),
+            "4999478c9188db31ecd9c52c6f6ce2c4e6d543acccbae9ef30f794d95d41403e"
+        );
+    }
+
+    #[test]
+    fn a_valid_ledger_verifies() {
+        let w = ledger(50);
+        let text = w.to_jsonl();
+        assert_eq!(text, ledger(50).to_jsonl(), "deterministic bytes");
+        assert!(text.starts_with(
+            "{\"seq\":1,\"at\":\"2026-05-09T12:00:01Z\",\"case\":\"T-1\",\"kind\":\"classified\","
+        ));
+        let report = verify(&text).unwrap();
+        assert_eq!(
+            report,
+            VerifyReport {
+                entries: 50,
+                last_hash: w.last_hash().to_owned()
+            }
+        );
+        assert_eq!(verify_against(&text, w.last_hash()), Ok(report.clone()));
+        assert_eq!(
+            verify(text.trim_end()),
+            Ok(report),
+            "the final newline is optional"
+        );
+        assert_eq!(
+            verify("").unwrap(),
+            VerifyReport {
+                entries: 0,
+                last_hash: GENESIS_PREV.into()
+            }
+        );
+        for e in w.entries() {
+            assert_eq!(from_line(&to_line(e)).as_ref(), Ok(e));
+        }
+        // Resuming continues the chain; a continuation verifies on its own with `Verifier::resume`.
+        let mut more = LedgerWriter::resume(w.last_seq(), w.last_hash());
+        more.append("2026-05-09T13:00:00Z", None, "halted", None, json!({}), B);
+        assert_eq!(verify(&(text + &more.to_jsonl())).unwrap().entries, 51);
+        let mut v = Verifier::resume(50, w.last_hash());
+        assert_eq!(v.push_line(&to_line(&more.entries()[0])), Ok(()));
+    }
+
+    #[test]
+    fn the_writer_keeps_detail_an_integer_only_object() {
+        let mut w = LedgerWriter::new();
+        assert_eq!(
+            w.append("t", None, "k", None, json!(null), B).detail,
+            json!({})
+        );
+        assert_eq!(
+            w.append("t", None, "k", None, json!([1]), B).detail,
+            json!({"value": [1]})
+        );
+        assert_eq!(
+            w.append("t", None, "k", None, json!({"r": [0.85]}), B)
+                .detail,
+            json!({"r": ["0.85"]})
+        );
+        assert_eq!(verify(&w.to_jsonl()).unwrap().entries, 3);
+    }
+
+    #[test]
+    #[rustfmt::skip]
+    fn each_kind_of_tampering_is_named_at_the_first_bad_entry() {
+        use VerifyError::*;
+        let (l, k) = (lines(50), 16); // k: index of entry 17, on line 17
+        // The ledger with line `i` replaced by `new`.
+        let at = |i: usize, new: Vec<String>| -> Vec<String> { let mut v = l.clone(); v.splice(i..i + 1, new); v };
+        let bad_seq = |expected, found, line| Err(BadSequence { expected, found, line });
+        let m = |line, seq| Err(Malformed { line, seq, reason: String::new() });
+        let (mut swapped, hash17) = (l.clone(), from_line(&l[k]).unwrap().hash);
+        swapped.swap(k, k + 1);
+        let as_array = serde_json::from_str::<Map<String, Value>>(&l[k]).unwrap().into_iter().map(|x| x.1).collect();
+        let cases: Vec<(&str, Vec<String>, Result<VerifyReport, VerifyError>)> = vec![
+            ("edit kind", at(k, vec![edit(&l[k], false, |e| e.kind = "approved".into())]), Err(BadHash { seq: 17, line: 17 })),
+            ("edit detail", at(k, vec![edit(&l[k], false, |e| e.detail["n"] = json!(9))]), Err(BadHash { seq: 17, line: 17 })),
+            ("upper-case hash", at(k, vec![l[k].replace(&hash17, &hash17.to_uppercase())]), Err(BadHash { seq: 17, line: 17 })),
+            ("change prev only", at(k, vec![edit(&l[k], false, |e| e.prev = "f".repeat(64))]), Err(BadHash { seq: 17, line: 17 })),
+            ("change prev, rehash", at(k, vec![edit(&l[k], true, |e| e.prev = "f".repeat(64))]), Err(BrokenChain { seq: 17, line: 17 })),
+            ("edit, rehash", at(k, vec![edit(&l[k], true, |e| e.kind = "approved".into())]), Err(BrokenChain { seq: 18, line: 18 })),
+            ("first prev, rehash", at(0, vec![edit(&l[0], true, |e| e.prev = "f".repeat(64))]), Err(BrokenChain { seq: 1, line: 1 })),
+            ("delete", at(k, vec![]), bad_seq(17, 18, 17)),
+            ("swap", swapped, bad_seq(17, 18, 17)),
+            ("duplicate", at(k, vec![l[k].clone(), l[k].clone()]), bad_seq(18, 17, 18)),
+            ("insert forged", at(k, vec![edit(&l[k], true, |e| e.kind = "approved".into()), l[k].clone()]), bad_seq(18, 17, 18)),
+            ("renumber, rehash", at(k, vec![edit(&l[k], true, |e| e.seq = 18)]), bad_seq(17, 18, 17)),
+            ("truncate line", at(k, vec![l[k][..l[k].len() / 2].to_owned()]), m(17, None)),
+            ("blank line", at(k, vec![String::new(), l[k].clone()]), m(17, None)),
+            ("array, not object", at(k, vec![Value::Array(as_array).to_string()]), m(17, None)),
+            ("duplicate field", at(k, vec![l[k].replacen("{\"seq\":17,", "{\"seq\":17,\"seq\":17,", 1)]), m(17, Some(17))),
+            ("unknown field", at(k, vec![l[k].replace(",\"hash\"", ",\"x\":1,\"hash\"")]), m(17, Some(17))),
+            ("duplicate key", at(k, vec![l[k].replace("\"detail\":{", "\"detail\":{\"who\":\"eve@x.io\",")]), m(17, Some(17))),
+            ("float", at(k, vec![l[k].replace("\"n\":17", "\"n\":17.0")]), m(17, Some(17))),
+            ("remove last", l[..49].to_vec(), Ok(VerifyReport { entries: 49, last_hash: from_line(&l[48]).unwrap().hash })),
+        ];
+        for (name, tampered, expected) in cases {
+            assert_eq!(scrub(verify(&join(&tampered))), expected, "{name}");
+        }
+        // Only a known last hash reveals removed tail entries.
+        let last = from_line(&l[49]).unwrap().hash;
+        assert!(matches!(verify_against(&join(&l[..49]), &last), Err(LastHashMismatch { entries: 49, .. })));
+        assert_eq!(BadHash { seq: 17, line: 17 }.to_string(),
+            "entry 17 (line 17): its hash does not match its content — the line was edited");
+        assert_eq!(BadSequence { expected: 17, found: 18, line: 17 }.to_string(),
+            "line 17: expected entry 17 but found entry 18 — an entry was removed or the lines were reordered");
+        assert!(matches!(verify_reader(&b"\xff\n"[..]), Err(Malformed { line: 1, seq: None, .. })));
+    }
+
+    #[test]
+    fn respelling_a_line_without_changing_its_content_is_not_tampering() {
+        fn respell(v: &Value) -> String {
+            match v {
+                Value::Object(m) => {
+                    let pairs: Vec<String> = m
+                        .iter()
+                        .rev()
+                        .map(|(k, v)| format!("{k:?} : {}", respell(v)))
+                        .collect();
+                    format!("{{ {} }}", pairs.join(" , "))
+                }
+                Value::String(s) if s == "ops@x.io" => "\"\\u006fps@x.io\"".into(),
+                v => v.to_string(),
+            }
+        }
+        let mut l = lines(50);
+        l[16] = respell(&serde_json::from_str(&l[16]).unwrap());
+        assert!(
+            l[16].starts_with("{ \"seq\" : 17 , \"rule\" : "),
+            "{}",
+            l[16]
+        );
+        assert_eq!(
+            verify(&join(&l)).unwrap(),
+            verify(&ledger(50).to_jsonl()).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_recomputed_chain_is_caught_only_against_a_known_last_hash() {
+        let original = ledger(50);
+        let mut forged = LedgerWriter::new();
+        for e in original.entries() {
+            let kind = if e.seq == 17 { "approved" } else { &e.kind };
+            forged.append(
+                &e.at,
+                e.case.as_deref(),
+                kind,
+                e.rule.as_deref(),
+                e.detail.clone(),
+                B,
+            );
+        }
+        assert_eq!(verify(&forged.to_jsonl()).unwrap().entries, 50);
+        let err = verify_against(&forged.to_jsonl(), original.last_hash()).unwrap_err();
+        assert!(
+            err.to_string().contains("the ledger was rewritten"),
+            "{err}"
+        );
+    }
+
+    /// Deterministic pseudo-random tamperings (splitmix64): every one is detected at the
+    /// line predicted for it, or, when it only touches the end, by `verify_against`.
+    #[test]
+    fn random_tamperings_are_detected_at_the_first_bad_line() {
+        let mut state = 0x5eed_u64;
+        let mut rnd = |n: usize| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        };
+        let sq = |expected: usize, found: usize, line| {
+            let (expected, found) = (expected as u64, found as u64);
+            Some(Err(VerifyError::BadSequence {
+                expected,
+                found,
+                line,
+            }))
+        };
+        let (n, orig) = (30usize, lines(30));
+        let last = from_line(&orig[n - 1]).unwrap().hash;
+        for round in 0..1500 {
+            let (mut l, k) = (orig.clone(), rnd(n));
+            let mut bytes = None;
+            // `None`: some error on line k + 1; `Some(Ok(n))`: verifies with n entries.
+            let expected: Option<Result<usize, VerifyError>> = match round % 6 {
+                0 => {
+                    let mut b = join(&l).into_bytes();
+                    let p = l[..k].iter().map(|x| x.len() + 1).sum::<usize>() + rnd(l[k].len());
+                    b[p] = b[p].wrapping_add(1 + rnd(255) as u8);
+                    bytes = Some(b);
+                    None
+                }
+                1 if k == n - 1 => {
+                    l.remove(k);
+                    Some(Ok(n - 1))
+                }
+                1 => {
+                    l.remove(k);
+                    sq(k + 1, k + 2, k + 1)
+                }
+                2 if k < n - 1 => {
+                    let j = k + 1 + rnd(n - k - 1);
+                    l.swap(k, j);
+                    sq(k + 1, j + 1, k + 1)
+                }
+                2 | 3 => {
+                    let j = k + 1 + rnd(n - k);
+                    l.insert(j, orig[k].clone());
+                    sq(j + 1, k + 1, j + 1)
+                }
+                4 => {
+                    l.insert(k, edit(&orig[k], true, |e| e.detail["x"] = json!(1)));
+                    sq(k + 2, k + 1, k + 2)
+                }
+                _ if k == n - 1 => {
+                    l[k] = edit(&orig[k], true, |e| e.at = "2026-01-01T00:00:00Z".into());
+                    Some(Ok(n))
+                }
+                _ => {
+                    l[k] = edit(&orig[k], true, |e| e.at = "2026-01-01T00:00:00Z".into());
+                    let (seq, line) = (k as u64 + 2, k + 2);
+                    Some(Err(VerifyError::BrokenChain { seq, line }))
+                }
+            };
+            let bytes = bytes.unwrap_or_else(|| join(&l).into_bytes());
+            let got = scrub(verify_reader(&bytes[..]));
+            match expected {
+                None => assert_eq!(got.unwrap_err().line(), Some(k + 1), "round {round}"),
+                Some(Ok(entries)) => {
+                    assert_eq!(got.unwrap().entries, entries as u64, "round {round}");
+                    let text = String::from_utf8(bytes).unwrap();
+                    assert!(verify_against(&text, &last).is_err(), "round {round}");
+                }
+                Some(Err(e)) => assert_eq!(got, Err(e), "round {round}"),
+            }
+        }
+    }
+}
