@@ -8,13 +8,23 @@
 use std::fmt::Write as _;
 
 /// Number of ticket classes (each account gets its own SLA per class group).
-const CLASSES: &[&str] = &["Billing", "Access", "Implementation", "Incident", "ScopeChange", "Triage"];
+const CLASSES: &[&str] = &[
+    "Billing",
+    "Access",
+    "Implementation",
+    "Incident",
+    "ScopeChange",
+    "Triage",
+];
 
 /// `(relative path, text)` of every file of a generated project with `accounts` account
 /// modules (each about 250 lines).
 pub fn generate(accounts: usize) -> Vec<(String, String)> {
     let mut files = vec![
-        ("meshline.toml".to_string(), "[package]\nname = \"generated\"\nversion = \"1.0.0\"\n".to_string()),
+        (
+            "meshline.toml".to_string(),
+            "[package]\nname = \"generated\"\nversion = \"1.0.0\"\n".to_string(),
+        ),
         ("rules/core.mesh".to_string(), core()),
     ];
     for i in 0..accounts {
@@ -31,7 +41,11 @@ fn core() -> String {
          /// Ticket status.\nenum Status { New, Open, Pending, Solved }\n\
          /// Channel.\nenum Channel { Email, Chat, Phone }\n\n",
     );
-    let _ = writeln!(s, "/// Ticket classes.\nenum TicketClass {{ {} }}\n", CLASSES.join(", "));
+    let _ = writeln!(
+        s,
+        "/// Ticket classes.\nenum TicketClass {{ {} }}\n",
+        CLASSES.join(", ")
+    );
     s.push_str(
         "/// A ticket as every help desk reports it.\nrecord Ticket {\n  id: String\n  type: String\n  subject: String\n  tags: List<String>\n  tier: Tier\n  priority: Priority\n  status: Status\n  client_id: String\n  account: String\n  charge_id: String?\n  refund_amount: Money?\n}\n\n\
          /// A new ticket.\nevent TicketCreated { ticket: Ticket, channel: Channel }\n\
@@ -60,7 +74,13 @@ fn core() -> String {
 
 fn account(i: usize) -> String {
     let a = format!("a{i:04}");
-    let zones = ["Europe/London", "America/New_York", "Europe/Berlin", "Asia/Singapore", "Australia/Sydney"];
+    let zones = [
+        "Europe/London",
+        "America/New_York",
+        "Europe/Berlin",
+        "Asia/Singapore",
+        "Australia/Sydney",
+    ];
     let tz = zones[i % zones.len()];
     let cur = ["USD", "EUR", "GBP"][i % 3];
     let mut s = String::new();
@@ -95,7 +115,11 @@ fn account(i: usize) -> String {
             s,
             "/// {class} tickets of {a}.\nroute {a}_{k}_{lower} on TicketCreated, TicketUpdated when {a}_mine(ticket) and class == {class} and {extra} {{\n  assign {a}_team by {strategy}\n  key ticket.client_id, ticket.type\n  priority {prio}\n}}\n\n",
             lower = class.to_lowercase(),
-            strategy = if k % 2 == 0 { "round_robin" } else { "least_open" },
+            strategy = if k % 2 == 0 {
+                "round_robin"
+            } else {
+                "least_open"
+            },
             prio = 10 + k,
         );
     }
@@ -123,3 +147,4 @@ fn account(i: usize) -> String {
 pub fn line_count(files: &[(String, String)]) -> usize {
     files.iter().map(|(_, t)| t.lines().count()).sum()
 }
+pub mod runtime_gen;

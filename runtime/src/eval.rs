@@ -42,17 +42,45 @@ impl fmt::Display for EvalError {
 pub type R = Result<Value, EvalError>;
 pub type Code = Box<dyn Fn(&Frame<'_>) -> R + Send + Sync>;
 
-/// Values of `event`, `case`, `class`, `assignee`, `now` for one evaluation.
-#[derive(Clone, Debug)]
-pub struct CtxVals {
-    pub event_id: Value,
-    pub event_at: Value,
-    pub event_type: Value,
-    pub case_id: Value,
-    pub opened_at: Value,
-    pub class: Value,
+/// What `event`, `case`, `class`, `assignee` and `now` refer to in one evaluation. Borrowed
+/// and converted to values only when an expression reads them (no allocation otherwise).
+#[derive(Clone, Debug, Default)]
+pub struct CtxVals<'a> {
+    pub event_id: Option<&'a str>,
+    pub event_at: Option<Timestamp>,
+    pub event_type: Option<&'a str>,
+    pub case_id: Option<&'a Arc<str>>,
+    pub opened_at: Option<Timestamp>,
+    pub class: Option<(u32, u32)>,
     pub assignee: Value,
-    pub now: Value,
+    pub now: Option<Timestamp>,
+}
+
+impl CtxVals<'_> {
+    fn value(&self, c: Ctx) -> Value {
+        let time = |t: Option<Timestamp>| t.map_or(Value::None, Value::Time);
+        let s = |x: Option<&str>| x.map_or(Value::None, Value::str);
+        match c {
+            Ctx::Event => Value::Record(
+                vec![s(self.event_id), time(self.event_at), s(self.event_type)].into(),
+            ),
+            Ctx::EventId => s(self.event_id),
+            Ctx::EventAt => time(self.event_at),
+            Ctx::EventType => s(self.event_type),
+            Ctx::Case => Value::Record(
+                vec![
+                    self.case_id.map_or(Value::None, |c| Value::Str(c.clone())),
+                    time(self.opened_at),
+                ]
+                .into(),
+            ),
+            Ctx::CaseId => self.case_id.map_or(Value::None, |c| Value::Str(c.clone())),
+            Ctx::CaseOpenedAt => time(self.opened_at),
+            Ctx::Class => self.class.map_or(Value::None, |(e, v)| Value::Enum(e, v)),
+            Ctx::Assignee => self.assignee.clone(),
+            Ctx::Now => time(self.now),
+        }
+    }
 }
 
 /// The triggering event's fields by slot.
@@ -65,7 +93,7 @@ pub struct Frame<'a> {
     pub facts: &'a [Option<Value>],
     pub event: Option<EventView<'a>>,
     pub params: &'a [Value],
-    pub ctx: &'a CtxVals,
+    pub ctx: &'a CtxVals<'a>,
     pub env: &'a Env,
 }
 
@@ -145,23 +173,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
         }
         Expr::Ctx(c) => {
             let c = *c;
-            Box::new(move |f| {
-                let x = f.ctx;
-                Ok(match c {
-                    Ctx::Event => Value::Record(
-                        vec![x.event_id.clone(), x.event_at.clone(), x.event_type.clone()].into(),
-                    ),
-                    Ctx::EventId => x.event_id.clone(),
-                    Ctx::EventAt => x.event_at.clone(),
-                    Ctx::EventType => x.event_type.clone(),
-                    Ctx::Case => Value::Record(vec![x.case_id.clone(), x.opened_at.clone()].into()),
-                    Ctx::CaseId => x.case_id.clone(),
-                    Ctx::CaseOpenedAt => x.opened_at.clone(),
-                    Ctx::Class => x.class.clone(),
-                    Ctx::Assignee => x.assignee.clone(),
-                    Ctx::Now => x.now.clone(),
-                })
-            })
+            Box::new(move |f| Ok(f.ctx.value(c)))
         }
         Expr::Field(b, i) => {
             let (b, i) = (compile(b, program), *i as usize);
@@ -531,9 +543,7 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
                 })
             }
             BuiltinFn::Since => match (first, &f.ctx.now) {
-                (Value::Time(t), Value::Time(now)) => {
-                    Ok(Value::Duration(now.as_second() - t.as_second()))
-                }
+                (Value::Time(t), Some(now)) => Ok(Value::Duration(now.as_second() - t.as_second())),
                 (other, _) => Err(EvalError::Type(format!("since of {other:?}"))),
             },
             BuiltinFn::HourOf => match (first, vals.get(1)) {

@@ -109,6 +109,12 @@ fn write_value(v: &Value, out: &mut String) {
 
 fn write_str(s: &str, out: &mut String) {
     out.push('"');
+    // Fast path: most strings (ids, hashes, names) need no escaping at all.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -126,7 +132,13 @@ fn write_str(s: &str, out: &mut String) {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 /// The fields [`entry_hash`] covers, in canonical (sorted) order: all but `hash`.

@@ -14,8 +14,9 @@ use serde_json::Value as Json;
 
 use crate::ir::{BusinessUnit, Program, WireTy};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
+    #[default]
     None,
     Bool(bool),
     Int(i64),

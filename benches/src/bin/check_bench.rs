@@ -23,7 +23,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let accounts = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let accounts = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(300);
     let generated = meshline_benches::generate(accounts);
     let lines = meshline_benches::line_count(&generated);
     let files: Vec<SourceText> = generated
@@ -31,13 +34,20 @@ fn main() {
         .filter(|(p, _)| p.ends_with(".mesh"))
         .map(|(p, t)| SourceText {
             name: FileName::from(p.as_str()),
-            module: p.trim_start_matches("rules/").trim_end_matches(".mesh").replace('/', "."),
+            module: p
+                .trim_start_matches("rules/")
+                .trim_end_matches(".mesh")
+                .replace('/', "."),
             text: t.clone(),
         })
         .collect();
     let project = ProjectFiles {
         root: ".".into(),
-        manifest: Manifest { name: "generated".into(), version: "1.0.0".into(), sources: "rules".into() },
+        manifest: Manifest {
+            name: "generated".into(),
+            version: "1.0.0".into(),
+            sources: "rules".into(),
+        },
         files,
         manifest_text: None,
         diagnostics: Vec::new(),
@@ -65,12 +75,20 @@ fn main() {
                 let database = Database::default();
                 let handle = db::load_project(&database, &project);
                 let diags = db::project_diagnostics(&database, handle);
-                assert!(diags.is_empty(), "generated project must check clean: {:?}", diags.first());
+                assert!(
+                    diags.is_empty(),
+                    "generated project must check clean: {:?}",
+                    diags.first()
+                );
                 t.elapsed()
             })
             .collect();
         let cold = median(cold);
-        println!("parse only        : {:8.1} ms  ({:.0} lines/s)", ms(parse), lines as f64 / parse.as_secs_f64());
+        println!(
+            "parse only        : {:8.1} ms  ({:.0} lines/s)",
+            ms(parse),
+            lines as f64 / parse.as_secs_f64()
+        );
         println!(
             "cold check        : {:8.1} ms  ({:.0} lines/s)  = {:.2}x parse",
             ms(cold),
@@ -82,7 +100,11 @@ fn main() {
         let mut database = Database::default();
         let handle = db::load_project(&database, &project);
         let _ = db::project_diagnostics(&database, handle);
-        let target = *handle.files(&database).iter().find(|f| f.name(&database).ends_with("a0007.mesh")).expect("generated file");
+        let target = *handle
+            .files(&database)
+            .iter()
+            .find(|f| f.name(&database).ends_with("a0007.mesh"))
+            .expect("generated file");
         let original = target.text(&database).clone();
         let edits = 21;
         let mut body_edit = Vec::new();
@@ -90,7 +112,10 @@ fn main() {
         let mut sig_edit = Vec::new();
         for i in 0..edits {
             // An edit inside a rule: the route's condition changes, no declaration does.
-            let text = original.replace("ticket.tags contains \"invoice\"", &format!("ticket.tags contains \"invoice-{i}\""));
+            let text = original.replace(
+                "ticket.tags contains \"invoice\"",
+                &format!("ticket.tags contains \"invoice-{i}\""),
+            );
             let t = Instant::now();
             db::set_text(&mut database, target, text);
             let d = db::file_diagnostics(&database, handle, target);
@@ -108,8 +133,20 @@ fn main() {
             sig_edit.push(t.elapsed());
         }
         let (body_file, body, sig) = (median(body_edit_file), median(body_edit), median(sig_edit));
-        println!("re-check, rule-body edit (edited file's diagnostics): {:7.2} ms  = {:.4}x cold", ms(body_file), body_file.as_secs_f64() / cold.as_secs_f64());
-        println!("re-check, rule-body edit (whole project)            : {:7.2} ms  = {:.4}x cold", ms(body), body.as_secs_f64() / cold.as_secs_f64());
-        println!("re-check, signature edit (whole project)            : {:7.2} ms  = {:.4}x cold", ms(sig), sig.as_secs_f64() / cold.as_secs_f64());
+        println!(
+            "re-check, rule-body edit (edited file's diagnostics): {:7.2} ms  = {:.4}x cold",
+            ms(body_file),
+            body_file.as_secs_f64() / cold.as_secs_f64()
+        );
+        println!(
+            "re-check, rule-body edit (whole project)            : {:7.2} ms  = {:.4}x cold",
+            ms(body),
+            body.as_secs_f64() / cold.as_secs_f64()
+        );
+        println!(
+            "re-check, signature edit (whole project)            : {:7.2} ms  = {:.4}x cold",
+            ms(sig),
+            sig.as_secs_f64() / cold.as_secs_f64()
+        );
     });
 }

@@ -11,11 +11,19 @@ fn main() -> std::process::ExitCode {
     let files = meshline_benches::generate(accounts);
     for (rel, text) in &files {
         let path = std::path::Path::new(&out).join(rel);
-        if let Err(e) = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text)) {
+        if let Err(e) = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, text))
+        {
             eprintln!("error: {}: {e}", path.display());
             return std::process::ExitCode::from(2);
         }
     }
-    eprintln!("wrote {} files, {} lines to {out}", files.len(), meshline_benches::line_count(&files));
+    eprintln!(
+        "wrote {} files, {} lines to {out}",
+        files.len(),
+        meshline_benches::line_count(&files)
+    );
     std::process::ExitCode::SUCCESS
 }

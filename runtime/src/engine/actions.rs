@@ -63,7 +63,7 @@ fn sha_hex(parts: &[&str]) -> String {
         }
         h.update(p.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::ledger::hex(&h.finalize())
 }
 
 /// §7.10: SHA-256 of (automation, case, trigger event id, step index, connector.action).

@@ -265,31 +265,37 @@ impl Engine {
     }
 
     /// Routes (§3.5, §7.7): on events some route lists, and when the class changes.
+    ///
+    /// Candidates come from the route index: routes whose condition requires an enum
+    /// equality are looked up by the value the case has now, so routes that cannot match
+    /// are never visited; the rest are tried best first (priority, then declaration order).
     pub(crate) fn route(&mut self, case_id: &Arc<str>, ev: &EventData, class_changed: bool) {
-        let candidates: Vec<u32> = if class_changed {
-            self.routes_all.clone()
+        let index = if class_changed {
+            &self.route_index_all
         } else {
-            self.routes_by_event
-                .get(ev.event as usize)
-                .cloned()
-                .unwrap_or_default()
+            &self.route_index[ev.event as usize]
         };
-        if candidates.is_empty() && !class_changed {
+        if index.is_empty() {
+            if class_changed {
+                if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
+                    self.set_assignee(case_id, Assignee::Team(owner), "owners", json!({}));
+                }
+            }
             return;
         }
+        let mut candidates: Vec<u32> = index.open.clone();
+        for (disc, by_variant) in &index.keyed {
+            match self.discriminant_value(case_id, ev, disc) {
+                Some(v) => candidates.extend(by_variant.get(&v).into_iter().flatten().copied()),
+                // Unknown now (unset or none): let each condition decide, and report errors.
+                None => candidates.extend(by_variant.values().flatten().copied()),
+            }
+        }
+        candidates.sort_by_key(|r| self.route_rank[*r as usize]);
+        candidates.dedup();
         let mut winner = None;
         for r in candidates {
-            let route = &self.program.routes[r as usize];
-            if !class_changed && !route.events.contains(&ev.event) {
-                continue;
-            }
-            // Index: skip routes whose required enum equality cannot hold.
-            if let Some((disc, variant)) = &route.requires
-                && !self.discriminant_matches(case_id, ev, disc, *variant)
-            {
-                continue;
-            }
-            let name = route.name.clone();
+            let name = self.program.routes[r as usize].name.clone();
             let hit = {
                 let c = self.code.route_cond[r as usize].as_ref();
                 match (c, self.cases.get(&**case_id)) {
@@ -323,42 +329,31 @@ impl Engine {
         }
     }
 
-    fn discriminant_matches(
+    /// The variant an indexed route condition tests, as the case has it now.
+    fn discriminant_value(
         &self,
         case_id: &str,
         ev: &EventData,
         disc: &Discriminant,
-        variant: u32,
-    ) -> bool {
-        let Some(case) = self.cases.get(case_id) else {
-            return false;
-        };
+    ) -> Option<u32> {
+        let case = self.cases.get(case_id)?;
         match disc {
-            Discriminant::Class => case.class == Some(variant),
+            Discriminant::Class => case.class,
             Discriminant::Path(slot, path) => {
                 let def = &self.program.events[ev.event as usize];
-                let base = def
-                    .slots
-                    .iter()
-                    .position(|s| s == slot)
-                    .map(|i| &ev.values[i])
-                    .or(case.facts[*slot as usize].as_ref());
-                let mut cur = match base {
-                    Some(v) => v,
-                    None => return true, // let the condition itself decide (and report)
+                let mut cur = match def.slots.iter().position(|s| s == slot) {
+                    Some(i) => &ev.values[i],
+                    None => case.facts[*slot as usize].as_ref()?,
                 };
                 for i in path {
                     match cur {
-                        Value::Record(items) => match items.get(*i as usize) {
-                            Some(v) => cur = v,
-                            None => return true,
-                        },
-                        _ => return true,
+                        Value::Record(items) => cur = items.get(*i as usize)?,
+                        _ => return None,
                     }
                 }
                 match cur {
-                    Value::Enum(_, v) => *v == variant,
-                    _ => true,
+                    Value::Enum(_, v) => Some(*v),
+                    _ => None,
                 }
             }
         }

@@ -102,9 +102,11 @@ pub struct Engine {
     pub(crate) always: Calendar,
     pub(crate) bundle: String,
     pub(crate) event_ids: HashMap<String, u32>,
-    /// Routes per event id, best first (priority, then declaration order).
-    pub(crate) routes_by_event: Vec<Vec<u32>>,
-    pub(crate) routes_all: Vec<u32>,
+    /// Route index per event id, and over all routes (for class changes).
+    pub(crate) route_index: Vec<RouteIndex>,
+    pub(crate) route_index_all: RouteIndex,
+    /// Each route's rank: priority first, then declaration order.
+    pub(crate) route_rank: Vec<u32>,
     pub(crate) autos_by_event: Vec<Vec<u32>>,
     pub(crate) clock: Option<Timestamp>,
     pub(crate) seen: HashSet<String>,
@@ -219,16 +221,24 @@ impl Engine {
             .unwrap_or(Value::None);
             env.consts.push(v);
         }
-        let mut routes_by_event = vec![Vec::new(); p.events.len()];
         let mut order: Vec<u32> = (0..p.routes.len() as u32).collect();
         order.sort_by_key(|r| (std::cmp::Reverse(p.routes[*r as usize].priority), *r));
-        for r in &order {
-            for e in &p.routes[*r as usize].events {
-                if let Some(v) = routes_by_event.get_mut(*e as usize) {
-                    v.push(*r);
-                }
-            }
+        let mut route_rank = vec![0; p.routes.len()];
+        for (rank, r) in order.iter().enumerate() {
+            route_rank[*r as usize] = rank as u32;
         }
+        let route_index = (0..p.events.len() as u32)
+            .map(|e| {
+                RouteIndex::build(
+                    p,
+                    order
+                        .iter()
+                        .copied()
+                        .filter(|r| p.routes[*r as usize].events.contains(&e)),
+                )
+            })
+            .collect();
+        let route_index_all = RouteIndex::build(p, order.iter().copied());
         let mut autos_by_event = vec![Vec::new(); p.events.len()];
         for (i, a) in p.automations.iter().enumerate() {
             for e in &a.events {
@@ -244,8 +254,9 @@ impl Engine {
                 .enumerate()
                 .map(|(i, e)| (e.name.clone(), i as u32))
                 .collect(),
-            routes_by_event,
-            routes_all: order,
+            route_index,
+            route_index_all,
+            route_rank,
             autos_by_event,
             rr_cursor: vec![0; p.teams.len()],
             breakers: p
@@ -298,6 +309,76 @@ impl Engine {
             Ok(env) => self.apply(env),
             Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), &reason),
         }
+    }
+
+    /// Parse and validate an envelope without applying it (the reason on failure).
+    pub fn parse_envelope(&self, v: &Json) -> Result<Envelope, String> {
+        envelope::parse(self, v).map_err(|(_, _, reason)| reason)
+    }
+
+    /// The decision step alone, for measurement: the class and the winning route for an
+    /// event applied to a fresh case, with no ledger, no timers and no state change.
+    pub fn decide(&self, env: &Envelope) -> (Option<u32>, Option<u32>) {
+        let case_id: Arc<str> = Arc::from(env.case.as_str());
+        let mut case = CaseState::new(case_id, env.at, self.program.slots.len(), 0);
+        let def = &self.program.events[env.event as usize];
+        for (slot, v) in def.slots.iter().zip(&env.values) {
+            case.facts[*slot as usize] = Some(v.clone());
+        }
+        let ev = EventData {
+            id: env.id.clone(),
+            event: env.event,
+            values: env.values.clone(),
+            at: env.at,
+        };
+        if let Some(cl) = &self.program.classify {
+            case.class = Some(cl.otherwise);
+            for (i, (variant, _)) in cl.arms.iter().enumerate() {
+                if self
+                    .eval(&self.code.classify[i], &case, Some(&ev), &[])
+                    .and_then(|v| eval::truthy(&v))
+                    == Ok(true)
+                {
+                    case.class = Some(*variant);
+                    break;
+                }
+            }
+        }
+        let index = &self.route_index_all;
+        let mut candidates: Vec<u32> = index.open.clone();
+        for (disc, by_variant) in &index.keyed {
+            let v = match disc {
+                crate::ir::Discriminant::Class => case.class,
+                crate::ir::Discriminant::Path(slot, path) => {
+                    let mut cur = case.facts[*slot as usize].as_ref();
+                    for i in path {
+                        cur = match cur {
+                            Some(Value::Record(items)) => items.get(*i as usize),
+                            _ => None,
+                        };
+                    }
+                    match cur {
+                        Some(Value::Enum(_, v)) => Some(*v),
+                        _ => None,
+                    }
+                }
+            };
+            if let Some(v) = v {
+                candidates.extend(by_variant.get(&v).into_iter().flatten().copied());
+            }
+        }
+        candidates.sort_by_key(|r| self.route_rank[*r as usize]);
+        let route = candidates
+            .into_iter()
+            .find(|r| match &self.code.route_cond[*r as usize] {
+                None => true,
+                Some(c) => {
+                    self.eval(c, &case, Some(&ev), &[])
+                        .and_then(|v| eval::truthy(&v))
+                        == Ok(true)
+                }
+            });
+        (case.class, route)
     }
 
     /// Advance the clock to `t`, firing every timer due at or before it.
@@ -478,27 +559,24 @@ impl Engine {
     }
 
     /// An evaluation context for a case and (optionally) its triggering event.
-    pub(crate) fn ctx(&self, case: &CaseState, ev: Option<&EventData>) -> CtxVals {
-        let class = match (case.class, &self.program.classify) {
-            (Some(v), Some(cl)) => Value::Enum(cl.enum_id, v),
-            _ => Value::None,
-        };
+    pub(crate) fn ctx<'a>(&'a self, case: &'a CaseState, ev: Option<&'a EventData>) -> CtxVals<'a> {
         let assignee = match &case.assignee {
             Some(Assignee::Team(t)) => Value::Team(*t),
             Some(Assignee::Person(p)) => Value::Person(p.clone()),
             None => Value::None,
         };
         CtxVals {
-            event_id: ev.map_or(Value::None, |e| Value::str(&e.id)),
-            event_at: ev.map_or(Value::None, |e| Value::Time(e.at)),
-            event_type: ev.map_or(Value::None, |e| {
-                Value::str(&self.program.events[e.event as usize].name)
-            }),
-            case_id: Value::Str(case.id.clone()),
-            opened_at: Value::Time(case.opened_at),
-            class,
+            event_id: ev.map(|e| e.id.as_str()),
+            event_at: ev.map(|e| e.at),
+            event_type: ev.map(|e| self.program.events[e.event as usize].name.as_str()),
+            case_id: Some(&case.id),
+            opened_at: Some(case.opened_at),
+            class: case
+                .class
+                .zip(self.program.classify.as_ref().map(|c| c.enum_id))
+                .map(|(v, e)| (e, v)),
             assignee,
-            now: self.clock.map_or(Value::None, Value::Time),
+            now: self.clock,
         }
     }
 
@@ -542,6 +620,40 @@ impl Engine {
     }
 }
 
+/// Routes grouped for lookup: those whose condition requires `DISC == Variant` are keyed
+/// by (discriminant, variant); the others are always candidates.
+#[derive(Default)]
+pub(crate) struct RouteIndex {
+    pub open: Vec<u32>,
+    pub keyed: Vec<(crate::ir::Discriminant, HashMap<u32, Vec<u32>>)>,
+}
+
+impl RouteIndex {
+    fn build(p: &Program, routes: impl Iterator<Item = u32>) -> RouteIndex {
+        let mut index = RouteIndex::default();
+        for r in routes {
+            match &p.routes[r as usize].requires {
+                None => index.open.push(r),
+                Some((disc, v)) => {
+                    let pos = match index.keyed.iter().position(|(d, _)| d == disc) {
+                        Some(i) => i,
+                        None => {
+                            index.keyed.push((disc.clone(), HashMap::new()));
+                            index.keyed.len() - 1
+                        }
+                    };
+                    index.keyed[pos].1.entry(*v).or_default().push(r);
+                }
+            }
+        }
+        index
+    }
+
+    fn is_empty(&self) -> bool {
+        self.open.is_empty() && self.keyed.is_empty()
+    }
+}
+
 /// The triggering event, as rules see it.
 #[derive(Clone, Debug)]
 pub struct EventData {
@@ -551,15 +663,6 @@ pub struct EventData {
     pub at: Timestamp,
 }
 
-fn empty_ctx() -> CtxVals {
-    CtxVals {
-        event_id: Value::None,
-        event_at: Value::None,
-        event_type: Value::None,
-        case_id: Value::None,
-        opened_at: Value::None,
-        class: Value::None,
-        assignee: Value::None,
-        now: Value::None,
-    }
+fn empty_ctx() -> CtxVals<'static> {
+    CtxVals::default()
 }

@@ -1,0 +1,210 @@
+//! `cargo run -p meshline-benches --release --bin run_bench [EVENTS] [CASES]`
+//!
+//! Throughput of the runtime on generated events (default 1,000,000 events over 100,000
+//! open cases with SLA clocks running), for a 20-rule and a 2,000-rule bundle; memory per
+//! open case; the decision step alone against a hand-written `match` of the same 20 rules;
+//! and `meshline run` end to end (JSON in, ledger file out). Numbers go to
+//! docs/performance.md.
+
+use std::path::Path;
+use std::time::Instant;
+
+use meshline_benches::runtime_gen;
+use meshline_runtime::engine::Envelope;
+use meshline_runtime::value::Value;
+use meshline_runtime::{Engine, ir};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn build(routes: usize, dir: &Path) -> (ir::Program, Vec<u8>) {
+    let root = dir.join(format!("r{routes}"));
+    std::fs::create_dir_all(root.join("rules")).expect("temp dir");
+    std::fs::write(
+        root.join("meshline.toml"),
+        "[package]\nname = \"bench\"\nversion = \"1.0.0\"\n",
+    )
+    .expect("write");
+    std::fs::write(root.join("rules/main.mesh"), runtime_gen::project(routes)).expect("write");
+    let out = meshline_compiler::build_path(&root).expect("load");
+    if let Some(d) = out.check.diagnostics.iter().find(|d| d.is_error()) {
+        panic!(
+            "generated project does not check: {} {}",
+            d.code.as_str(),
+            d.message
+        );
+    }
+    (out.program.expect("program"), out.bundle.expect("bundle"))
+}
+
+/// The same decisions as the 20-rule bundle, written by hand.
+fn hand_decide(env: &Envelope, routes: usize) -> (Option<u32>, Option<u32>) {
+    let Some(Value::Record(t)) = env.values.first() else {
+        return (Some(3), None);
+    };
+    let refund = matches!(&t[1], Value::List(tags) if tags.iter().any(|x| matches!(x, Value::Str(s) if &**s == "refund")));
+    let (tier, prio, queue) = match (&t[2], &t[3], &t[5]) {
+        (Value::Enum(_, a), Value::Enum(_, b), Value::Enum(_, c)) => (*a, *b, *c),
+        _ => return (Some(3), None),
+    };
+    let class = match () {
+        _ if refund => 0,
+        _ if queue == 1 => 1,
+        _ if prio == 3 => 2,
+        _ => 3,
+    };
+    let route = match queue {
+        q if (q as usize) < routes && tier != 2 => Some(q),
+        _ => None,
+    };
+    (Some(class), route)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n_events: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let n_cases: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let dir = std::env::temp_dir().join(format!("meshline-run-bench-{}", std::process::id()));
+    let lines = runtime_gen::events(n_cases, n_events, 7);
+    println!(
+        "workload: {n_events} events over {n_cases} cases ({} TicketCreated, then updates and replies)",
+        n_cases.min(n_events)
+    );
+
+    meshline_compiler::with_large_stack(|| {
+        let mut results = Vec::new();
+        for routes in [15usize, 1995] {
+            let rules = routes + 5; // + 4 classify arms + 1 SLA policy
+            let (program, bytes) = build(routes, &dir);
+            let hash = meshline_runtime::bundle::read_manifest(&bytes)
+                .map(|(_, h)| h)
+                .unwrap_or_default();
+            let mut engine = Engine::new(program.clone(), &hash).expect("engine");
+            // Decode outside the timed loop: this measures `Engine::apply`.
+            let t = Instant::now();
+            let envs: Vec<Envelope> = lines
+                .iter()
+                .map(|l| {
+                    engine
+                        .parse_envelope(&serde_json::from_str(l).expect("json"))
+                        .expect("valid")
+                })
+                .collect();
+            let decode = t.elapsed();
+            let rss0 = rss_kib();
+            let t = Instant::now();
+            let mut entries = 0usize;
+            let mut rss_cases = 0;
+            for (i, e) in envs.iter().enumerate() {
+                engine.apply(e.clone());
+                if i % 10_000 == 9_999 {
+                    entries += engine.drain().0.len();
+                }
+                if i + 1 == n_cases {
+                    entries += engine.drain().0.len();
+                    rss_cases = rss_kib();
+                }
+            }
+            entries += engine.drain().0.len();
+            let apply = t.elapsed();
+            let per_case = (rss_cases.saturating_sub(rss0) * 1024) / n_cases as u64;
+            println!(
+                "{rules:>5} rules: apply {:>8.0} events/s ({:.2} s, {entries} ledger entries, {:.2} entries/event); decode+validate JSON {:>8.0} events/s; ~{per_case} B RSS per open case",
+                n_events as f64 / apply.as_secs_f64(),
+                apply.as_secs_f64(),
+                entries as f64 / n_events as f64,
+                n_events as f64 / decode.as_secs_f64()
+            );
+            results.push((rules, n_events as f64 / apply.as_secs_f64()));
+
+            if routes == 15 {
+                // Decision step alone vs a hand-written match of the same rules.
+                let rounds = 3;
+                let mut best_engine = f64::MAX;
+                let mut best_hand = f64::MAX;
+                for _ in 0..rounds {
+                    let t = Instant::now();
+                    let mut acc = 0u64;
+                    for e in &envs {
+                        let (c, r) = engine.decide(e);
+                        acc = acc
+                            .wrapping_add(u64::from(c.unwrap_or(9)) + u64::from(r.unwrap_or(99)));
+                    }
+                    std::hint::black_box(acc);
+                    best_engine = best_engine.min(t.elapsed().as_secs_f64());
+                    let t = Instant::now();
+                    let mut acc2 = 0u64;
+                    for e in &envs {
+                        let (c, r) = hand_decide(e, routes);
+                        acc2 = acc2
+                            .wrapping_add(u64::from(c.unwrap_or(9)) + u64::from(r.unwrap_or(99)));
+                    }
+                    std::hint::black_box(acc2);
+                    best_hand = best_hand.min(t.elapsed().as_secs_f64());
+                    assert_eq!(
+                        acc, acc2,
+                        "the engine and the hand-written match must decide the same"
+                    );
+                }
+                println!(
+                    "decision step (classify + routes, {rules} rules): engine {:.0} ns/event, hand-written match {:.0} ns/event, ratio {:.2}x",
+                    best_engine * 1e9 / n_events as f64,
+                    best_hand * 1e9 / n_events as f64,
+                    best_engine / best_hand
+                );
+            }
+
+            if routes == 15 {
+                // `meshline run` end to end: JSON lines in, ledger file out.
+                let exe = std::env::current_exe()
+                    .ok()
+                    .and_then(|p| Some(p.parent()?.join("meshline")))
+                    .filter(|p| p.exists());
+                if let Some(exe) = exe {
+                    let bpath = dir.join("bench.meshb");
+                    let epath = dir.join("events.jsonl");
+                    std::fs::write(&bpath, &bytes).expect("write bundle");
+                    std::fs::write(&epath, lines.join("\n") + "\n").expect("write events");
+                    let t = Instant::now();
+                    let status = std::process::Command::new(exe)
+                        .args(["run", "--bundle"])
+                        .arg(&bpath)
+                        .arg("--events")
+                        .arg(&epath)
+                        .arg("--ledger")
+                        .arg(dir.join("ledger.jsonl"))
+                        .stderr(std::process::Stdio::null())
+                        .status()
+                        .expect("run meshline");
+                    let secs = t.elapsed().as_secs_f64();
+                    println!(
+                        "meshline run end to end ({rules} rules, JSON in, ledger file out): {:.0} events/s ({secs:.2} s, exit {status})",
+                        n_events as f64 / secs
+                    );
+                } else {
+                    println!(
+                        "meshline run end to end: skipped (build the meshline binary in release first)"
+                    );
+                }
+            }
+        }
+        if let [(r1, a), (r2, b)] = results.as_slice() {
+            println!(
+                "flatness: {r2} rules run at {:.2}x the speed of {r1} rules",
+                b / a
+            );
+        }
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
