@@ -1,1 +1,2 @@
-//! Shared helpers live in main.rs; this crate exists only to host the fixture suite.
+//! This crate exists only to host the fixture suite (`main.rs`); shared helpers live in
+//! `common.rs`.

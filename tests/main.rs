@@ -1,1 +1,13 @@
-fn main() {}
+//! The fixture suite: one integration binary for the whole `tests/` crate.
+//!
+//! - `check`: diagnostics fixtures (`tests/check/err`, `tests/check/ok`), with inline
+//!   markers and insta snapshots;
+//! - `codes`: meta-tests tying `Code::ALL`, the fixtures and `docs/diagnostics.md`;
+//! - `no_panic`: truncated, mutated and hostile inputs never panic, hang or overflow;
+//! - `incremental`: salsa re-executes only what an edit invalidates.
+
+mod check;
+mod codes;
+mod common;
+mod incremental;
+mod no_panic;

@@ -57,6 +57,7 @@ enum Command {
     Inspect { file: std::path::PathBuf },
     /// Run a bundle over events (JSONL) and write the ledger and commands.
     Run {
+        /// A bundle file, or a project folder to compile first.
         #[arg(long)]
         bundle: std::path::PathBuf,
         /// Events file, or `-` for standard input.

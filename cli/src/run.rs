@@ -14,11 +14,38 @@ pub fn run(
     commands_out: Option<&Path>,
     until: Option<&str>,
 ) -> ExitCode {
-    let bytes = match std::fs::read(bundle_path) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {}: {e}", bundle_path.display());
-            return ExitCode::from(2);
+    // A project folder is compiled first; anything else must be a bundle file.
+    let bytes = if bundle_path.is_dir() {
+        match meshline_compiler::build_path(bundle_path) {
+            Ok(out) => match out.bundle {
+                Some(b) => b,
+                None => {
+                    let text = meshline_compiler::diagnostics::render_ariadne::render_all(
+                        &out.check.diagnostics,
+                        &out.check.sources(),
+                        false,
+                    );
+                    eprint!("{text}");
+                    eprintln!(
+                        "error: {} does not build: {} error(s)",
+                        bundle_path.display(),
+                        out.check.error_count()
+                    );
+                    return ExitCode::from(1);
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        match std::fs::read(bundle_path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {}: {e}", bundle_path.display());
+                return ExitCode::from(2);
+            }
         }
     };
     let (manifest, program, hash) = match bundle::decode::<ir::Program>(&bytes) {

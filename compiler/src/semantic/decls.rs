@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::expr::{Cx, Scope, Use, suggest};
 use super::index::{DataKind, OpKind};
 use super::sig::TypeRef;
-use super::types::{DefId, Ty};
+use super::types::Ty;
 use super::values;
 use crate::diagnostics::{Code, Label};
 use crate::source::Span;
@@ -279,7 +279,19 @@ impl Cx<'_> {
             Err(_) if self.from_failed_import(&innermost_path(t)) => Ty::Error,
             Err(msg) => {
                 let name = msg.split('`').nth(1).unwrap_or("").to_string();
-                let hint = self.import_hint(&name);
+                let local = self.index.sig(self.module).cloned().unwrap_or_default();
+                let mut cands: Vec<&str> = BUILTIN_TYPES.to_vec();
+                cands.extend(
+                    local
+                        .enums
+                        .keys()
+                        .chain(local.records.keys())
+                        .chain(local.events.keys())
+                        .map(String::as_str),
+                );
+                let hint = self
+                    .import_hint(&name)
+                    .or_else(|| suggest(&name, &cands).map(|s| format!("did you mean `{s}`?")));
                 let d = self.error(Code::UnknownType, t.span, msg, "unknown type");
                 d.help = hint.or_else(|| Some("built-in types: Bool Int Decimal Money Percent Duration BusinessDuration Date TimeOfDay Time String Person, List<T>, T?".into()));
                 Ty::Error
@@ -360,10 +372,19 @@ impl Cx<'_> {
                         format!("the type of `{}` must be written", l.name.name),
                         "add a type",
                     )
-                    .help = Some(format!(
-                        "write `let {}: {ty} = …` (constants whose value is not a literal need their type)",
-                        l.name.name
-                    ));
+                    .help = Some(match ty {
+                        Ty::EmptyList => format!(
+                            "write the element type, e.g. `let {}: List<String> = []`",
+                            l.name.name
+                        ),
+                        Ty::NoneLit => {
+                            format!("write the type, e.g. `let {}: Person? = none`", l.name.name)
+                        }
+                        _ => format!(
+                            "write `let {}: {ty} = …` (constants whose value is not a literal need their type)",
+                            l.name.name
+                        ),
+                    });
                 }
             }
         }
@@ -1467,7 +1488,6 @@ impl Cx<'_> {
             None,
             &Scope::default(),
         );
-        let _ = DefId::new("", "");
     }
 
     fn check_expectation(&mut self, e: &Expectation) {
@@ -1549,6 +1569,24 @@ impl Cx<'_> {
         }
     }
 }
+
+/// Built-in type names, for "did you mean" suggestions.
+const BUILTIN_TYPES: &[&str] = &[
+    "Bool",
+    "Int",
+    "Decimal",
+    "Money",
+    "Percent",
+    "Duration",
+    "BusinessDuration",
+    "Date",
+    "TimeOfDay",
+    "Time",
+    "String",
+    "Person",
+    "Team",
+    "Calendar",
+];
 
 /// The named type inside `List<…>` and `…?`, as path segments.
 fn innermost_path(t: &TypeExpr) -> Vec<String> {

@@ -1046,6 +1046,9 @@ impl<'a> Cx<'a> {
                     return Ty::Error;
                 }
                 self.expect(&args[1].value, &t, scope);
+                if t == Ty::Money {
+                    self.currency_check(a0, &args[1].value);
+                }
                 t
             }
         }

@@ -458,8 +458,13 @@ fn recursion(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut Vec<Di
                             .chain(std::iter::once(start))
                             .map(|d| d.name.clone())
                             .collect();
+                        let label = if cycle.len() > 2 {
+                            "calls itself through another function"
+                        } else {
+                            "calls itself"
+                        };
                         out.push(
-                            Diagnostic::new(Code::Recursion, file, span, format!("function `{}` is recursive", start.name), "calls itself")
+                            Diagnostic::new(Code::Recursion, file, span, format!("function `{}` is recursive", start.name), label)
                                 .with_note(format!("call cycle: {}", cycle.join(" → ")))
                                 .with_help("functions are pure and total: rewrite it without recursion (lists have `len`, `contains`, `in`)"),
                         );

@@ -22,7 +22,9 @@ use crate::source::Span;
 /// on another thread that starts meanwhile only runs slower.
 pub fn with_detail<T>(f: impl FnOnce() -> T) -> T {
     static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     pest::set_error_detail(true);
     let out = f();
     pest::set_error_detail(false);
@@ -68,20 +70,62 @@ pub fn to_diagnostic(file: &FileName, text: &str, base: usize, err: &Error<Rule>
             }
         }
     }
-    // A specific kind of expression (rank 0: "a duration …") replaces "an expression", and
-    // tokens that only start an expression add noise next to either.
+    let abs = (base + at).min(text.len());
+    let mut abs = Span::at(abs).clamp_to(text).start as usize;
+    // pest may stop before the blanks that precede the offending token.
+    abs += text[abs..].len() - text[abs..].trim_start_matches([' ', '\t']).len();
+    // `a or or b`: pest looks past the reserved word it rejected and reports the operand
+    // after it, which would satisfy what it expects. The mistake is the reserved word.
+    if let Some(start) = reserved_word_before(text, abs)
+        && text[abs..].starts_with(|c: char| c.is_alphabetic() || c == '_')
+        && reserved_word_before(text, abs + word_len(&text[abs..])).is_none()
+        && expected
+            .iter()
+            .any(|(_, s)| s == "a name" || s == "an expression")
+    {
+        abs = start;
+        expected.retain(|(_, s)| s != "a name");
+        expected.insert((2, "an expression".to_string()));
+    }
+    let mut found = found_text(text, abs);
+    // A declaration cut short (`let a = 1 +` and then the next declaration): say so at the
+    // end of the cut line, not at the keyword of the next declaration.
+    if text[..abs].ends_with('\n') && super::trivia::starts_declaration(&text[abs..]) {
+        abs = code_before(text, abs).len();
+        found = ("the end of the line".to_string(), 0);
+    }
+    // A specific kind of expression (rank 0: "a duration …") replaces "an expression".
     if expected.iter().any(|(rank, _)| *rank == 0) {
         expected.retain(|(_, s)| s != "an expression");
     }
+    // Right after a complete operand (`1`, `"x"`, `f(a)`), pest's attempts to continue the
+    // expression were operators.
+    if ends_with_operand(&text[..abs]) && expected.remove(&(2, "an expression".to_string())) {
+        expected.insert((2, "an operator".to_string()));
+    }
+    // Tokens that only start an expression add noise next to any of these.
     if expected
         .iter()
-        .any(|(rank, s)| *rank == 0 || s == "an expression")
+        .any(|(rank, s)| *rank == 0 || s == "an expression" || s == "an operator")
     {
         expected.retain(|(_, s)| !matches!(s.as_str(), "`(`" | "`[`" | "`{`" | "`-`"));
     }
-    let abs = (base + at).min(text.len());
-    let abs = Span::at(abs).clamp_to(text).start as usize;
-    let found = found_text(text, abs);
+    // Inside a list or an argument list (a `,` would continue it), the clause around it has
+    // already started: pest's name for that clause ("a team clause") only misleads.
+    if expected.contains(&(5, "`,`".to_string())) {
+        expected.retain(|(rank, _)| *rank != 3);
+    }
+    // After a number, `business` (`4 business hours`) and a currency (`250 USD`) help only
+    // when a word follows (`busines`, `usd`), not before an operator or a bracket.
+    let word_follows = text[abs..].starts_with(|c: char| c.is_alphabetic());
+    if !word_follows {
+        expected.remove(&(4, "`business`".to_string()));
+        expected.retain(|(_, s)| !s.starts_with("a currency code"));
+    }
+    // Inside the file, the end that a re-parsed declaration expected is its own end.
+    if abs < text.len() && expected.remove(&(6, "the end of the file".to_string())) {
+        expected.insert((6, "the end of the declaration".to_string()));
+    }
     let end = (abs + found.1).min(text.len());
     let list = join_expected(&expected);
     let message = if list.is_empty() {
@@ -99,6 +143,77 @@ pub fn to_diagnostic(file: &FileName, text: &str, base: usize, err: &Error<Rule>
         d = d.with_help(h);
     }
     d
+}
+
+const RESERVED: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "in",
+    "contains",
+    "matches",
+    "starts_with",
+    "if",
+    "then",
+    "else",
+    "match",
+    "true",
+    "false",
+    "none",
+];
+
+fn word_len(s: &str) -> usize {
+    s.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(s.len())
+}
+
+/// The start of the reserved word that ends `text[..at]` (blanks allowed after it).
+fn reserved_word_before(text: &str, at: usize) -> Option<usize> {
+    let before = text[..at].trim_end();
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    RESERVED.contains(&&before[start..]).then_some(start)
+}
+
+/// Does `before` end with something that completes an operand (a number, a string, a
+/// percentage, a closing bracket)? Identifiers are left out: many clause words end in one.
+fn ends_with_operand(before: &str) -> bool {
+    code_before(before, before.len())
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, ')' | ']' | '"' | '%'))
+}
+
+/// `text[..at]` without the blanks and `//` comments at its end.
+fn code_before(text: &str, at: usize) -> &str {
+    let mut before = text[..at].trim_end();
+    loop {
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&before[line_start..]) {
+            Some(i) => before = before[..line_start + i].trim_end(),
+            None => return before,
+        }
+    }
+}
+
+/// Where a `//` comment starts in one line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && b.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A short description of what is at `at`, and how many bytes it spans.

@@ -97,10 +97,14 @@ pub fn parse(file: &FileName, text: &str) -> (Module, Vec<Diagnostic>) {
     match MeshParser::parse(Rule::file, src) {
         Ok(mut pairs) => {
             let file_pair = pairs.next().expect("grammar: file");
+            let mut previous_item: Option<usize> = None;
             for pair in file_pair.into_inner() {
                 match pair.as_rule() {
-                    Rule::item => items.push(lower.item(pair)),
-                    Rule::junk => items.push(lower.junk(pair)),
+                    Rule::item => {
+                        previous_item = Some(pair.as_span().start());
+                        items.push(lower.item(pair));
+                    }
+                    Rule::junk => items.push(lower.junk(pair, previous_item.take())),
                     _ => {}
                 }
             }
@@ -173,9 +177,31 @@ impl<'t> Lower<'t> {
         self.docs.doc_before(self.text, at.start as usize)
     }
 
-    fn junk(&self, pair: Pair<'_, Rule>) -> Item {
+    /// Text that is not a declaration. `previous_item` is where the declaration right before
+    /// it starts, if there is one.
+    fn junk(&self, pair: Pair<'_, Rule>, previous_item: Option<usize>) -> Item {
         let sp = span(&pair);
         let slice = pair.as_str();
+        // Junk that does not start a declaration usually continues the one before it
+        // (`let a = 1 +`, `a or or b`): re-parse both together, so the error says what that
+        // declaration expected where it broke.
+        if let Some(start) = previous_item
+            && !trivia::starts_declaration(slice)
+        {
+            let end = pair.as_span().end();
+            let whole = &self.text[start..end];
+            if let Err(err) = errors::with_detail(|| MeshParser::parse(Rule::item_only, whole)) {
+                let diag = errors::to_diagnostic(&self.file, self.text, start, &err);
+                if diag.primary.span.start >= sp.start {
+                    self.diags.borrow_mut().push(diag);
+                    return Item {
+                        doc: None,
+                        kind: ItemKind::Error,
+                        span: sp,
+                    };
+                }
+            }
+        }
         let diag = match errors::with_detail(|| MeshParser::parse(Rule::item_only, slice)) {
             Err(err) => errors::to_diagnostic(&self.file, self.text, sp.start as usize, &err),
             Ok(_) => Diagnostic::new(
@@ -268,14 +294,32 @@ impl<'t> Lower<'t> {
                 Some('"') => out.push('"'),
                 Some('\\') => out.push('\\'),
                 Some('u') => {
-                    let rest: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                    let hex = rest.trim_start_matches('{');
+                    // Exactly `\u{` 1–6 hex digits `}`; anything else is reported, not guessed.
+                    let rest = chars.as_str();
+                    let hex = rest
+                        .strip_prefix('{')
+                        .and_then(|r| r.find('}').map(|end| &r[..end]))
+                        .filter(|h| {
+                            (1..=6).contains(&h.len()) && h.chars().all(|c| c.is_ascii_hexdigit())
+                        });
+                    let Some(hex) = hex else {
+                        self.error(
+                            Code::InvalidLiteral,
+                            at,
+                            "invalid unicode escape: write `\\u{` with 1 to 6 hex digits and `}`, e.g. `\\u{1F600}`",
+                            "in this string",
+                        );
+                        continue;
+                    };
+                    chars.nth(hex.len() + 1);
                     match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
                         Some(ch) => out.push(ch),
                         None => self.error(
                             Code::InvalidLiteral,
                             at,
-                            format!("invalid unicode escape `\\u{{{hex}}}`"),
+                            format!(
+                                "invalid unicode escape `\\u{{{hex}}}`: not a Unicode character"
+                            ),
                             "in this string",
                         ),
                     }
@@ -906,7 +950,7 @@ impl<'t> Lower<'t> {
                     let n = c.into_inner().next().expect("grammar: version");
                     clauses.push(AutomationClause::Version {
                         value: self.int(&n),
-                        span: span(&n),
+                        span: sp,
                     });
                 }
                 Rule::owner_clause => {
