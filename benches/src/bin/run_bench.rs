@@ -14,15 +14,41 @@ use meshline_runtime::engine::Envelope;
 use meshline_runtime::value::Value;
 use meshline_runtime::{Engine, ir};
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// Counts live heap bytes, so memory per case is measured exactly (RSS is blurred by the
+/// allocator keeping freed pages).
+struct Counting;
+
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[allow(
+    unsafe_code,
+    reason = "a GlobalAlloc wrapper is unsafe by definition; it only forwards to System and counts"
+)]
+// SAFETY: every call forwards to `System` with the same layout; the counter has no effect on memory.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, std::sync::atomic::Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: forwarded unchanged.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live_bytes() -> u64 {
+    LIVE.load(std::sync::atomic::Ordering::Relaxed) as u64
 }
 
 fn build(routes: usize, dir: &Path) -> (ir::Program, Vec<u8>) {
@@ -102,25 +128,28 @@ fn main() {
                 })
                 .collect();
             let decode = t.elapsed();
-            let rss0 = rss_kib();
+            let mem0 = live_bytes();
             let t = Instant::now();
             let mut entries = 0usize;
-            let mut rss_cases = 0;
+            let mut mem_cases = 0;
             for (i, e) in envs.iter().enumerate() {
                 engine.apply(e.clone());
                 if i % 10_000 == 9_999 {
                     entries += engine.drain().0.len();
                 }
+                if i < n_cases && i % 1_000 == 999 {
+                    entries += engine.drain().0.len();
+                }
                 if i + 1 == n_cases {
                     entries += engine.drain().0.len();
-                    rss_cases = rss_kib();
+                    mem_cases = live_bytes();
                 }
             }
             entries += engine.drain().0.len();
             let apply = t.elapsed();
-            let per_case = (rss_cases.saturating_sub(rss0) * 1024) / n_cases as u64;
+            let per_case = mem_cases.saturating_sub(mem0) / n_cases as u64;
             println!(
-                "{rules:>5} rules: apply {:>8.0} events/s ({:.2} s, {entries} ledger entries, {:.2} entries/event); decode+validate JSON {:>8.0} events/s; ~{per_case} B RSS per open case",
+                "{rules:>5} rules: apply {:>8.0} events/s ({:.2} s, {entries} ledger entries, {:.2} entries/event); decode+validate JSON {:>8.0} events/s; {per_case} B heap per open case (incl. its timers and seen event ids)",
                 n_events as f64 / apply.as_secs_f64(),
                 apply.as_secs_f64(),
                 entries as f64 / n_events as f64,

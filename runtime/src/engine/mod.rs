@@ -109,6 +109,7 @@ pub struct Engine {
     pub(crate) route_rank: Vec<u32>,
     pub(crate) autos_by_event: Vec<Vec<u32>>,
     pub(crate) clock: Option<Timestamp>,
+    clock_text: std::cell::RefCell<(Option<Timestamp>, String)>,
     pub(crate) seen: HashSet<String>,
     pub(crate) cases: HashMap<Arc<str>, CaseState>,
     pub(crate) timers: BTreeMap<(Timestamp, u64), Timer>,
@@ -271,6 +272,7 @@ impl Engine {
             bundle: bundle.to_string(),
             program,
             clock: None,
+            clock_text: std::cell::RefCell::new((None, "1970-01-01T00:00:00Z".to_string())),
             seen: HashSet::new(),
             cases: HashMap::new(),
             timers: BTreeMap::new(),
@@ -409,9 +411,17 @@ impl Engine {
 
     // --- ledger and commands ------------------------------------------------------------
 
+    /// The clock as RFC 3339, formatted once per instant (every ledger entry needs it).
     pub(crate) fn now_str(&self) -> String {
-        self.clock
-            .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), value::format_time)
+        let mut cache = self.clock_text.borrow_mut();
+        if cache.0 != self.clock {
+            *cache = (
+                self.clock,
+                self.clock
+                    .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), value::format_time),
+            );
+        }
+        cache.1.clone()
     }
 
     pub(crate) fn log(&mut self, case: Option<&str>, kind: &str, rule: Option<&str>, detail: Json) {
