@@ -106,18 +106,25 @@ pub fn run(
         stats.commands += commands.len();
         Ok(())
     };
-    for line in reader.lines() {
-        let line = match line {
-            Ok(l) => l,
+    // Raw bytes per line: a line that is not UTF-8 is rejected and recorded, not fatal.
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(e) => {
                 eprintln!("error: reading events: {e}");
                 return ExitCode::from(2);
             }
-        };
-        if line.trim().is_empty() {
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        engine.apply_line(&line);
+        engine.apply_bytes(line);
         if let Err(e) = flush(&mut engine, &mut stats) {
             eprintln!("error: writing output: {e}");
             return ExitCode::from(2);

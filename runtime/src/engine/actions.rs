@@ -431,18 +431,19 @@ impl Engine {
                 .and_then(|c| c.owner)
                 .and_then(|o| self.team_calendar(o));
             if let Some(due) = self.add_duration(cal, now, after) {
-                self.schedule(due, case_id, TimerKind::GateExpire { request: rid });
+                self.schedule(due, case_id, TimerKind::GateExpire { request: rid, gate });
             }
         }
     }
 
-    pub(crate) fn gate_expired(&mut self, rid: u64) {
+    pub(crate) fn gate_expired(&mut self, rid: u64, gate: u32) {
         let Some(req) = self.requests.get(&rid).cloned() else {
             return;
         };
-        let Some(&gate) = req.pending.first() else {
+        // The timer belongs to one gate: once that gate released the request, it is void.
+        if req.pending.first() != Some(&gate) {
             return;
-        };
+        }
         let g = self.program.gates[gate as usize].clone();
         self.log(
             Some(&req.case),

@@ -296,6 +296,9 @@ impl Engine {
         let mut winner = None;
         for r in candidates {
             let name = self.program.routes[r as usize].name.clone();
+            // A route considered only because the class changed (it does not list this
+            // event) may read facts its own events would set: unset means "no match".
+            let outside_on = !self.program.routes[r as usize].events.contains(&ev.event);
             let hit = {
                 let c = self.code.route_cond[r as usize].as_ref();
                 match (c, self.cases.get(&**case_id)) {
@@ -305,6 +308,7 @@ impl Engine {
                         .and_then(|v| crate::eval::truthy(&v))
                     {
                         Ok(b) => b,
+                        Err(crate::eval::EvalError::UnsetFact(_)) if outside_on => false,
                         Err(e) => {
                             self.eval_error(case_id, &name, &e);
                             false

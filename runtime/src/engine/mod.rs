@@ -57,7 +57,7 @@ pub(crate) enum TimerKind {
     Ack { generation: u64 },
     SlaWarn { sla: u32, generation: u64 },
     SlaBreach { sla: u32, generation: u64 },
-    GateExpire { request: u64 },
+    GateExpire { request: u64, gate: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -296,6 +296,18 @@ impl Engine {
         self.clock
     }
 
+    /// Apply one line of raw bytes: a line that is not UTF-8 is recorded as `rejected`.
+    pub fn apply_bytes(&mut self, line: &[u8]) {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.apply_line(text),
+            Err(e) => self.reject(
+                None,
+                None,
+                &format!("not valid UTF-8 (at byte {})", e.valid_up_to()),
+            ),
+        }
+    }
+
     /// Apply one JSON envelope line. Malformed or invalid input is recorded as `rejected`
     /// (never dropped, never a panic).
     pub fn apply_line(&mut self, line: &str) {
@@ -307,6 +319,20 @@ impl Engine {
 
     /// Apply one envelope given as JSON.
     pub fn apply_json(&mut self, v: &Json) {
+        // §6.3: dedupe comes first, so a redelivery is a duplicate even if it is malformed.
+        if let Some(id) = v.get("id").and_then(Json::as_str)
+            && self.seen.contains(id)
+        {
+            let case = v.get("case").and_then(Json::as_str).map(str::to_string);
+            let ty = v.get("type").cloned().unwrap_or(Json::Null);
+            self.log(
+                case.as_deref(),
+                "duplicate",
+                None,
+                json!({ "id": id, "type": ty }),
+            );
+            return;
+        }
         match envelope::parse(self, v) {
             Ok(env) => self.apply(env),
             Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), &reason),
@@ -506,7 +532,7 @@ impl Engine {
             TimerKind::Ack { generation } => self.ack_timeout(&case, generation),
             TimerKind::SlaWarn { sla, generation } => self.sla_warn(&case, sla, generation),
             TimerKind::SlaBreach { sla, generation } => self.sla_breach(&case, sla, generation),
-            TimerKind::GateExpire { request } => self.gate_expired(request),
+            TimerKind::GateExpire { request, gate } => self.gate_expired(request, gate),
         }
     }
 

@@ -70,15 +70,34 @@ fn unit_secs(u: BusinessUnit) -> i64 {
 pub(crate) fn spec_json(d: &DurationSpec) -> Json {
     match d {
         DurationSpec::Wall(s) => json!(format_duration(*s)),
-        DurationSpec::Business(n, u) => json!(format!(
-            "{n} business {}",
-            match u {
-                BusinessUnit::Minutes => "minutes",
-                BusinessUnit::Hours => "hours",
-                BusinessUnit::Days => "days",
-            }
-        )),
+        DurationSpec::Business(n, u) => {
+            let unit = match u {
+                BusinessUnit::Minutes => "minute",
+                BusinessUnit::Hours => "hour",
+                BusinessUnit::Days => "day",
+            };
+            json!(format!(
+                "{n} business {unit}{}",
+                if *n == 1 { "" } else { "s" }
+            ))
+        }
     }
+}
+
+/// Elapsed open time in hours, minutes and seconds (a "day" of open time is not 24 hours).
+fn format_open(secs: i64) -> String {
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
 }
 
 impl Engine {
@@ -492,10 +511,10 @@ impl Engine {
             open += self.calendar(k.calendar).open_seconds_between(since, now);
         }
         let elapsed = match k.target {
-            DurationSpec::Wall(_) => wall,
-            DurationSpec::Business(..) => open,
+            DurationSpec::Wall(_) => format_duration(wall),
+            DurationSpec::Business(..) => format_open(open),
         };
-        json!({ "elapsed": format_duration(elapsed), "target": spec_json(&k.target), "cycle": k.cycle })
+        json!({ "elapsed": elapsed, "target": spec_json(&k.target), "cycle": k.cycle })
     }
 
     fn sla_stop(&mut self, case_id: &Arc<str>, s: usize) {

@@ -1,0 +1,17 @@
+//! Integration tests for the `meshline` binary and the runtime behind it (issue 4):
+//! golden ledgers of the examples, the IR listing, determinism, bundle and ledger
+//! tampering, bad input, gates and dual control, SLA clocks, and a property test.
+//!
+//! One test binary; each module covers one area. Snapshots live in `cli/tests/snapshots/`.
+
+mod bad_input;
+mod bundles;
+mod common;
+mod determinism;
+mod gates;
+mod golden;
+mod ir;
+mod ledger_verify;
+mod property;
+mod sagas;
+mod sla;
