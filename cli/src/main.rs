@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod new;
 mod run;
+mod test;
 
 use std::process::ExitCode;
 
@@ -71,6 +72,22 @@ enum Command {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Run the project's tests and acceptance sets.
+    Test {
+        #[arg(default_value = ".")]
+        path: std::path::PathBuf,
+        /// Only tests (and acceptance sets) whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Also write JUnit XML here.
+        #[arg(long)]
+        junit: Option<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// List the routes, classify arms, SLA policies, gates and automations no test exercised.
+        #[arg(long)]
+        coverage: bool,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -126,5 +143,12 @@ fn main() -> ExitCode {
         Command::Ledger {
             command: LedgerCommand::Verify { file },
         } => run::verify(&file),
+        Command::Test {
+            path,
+            filter,
+            junit,
+            format,
+            coverage,
+        } => test::run(&path, filter.as_deref(), junit.as_deref(), format, coverage),
     }
 }

@@ -241,3 +241,40 @@ pub fn lower(
         .collect();
     crate::lower::lower_program(&index, &modules, &manifest.name, &manifest.version)
 }
+
+/// Lower a project (as [`lower`]) together with its tests and acceptance sets.
+pub fn lower_with_tests(
+    db: &dyn salsa::Database,
+    project: Project,
+    manifest: &Manifest,
+) -> (
+    meshline_runtime::ir::Program,
+    Vec<crate::lower::tests::TestCase>,
+    Vec<crate::lower::tests::Acceptance>,
+) {
+    let index = project_index(db, project);
+    let files = project.files(db);
+    let mut inputs = Vec::new();
+    let mut names = std::collections::BTreeMap::new();
+    for f in files.iter() {
+        let parsed = parsed(db, *f);
+        let (_, types) =
+            crate::semantic::check_module_typed(&index, &f.module(db), &f.name(db), &parsed.ast);
+        names.insert(f.module(db), f.name(db));
+        inputs.push((f.module(db), f.is_std(db), parsed, types));
+    }
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let modules: Vec<crate::lower::ModuleInput<'_>> = inputs
+        .iter()
+        .map(|(m, is_std, p, t)| crate::lower::ModuleInput {
+            module: m,
+            is_std: *is_std,
+            ast: &p.ast,
+            types: t,
+        })
+        .collect();
+    let (program, ids) =
+        crate::lower::lower_with_ids(&index, &modules, &manifest.name, &manifest.version);
+    let (tests, acceptance) = crate::lower::tests::lower_tests(&index, &ids, &modules, &names);
+    (program, tests, acceptance)
+}

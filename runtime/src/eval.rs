@@ -154,7 +154,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 if let Some(ev) = &f.event
                     && let Some(i) = ev.slots.iter().position(|x| *x == s)
                 {
-                    return Ok(ev.values[i].clone());
+                    return Ok(ev.values.get(i).cloned().unwrap_or(Value::None));
                 }
                 match f.facts.get(s as usize) {
                     Some(Some(v)) => Ok(v.clone()),

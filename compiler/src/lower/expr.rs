@@ -312,7 +312,15 @@ impl LowerExpr<'_> {
     }
 
     fn record(&self, e: &Expr, spread: Option<&Expr>, fields: &[ast::FieldInit]) -> IrExpr {
-        let ty = self.ty(e);
+        let mut ty = self.ty(e);
+        // A typed literal the checker did not record by span (a test's `given`): use its path.
+        if let (Ty::Error, ExprKind::Record { ty: Some(p), .. }) = (&ty, &e.kind) {
+            let names = p.segments.iter().map(|s| s.name.clone()).collect();
+            ty = self
+                .index
+                .resolve_type(self.module, &crate::semantic::sig::TypeRef::Named(names))
+                .unwrap_or(Ty::Error);
+        }
         let declared = self
             .index
             .fields_of(ty.strip_optional())

@@ -5,6 +5,7 @@
 //! same program and the same bundle bytes.
 
 pub mod expr;
+pub mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,7 +27,7 @@ pub struct ModuleInput<'a> {
 }
 
 /// Name → id tables.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Ids {
     pub enums: BTreeMap<DefId, u32>,
     pub records: BTreeMap<DefId, u32>,
@@ -61,6 +62,16 @@ pub fn lower_program(
     package: &str,
     version: &str,
 ) -> ir::Program {
+    lower_with_ids(index, modules, package, version).0
+}
+
+/// Lower a project and keep the id tables (the test harness lowers tests with them).
+pub fn lower_with_ids(
+    index: &ProjectIndex,
+    modules: &[ModuleInput<'_>],
+    package: &str,
+    version: &str,
+) -> (ir::Program, Ids) {
     let mut ids = Ids::default();
     let mut enum_keys = Vec::new();
     let mut record_keys = Vec::new();
@@ -362,7 +373,7 @@ pub fn lower_program(
             }
         }
     }
-    p
+    (p, ids.clone())
 }
 
 fn mk<'a>(

@@ -128,13 +128,15 @@ impl Engine {
         def.fields
             .iter()
             .position(|f| f.name == name)
-            .map_or(Json::Null, |i| self.value_json(&ev.values[i]))
+            .map_or(Json::Null, |i| {
+                ev.values.get(i).map_or(Json::Null, |v| self.value_json(v))
+            })
     }
 
     pub(crate) fn field_str(&self, ev: &EventData, name: &str) -> Option<String> {
         let def = &self.program.events[ev.event as usize];
         let i = def.fields.iter().position(|f| f.name == name)?;
-        match &ev.values[i] {
+        match ev.values.get(i)? {
             Value::Str(s) | Value::Person(s) => Some(s.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,

@@ -409,6 +409,58 @@ impl Engine {
         (case.class, route)
     }
 
+    /// The id of a receivable event by name.
+    pub fn event_named(&self, name: &str) -> Option<u32> {
+        self.event_ids.get(name).copied()
+    }
+
+    /// Evaluate a closed expression (constants and literals only), e.g. a test's event value.
+    pub fn evaluate(&self, e: &crate::ir::Expr) -> Result<Value, EvalError> {
+        let code = eval::compile(e, &self.program);
+        let ctx = empty_ctx();
+        code(&Frame {
+            facts: &[],
+            event: None,
+            params: &[],
+            ctx: &ctx,
+            env: &self.env,
+        })
+    }
+
+    /// A case's class, owner team and assignee (team name or person), by name.
+    pub fn case_view(&self, id: &str) -> Option<CaseView> {
+        let c = self.cases.get(id)?;
+        let class = match (c.class, &self.program.classify) {
+            (Some(v), Some(cl)) => self.program.enums[cl.enum_id as usize]
+                .variants
+                .get(v as usize)
+                .cloned(),
+            _ => None,
+        };
+        let assignee = c.assignee.as_ref().map(|a| match a {
+            Assignee::Team(t) => self.team_name(*t).to_string(),
+            Assignee::Person(p) => p.to_string(),
+        });
+        let slas = self
+            .program
+            .slas
+            .iter()
+            .zip(&c.clocks)
+            .map(|(s, k)| {
+                (
+                    s.name.clone(),
+                    k.as_ref().map_or("not started", |k| k.state.as_str()),
+                )
+            })
+            .collect();
+        Some(CaseView {
+            class,
+            owner: c.owner.map(|o| self.team_name(o).to_string()),
+            assignee,
+            slas,
+        })
+    }
+
     /// Advance the clock to `t`, firing every timer due at or before it.
     pub fn advance_to(&mut self, t: Timestamp) {
         self.fire_timers_until(t);
@@ -538,8 +590,22 @@ impl Engine {
 
     // --- the pipeline ----------------------------------------------------------------------
 
-    /// Apply a validated envelope.
+    /// Apply a validated envelope. One whose event or values do not match the program
+    /// (possible only through this API, not from JSON) is rejected and recorded.
     pub fn apply(&mut self, env: Envelope) {
+        let fits = self
+            .program
+            .events
+            .get(env.event as usize)
+            .is_some_and(|e| e.fields.len() == env.values.len());
+        if !fits {
+            self.reject(
+                Some(&env.id),
+                Some(&env.case),
+                "the envelope's values do not match its event's declaration",
+            );
+            return;
+        }
         // §6.1: duplicates are recorded and ignored.
         if self.seen.contains(&env.id) {
             self.log(
@@ -688,6 +754,16 @@ impl RouteIndex {
     fn is_empty(&self) -> bool {
         self.open.is_empty() && self.keyed.is_empty()
     }
+}
+
+/// A case as people see it (names, not ids).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseView {
+    pub class: Option<String>,
+    pub owner: Option<String>,
+    pub assignee: Option<String>,
+    /// (SLA policy, state: running, paused, met, breached or not started).
+    pub slas: Vec<(String, &'static str)>,
 }
 
 /// The triggering event, as rules see it.
