@@ -220,26 +220,7 @@ pub fn lower(
     project: Project,
     manifest: &Manifest,
 ) -> meshline_runtime::ir::Program {
-    let index = project_index(db, project);
-    let files = project.files(db);
-    let mut inputs = Vec::new();
-    for f in files.iter() {
-        let parsed = parsed(db, *f);
-        let (_, types) =
-            crate::semantic::check_module_typed(&index, &f.module(db), &f.name(db), &parsed.ast);
-        inputs.push((f.module(db), f.is_std(db), parsed, types));
-    }
-    inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let modules: Vec<crate::lower::ModuleInput<'_>> = inputs
-        .iter()
-        .map(|(m, is_std, p, t)| crate::lower::ModuleInput {
-            module: m,
-            is_std: *is_std,
-            ast: &p.ast,
-            types: t,
-        })
-        .collect();
-    crate::lower::lower_program(&index, &modules, &manifest.name, &manifest.version)
+    lower_with_tests(db, project, manifest).0
 }
 
 /// Lower a project (as [`lower`]) together with its tests and acceptance sets.

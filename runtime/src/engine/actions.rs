@@ -334,14 +334,16 @@ impl Engine {
         self.advance_saga(case_id, idx, false);
     }
 
-    /// Issue the saga's next step: hold it, or execute it and wait for its outcome.
-    fn advance_saga(&mut self, case_id: &Arc<str>, idx: usize, released: bool) {
-        let Some(saga) = self
-            .cases
-            .get(&**case_id)
+    fn saga(&self, case_id: &str, idx: usize) -> Option<Saga> {
+        self.cases
+            .get(case_id)
             .and_then(|c| c.sagas.get(idx))
             .cloned()
-        else {
+    }
+
+    /// Issue the saga's next step: hold it, or execute it and wait for its outcome.
+    fn advance_saga(&mut self, case_id: &Arc<str>, idx: usize, released: bool) {
+        let Some(saga) = self.saga(case_id, idx) else {
             return;
         };
         let auto = self.program.automations[saga.automation as usize].clone();
@@ -600,12 +602,7 @@ impl Engine {
 
     /// Compensate executed steps in reverse order and hand the owner a reconciliation task.
     fn fail_saga(&mut self, case_id: &Arc<str>, idx: usize, why: &str) {
-        let Some(saga) = self
-            .cases
-            .get(&**case_id)
-            .and_then(|c| c.sagas.get(idx))
-            .cloned()
-        else {
+        let Some(saga) = self.saga(case_id, idx) else {
             return;
         };
         let auto = self.program.automations[saga.automation as usize].clone();
