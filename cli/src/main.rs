@@ -29,6 +29,13 @@ pub enum Format {
     Sarif,
 }
 
+/// Output formats of `meshline test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Human,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check a project (or one .mesh file) and report diagnostics.
@@ -82,8 +89,8 @@ enum Command {
         /// Also write JUnit XML here.
         #[arg(long)]
         junit: Option<std::path::PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
         /// List the routes, classify arms, SLA policies, gates and automations no test exercised.
         #[arg(long)]
         coverage: bool,

@@ -10,13 +10,13 @@ use meshline_compiler::diagnostics::render_ariadne;
 use meshline_compiler::harness::{self, acceptance, report};
 use serde_json::json;
 
-use crate::Format;
+use crate::TestFormat;
 
 pub fn run(
     path: &Path,
     filter: Option<&str>,
     junit: Option<&Path>,
-    format: Format,
+    format: TestFormat,
     coverage: bool,
 ) -> ExitCode {
     let suite = match harness::load(path) {
@@ -41,6 +41,13 @@ pub fn run(
         .iter()
         .filter(|t| filter.is_none_or(|f| t.name.contains(f)))
         .collect();
+    if let Some(f) = filter
+        && selected.is_empty()
+        && !suite.acceptance.iter().any(|a| a.automation.contains(f))
+    {
+        eprintln!("error: no test or acceptance set matches `{f}`");
+        return ExitCode::from(1);
+    }
     let outcomes = harness::run_all(&program, &selected);
     let reports: Vec<_> = suite
         .acceptance
@@ -54,7 +61,7 @@ pub fn run(
     let failed = outcomes.len() + reports.len() - passed;
     let mut text = String::new();
     match format {
-        Format::Json => {
+        TestFormat::Json => {
             for o in &outcomes {
                 let f = o.failure.as_ref();
                 let line = json!({ "test": o.name, "file": &*o.file, "passed": o.passed(), "millis": o.millis,
@@ -76,7 +83,7 @@ pub fn run(
                 json!({ "passed": passed, "failed": failed })
             ));
         }
-        _ => {
+        TestFormat::Human => {
             for o in &outcomes {
                 text.push_str(&format!(
                     "{} {} ({})\n",

@@ -10,6 +10,7 @@ mod common;
 mod determinism;
 mod gates;
 mod golden;
+mod harness;
 mod ir;
 mod ledger_verify;
 mod property;

@@ -332,7 +332,28 @@ pub fn run_test(program: &Arc<Program>, test: &TestCase) -> Outcome {
     }
     let (entries, _) = run.engine.drain();
     run.ledger.extend(entries);
-    outcome.rules = run.ledger.iter().filter_map(|e| e.rule.clone()).collect();
+    // Coverage: every rule that wrote an entry, plus every gate that held an action and the
+    // automation whose step it held (a `held` entry names only the first gate as its rule).
+    for e in &run.ledger {
+        outcome.rules.extend(e.rule.clone());
+        if e.kind == "held" {
+            outcome.rules.extend(
+                e.detail
+                    .get("automation")
+                    .and_then(Json::as_str)
+                    .map(str::to_string),
+            );
+            for g in e
+                .detail
+                .get("gates")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                outcome.rules.extend(g.as_str().map(str::to_string));
+            }
+        }
+    }
     outcome.millis = start.elapsed().as_secs_f64() * 1000.0;
     outcome
 }

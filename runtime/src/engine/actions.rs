@@ -377,7 +377,7 @@ impl Engine {
                     },
                 );
                 self.set_saga_state(case_id, idx, SagaState::Held(rid));
-                let detail = json!({ "action": action, "args": self.args_json(step.action, &args), "gates": names, "request": rid, "step": step_i });
+                let detail = json!({ "action": action, "args": self.args_json(step.action, &args), "automation": auto.name, "gates": names, "request": rid, "step": step_i });
                 self.log(Some(case_id), "held", Some(&names[0]), detail);
                 self.request_approval(case_id, rid, gates[0]);
                 return;
@@ -393,7 +393,8 @@ impl Engine {
         let d = &self.program.actions[step.action as usize];
         let body = json!({ "kind": "action", "key": key, "connector": d.connector, "action": d.name, "args": args_json, "case": &**case_id, "automation": auto.name, "step": step_i });
         self.command(body);
-        self.outstanding.insert(key.clone(), (case_id.clone(), idx));
+        self.outstanding
+            .insert(key.clone(), (case_id.clone(), idx, false));
         if let Some(s) = self
             .cases
             .get_mut(&**case_id)
@@ -555,7 +556,7 @@ impl Engine {
 
     pub(crate) fn action_outcome(&mut self, case_id: &Arc<str>, success: bool, ev: &EventData) {
         let key = self.field_str(ev, "key").unwrap_or_default();
-        let Some((case, idx)) = self.outstanding.get(&key).cloned() else {
+        let Some((case, idx, compensation)) = self.outstanding.get(&key).cloned() else {
             self.log(
                 Some(case_id),
                 "refused",
@@ -565,6 +566,23 @@ impl Engine {
             return;
         };
         let action = self.field(ev, "action");
+        if compensation {
+            // A compensation's outcome is recorded; the saga has already failed. A retryable
+            // failure stays outstanding (the executor retries); a final one needs a person.
+            let retryable =
+                !success && self.field_str(ev, "retryable").is_some_and(|r| r == "true");
+            if !retryable {
+                self.outstanding.remove(&key);
+            }
+            let kind = if success { "succeeded" } else { "failed" };
+            let mut detail = json!({ "key": key, "action": action, "compensation": true });
+            if !success {
+                detail["retryable"] = json!(retryable);
+                detail["reason"] = self.field(ev, "reason");
+            }
+            self.log(Some(&case), kind, None, detail);
+            return;
+        }
         if success {
             self.outstanding.remove(&key);
             self.log(
@@ -635,6 +653,8 @@ impl Engine {
             let d = &self.program.actions[comp as usize];
             let body = json!({ "kind": "action", "key": key, "connector": d.connector, "action": d.name, "args": args_json, "case": &**case_id, "automation": auto.name, "step": step, "compensates": self.action_name(a) });
             self.command(body);
+            self.outstanding
+                .insert(key.clone(), (case_id.clone(), idx, true));
         }
         let owner = self.team_name(auto.owner).to_string();
         self.log(

@@ -121,8 +121,8 @@ pub struct Engine {
     pub(crate) breakers: Vec<actions::BreakerState>,
     pub(crate) requests: BTreeMap<u64, actions::Request>,
     pub(crate) request_seq: u64,
-    /// Outstanding action keys → (case, saga index).
-    pub(crate) outstanding: HashMap<String, (Arc<str>, usize)>,
+    /// Outstanding action keys → (case, saga index, is a compensation).
+    pub(crate) outstanding: HashMap<String, (Arc<str>, usize, bool)>,
     pub(crate) ledger: LedgerWriter,
     pub(crate) commands: Vec<Command>,
     pub(crate) command_seq: u64,
