@@ -25,9 +25,10 @@ pub struct Report {
     pub samples: usize,
     /// (expected, predicted) → count.
     pub confusion: BTreeMap<(String, String), usize>,
-    pub precision: f64,
-    pub recall: f64,
-    pub false_positive_rate: f64,
+    /// `None` when undefined (a zero denominator).
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub false_positive_rate: Option<f64>,
     /// Thresholds missed, in words; empty when the set passes.
     pub failures: Vec<String>,
 }
@@ -38,12 +39,13 @@ impl Report {
     }
 }
 
-fn ratio(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        0.0
-    } else {
-        100.0 * n as f64 / d as f64
-    }
+fn ratio(n: usize, d: usize) -> Option<f64> {
+    (d > 0).then(|| 100.0 * n as f64 / d as f64)
+}
+
+/// A metric as people read it: `97.5%`, or `n/a` when undefined.
+pub fn show(m: Option<f64>) -> String {
+    m.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}%"))
 }
 
 pub fn run(program: &Arc<Program>, root: &Path, acc: &Acceptance) -> Report {
@@ -51,9 +53,9 @@ pub fn run(program: &Arc<Program>, root: &Path, acc: &Acceptance) -> Report {
         automation: acc.automation.clone(),
         samples: 0,
         confusion: BTreeMap::new(),
-        precision: 0.0,
-        recall: 0.0,
-        false_positive_rate: 0.0,
+        precision: None,
+        recall: None,
+        false_positive_rate: None,
         failures: Vec::new(),
     };
     let path = root.join(&acc.samples);
@@ -183,6 +185,17 @@ pub fn run(program: &Arc<Program>, root: &Path, acc: &Acceptance) -> Report {
             "precision" => report.precision,
             "recall" => report.recall,
             _ => report.false_positive_rate,
+        };
+        let Some(got) = got else {
+            let why = match metric.as_str() {
+                "precision" => "no case was predicted `executed`",
+                "recall" => "no case is labelled `executed`",
+                _ => "every case is labelled `executed`",
+            };
+            report.failures.push(format!(
+                "{metric} is undefined ({why}); required {op} {want}%"
+            ));
+            continue;
         };
         let ok = match op.as_str() {
             ">=" => got >= *want - 1e-9,

@@ -48,8 +48,12 @@ pub fn render_failure(o: &Outcome, sources: &dyn SourceMap, color: bool) -> Stri
 
 pub fn acceptance_summary(r: &AcceptanceReport) -> String {
     let mut s = format!(
-        "acceptance {}: {} samples, precision {:.1}%, recall {:.1}%, false positive rate {:.1}%\n  confusion (expected → predicted):",
-        r.automation, r.samples, r.precision, r.recall, r.false_positive_rate
+        "acceptance {}: {} samples, precision {}, recall {}, false positive rate {}\n  confusion (expected → predicted):",
+        r.automation,
+        r.samples,
+        super::acceptance::show(r.precision),
+        super::acceptance::show(r.recall),
+        super::acceptance::show(r.false_positive_rate)
     );
     for ((e, p), n) in &r.confusion {
         let _ = write!(s, " {e}→{p}: {n};");
