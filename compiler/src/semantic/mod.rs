@@ -2,11 +2,15 @@
 //! checking and the project-wide safety checks. Plain functions over owned data; `db.rs`
 //! wraps them as salsa queries.
 
+pub mod actions;
 pub mod decls;
 pub mod expr;
 pub mod index;
+pub mod operators;
 pub mod project;
+pub mod rules;
 pub mod sig;
+pub mod test_decls;
 pub mod types;
 pub mod values;
 
