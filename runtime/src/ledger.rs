@@ -69,7 +69,7 @@ pub struct Entry {
 
 /// Canonical JSON of a value (see the module comment): sorted keys, no whitespace.
 pub fn canonical_json(v: &Value) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     write_value(v, &mut out);
     out
 }
@@ -151,7 +151,7 @@ const LINE: [&str; 9] = [
 ];
 
 fn write_entry(e: &Entry, fields: &[&str]) -> String {
-    let mut s = String::with_capacity(320);
+    let mut s = String::with_capacity(640);
     for (i, name) in fields.iter().enumerate() {
         s.push(if i == 0 { '{' } else { ',' });
         write_str(name, &mut s);
@@ -276,6 +276,18 @@ impl<'de> Visitor<'de> for StrictVisitor {
 /// What the writer stores as `detail`: an object (`null` → `{}`, any other non-object
 /// `v` → `{"value": v}`), with every non-integer number replaced by its text as a string.
 fn normalize_detail(v: Value) -> Value {
+    fn clean(v: &Value) -> bool {
+        match v {
+            Value::Number(n) => n.is_i64() || n.is_u64(),
+            Value::Array(a) => a.iter().all(clean),
+            Value::Object(m) => m.values().all(clean),
+            _ => true,
+        }
+    }
+    // Fast path: an object with integer numbers only is already normal.
+    if v.is_object() && clean(&v) {
+        return v;
+    }
     fn ints_only(v: Value) -> Value {
         match v {
             Value::Number(n) if !(n.is_i64() || n.is_u64()) => Value::String(n.to_string()),

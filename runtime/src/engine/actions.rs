@@ -275,7 +275,8 @@ impl Engine {
     }
 
     fn shadow(&mut self, case_id: &Arc<str>, ev: &EventData, a: u32) {
-        let auto = self.program.automations[a as usize].clone();
+        let program = self.program.clone();
+        let auto = &program.automations[a as usize];
         for (i, step) in auto.steps.iter().enumerate() {
             let Some(args) = self.step_args(case_id, ev, a, i) else {
                 return;
@@ -346,7 +347,8 @@ impl Engine {
         let Some(saga) = self.saga(case_id, idx) else {
             return;
         };
-        let auto = self.program.automations[saga.automation as usize].clone();
+        let program = self.program.clone();
+        let auto = &program.automations[saga.automation as usize];
         let step_i = saga.next_step;
         if step_i >= auto.steps.len() {
             self.set_saga_state(case_id, idx, SagaState::Done);
@@ -416,7 +418,8 @@ impl Engine {
     }
 
     fn request_approval(&mut self, case_id: &Arc<str>, rid: u64, gate: u32) {
-        let g = self.program.gates[gate as usize].clone();
+        let program = self.program.clone();
+        let g = &program.gates[gate as usize];
         let who: Vec<Json> = g
             .require
             .iter()
@@ -427,13 +430,13 @@ impl Engine {
             })
             .collect();
         self.command(json!({ "kind": "approval_request", "case": &**case_id, "gate": g.name, "request": rid, "require": who }));
-        if let (Some((after, _)), Some(now)) = (g.expire, self.clock) {
+        if let (Some((after, _)), Some(now)) = (&g.expire, self.clock) {
             let cal = self
                 .cases
                 .get(&**case_id)
                 .and_then(|c| c.owner)
                 .and_then(|o| self.team_calendar(o));
-            if let Some(due) = self.add_duration(cal, now, after) {
+            if let Some(due) = self.add_duration(cal, now, *after) {
                 self.schedule(due, case_id, TimerKind::GateExpire { request: rid, gate });
             }
         }
@@ -447,14 +450,19 @@ impl Engine {
         if req.pending.first() != Some(&gate) {
             return;
         }
-        let g = self.program.gates[gate as usize].clone();
+        let program = self.program.clone();
+        let g = &program.gates[gate as usize];
         self.log(
             Some(&req.case),
             "expired",
             Some(&g.name),
             json!({ "request": rid }),
         );
-        let actions = g.expire.map(|(_, a)| a).unwrap_or_default();
+        let actions = g
+            .expire
+            .as_ref()
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default();
         if actions.contains(&crate::ir::Action::Deny) {
             self.requests.remove(&rid);
             self.log(
@@ -491,7 +499,8 @@ impl Engine {
         };
         let req = req.clone();
         let gate = req.pending[0];
-        let g = self.program.gates[gate as usize].clone();
+        let program = self.program.clone();
+        let g = &program.gates[gate as usize];
         let requesters = self
             .cases
             .get(&**case_id)
@@ -623,7 +632,8 @@ impl Engine {
         let Some(saga) = self.saga(case_id, idx) else {
             return;
         };
-        let auto = self.program.automations[saga.automation as usize].clone();
+        let program = self.program.clone();
+        let auto = &program.automations[saga.automation as usize];
         let failed_step = saga.next_step;
         for (step, args, _) in saga
             .executed

@@ -366,7 +366,8 @@ impl Engine {
     }
 
     fn assign_by_route(&mut self, case_id: &Arc<str>, ev: &EventData, r: u32) {
-        let route = self.program.routes[r as usize].clone();
+        let program = self.program.clone();
+        let route = &program.routes[r as usize];
         let mut key = Vec::new();
         for (i, _) in route.key.iter().enumerate() {
             let Some(case) = self.cases.get(&**case_id) else {

@@ -638,18 +638,26 @@ impl Engine {
             CaseState::new(case_id.clone(), now, nslots, self.program.slas.len())
         });
         if updates {
-            let slots = self.program.events[env.event as usize].slots.clone();
+            let program = self.program.clone();
+            let slots = &program.events[env.event as usize].slots;
             if let Some(c) = self.cases.get_mut(&case_id) {
                 for (slot, v) in slots.iter().zip(&env.values) {
                     c.facts[*slot as usize] = if v.is_none() { None } else { Some(v.clone()) };
                 }
             }
         }
+        let Envelope {
+            id,
+            event,
+            at,
+            values,
+            ..
+        } = env;
         let view = EventData {
-            id: env.id.clone(),
-            event: env.event,
-            values: env.values.clone(),
-            at: env.at,
+            id,
+            event,
+            values,
+            at,
         };
         if let Some(b) = builtin {
             self.builtin_event(&case_id, b, &view);

@@ -155,6 +155,10 @@ impl Engine {
             1 => &sla.stop,
             _ => &sla.reset,
         };
+        // Most events trigger nothing here: answer that without allocating.
+        if !triggers.iter().any(|t| t.event == ev.event) {
+            return false;
+        }
         let hits: Vec<usize> = triggers
             .iter()
             .enumerate()
