@@ -29,6 +29,16 @@ pub fn run(
     let sources = suite.project.source_map();
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let Some(program) = suite.program.clone() else {
+        if format == TestFormat::Json {
+            let diags =
+                meshline_compiler::diagnostics::json::to_json_lines(&suite.diagnostics, &sources);
+            print!("{diags}");
+            println!(
+                "{}",
+                json!({ "passed": 0, "failed": 0, "error": "the project does not check: no tests ran" })
+            );
+            return ExitCode::from(1);
+        }
         eprint!(
             "{}",
             render_ariadne::render_all(&suite.diagnostics, &sources, color)
@@ -48,7 +58,8 @@ pub fn run(
         eprintln!("error: no test or acceptance set matches `{f}`");
         return ExitCode::from(1);
     }
-    let outcomes = harness::run_all(&program, &selected);
+    let mut outcomes = harness::run_all(&program, &selected);
+    harness::locate(&mut outcomes, &sources);
     let reports: Vec<_> = suite
         .acceptance
         .iter()
@@ -65,7 +76,7 @@ pub fn run(
             for o in &outcomes {
                 let f = o.failure.as_ref();
                 let line = json!({ "test": o.name, "file": &*o.file, "passed": o.passed(), "millis": o.millis,
-                    "message": f.map(|f| f.message.clone()), "ledger": f.map(|f| f.ledger.clone()) });
+                    "message": f.map(|f| f.message.clone()), "location": f.map(|f| f.location.clone()), "ledger": f.map(|f| f.ledger.clone()) });
                 text.push_str(&format!("{line}\n"));
             }
             for r in &reports {

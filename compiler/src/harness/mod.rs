@@ -74,6 +74,8 @@ pub fn load(path: &Path) -> Result<Suite, LoadError> {
 #[derive(Clone, Debug)]
 pub struct Failure {
     pub message: String,
+    /// `file:line:column` of the failing step (filled in by [`locate`]).
+    pub location: String,
     pub file: FileName,
     pub span: Span,
     pub ledger: Vec<String>,
@@ -132,6 +134,7 @@ impl Run<'_> {
         }
         Failure {
             message,
+            location: String::new(),
             file: self.test.file.clone(),
             span,
             ledger: lines,
@@ -275,6 +278,7 @@ pub fn run_test(program: &Arc<Program>, test: &TestCase) -> Outcome {
         Err(e) => {
             outcome.failure = Some(Failure {
                 message: format!("cannot load the program: {e}"),
+                location: String::new(),
                 file: test.file.clone(),
                 span: test.span,
                 ledger: Vec::new(),
@@ -395,6 +399,19 @@ fn given(
     });
     run.settle();
     Ok(())
+}
+
+/// Fill in each failure's `file:line:column` from the sources.
+pub fn locate(outcomes: &mut [Outcome], sources: &dyn crate::diagnostics::SourceMap) {
+    for f in outcomes.iter_mut().filter_map(|o| o.failure.as_mut()) {
+        f.location = match sources.text(&f.file) {
+            Some(text) => {
+                let pos = crate::source::LineIndex::new(text).char_pos(text, f.span.start as usize);
+                format!("{}:{}:{}", f.file, pos.line + 1, pos.col + 1)
+            }
+            None => f.file.to_string(),
+        };
+    }
 }
 
 /// Run tests in parallel on all cores; results in the tests' order.

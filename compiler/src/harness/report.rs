@@ -106,11 +106,12 @@ pub fn junit(package: &str, tests: &[Outcome], acceptance: &[AcceptanceReport]) 
         match &t.failure {
             None => s.push_str("/>\n"),
             Some(f) => {
+                let body = format!("{}: {}\n{}", f.location, f.message, f.ledger.join("\n"));
                 let _ = writeln!(
                     s,
                     ">\n      <failure message=\"{}\" type=\"expectation\">{}</failure>\n    </testcase>",
                     xml(&f.message),
-                    xml(&f.ledger.join("\n"))
+                    xml(&body)
                 );
             }
         }

@@ -42,10 +42,12 @@ pub fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
         )
     };
     let Some(id_str) = id.clone() else {
-        return Err(fail(
-            "missing `id` (a unique string)".into(),
-            known_event.is_some(),
-        ));
+        let reason = if obj.contains_key("id") {
+            "`id` must be a string"
+        } else {
+            "missing `id` (a unique string)"
+        };
+        return Err(fail(reason.into(), known_event.is_some()));
     };
     if id_str.is_empty() {
         return Err(fail("`id` is empty".into(), known_event.is_some()));
