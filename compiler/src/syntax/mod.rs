@@ -2,6 +2,8 @@
 
 pub mod ast;
 mod errors;
+mod lower_expr;
+mod lower_rules;
 mod parser;
 pub mod trivia;
 

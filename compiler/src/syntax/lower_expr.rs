@@ -1,0 +1,269 @@
+//! Lowering expressions to the AST: precedence with pest's Pratt parser (loosest first:
+//! `or`; `and`; `not`; comparisons; `??`; `+ -`; `* /`; prefix `-`), postfix operators,
+//! literals and their values.
+
+use std::sync::LazyLock;
+
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use super::parser::{Lower, Rule, span, strip_underscores};
+use crate::diagnostics::Code;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_contains, Assoc::Left)
+            | Op::infix(Rule::op_matches, Assoc::Left)
+            | Op::infix(Rule::op_starts_with, Assoc::Left))
+        .op(Op::infix(Rule::op_coalesce, Assoc::Right))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+});
+
+impl Lower<'_> {
+    // --- expressions ---------------------------------------------------------------------
+
+    pub(super) fn expr(&self, p: Pair<'_, Rule>) -> Expr {
+        if p.as_rule() != Rule::expr {
+            return self.postfix_expr(p);
+        }
+        PRATT
+            .map_primary(|x| self.postfix_expr(x))
+            .map_prefix(|op, rhs| {
+                let sp = span(&op).to(rhs.span);
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(rhs),
+                    },
+                    span: sp,
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let sp = lhs.span.to(rhs.span);
+                let op = match op.as_rule() {
+                    Rule::op_or => BinOp::Or,
+                    Rule::op_and => BinOp::And,
+                    Rule::op_eq => BinOp::Eq,
+                    Rule::op_ne => BinOp::Ne,
+                    Rule::op_lt => BinOp::Lt,
+                    Rule::op_le => BinOp::Le,
+                    Rule::op_gt => BinOp::Gt,
+                    Rule::op_ge => BinOp::Ge,
+                    Rule::op_in => BinOp::In,
+                    Rule::op_contains => BinOp::Contains,
+                    Rule::op_matches => BinOp::Matches,
+                    Rule::op_starts_with => BinOp::StartsWith,
+                    Rule::op_coalesce => BinOp::Coalesce,
+                    Rule::op_add => BinOp::Add,
+                    Rule::op_sub => BinOp::Sub,
+                    Rule::op_mul => BinOp::Mul,
+                    _ => BinOp::Div,
+                };
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span: sp,
+                }
+            })
+            .parse(p.into_inner())
+    }
+
+    pub(super) fn postfix_expr(&self, p: Pair<'_, Rule>) -> Expr {
+        if p.as_rule() != Rule::postfix_expr {
+            return self.primary(p);
+        }
+        let mut i = p.into_inner();
+        let mut e = self.primary(i.next().expect("grammar: postfix_expr has a primary"));
+        for post in i {
+            let sp = e.span.to(span(&post));
+            let kind = match post.as_rule() {
+                Rule::unwrap_op => ExprKind::Unwrap(Box::new(e)),
+                Rule::opt_field | Rule::field_access => {
+                    let optional = post.as_rule() == Rule::opt_field;
+                    let field = self.ident(post.into_inner().next().expect("grammar: field name"));
+                    ExprKind::Field {
+                        base: Box::new(e),
+                        field,
+                        optional,
+                    }
+                }
+                _ => {
+                    let args = post
+                        .into_inner()
+                        .map(|a| {
+                            let mut ai = a.into_inner().peekable();
+                            let label = if ai.peek().is_some_and(|x| x.as_rule() == Rule::word) {
+                                ai.next().map(|w| self.ident(w))
+                            } else {
+                                None
+                            };
+                            let value = self.expr(ai.next().expect("grammar: argument value"));
+                            Arg { label, value }
+                        })
+                        .collect();
+                    ExprKind::Call {
+                        callee: Box::new(e),
+                        args,
+                    }
+                }
+            };
+            e = Expr { kind, span: sp };
+        }
+        e
+    }
+
+    pub(super) fn primary(&self, p: Pair<'_, Rule>) -> Expr {
+        let sp = span(&p);
+        let kind = match p.as_rule() {
+            Rule::expr => return self.expr(p),
+            Rule::postfix_expr => return self.postfix_expr(p),
+            Rule::paren => return self.expr(p.into_inner().next().expect("grammar: paren")),
+            Rule::name => ExprKind::Name(self.ident(p.into_inner().next().expect("grammar: name"))),
+            Rule::bool_lit => ExprKind::Bool(p.as_str() == "true"),
+            Rule::none_lit => ExprKind::None,
+            Rule::integer => ExprKind::Int(self.int(&p)),
+            Rule::decimal => ExprKind::Decimal(strip_underscores(p.as_str())),
+            Rule::percent => {
+                let n = p.into_inner().next().expect("grammar: percent number");
+                ExprKind::Percent(strip_underscores(n.as_str()))
+            }
+            Rule::money => {
+                let mut i = p.into_inner();
+                let amount = strip_underscores(i.next().expect("grammar: money amount").as_str());
+                let currency = i.next().expect("grammar: currency").as_str().to_string();
+                ExprKind::Money { amount, currency }
+            }
+            Rule::duration => ExprKind::Duration(self.duration(&p)),
+            Rule::business_duration => {
+                let mut i = p.into_inner();
+                let n = i.next().expect("grammar: business amount");
+                let amount = self.int(&n);
+                let unit = match i.next().expect("grammar: business unit").as_str() {
+                    u if u.starts_with("minute") => BusinessUnit::Minutes,
+                    u if u.starts_with("hour") => BusinessUnit::Hours,
+                    _ => BusinessUnit::Days,
+                };
+                ExprKind::BusinessDuration { amount, unit }
+            }
+            Rule::date => ExprKind::Date(self.date_lit(&p)),
+            Rule::time_of_day => ExprKind::TimeOfDay(self.time_lit(&p)),
+            Rule::timestamp => ExprKind::Timestamp(p.as_str().to_string()),
+            Rule::string => ExprKind::Str(self.string(p).value),
+            Rule::list_lit => ExprKind::List(p.into_inner().map(|e| self.expr(e)).collect()),
+            Rule::record_lit | Rule::anon_record => {
+                let typed = p.as_rule() == Rule::record_lit;
+                let mut ty = None;
+                let mut spread = None;
+                let mut fields = Vec::new();
+                for x in p.into_inner() {
+                    match x.as_rule() {
+                        Rule::path if typed => ty = Some(self.path(x)),
+                        Rule::spread => {
+                            spread = Some(Box::new(
+                                self.expr(x.into_inner().next().expect("grammar: spread")),
+                            ));
+                        }
+                        _ => {
+                            let mut fi = x.into_inner();
+                            let name = self.ident(fi.next().expect("grammar: field name"));
+                            let value = self.expr(fi.next().expect("grammar: field value"));
+                            fields.push(FieldInit { name, value });
+                        }
+                    }
+                }
+                ExprKind::Record { ty, spread, fields }
+            }
+            Rule::if_expr => {
+                let mut i = p.into_inner().filter(|x| x.as_rule() == Rule::expr);
+                let cond = self.expr(i.next().expect("grammar: if condition"));
+                let then = self.expr(i.next().expect("grammar: then branch"));
+                let otherwise = self.expr(i.next().expect("grammar: else branch"));
+                ExprKind::If {
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    otherwise: Box::new(otherwise),
+                }
+            }
+            Rule::match_expr => {
+                let mut i = p.into_inner().filter(|x| x.as_rule() != Rule::kw_match);
+                let scrutinee = self.expr(i.next().expect("grammar: match scrutinee"));
+                let arms = i
+                    .map(|a| {
+                        let asp = span(&a);
+                        let mut ai = a.into_inner();
+                        let pattern = self.pattern(ai.next().expect("grammar: pattern"));
+                        let value = self.expr(ai.next().expect("grammar: arm value"));
+                        MatchArm {
+                            pattern,
+                            value,
+                            span: asp,
+                        }
+                    })
+                    .collect();
+                ExprKind::Match {
+                    scrutinee: Box::new(scrutinee),
+                    arms,
+                }
+            }
+            _ => ExprKind::Error,
+        };
+        Expr { kind, span: sp }
+    }
+
+    pub(super) fn duration(&self, p: &Pair<'_, Rule>) -> i64 {
+        let mut total: i64 = 0;
+        let mut num = String::new();
+        for ch in p.as_str().chars() {
+            if ch.is_ascii_digit() {
+                num.push(ch);
+                continue;
+            }
+            let unit: i64 = match ch {
+                'w' => 7 * 86_400,
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                _ => 1,
+            };
+            let n: Option<i64> = num.parse().ok();
+            match n
+                .and_then(|n| n.checked_mul(unit))
+                .and_then(|v| total.checked_add(v))
+            {
+                Some(t) => total = t,
+                None => {
+                    self.error(
+                        Code::InvalidLiteral,
+                        span(p),
+                        format!("duration `{}` is too long", p.as_str()),
+                        "too long",
+                    );
+                    return 0;
+                }
+            }
+            num.clear();
+        }
+        total
+    }
+}
