@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::expr::{Cx, Scope, suggest};
+use super::expr::{Cx, Scope, did_you_mean};
 use super::index::OpKind;
 use super::sig::TypeRef;
 use super::types::Ty;
@@ -19,15 +19,12 @@ impl Cx<'_> {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for a in &c.actions {
             if let Some(first) = seen.insert(&a.name.name, a.name.span) {
-                let file = self.file.clone();
-                self.error(
-                    Code::DuplicateName,
+                self.duplicate(
                     a.name.span,
+                    first,
                     format!("action `{}` is declared twice", a.name.name),
-                    "again here",
-                )
-                .secondary
-                .push(Label::new(&file, first, "first declared here"));
+                    "first declared here",
+                );
             }
             let mut scope = Scope::default();
             for p in &a.params {
@@ -225,10 +222,7 @@ impl Cx<'_> {
                     format!("connector `{}` has no action `{}`", c.name, a.name),
                     "unknown action",
                 );
-                d.help = Some(suggest(&a.name, &cands).map_or_else(
-                    || format!("its actions are: {}", cands.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                ));
+                d.help = Some(did_you_mean(&a.name, &cands, "its actions are"));
                 None
             }
         }

@@ -247,15 +247,12 @@ impl Cx<'_> {
             if let ItemKind::Test(t) = &item.kind {
                 if let Some(first) = tests.get(t.name.value.as_str()) {
                     let first = *first;
-                    let file = self.file.clone();
-                    self.error(
-                        Code::DuplicateName,
+                    self.duplicate(
                         t.name.span,
+                        first,
                         format!("test \"{}\" is declared twice", t.name.value),
-                        "again here",
-                    )
-                    .secondary
-                    .push(Label::new(&file, first, "first declared here"));
+                        "first declared here",
+                    );
                 } else {
                     tests.insert(&t.name.value, t.name.span);
                 }
@@ -303,15 +300,12 @@ impl Cx<'_> {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for v in &e.variants {
             if let Some(first) = seen.insert(&v.name.name, v.name.span) {
-                let file = self.file.clone();
-                self.error(
-                    Code::DuplicateName,
+                self.duplicate(
                     v.name.span,
+                    first,
                     format!("variant `{}` is listed twice", v.name.name),
-                    "again here",
-                )
-                .secondary
-                .push(Label::new(&file, first, "first listed here"));
+                    "first listed here",
+                );
             }
         }
         if e.variants.is_empty() {
@@ -328,15 +322,12 @@ impl Cx<'_> {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for f in &r.fields {
             if let Some(first) = seen.insert(&f.name.name, f.name.span) {
-                let file = self.file.clone();
-                self.error(
-                    Code::DuplicateName,
+                self.duplicate(
                     f.name.span,
+                    first,
                     format!("field `{}` is declared twice", f.name.name),
-                    "again here",
-                )
-                .secondary
-                .push(Label::new(&file, first, "first declared here"));
+                    "first declared here",
+                );
             }
             if is_event && f.name.name == "case" {
                 self.error(

@@ -76,6 +76,21 @@ impl<'a> Cx<'a> {
         self.diags.last_mut().expect("just pushed")
     }
 
+    /// Report a name given twice: the second place is primary, the first a secondary label.
+    pub fn duplicate(
+        &mut self,
+        span: Span,
+        first: Span,
+        message: String,
+        first_label: &str,
+    ) -> &mut Diagnostic {
+        let file = self.file;
+        let d = self.error(Code::DuplicateName, span, message, "again here");
+        d.secondary
+            .push(crate::diagnostics::Label::new(file, first, first_label));
+        d
+    }
+
     /// Check `e` against `expected` and report a mismatch.
     pub fn expect(&mut self, e: &Expr, expected: &Ty, scope: &Scope) -> Ty {
         let actual = self.check(e, Some(expected), scope);
@@ -395,10 +410,7 @@ impl<'a> Cx<'a> {
                         format!("`{ty}` has no field `{}`", f.name.name),
                         "unknown field",
                     );
-                    d.help = Some(suggest(&f.name.name, &names).map_or_else(
-                        || format!("its fields are: {}", names.join(", ")),
-                        |s| format!("did you mean `{s}`?"),
-                    ));
+                    d.help = Some(did_you_mean(&f.name.name, &names, "its fields are"));
                 }
             }
         }
@@ -552,10 +564,7 @@ impl<'a> Cx<'a> {
                 format!("`{}` has no variant `{}`", def.name, id.name),
                 "unknown variant",
             );
-            d.help = Some(suggest(&id.name, &names).map_or_else(
-                || format!("its variants are: {}", names.join(", ")),
-                |s| format!("did you mean `{s}`?"),
-            ));
+            d.help = Some(did_you_mean(&id.name, &names, "its variants are"));
             return;
         }
         let mut candidates: Vec<String> = scope.locals.keys().cloned().collect();
@@ -682,10 +691,7 @@ impl<'a> Cx<'a> {
                     format!("`{}` has no variant `{last}`", def.name),
                     "unknown variant",
                 );
-                d.help = Some(suggest(last, &vs).map_or_else(
-                    || format!("its variants are: {}", vs.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                ));
+                d.help = Some(did_you_mean(last, &vs, "its variants are"));
                 return Some(Ty::Error);
             }
             return Some(Ty::Enum(def));
@@ -791,14 +797,19 @@ impl<'a> Cx<'a> {
                     format!("`{target}` has no field `{}`", field.name),
                     "unknown field",
                 );
-                d.help = Some(suggest(&field.name, &names).map_or_else(
-                    || format!("its fields are: {}", names.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                ));
+                d.help = Some(did_you_mean(&field.name, &names, "its fields are"));
                 Ty::Error
             }
         }
     }
+}
+
+/// Help for an unknown name: the likely typo's fix, or the whole list (`intro: a, b, c`).
+pub fn did_you_mean(name: &str, candidates: &[&str], intro: &str) -> String {
+    suggest(name, candidates).map_or_else(
+        || format!("{intro}: {}", candidates.join(", ")),
+        |s| format!("did you mean `{s}`?"),
+    )
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.

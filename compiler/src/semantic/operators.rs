@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::expr::{BUILTIN_FNS, Cx, Scope, Use, suggest};
+use super::expr::{BUILTIN_FNS, Cx, Scope, Use, did_you_mean, suggest};
 use super::index::{DataKind, OpKind};
 use super::types::{Ty, comparable};
 use super::values;
@@ -141,10 +141,7 @@ impl Cx<'_> {
                             format!("`{what}` has no parameter `{}`", l.name),
                             "unknown parameter",
                         );
-                        d.help = Some(suggest(&l.name, &names).map_or_else(
-                            || format!("its parameters are: {}", names.join(", ")),
-                            |s| format!("did you mean `{s}`?"),
-                        ));
+                        d.help = Some(did_you_mean(&l.name, &names, "its parameters are"));
                         None
                     }
                 },
@@ -639,10 +636,7 @@ impl Cx<'_> {
                                 format!("`{}` has no variant `{}`", def.name, path.dotted()),
                                 "unknown variant",
                             );
-                            d.help = Some(suggest(&last.name, &vs).map_or_else(
-                                || format!("its variants are: {}", vs.join(", ")),
-                                |s| format!("did you mean `{s}`?"),
-                            ));
+                            d.help = Some(did_you_mean(&last.name, &vs, "its variants are"));
                         } else {
                             covered.insert(last.name.clone());
                         }

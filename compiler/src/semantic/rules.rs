@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::expr::{Cx, Scope, Use, suggest};
+use super::expr::{Cx, Scope, Use, did_you_mean};
 use super::index::{DataKind, OpKind};
 use super::types::Ty;
 use crate::diagnostics::{Code, Label};
@@ -91,10 +91,7 @@ impl Cx<'_> {
                 format!("`{}` is not a class of `{}`", id.name, info.enum_def.name),
                 "unknown class",
             );
-            d.help = Some(suggest(&id.name, &vs).map_or_else(
-                || format!("the classes are: {}", vs.join(", ")),
-                |s| format!("did you mean `{s}`?"),
-            ));
+            d.help = Some(did_you_mean(&id.name, &vs, "the classes are"));
         }
     }
 
@@ -146,10 +143,7 @@ impl Cx<'_> {
                 format!("`{}` has no variant `{}`", def.name, v.name),
                 "unknown variant",
             );
-            d.help = Some(suggest(&v.name, &vs).map_or_else(
-                || format!("its variants are: {}", vs.join(", ")),
-                |s| format!("did you mean `{s}`?"),
-            ));
+            d.help = Some(did_you_mean(&v.name, &vs, "its variants are"));
         }
     }
 
