@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
 use super::sla::Clock;
-use super::{Engine, EventData, TimerKind};
+use super::{Engine, EventData, RouteIndex, TimerKind};
 use crate::ir::{Builtin, Discriminant, Strategy, Target};
 use crate::value::Value;
 
@@ -285,16 +285,10 @@ impl Engine {
             }
             return;
         }
-        let mut candidates: Vec<u32> = index.open.clone();
-        for (disc, by_variant) in &index.keyed {
-            match self.discriminant_value(case_id, ev, disc) {
-                Some(v) => candidates.extend(by_variant.get(&v).into_iter().flatten().copied()),
-                // Unknown now (unset or none): let each condition decide, and report errors.
-                None => candidates.extend(by_variant.values().flatten().copied()),
-            }
-        }
-        candidates.sort_by_key(|r| self.route_rank[*r as usize]);
-        candidates.dedup();
+        let Some(case) = self.cases.get(&**case_id) else {
+            return;
+        };
+        let candidates = self.route_candidates(index, case, Some(ev));
         let mut winner = None;
         for r in candidates {
             let name = self.program.routes[r as usize].name.clone();
@@ -336,20 +330,49 @@ impl Engine {
     }
 
     /// The variant an indexed route condition tests, as the case has it now.
+    /// Candidate routes for a case, best first (priority, then declaration order): the
+    /// index's routes without a required equality, plus the keyed routes whose required
+    /// variant the case has now (all of a key's routes when its value is unknown, so each
+    /// condition decides and reports its own errors).
+    pub(crate) fn route_candidates(
+        &self,
+        index: &RouteIndex,
+        case: &CaseState,
+        ev: Option<&EventData>,
+    ) -> Vec<u32> {
+        let mut candidates: Vec<u32> = index.open.clone();
+        for (disc, by_variant) in &index.keyed {
+            match self.discriminant_value(case, ev, disc) {
+                Some(v) => candidates.extend(by_variant.get(&v).into_iter().flatten().copied()),
+                None => candidates.extend(by_variant.values().flatten().copied()),
+            }
+        }
+        candidates.sort_by_key(|r| self.route_rank[*r as usize]);
+        candidates.dedup();
+        candidates
+    }
+
+    /// The variant an indexed route condition tests, as the case (or its triggering event,
+    /// whose fields shadow the facts) has it now.
     fn discriminant_value(
         &self,
-        case_id: &str,
-        ev: &EventData,
+        case: &CaseState,
+        ev: Option<&EventData>,
         disc: &Discriminant,
     ) -> Option<u32> {
-        let case = self.cases.get(case_id)?;
         match disc {
             Discriminant::Class => case.class,
             Discriminant::Path(slot, path) => {
-                let def = &self.program.events[ev.event as usize];
-                let mut cur = match def.slots.iter().position(|s| s == slot) {
-                    Some(i) => &ev.values[i],
-                    None => case.facts[*slot as usize].as_ref()?,
+                let from_event = ev.and_then(|ev| {
+                    let def = &self.program.events[ev.event as usize];
+                    def.slots
+                        .iter()
+                        .position(|s| s == slot)
+                        .and_then(|i| ev.values.get(i))
+                });
+                let mut cur = match from_event {
+                    Some(v) => v,
+                    None => case.facts.get(*slot as usize)?.as_ref()?,
                 };
                 for i in path {
                     match cur {

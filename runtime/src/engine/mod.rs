@@ -372,30 +372,7 @@ impl Engine {
                 }
             }
         }
-        let index = &self.route_index_all;
-        let mut candidates: Vec<u32> = index.open.clone();
-        for (disc, by_variant) in &index.keyed {
-            let v = match disc {
-                crate::ir::Discriminant::Class => case.class,
-                crate::ir::Discriminant::Path(slot, path) => {
-                    let mut cur = case.facts[*slot as usize].as_ref();
-                    for i in path {
-                        cur = match cur {
-                            Some(Value::Record(items)) => items.get(*i as usize),
-                            _ => None,
-                        };
-                    }
-                    match cur {
-                        Some(Value::Enum(_, v)) => Some(*v),
-                        _ => None,
-                    }
-                }
-            };
-            if let Some(v) = v {
-                candidates.extend(by_variant.get(&v).into_iter().flatten().copied());
-            }
-        }
-        candidates.sort_by_key(|r| self.route_rank[*r as usize]);
+        let candidates = self.route_candidates(&self.route_index_all, &case, None);
         let route = candidates
             .into_iter()
             .find(|r| match &self.code.route_cond[*r as usize] {
