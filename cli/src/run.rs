@@ -91,12 +91,12 @@ pub fn run(
     };
     let mut stats = Stats::default();
     let mut flush = |engine: &mut Engine, stats: &mut Stats| -> std::io::Result<()> {
-        let (entries, commands) = engine.drain();
-        for e in &entries {
-            stats.count(&e.kind);
-            if let Some(w) = ledger_w.as_mut() {
-                writeln!(w, "{}", ledger::to_line(e))?;
-            }
+        let (lines, commands) = engine.drain_jsonl();
+        for line in lines.lines() {
+            stats.count(ledger::line_kind(line).unwrap_or(""));
+        }
+        if let Some(w) = ledger_w.as_mut() {
+            w.write_all(lines.as_bytes())?;
         }
         for c in &commands {
             if let Some(w) = commands_w.as_mut() {

@@ -44,6 +44,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+mod writer;
+pub use writer::{Detail, LedgerWriter, line_kind};
+
 /// `prev` of the first entry.
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -273,121 +276,41 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Whether every number in `v` is an integer (the ledger's normal form).
+fn only_integers(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_i64() || n.is_u64(),
+        Value::Array(a) => a.iter().all(only_integers),
+        Value::Object(m) => m.values().all(only_integers),
+        _ => true,
+    }
+}
+
+/// `v` with every non-integer number replaced by its text as a string.
+fn integers_or_text(v: Value) -> Value {
+    match v {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Value::String(n.to_string()),
+        Value::Array(a) => Value::Array(a.into_iter().map(integers_or_text).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, integers_or_text(v)))
+                .collect(),
+        ),
+        v => v,
+    }
+}
+
 /// What the writer stores as `detail`: an object (`null` → `{}`, any other non-object
 /// `v` → `{"value": v}`), with every non-integer number replaced by its text as a string.
 fn normalize_detail(v: Value) -> Value {
-    fn clean(v: &Value) -> bool {
-        match v {
-            Value::Number(n) => n.is_i64() || n.is_u64(),
-            Value::Array(a) => a.iter().all(clean),
-            Value::Object(m) => m.values().all(clean),
-            _ => true,
-        }
-    }
     // Fast path: an object with integer numbers only is already normal.
-    if v.is_object() && clean(&v) {
+    if v.is_object() && only_integers(&v) {
         return v;
     }
-    fn ints_only(v: Value) -> Value {
-        match v {
-            Value::Number(n) if !(n.is_i64() || n.is_u64()) => Value::String(n.to_string()),
-            Value::Array(a) => Value::Array(a.into_iter().map(ints_only).collect()),
-            Value::Object(m) => {
-                Value::Object(m.into_iter().map(|(k, v)| (k, ints_only(v))).collect())
-            }
-            v => v,
-        }
-    }
-    match ints_only(v) {
+    match integers_or_text(v) {
         Value::Null => Value::Object(Map::new()),
         v @ Value::Object(_) => v,
         v => Value::Object(Map::from_iter([("value".to_owned(), v)])),
-    }
-}
-
-/// Appends entries, keeping `seq` and the last hash.
-#[derive(Clone, Debug)]
-pub struct LedgerWriter {
-    last_seq: u64,
-    last_hash: String,
-    entries: Vec<Entry>,
-}
-
-impl Default for LedgerWriter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LedgerWriter {
-    /// A new, empty ledger: the first entry gets seq 1 and `prev` = [`GENESIS_PREV`].
-    pub fn new() -> Self {
-        Self::resume(0, GENESIS_PREV)
-    }
-
-    /// Continues an existing ledger whose last entry has `last_seq` and `last_hash`.
-    pub fn resume(last_seq: u64, last_hash: impl Into<String>) -> Self {
-        LedgerWriter {
-            last_seq,
-            last_hash: last_hash.into(),
-            entries: Vec::new(),
-        }
-    }
-
-    /// Appends an entry. `detail` is stored as an object (`null` → `{}`, another non-object
-    /// `v` → `{"value": v}`) with every non-integer number turned into a string of its text.
-    pub fn append(
-        &mut self,
-        at: &str,
-        case: Option<&str>,
-        kind: &str,
-        rule: Option<&str>,
-        detail: Value,
-        bundle: &str,
-    ) -> &Entry {
-        let mut e = Entry {
-            seq: self.last_seq + 1,
-            at: at.to_owned(),
-            case: case.map(str::to_owned),
-            kind: kind.to_owned(),
-            rule: rule.map(str::to_owned),
-            detail: normalize_detail(detail),
-            bundle: bundle.to_owned(),
-            prev: self.last_hash.clone(),
-            hash: String::new(),
-        };
-        e.hash = entry_hash(&e);
-        self.last_seq = e.seq;
-        self.last_hash.clone_from(&e.hash);
-        self.entries.push(e);
-        self.entries.last().expect("just pushed")
-    }
-
-    pub fn last_seq(&self) -> u64 {
-        self.last_seq
-    }
-    pub fn last_hash(&self) -> &str {
-        &self.last_hash
-    }
-    /// Entries appended since creation (or since the last [`take_entries`](Self::take_entries)).
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-    pub fn into_entries(self) -> Vec<Entry> {
-        self.entries
-    }
-    /// Hands over the buffered entries (e.g. to persist them) and keeps the chain going.
-    pub fn take_entries(&mut self) -> Vec<Entry> {
-        std::mem::take(&mut self.entries)
-    }
-    /// The buffered entries as JSON Lines, each line ending in `\n`.
-    pub fn to_jsonl(&self) -> String {
-        let mut s = String::new();
-        for e in &self.entries {
-            s.push_str(&to_line(e));
-            s.push('\n');
-        }
-        s
     }
 }
 

@@ -71,6 +71,13 @@ fn build(routes: usize, dir: &Path) -> (ir::Program, Vec<u8>) {
     (out.program.expect("program"), out.bundle.expect("bundle"))
 }
 
+/// Hands the buffered ledger over (as a deployment would, to persist it) and counts it.
+fn drain_count(engine: &mut Engine) -> usize {
+    let n = engine.pending_entries();
+    std::hint::black_box(engine.drain_jsonl());
+    n
+}
+
 /// The same decisions as the 20-rule bundle, written by hand.
 fn hand_decide(env: &Envelope, routes: usize) -> (Option<u32>, Option<u32>) {
     let Some(Value::Record(t)) = env.values.first() else {
@@ -135,17 +142,17 @@ fn main() {
             for (i, e) in envs.iter().enumerate() {
                 engine.apply(e.clone());
                 if i % 10_000 == 9_999 {
-                    entries += engine.drain().0.len();
+                    entries += drain_count(&mut engine);
                 }
                 if i < n_cases && i % 1_000 == 999 {
-                    entries += engine.drain().0.len();
+                    entries += drain_count(&mut engine);
                 }
                 if i + 1 == n_cases {
-                    entries += engine.drain().0.len();
+                    entries += drain_count(&mut engine);
                     mem_cases = live_bytes();
                 }
             }
-            entries += engine.drain().0.len();
+            entries += drain_count(&mut engine);
             let apply = t.elapsed();
             let per_case = mem_cases.saturating_sub(mem0) / n_cases as u64;
             println!(

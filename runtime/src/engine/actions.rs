@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
+use super::AssignWhy;
 use super::{Engine, EventData, TimerKind};
 use crate::ir::{Requirement, Rollout, Target, WireTy};
 use crate::value::{self, Value};
@@ -139,7 +140,7 @@ impl Engine {
                         Target::Team(t) => super::Assignee::Team(t),
                         Target::Person(p) => super::Assignee::Person(Arc::from(p.as_str())),
                     };
-                    self.set_assignee(case_id, to, &name, json!({ "breaker": true }));
+                    self.set_assignee(case_id, to, &name, AssignWhy::Flag("breaker"));
                 }
                 continue;
             }

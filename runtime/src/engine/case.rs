@@ -74,7 +74,7 @@ impl Engine {
         case_id: &str,
         to: Assignee,
         rule: &str,
-        mut detail: Json,
+        why: AssignWhy<'_>,
     ) {
         let Some(case) = self.cases.get_mut(case_id) else {
             return;
@@ -91,8 +91,28 @@ impl Engine {
         if let Assignee::Person(p) = &to {
             *self.open_by_person.entry(p.clone()).or_insert(0) += 1;
         }
-        detail["assignee"] = self.assignee_json(&to);
-        self.log(Some(case_id), "assigned", Some(rule), detail);
+        let mut d = self.detail();
+        match &to {
+            Assignee::Team(t) => d.str("assignee", self.team_name(*t)),
+            Assignee::Person(p) => d.str("assignee", p),
+        };
+        match why {
+            AssignWhy::Plain => {}
+            AssignWhy::Flag(flag) => {
+                d.bool(flag, true);
+            }
+            AssignWhy::Route {
+                key,
+                priority,
+                route,
+            } => {
+                if let Some(key) = key {
+                    d.json("key", &key);
+                }
+                d.int("priority", priority).str("route", route);
+            }
+        }
+        self.log_detail(Some(case_id), "assigned", Some(rule), d);
     }
 
     pub(crate) fn builtin_event(&mut self, case_id: &Arc<str>, b: Builtin, ev: &EventData) {
@@ -152,12 +172,9 @@ impl Engine {
             return false;
         }
         let mut class = cl.otherwise;
-        let mut rule = "otherwise".to_string();
+        let mut rule: Option<Arc<str>> = None;
         for (i, (variant, _)) in cl.arms.iter().enumerate() {
-            let name = format!(
-                "classify.{}",
-                self.program.enums[cl.enum_id as usize].variants[*variant as usize]
-            );
+            let name = self.code.classify_rules[i].clone();
             let Some(case) = self.cases.get(case_id) else {
                 return false;
             };
@@ -173,7 +190,7 @@ impl Engine {
             };
             if hit {
                 class = *variant;
-                rule = name;
+                rule = Some(name);
                 break;
             }
         }
@@ -186,12 +203,18 @@ impl Engine {
         }
         let from = case.class;
         case.class = Some(class);
+        let mut d = self.detail();
         let variants = &self.program.enums[cl.enum_id as usize].variants;
-        let mut detail = json!({ "class": variants[class as usize] });
+        d.str("class", &variants[class as usize]);
         if let Some(f) = from {
-            detail["from"] = json!(variants[f as usize]);
+            d.str("from", &variants[f as usize]);
         }
-        self.log(Some(case_id), "classified", Some(&rule), detail);
+        self.log_detail(
+            Some(case_id),
+            "classified",
+            Some(rule.as_deref().unwrap_or("otherwise")),
+            d,
+        );
         self.take_ownership(case_id, class);
         true
     }
@@ -209,15 +232,16 @@ impl Engine {
         case.escalated = false;
         case.acknowledged = false;
         case.ack_generation = generation;
-        let mut detail = json!({ "owner": self.team_name(owner) });
+        let mut d = self.detail();
         if let (Some(ttl), Some(now)) = (self.program.acknowledge_within, now) {
             let cal = self.team_calendar(owner);
             if let Some(due) = self.add_duration(cal, now, ttl) {
-                detail["acknowledge_by"] = json!(crate::value::format_time(due));
+                d.str("acknowledge_by", &crate::value::format_time(due));
                 self.schedule(due, case_id, TimerKind::Ack { generation });
             }
         }
-        self.log(Some(case_id), "owned", Some("owners"), detail);
+        d.str("owner", self.team_name(owner));
+        self.log_detail(Some(case_id), "owned", Some("owners"), d);
     }
 
     pub(crate) fn ack_timeout(&mut self, case_id: &Arc<str>, generation: u64) {
@@ -227,16 +251,12 @@ impl Engine {
         if case.acknowledged || case.ack_generation != generation || case.escalated {
             return;
         }
-        self.escalate(
-            case_id,
-            "owners",
-            json!({ "reason": "not acknowledged in time" }),
-        );
+        self.escalate(case_id, "owners", Some("not acknowledged in time"));
     }
 
     /// §7.8: owner (and assignee, if it was the owner) go to the class's escalation owner,
     /// one level only.
-    pub(crate) fn escalate(&mut self, case_id: &str, rule: &str, mut detail: Json) {
+    pub(crate) fn escalate(&mut self, case_id: &str, rule: &str, reason: Option<&str>) {
         let Some(case) = self.cases.get(case_id) else {
             return;
         };
@@ -251,17 +271,21 @@ impl Engine {
             c.owner = Some(esc);
             c.escalated = true;
         }
-        detail["to"] = json!(self.team_name(esc));
+        let mut d = self.detail();
         if already {
-            detail["already_escalated"] = json!(true);
+            d.bool("already_escalated", true);
         }
-        self.log(Some(case_id), "escalated", Some(rule), detail);
+        if let Some(reason) = reason {
+            d.str("reason", reason);
+        }
+        d.str("to", self.team_name(esc));
+        self.log_detail(Some(case_id), "escalated", Some(rule), d);
         if was_owner_assigned {
             self.set_assignee(
                 case_id,
                 Assignee::Team(esc),
                 rule,
-                json!({ "escalation": true }),
+                AssignWhy::Flag("escalation"),
             );
         }
     }
@@ -280,7 +304,7 @@ impl Engine {
         if index.is_empty() {
             if class_changed {
                 if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
-                    self.set_assignee(case_id, Assignee::Team(owner), "owners", json!({}));
+                    self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
                 }
             }
             return;
@@ -323,7 +347,7 @@ impl Engine {
             None => {
                 // No match: the class owner is the assignee.
                 if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
-                    self.set_assignee(case_id, Assignee::Team(owner), "owners", json!({}));
+                    self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
                 }
             }
         }
@@ -429,10 +453,23 @@ impl Engine {
                 }
             }
         };
-        let mut detail = json!({ "route": route.name, "priority": route.priority });
-        if !key.is_empty() {
-            detail["key"] = Json::Array(key);
-        }
-        self.set_assignee(case_id, assignee, &route.name, detail);
+        let why = AssignWhy::Route {
+            key: (!key.is_empty()).then_some(Json::Array(key)),
+            priority: route.priority,
+            route: &route.name,
+        };
+        self.set_assignee(case_id, assignee, &route.name, why);
     }
+}
+
+/// Why an assignee changed, for the `assigned` entry's detail (beside `assignee`).
+pub(crate) enum AssignWhy<'a> {
+    Plain,
+    /// A `true` flag: `breaker`, `escalation` or `exception`.
+    Flag(&'static str),
+    Route {
+        key: Option<Json>,
+        priority: i64,
+        route: &'a str,
+    },
 }

@@ -24,8 +24,9 @@ use serde_json::{Value as Json, json};
 use crate::calendar::Calendar;
 use crate::eval::{self, Code, CtxVals, Env, EvalError, Frame};
 use crate::ir::{Program, Target};
-use crate::ledger::{Entry, LedgerWriter};
+use crate::ledger::{Detail, Entry, LedgerWriter};
 use crate::value::{self, Value};
+pub(crate) use case::AssignWhy;
 pub use case::{Assignee, CaseState};
 pub use envelope::Envelope;
 
@@ -69,6 +70,8 @@ pub(crate) struct Timer {
 /// Compiled rule code, indexed like the program.
 pub(crate) struct Compiled {
     pub classify: Vec<Code>,
+    /// Each classify arm's rule name in the ledger: `classify.Variant`.
+    pub classify_rules: Vec<Arc<str>>,
     pub route_cond: Vec<Option<Code>>,
     pub route_key: Vec<Vec<Code>>,
     pub sla_start: Vec<Vec<Option<Code>>>,
@@ -109,7 +112,10 @@ pub struct Engine {
     pub(crate) route_rank: Vec<u32>,
     pub(crate) autos_by_event: Vec<Vec<u32>>,
     pub(crate) clock: Option<Timestamp>,
-    clock_text: std::cell::RefCell<(Option<Timestamp>, String)>,
+    /// The clock as RFC 3339 and the instant it was formatted for (every entry needs it).
+    clock_text: (Option<Timestamp>, String),
+    /// A `detail` builder kept between entries for its memory.
+    scratch: Option<Detail>,
     pub(crate) seen: HashSet<String>,
     pub(crate) cases: HashMap<Arc<str>, CaseState>,
     pub(crate) timers: BTreeMap<(Timestamp, u64), Timer>,
@@ -143,7 +149,21 @@ impl Engine {
         }
         let c = |e: &crate::ir::Expr| eval::compile(e, p);
         let oc = |e: &Option<crate::ir::Expr>| e.as_ref().map(|x| eval::compile(x, p));
+        let classify_rules = p
+            .classify
+            .as_ref()
+            .map(|cl| {
+                cl.arms
+                    .iter()
+                    .map(|(v, _)| {
+                        let variants = &p.enums[cl.enum_id as usize].variants;
+                        Arc::from(format!("classify.{}", variants[*v as usize]))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let code = Compiled {
+            classify_rules,
             classify: p
                 .classify
                 .as_ref()
@@ -272,7 +292,8 @@ impl Engine {
             bundle: bundle.to_string(),
             program,
             clock: None,
-            clock_text: std::cell::RefCell::new((None, "1970-01-01T00:00:00Z".to_string())),
+            clock_text: (None, "1970-01-01T00:00:00Z".to_string()),
+            scratch: None,
             seen: HashSet::new(),
             cases: HashMap::new(),
             timers: BTreeMap::new(),
@@ -446,6 +467,17 @@ impl Engine {
         }
     }
 
+    /// Take the ledger, as JSON Lines, and the commands written so far: the fast way to
+    /// persist them.
+    pub fn drain_jsonl(&mut self) -> (String, Vec<Command>) {
+        (self.ledger.take_jsonl(), std::mem::take(&mut self.commands))
+    }
+
+    /// How many ledger entries are waiting to be drained.
+    pub fn pending_entries(&self) -> usize {
+        self.ledger.pending()
+    }
+
     /// Take the ledger entries and commands written so far.
     pub fn drain(&mut self) -> (Vec<Entry>, Vec<Command>) {
         (
@@ -467,22 +499,57 @@ impl Engine {
     // --- ledger and commands ------------------------------------------------------------
 
     /// The clock as RFC 3339, formatted once per instant (every ledger entry needs it).
-    pub(crate) fn now_str(&self) -> String {
-        let mut cache = self.clock_text.borrow_mut();
-        if cache.0 != self.clock {
-            *cache = (
-                self.clock,
-                self.clock
-                    .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), value::format_time),
-            );
+    fn refresh_clock_text(&mut self) {
+        if self.clock_text.0 != self.clock {
+            self.clock_text.1.clear();
+            match self.clock {
+                Some(t) => self.clock_text.1.push_str(&value::format_time(t)),
+                None => self.clock_text.1.push_str("1970-01-01T00:00:00Z"),
+            }
+            self.clock_text.0 = self.clock;
         }
-        cache.1.clone()
     }
 
+    pub(crate) fn now_str(&mut self) -> String {
+        self.refresh_clock_text();
+        self.clock_text.1.clone()
+    }
+
+    /// An empty `detail` builder (reusing the last one's memory): fill it in canonical key
+    /// order and hand it to [`log_detail`](Self::log_detail).
+    pub(crate) fn detail(&mut self) -> Detail {
+        match self.scratch.take() {
+            Some(mut d) => {
+                d.clear();
+                d
+            }
+            None => Detail::new(),
+        }
+    }
+
+    pub(crate) fn log_detail(
+        &mut self,
+        case: Option<&str>,
+        kind: &str,
+        rule: Option<&str>,
+        mut detail: Detail,
+    ) {
+        self.refresh_clock_text();
+        self.ledger.append_detail(
+            &self.clock_text.1,
+            case,
+            kind,
+            rule,
+            &mut detail,
+            &self.bundle,
+        );
+        self.scratch = Some(detail);
+    }
+
+    /// Record an entry whose `detail` is a JSON value (the less frequent kinds).
     pub(crate) fn log(&mut self, case: Option<&str>, kind: &str, rule: Option<&str>, detail: Json) {
-        let at = self.now_str();
-        let bundle = self.bundle.clone();
-        self.ledger.append(&at, case, kind, rule, detail, &bundle);
+        let d = Detail::from_json(detail);
+        self.log_detail(case, kind, rule, d);
     }
 
     pub(crate) fn command(&mut self, body: Json) {
@@ -517,7 +584,7 @@ impl Engine {
                 case,
                 Assignee::Team(owner),
                 "exception",
-                json!({ "exception": true }),
+                AssignWhy::Flag("exception"),
             );
         }
     }
@@ -600,14 +667,16 @@ impl Engine {
         if !late {
             self.clock = Some(env.at);
         }
+        let mut d = self.detail();
         let ev = &self.program.events[env.event as usize];
-        let mut detail = json!({ "id": env.id, "type": ev.name, "at": value::format_time(env.at) });
+        d.str("at", &value::format_time(env.at)).str("id", &env.id);
         if late {
-            detail["late"] = json!(true);
+            d.bool("late", true);
         }
+        d.str("type", &ev.name);
         let updates = ev.updates_facts;
         let builtin = ev.builtin;
-        self.log(Some(&env.case), "received", None, detail);
+        self.log_detail(Some(&env.case), "received", None, d);
         let case_id: Arc<str> = Arc::from(env.case.as_str());
         let now = self.clock.unwrap_or(env.at);
         let nslots = self.program.slots.len();

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value as Json, json};
 
+use super::AssignWhy;
 use super::case::Assignee;
 use super::{Engine, EventData, TimerKind};
 use crate::calendar::Calendar;
 use crate::ir::{Action, BusinessUnit, DurationSpec, Recipient, SlaTarget, Target};
+use crate::ledger::Detail;
 use crate::value::{Value, format_duration, format_time};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,18 +70,20 @@ fn unit_secs(u: BusinessUnit) -> i64 {
 }
 
 pub(crate) fn spec_json(d: &DurationSpec) -> Json {
+    Json::String(spec_text(d))
+}
+
+/// A target as people write it: `4h`, `2 business days`.
+pub(crate) fn spec_text(d: &DurationSpec) -> String {
     match d {
-        DurationSpec::Wall(s) => json!(format_duration(*s)),
+        DurationSpec::Wall(s) => format_duration(*s),
         DurationSpec::Business(n, u) => {
             let unit = match u {
                 BusinessUnit::Minutes => "minute",
                 BusinessUnit::Hours => "hour",
                 BusinessUnit::Days => "day",
             };
-            json!(format!(
-                "{n} business {unit}{}",
-                if *n == 1 { "" } else { "s" }
-            ))
+            format!("{n} business {unit}{}", if *n == 1 { "" } else { "s" })
         }
     }
 }
@@ -280,11 +284,13 @@ impl Engine {
         if let Some(c) = self.cases.get_mut(&**case_id) {
             c.clocks[s] = Some(clock);
         }
-        let mut detail = json!({ "target": spec_json(&target), "calendar": cal_name });
+        let mut d = self.detail();
+        d.str("calendar", &cal_name);
         if cycle > 0 {
-            detail["cycle"] = json!(cycle);
+            d.int("cycle", i64::from(cycle));
         }
-        self.log(Some(case_id), "sla_started", Some(&name), detail);
+        d.str("target", &spec_text(&target));
+        self.log_detail(Some(case_id), "sla_started", Some(&name), d);
         // A clock started while its pause condition holds starts paused.
         if self.pause_holds(case_id, Some(ev), s) {
             self.sla_pause(case_id, s, now);
@@ -397,7 +403,8 @@ impl Engine {
             k.generation = generation;
             k.due = None;
         }
-        self.log(Some(case_id), "sla_paused", Some(&name), json!({}));
+        let d = self.detail();
+        self.log_detail(Some(case_id), "sla_paused", Some(&name), d);
     }
 
     fn sla_resume(&mut self, case_id: &Arc<str>, s: usize, now: Timestamp) {
@@ -418,7 +425,8 @@ impl Engine {
             k.paused_since = None;
             k.paused_open += paused_open;
         }
-        self.log(Some(case_id), "sla_resumed", Some(&name), json!({}));
+        let d = self.detail();
+        self.log_detail(Some(case_id), "sla_resumed", Some(&name), d);
         self.sla_schedule(case_id, s);
     }
 
@@ -508,7 +516,15 @@ impl Engine {
         }
     }
 
-    fn outcome_detail(&self, k: &Clock, now: Timestamp) -> Json {
+    /// A stopped, warned, breached or reset clock's detail: `cycle`, `due` (warnings),
+    /// `elapsed`, `previous` (resets) and `target`, in canonical key order.
+    fn outcome_detail(
+        &mut self,
+        k: &Clock,
+        now: Timestamp,
+        due: Option<Timestamp>,
+        previous: Option<&str>,
+    ) -> Detail {
         let (mut wall, mut open) = (k.elapsed_wall, k.elapsed_open);
         if let Some(since) = k.running_since {
             wall += (now.as_second() - since.as_second()).max(0);
@@ -518,7 +534,17 @@ impl Engine {
             DurationSpec::Wall(_) => format_duration(wall),
             DurationSpec::Business(..) => format_open(open),
         };
-        json!({ "elapsed": elapsed, "target": spec_json(&k.target), "cycle": k.cycle })
+        let mut d = self.detail();
+        d.int("cycle", i64::from(k.cycle));
+        if let Some(due) = due {
+            d.str("due", &format_time(due));
+        }
+        d.str("elapsed", &elapsed);
+        if let Some(p) = previous {
+            d.str("previous", p);
+        }
+        d.str("target", &spec_text(&k.target));
+        d
     }
 
     fn sla_stop(&mut self, case_id: &Arc<str>, s: usize) {
@@ -526,7 +552,7 @@ impl Engine {
         let Some(k) = self.cases.get(&**case_id).and_then(|c| c.clocks[s].clone()) else {
             return;
         };
-        let detail = self.outcome_detail(&k, now);
+        let detail = self.outcome_detail(&k, now, None, None);
         let name = self.program.slas[s].name.clone();
         let generation = self.next_generation();
         self.accumulate(case_id, s, now);
@@ -540,7 +566,7 @@ impl Engine {
             k.generation = generation;
             k.due = None;
         }
-        self.log(Some(case_id), "sla_met", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_met", Some(&name), detail);
     }
 
     fn sla_reset(&mut self, case_id: &Arc<str>, ev: &EventData, s: usize) {
@@ -548,10 +574,9 @@ impl Engine {
         let Some(k) = self.cases.get(&**case_id).and_then(|c| c.clocks[s].clone()) else {
             return;
         };
-        let mut detail = self.outcome_detail(&k, now);
-        detail["previous"] = json!(k.state.as_str());
+        let detail = self.outcome_detail(&k, now, None, Some(k.state.as_str()));
         let name = self.program.slas[s].name.clone();
-        self.log(Some(case_id), "sla_reset", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_reset", Some(&name), detail);
         if let Some(c) = self.cases.get_mut(&**case_id) {
             c.clocks[s] = None;
         }
@@ -574,12 +599,9 @@ impl Engine {
             kk.warned = true;
         }
         let now = self.clock.unwrap_or(Timestamp::UNIX_EPOCH);
-        let mut detail = self.outcome_detail(&k, now);
-        if let Some(d) = k.due {
-            detail["due"] = json!(format_time(d));
-        }
+        let detail = self.outcome_detail(&k, now, k.due, None);
         let name = self.program.slas[s].name.clone();
-        self.log(Some(case_id), "sla_warned", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_warned", Some(&name), detail);
         let actions = self.program.slas[s]
             .warn
             .as_ref()
@@ -597,7 +619,7 @@ impl Engine {
             return;
         }
         let now = self.clock.unwrap_or(Timestamp::UNIX_EPOCH);
-        let detail = self.outcome_detail(&k, now);
+        let detail = self.outcome_detail(&k, now, None, None);
         self.accumulate(case_id, s, now);
         if let Some(kk) = self
             .cases
@@ -608,7 +630,7 @@ impl Engine {
             kk.running_since = None;
         }
         let name = self.program.slas[s].name.clone();
-        self.log(Some(case_id), "sla_breached", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_breached", Some(&name), detail);
         let actions = self.program.slas[s].breach.clone();
         self.run_actions(case_id, &name, &actions);
     }
@@ -617,7 +639,7 @@ impl Engine {
     pub(crate) fn run_actions(&mut self, case_id: &str, rule: &str, actions: &[Action]) {
         for a in actions {
             match a {
-                Action::Escalate => self.escalate(case_id, rule, json!({})),
+                Action::Escalate => self.escalate(case_id, rule, None),
                 Action::Deny => {}
                 Action::Notify(r) => self.notify(case_id, rule, r),
                 Action::Assign(t) => {
@@ -625,7 +647,7 @@ impl Engine {
                         Target::Team(t) => Assignee::Team(*t),
                         Target::Person(p) => Assignee::Person(Arc::from(p.as_str())),
                     };
-                    self.set_assignee(case_id, to, rule, json!({}));
+                    self.set_assignee(case_id, to, rule, AssignWhy::Plain);
                 }
             }
         }

@@ -1,0 +1,319 @@
+//! The ledger's writer: entries go straight to their line bytes, in one pass.
+//!
+//! A line holds the fields in line order (`seq, at, case, kind, rule, detail, bundle, prev,
+//! hash`); the hash covers the same field encodings in sorted order. So the writer encodes
+//! each field once into the line buffer, remembers where each one is, and feeds SHA-256
+//! the pieces in canonical order — the line and the hash input are never built twice, and
+//! no [`Entry`] (six strings and a JSON tree) exists unless a caller asks for one.
+//!
+//! `detail` comes either from a [`Detail`] builder (typed, written as canonical JSON as it
+//! is built, the engine's path) or from a `serde_json::Value` (normalised first, see
+//! [`LedgerWriter::append`]). Both give the same bytes for the same object.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Entry, GENESIS_PREV, from_line, normalize_detail, write_str, write_value};
+
+/// A `detail` object under construction, as canonical JSON. Keys must be added in sorted
+/// order (checked in debug builds), each at most once; values are written as they come.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    buf: String,
+    #[cfg(debug_assertions)]
+    last: Option<&'static str>,
+}
+
+impl Default for Detail {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Detail {
+    pub fn new() -> Detail {
+        let mut buf = String::with_capacity(128);
+        buf.push('{');
+        Detail {
+            buf,
+            #[cfg(debug_assertions)]
+            last: None,
+        }
+    }
+
+    /// Empties the object, keeping its memory.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.buf.push('{');
+        #[cfg(debug_assertions)]
+        {
+            self.last = None;
+        }
+    }
+
+    fn key(&mut self, k: &'static str) -> &mut String {
+        #[cfg(debug_assertions)]
+        {
+            assert!(
+                self.last.is_none_or(|l| l.as_bytes() < k.as_bytes()),
+                "detail keys out of canonical order: {:?} after {:?}",
+                k,
+                self.last
+            );
+            self.last = Some(k);
+        }
+        if self.buf.len() > 1 {
+            self.buf.push(',');
+        }
+        write_str(k, &mut self.buf);
+        self.buf.push(':');
+        &mut self.buf
+    }
+
+    pub fn str(&mut self, k: &'static str, v: &str) -> &mut Detail {
+        write_str(v, self.key(k));
+        self
+    }
+
+    /// A string, or `null` when absent.
+    pub fn opt_str(&mut self, k: &'static str, v: Option<&str>) -> &mut Detail {
+        match v {
+            Some(v) => self.str(k, v),
+            None => self.null(k),
+        }
+    }
+
+    pub fn int(&mut self, k: &'static str, v: i64) -> &mut Detail {
+        let _ = write!(self.key(k), "{v}");
+        self
+    }
+
+    pub fn bool(&mut self, k: &'static str, v: bool) -> &mut Detail {
+        self.key(k).push_str(if v { "true" } else { "false" });
+        self
+    }
+
+    pub fn null(&mut self, k: &'static str) -> &mut Detail {
+        self.key(k).push_str("null");
+        self
+    }
+
+    /// Any JSON value, canonically (sorted keys at every level; non-integer numbers are
+    /// stored as their text, as [`LedgerWriter::append`] does).
+    pub fn json(&mut self, k: &'static str, v: &Value) -> &mut Detail {
+        let clean = super::only_integers(v);
+        if clean {
+            write_value(v, self.key(k));
+        } else {
+            let v = super::integers_or_text(v.clone());
+            write_value(&v, self.key(k));
+        }
+        self
+    }
+
+    /// The finished object's canonical JSON.
+    fn finish(&mut self) -> &str {
+        self.buf.push('}');
+        &self.buf
+    }
+
+    /// A detail given as a JSON value, normalised as [`LedgerWriter::append`] says.
+    pub fn from_json(v: Value) -> Detail {
+        let mut d = Detail::new();
+        d.buf.clear();
+        write_value(&normalize_detail(v), &mut d.buf);
+        // Already closed: `finish` must not add another brace.
+        d.buf.pop();
+        d
+    }
+}
+
+/// Appends entries, keeping `seq` and the last hash. Entries are buffered as JSON Lines
+/// until taken ([`take_jsonl`](Self::take_jsonl) or [`take_entries`](Self::take_entries)).
+#[derive(Clone, Debug)]
+pub struct LedgerWriter {
+    last_seq: u64,
+    last_hash: String,
+    buf: String,
+    pending: usize,
+}
+
+impl Default for LedgerWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where each field's encoded value sits in the line buffer.
+struct Fields {
+    seq: Range<usize>,
+    at: Range<usize>,
+    case: Range<usize>,
+    kind: Range<usize>,
+    rule: Range<usize>,
+    detail: Range<usize>,
+    bundle: Range<usize>,
+    prev: Range<usize>,
+}
+
+impl LedgerWriter {
+    /// A new, empty ledger: the first entry gets seq 1 and `prev` = [`GENESIS_PREV`].
+    pub fn new() -> Self {
+        Self::resume(0, GENESIS_PREV)
+    }
+
+    /// Continues an existing ledger whose last entry has `last_seq` and `last_hash`.
+    pub fn resume(last_seq: u64, last_hash: impl Into<String>) -> Self {
+        LedgerWriter {
+            last_seq,
+            last_hash: last_hash.into(),
+            buf: String::new(),
+            pending: 0,
+        }
+    }
+
+    /// Appends an entry. `detail` is stored as an object (`null` → `{}`, another non-object
+    /// `v` → `{"value": v}`) with every non-integer number turned into a string of its text.
+    /// Returns the entry as written (parsed back from its line).
+    pub fn append(
+        &mut self,
+        at: &str,
+        case: Option<&str>,
+        kind: &str,
+        rule: Option<&str>,
+        detail: Value,
+        bundle: &str,
+    ) -> Entry {
+        let mut d = Detail::from_json(detail);
+        let start = self.buf.len();
+        self.append_detail(at, case, kind, rule, &mut d, bundle);
+        let line = &self.buf[start..self.buf.len() - 1];
+        from_line(line).expect("the writer writes valid lines")
+    }
+
+    /// Appends an entry whose `detail` was built with [`Detail`]. The builder is left
+    /// finished; [`Detail::clear`] it to reuse its memory.
+    pub fn append_detail(
+        &mut self,
+        at: &str,
+        case: Option<&str>,
+        kind: &str,
+        rule: Option<&str>,
+        detail: &mut Detail,
+        bundle: &str,
+    ) {
+        let seq = self.last_seq + 1;
+        let b = &mut self.buf;
+        let f = Fields {
+            seq: put(b, "{\"seq\":", |b| {
+                let _ = write!(b, "{seq}");
+            }),
+            at: put(b, ",\"at\":", |b| write_str(at, b)),
+            case: put(b, ",\"case\":", |b| write_opt(case, b)),
+            kind: put(b, ",\"kind\":", |b| write_str(kind, b)),
+            rule: put(b, ",\"rule\":", |b| write_opt(rule, b)),
+            detail: put(b, ",\"detail\":", |b| b.push_str(detail.finish())),
+            bundle: put(b, ",\"bundle\":", |b| write_str(bundle, b)),
+            prev: put(b, ",\"prev\":", |b| write_str(&self.last_hash, b)),
+        };
+        let digest = hash_fields(b, &f);
+        b.push_str(",\"hash\":\"");
+        let hash_start = b.len();
+        hex_into(&digest, b);
+        let hash_end = b.len();
+        b.push_str("\"}\n");
+        self.last_hash.clear();
+        self.last_hash.push_str(&b[hash_start..hash_end]);
+        self.last_seq = seq;
+        self.pending += 1;
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+    pub fn last_hash(&self) -> &str {
+        &self.last_hash
+    }
+    /// How many entries are buffered.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+    /// The buffered entries, parsed from their lines.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.buf
+            .lines()
+            .map(|l| from_line(l).expect("the writer writes valid lines"))
+            .collect()
+    }
+    /// Hands over the buffered entries (e.g. to inspect them) and keeps the chain going.
+    pub fn take_entries(&mut self) -> Vec<Entry> {
+        let entries = self.entries();
+        self.buf.clear();
+        self.pending = 0;
+        entries
+    }
+    /// Hands over the buffered entries as JSON Lines (each line ending in `\n`) and keeps
+    /// the chain going. The fast way to persist them.
+    pub fn take_jsonl(&mut self) -> String {
+        self.pending = 0;
+        std::mem::take(&mut self.buf)
+    }
+    /// The buffered entries as JSON Lines, each line ending in `\n`.
+    pub fn to_jsonl(&self) -> String {
+        self.buf.clone()
+    }
+}
+
+/// Writes `name` then a value, and returns where the value is.
+fn put(b: &mut String, name: &str, write: impl FnOnce(&mut String)) -> Range<usize> {
+    b.push_str(name);
+    let start = b.len();
+    write(b);
+    start..b.len()
+}
+
+fn write_opt(v: Option<&str>, b: &mut String) {
+    match v {
+        Some(v) => write_str(v, b),
+        None => b.push_str("null"),
+    }
+}
+
+/// SHA-256 of the canonical encoding: the fields but `hash`, keys sorted.
+fn hash_fields(b: &str, f: &Fields) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let parts: [(&str, &Range<usize>); 8] = [
+        ("{\"at\":", &f.at),
+        (",\"bundle\":", &f.bundle),
+        (",\"case\":", &f.case),
+        (",\"detail\":", &f.detail),
+        (",\"kind\":", &f.kind),
+        (",\"prev\":", &f.prev),
+        (",\"rule\":", &f.rule),
+        (",\"seq\":", &f.seq),
+    ];
+    for (name, range) in parts {
+        h.update(name.as_bytes());
+        h.update(&b.as_bytes()[range.clone()]);
+    }
+    h.update(b"}");
+    h.finalize().into()
+}
+
+fn hex_into(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+}
+
+/// The `kind` of a line this writer wrote, without parsing it. The first `,"kind":"` in a
+/// line is the field: inside a JSON string a `"` is always escaped.
+pub fn line_kind(line: &str) -> Option<&str> {
+    let rest = &line[line.find(",\"kind\":\"")? + 9..];
+    Some(&rest[..rest.find('"')?])
+}
