@@ -15,6 +15,8 @@ use rust_decimal::Decimal;
 use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
 use crate::value::Value;
 
+mod operand;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvalError {
     NoneUnwrapped,
@@ -49,10 +51,10 @@ pub struct CtxVals<'a> {
     pub event_id: Option<&'a str>,
     pub event_at: Option<Timestamp>,
     pub event_type: Option<&'a str>,
-    pub case_id: Option<&'a Arc<str>>,
+    pub case_id: Option<&'a str>,
     pub opened_at: Option<Timestamp>,
     pub class: Option<(u32, u32)>,
-    pub assignee: Value,
+    pub assignee: Who<'a>,
     pub now: Option<Timestamp>,
 }
 
@@ -67,23 +69,31 @@ impl CtxVals<'_> {
             Ctx::EventId => s(self.event_id),
             Ctx::EventAt => time(self.event_at),
             Ctx::EventType => s(self.event_type),
-            Ctx::Case => Value::Record(
-                vec![
-                    self.case_id.map_or(Value::None, |c| Value::Str(c.clone())),
-                    time(self.opened_at),
-                ]
-                .into(),
-            ),
-            Ctx::CaseId => self.case_id.map_or(Value::None, |c| Value::Str(c.clone())),
+            Ctx::Case => Value::Record(vec![s(self.case_id), time(self.opened_at)].into()),
+            Ctx::CaseId => s(self.case_id),
             Ctx::CaseOpenedAt => time(self.opened_at),
             Ctx::Class => self.class.map_or(Value::None, |(e, v)| Value::Enum(e, v)),
-            Ctx::Assignee => self.assignee.clone(),
+            Ctx::Assignee => match self.assignee {
+                Who::Nobody => Value::None,
+                Who::Team(t) => Value::Team(t),
+                Who::Person(p) => Value::Person(p.clone()),
+            },
             Ctx::Now => time(self.now),
         }
     }
 }
 
+/// A case's assignee as rules see it, borrowed.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Who<'a> {
+    #[default]
+    Nobody,
+    Team(u32),
+    Person(&'a Arc<str>),
+}
+
 /// The triggering event's fields by slot.
+#[derive(Clone, Copy)]
 pub struct EventView<'a> {
     pub slots: &'a [SlotId],
     pub values: &'a [Value],
@@ -215,7 +225,8 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 other => Err(EvalError::Type(format!("negate {other:?}"))),
             })
         }
-        Expr::Binary(op, l, r) => binary(*op, compile(l, program), compile(r, program)),
+        Expr::Binary(op, l, r) => operand::compile(*op, l, r, program)
+            .unwrap_or_else(|| binary(*op, compile(l, program), compile(r, program))),
         Expr::Matches(b, pattern) => {
             let b = compile(b, program);
             let re = regex::Regex::new(pattern).ok();

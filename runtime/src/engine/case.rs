@@ -312,10 +312,15 @@ impl Engine {
         let Some(case) = self.cases.get(&**case_id) else {
             return;
         };
-        let candidates = self.route_candidates(index, case, Some(ev));
+        let event = crate::eval::EventView {
+            slots: &self.program.events[ev.event as usize].slots,
+            values: &ev.values,
+        };
+        let candidates = self.route_candidates(index, case.class, &case.facts, Some(event));
+        let program = self.program.clone();
         let mut winner = None;
         for r in candidates {
-            let name = self.program.routes[r as usize].name.clone();
+            let name = &program.routes[r as usize].name;
             // A route considered only because the class changed (it does not list this
             // event) may read facts its own events would set: unset means "no match".
             let outside_on = !self.program.routes[r as usize].events.contains(&ev.event);
@@ -330,7 +335,7 @@ impl Engine {
                         Ok(b) => b,
                         Err(crate::eval::EvalError::UnsetFact(_)) if outside_on => false,
                         Err(e) => {
-                            self.eval_error(case_id, &name, &e);
+                            self.eval_error(case_id, name, &e);
                             false
                         }
                     },
@@ -361,55 +366,22 @@ impl Engine {
     pub(crate) fn route_candidates(
         &self,
         index: &RouteIndex,
-        case: &CaseState,
-        ev: Option<&EventData>,
-    ) -> Vec<u32> {
-        let mut candidates: Vec<u32> = index.open.clone();
+        class: Option<u32>,
+        facts: &[Option<Value>],
+        event: Option<crate::eval::EventView<'_>>,
+    ) -> Candidates {
+        let mut candidates: Candidates = index.open.iter().copied().collect();
         for (disc, by_variant) in &index.keyed {
-            match self.discriminant_value(case, ev, disc) {
+            match discriminant_value(class, facts, event, disc) {
                 Some(v) => candidates.extend(by_variant.get(&v).into_iter().flatten().copied()),
                 None => candidates.extend(by_variant.values().flatten().copied()),
             }
         }
-        candidates.sort_by_key(|r| self.route_rank[*r as usize]);
-        candidates.dedup();
-        candidates
-    }
-
-    /// The variant an indexed route condition tests, as the case (or its triggering event,
-    /// whose fields shadow the facts) has it now.
-    fn discriminant_value(
-        &self,
-        case: &CaseState,
-        ev: Option<&EventData>,
-        disc: &Discriminant,
-    ) -> Option<u32> {
-        match disc {
-            Discriminant::Class => case.class,
-            Discriminant::Path(slot, path) => {
-                let from_event = ev.and_then(|ev| {
-                    let def = &self.program.events[ev.event as usize];
-                    def.slots
-                        .iter()
-                        .position(|s| s == slot)
-                        .and_then(|i| ev.values.get(i))
-                });
-                let mut cur = match from_event {
-                    Some(v) => v,
-                    None => case.facts.get(*slot as usize)?.as_ref()?,
-                };
-                for i in path {
-                    match cur {
-                        Value::Record(items) => cur = items.get(*i as usize)?,
-                        _ => return None,
-                    }
-                }
-                match cur {
-                    Value::Enum(_, v) => Some(*v),
-                    _ => None,
-                }
-            }
+        if candidates.len() > 1 {
+            candidates.sort_by_key(|r| self.route_rank[*r as usize]);
+            candidates.dedup();
         }
+        candidates
     }
 
     fn assign_by_route(&mut self, case_id: &Arc<str>, ev: &EventData, r: u32) {
@@ -472,4 +444,40 @@ pub(crate) enum AssignWhy<'a> {
         priority: i64,
         route: &'a str,
     },
+}
+
+/// Routes to try for one event, best first (rarely more than a handful: no allocation).
+pub(crate) type Candidates = smallvec::SmallVec<[u32; 16]>;
+
+/// The variant an indexed route condition tests, as the case (or its triggering event,
+/// whose fields shadow the facts) has it now.
+fn discriminant_value(
+    class: Option<u32>,
+    facts: &[Option<Value>],
+    event: Option<crate::eval::EventView<'_>>,
+    disc: &Discriminant,
+) -> Option<u32> {
+    match disc {
+        Discriminant::Class => class,
+        Discriminant::Path(slot, path) => {
+            let from_event = event.and_then(|ev| {
+                let i = ev.slots.iter().position(|s| s == slot)?;
+                ev.values.get(i)
+            });
+            let mut cur = match from_event {
+                Some(v) => v,
+                None => facts.get(*slot as usize)?.as_ref()?,
+            };
+            for i in path {
+                match cur {
+                    Value::Record(items) => cur = items.get(*i as usize)?,
+                    _ => return None,
+                }
+            }
+            match cur {
+                Value::Enum(_, v) => Some(*v),
+                _ => None,
+            }
+        }
+    }
 }

@@ -15,7 +15,9 @@ mod case;
 mod envelope;
 mod sla;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -294,15 +296,15 @@ impl Engine {
             clock: None,
             clock_text: (None, "1970-01-01T00:00:00Z".to_string()),
             scratch: None,
-            seen: HashSet::new(),
-            cases: HashMap::new(),
+            seen: HashSet::default(),
+            cases: HashMap::default(),
             timers: BTreeMap::new(),
             timer_seq: 0,
             generation: 0,
-            open_by_person: HashMap::new(),
+            open_by_person: HashMap::default(),
             requests: BTreeMap::new(),
             request_seq: 0,
-            outstanding: HashMap::new(),
+            outstanding: HashMap::default(),
             ledger: LedgerWriter::new(),
             commands: Vec::new(),
             command_seq: 0,
@@ -368,43 +370,54 @@ impl Engine {
     /// The decision step alone, for measurement: the class and the winning route for an
     /// event applied to a fresh case, with no ledger, no timers and no state change.
     pub fn decide(&self, env: &Envelope) -> (Option<u32>, Option<u32>) {
-        let case_id: Arc<str> = Arc::from(env.case.as_str());
-        let mut case = CaseState::new(case_id, env.at, self.program.slots.len(), 0);
-        let def = &self.program.events[env.event as usize];
-        for (slot, v) in def.slots.iter().zip(&env.values) {
-            case.facts[*slot as usize] = Some(v.clone());
-        }
-        let ev = EventData {
-            id: env.id.clone(),
-            event: env.event,
-            values: env.values.clone(),
-            at: env.at,
+        let Some(def) = self.program.events.get(env.event as usize) else {
+            return (None, None);
         };
+        // A fresh case's facts are the event's fields, which the event view already gives:
+        // nothing is copied or allocated.
+        let event = eval::EventView {
+            slots: &def.slots,
+            values: &env.values,
+        };
+        let mut ctx = CtxVals {
+            event_id: Some(&env.id),
+            event_at: Some(env.at),
+            event_type: Some(&def.name),
+            case_id: Some(&env.case),
+            opened_at: Some(env.at),
+            class: None,
+            assignee: eval::Who::Nobody,
+            now: self.clock,
+        };
+        let holds = |code: &Code, ctx: &CtxVals<'_>| {
+            let frame = Frame {
+                facts: &[],
+                event: Some(event),
+                params: &[],
+                ctx,
+                env: &self.env,
+            };
+            code(&frame).and_then(|v| eval::truthy(&v)) == Ok(true)
+        };
+        let mut class = None;
         if let Some(cl) = &self.program.classify {
-            case.class = Some(cl.otherwise);
+            class = Some(cl.otherwise);
             for (i, (variant, _)) in cl.arms.iter().enumerate() {
-                if self
-                    .eval(&self.code.classify[i], &case, Some(&ev), &[])
-                    .and_then(|v| eval::truthy(&v))
-                    == Ok(true)
-                {
-                    case.class = Some(*variant);
+                if holds(&self.code.classify[i], &ctx) {
+                    class = Some(*variant);
                     break;
                 }
             }
+            ctx.class = class.map(|v| (cl.enum_id, v));
         }
-        let candidates = self.route_candidates(&self.route_index_all, &case, None);
+        let candidates = self.route_candidates(&self.route_index_all, class, &[], Some(event));
         let route = candidates
             .into_iter()
             .find(|r| match &self.code.route_cond[*r as usize] {
                 None => true,
-                Some(c) => {
-                    self.eval(c, &case, Some(&ev), &[])
-                        .and_then(|v| eval::truthy(&v))
-                        == Ok(true)
-                }
+                Some(c) => holds(c, &ctx),
             });
-        (case.class, route)
+        (class, route)
     }
 
     /// The id of a receivable event by name.
@@ -677,12 +690,21 @@ impl Engine {
         let updates = ev.updates_facts;
         let builtin = ev.builtin;
         self.log_detail(Some(&env.case), "received", None, d);
-        let case_id: Arc<str> = Arc::from(env.case.as_str());
-        let now = self.clock.unwrap_or(env.at);
-        let nslots = self.program.slots.len();
-        self.cases.entry(case_id.clone()).or_insert_with(|| {
-            CaseState::new(case_id.clone(), now, nslots, self.program.slas.len())
-        });
+        let case_id: Arc<str> = match self.cases.get_key_value(env.case.as_str()) {
+            Some((id, _)) => id.clone(),
+            None => {
+                let id: Arc<str> = Arc::from(env.case.as_str());
+                let now = self.clock.unwrap_or(env.at);
+                let case = CaseState::new(
+                    id.clone(),
+                    now,
+                    self.program.slots.len(),
+                    self.program.slas.len(),
+                );
+                self.cases.insert(id.clone(), case);
+                id
+            }
+        };
         if updates {
             let program = self.program.clone();
             let slots = &program.events[env.event as usize].slots;
@@ -717,9 +739,9 @@ impl Engine {
     /// An evaluation context for a case and (optionally) its triggering event.
     pub(crate) fn ctx<'a>(&'a self, case: &'a CaseState, ev: Option<&'a EventData>) -> CtxVals<'a> {
         let assignee = match &case.assignee {
-            Some(Assignee::Team(t)) => Value::Team(*t),
-            Some(Assignee::Person(p)) => Value::Person(p.clone()),
-            None => Value::None,
+            Some(Assignee::Team(t)) => eval::Who::Team(*t),
+            Some(Assignee::Person(p)) => eval::Who::Person(p),
+            None => eval::Who::Nobody,
         };
         CtxVals {
             event_id: ev.map(|e| e.id.as_str()),
@@ -794,7 +816,7 @@ impl RouteIndex {
                     let pos = match index.keyed.iter().position(|(d, _)| d == disc) {
                         Some(i) => i,
                         None => {
-                            index.keyed.push((disc.clone(), HashMap::new()));
+                            index.keyed.push((disc.clone(), HashMap::default()));
                             index.keyed.len() - 1
                         }
                     };

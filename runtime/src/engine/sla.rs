@@ -163,13 +163,14 @@ impl Engine {
         if !triggers.iter().any(|t| t.event == ev.event) {
             return false;
         }
-        let hits: Vec<usize> = triggers
+        let hits: smallvec::SmallVec<[usize; 8]> = triggers
             .iter()
             .enumerate()
             .filter(|(_, t)| t.event == ev.event)
             .map(|(i, _)| i)
             .collect();
-        let name = sla.name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         for i in hits {
             let code = match which {
                 0 => &self.code.sla_start[s][i],
@@ -187,7 +188,7 @@ impl Engine {
                 {
                     Ok(b) => b,
                     Err(e) => {
-                        self.eval_error(case_id, &name, &e);
+                        self.eval_error(case_id, name, &e);
                         false
                     }
                 },

@@ -1,0 +1,171 @@
+//! Comparisons that read their operands in place.
+//!
+//! Most rule conditions compare a field of an event or fact with a literal
+//! (`ticket.queue == Q7`, `ticket.tags contains "refund"`, `amount > 100 USD`). Compiled the
+//! general way, each operand is a closure returning an owned [`Value`], so reading
+//! `ticket.tags` clones the record and then the list (reference counts, and a drop after).
+//! Here such an operand is a *place* — a slot and a path of field indices — resolved to a
+//! reference into the case or event, and a literal is converted once at load time; the
+//! comparison then borrows both. The meaning is the general path's, step for step: the
+//! event's field shadows the fact, an unset optional fact is `none`, an unset required one
+//! is an error, `.` on `none` is an error and `?.` gives `none` (the tests in `eval_tests`
+//! compare both paths).
+
+use crate::ir::{BinOp, Expr, Program, WireTy};
+use crate::value::Value;
+
+use super::{Code, EvalError, Frame, compare, equals, lit};
+
+static NONE: Value = Value::None;
+
+/// A slot followed by field accesses (`?.` steps are optional).
+struct Place {
+    slot: u32,
+    optional: bool,
+    name: String,
+    path: Vec<(u32, bool)>,
+}
+
+enum Operand {
+    Place(Place),
+    Value(Value),
+    Const(u32),
+}
+
+impl Place {
+    fn of(e: &Expr, program: &Program) -> Option<Place> {
+        match e {
+            Expr::Slot(s) => {
+                let def = program.slots.get(*s as usize)?;
+                Some(Place {
+                    slot: *s,
+                    optional: matches!(def.ty, WireTy::Optional(_)),
+                    name: def.name.clone(),
+                    path: Vec::new(),
+                })
+            }
+            Expr::Field(b, i) | Expr::OptField(b, i) => {
+                let mut p = Place::of(b, program)?;
+                p.path.push((*i, matches!(e, Expr::OptField(..))));
+                Some(p)
+            }
+            _ => None,
+        }
+    }
+
+    fn get<'r>(&self, f: &'r Frame<'r>) -> Result<&'r Value, EvalError> {
+        let from_event = f.event.as_ref().and_then(|ev| {
+            let i = ev.slots.iter().position(|x| *x == self.slot)?;
+            Some(ev.values.get(i).unwrap_or(&NONE))
+        });
+        let mut cur = match from_event {
+            Some(v) => v,
+            None => match f.facts.get(self.slot as usize) {
+                Some(Some(v)) => v,
+                _ if self.optional => &NONE,
+                _ => return Err(EvalError::UnsetFact(self.name.clone())),
+            },
+        };
+        for (i, optional) in &self.path {
+            cur = match cur {
+                Value::Record(items) if *optional => items.get(*i as usize).unwrap_or(&NONE),
+                Value::Record(items) => items
+                    .get(*i as usize)
+                    .ok_or_else(|| EvalError::Type("field out of range".into()))?,
+                _ if *optional => &NONE,
+                Value::None => return Err(EvalError::NoneUnwrapped),
+                other => return Err(EvalError::Type(format!("field of {other:?}"))),
+            };
+        }
+        Ok(cur)
+    }
+}
+
+impl Operand {
+    fn of(e: &Expr, program: &Program) -> Option<Operand> {
+        match e {
+            Expr::Lit(l) => Some(Operand::Value(lit(l))),
+            Expr::Const(i) => Some(Operand::Const(*i)),
+            Expr::List(items) => {
+                let values: Option<Vec<Value>> = items
+                    .iter()
+                    .map(|i| match i {
+                        Expr::Lit(l) => Some(lit(l)),
+                        _ => None,
+                    })
+                    .collect();
+                Some(Operand::Value(Value::List(values?.into())))
+            }
+            _ => Place::of(e, program).map(Operand::Place),
+        }
+    }
+
+    fn get<'r>(&'r self, f: &'r Frame<'r>) -> Result<&'r Value, EvalError> {
+        match self {
+            Operand::Place(p) => p.get(f),
+            Operand::Value(v) => Ok(v),
+            Operand::Const(i) => Ok(f.env.consts.get(*i as usize).unwrap_or(&NONE)),
+        }
+    }
+}
+
+/// A comparison whose operands are both places, literals or constants (and not both
+/// literals: the checker folds nothing, but such a condition is rare and cheap anyway),
+/// compiled to borrow them. `None` when the general path must handle it.
+pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Option<Code> {
+    let borrowable = matches!(
+        op,
+        BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::In
+            | BinOp::Contains
+            | BinOp::StartsWith
+    );
+    if !borrowable {
+        return None;
+    }
+    let (a, b) = (Operand::of(l, program)?, Operand::of(r, program)?);
+    if !matches!(a, Operand::Place(_)) && !matches!(b, Operand::Place(_)) {
+        return None;
+    }
+    Some(match op {
+        BinOp::Eq => Box::new(move |f| Ok(Value::Bool(equals(a.get(f)?, b.get(f)?)?))),
+        BinOp::Ne => Box::new(move |f| Ok(Value::Bool(!equals(a.get(f)?, b.get(f)?)?))),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Box::new(move |f| {
+            let o = compare(a.get(f)?, b.get(f)?)?;
+            Ok(Value::Bool(match op {
+                BinOp::Lt => o.is_lt(),
+                BinOp::Le => o.is_le(),
+                BinOp::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            }))
+        }),
+        BinOp::In => Box::new(move |f| {
+            let x = a.get(f)?;
+            match b.get(f)? {
+                Value::List(items) => Ok(Value::Bool(items.iter().any(|i| i == x))),
+                Value::None => Ok(Value::Bool(false)),
+                other => Err(EvalError::Type(format!("`in` on {other:?}"))),
+            }
+        }),
+        BinOp::Contains => Box::new(move |f| match (a.get(f)?, b.get(f)?) {
+            (Value::List(items), x) => Ok(Value::Bool(items.iter().any(|i| i == x))),
+            (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.contains(&**x))),
+            (Value::None, _) => Err(EvalError::NoneUnwrapped),
+            (a, _) => Err(EvalError::Type(format!("`contains` on {a:?}"))),
+        }),
+        _ => Box::new(move |f| match (a.get(f)?, b.get(f)?) {
+            (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.starts_with(&**x))),
+            (Value::None, _) | (_, Value::None) => Err(EvalError::NoneUnwrapped),
+            (a, _) => Err(EvalError::Type(format!("`starts_with` on {a:?}"))),
+        }),
+    })
+}
+
+#[cfg(test)]
+#[path = "operand_tests.rs"]
+mod tests;
