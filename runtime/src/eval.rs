@@ -21,7 +21,8 @@ mod operand;
 pub enum EvalError {
     NoneUnwrapped,
     CurrencyMismatch(String, String),
-    UnsetFact(String),
+    /// The fact's name (shared: raising the error allocates nothing).
+    UnsetFact(Arc<str>),
     DivideByZero,
     Overflow,
     /// A value of an unexpected shape (the checker rules this out for checked programs).
@@ -43,6 +44,9 @@ impl fmt::Display for EvalError {
 
 pub type R = Result<Value, EvalError>;
 pub type Code = Box<dyn Fn(&Frame<'_>) -> R + Send + Sync>;
+/// A compiled condition: the same meaning as its [`Code`] followed by [`truthy`], without
+/// wrapping each intermediate boolean in a [`Value`].
+pub type Pred = Box<dyn Fn(&Frame<'_>) -> Result<bool, EvalError> + Send + Sync>;
 
 /// What `event`, `case`, `class`, `assignee` and `now` refer to in one evaluation. Borrowed
 /// and converted to values only when an expression reads them (no allocation otherwise).
@@ -159,7 +163,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             let s = *s;
             let def = &program.slots[s as usize];
             let optional = matches!(def.ty, WireTy::Optional(_));
-            let name = def.name.clone();
+            let name: Arc<str> = Arc::from(def.name.as_str());
             Box::new(move |f| {
                 if let Some(ev) = &f.event
                     && let Some(i) = ev.slots.iter().position(|x| *x == s)
@@ -225,8 +229,10 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 other => Err(EvalError::Type(format!("negate {other:?}"))),
             })
         }
-        Expr::Binary(op, l, r) => operand::compile(*op, l, r, program)
-            .unwrap_or_else(|| binary(*op, compile(l, program), compile(r, program))),
+        Expr::Binary(op, l, r) => match operand::compile(*op, l, r, program) {
+            Some(p) => Box::new(move |f| p(f).map(Value::Bool)),
+            None => binary(*op, compile(l, program), compile(r, program)),
+        },
         Expr::Matches(b, pattern) => {
             let b = compile(b, program);
             let re = regex::Regex::new(pattern).ok();
@@ -338,6 +344,35 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             })
         }
     }
+}
+
+/// Compile a condition (a boolean expression). `and`, `or` and `not` short-circuit and
+/// report errors exactly as the general path does; comparisons read operands in place.
+pub fn compile_pred(e: &Expr, program: &Program) -> Pred {
+    match e {
+        Expr::Not(b) => {
+            let b = compile_pred(b, program);
+            Box::new(move |f| Ok(!b(f)?))
+        }
+        Expr::Binary(BinOp::And, l, r) => {
+            let (l, r) = (compile_pred(l, program), compile_pred(r, program));
+            Box::new(move |f| Ok(l(f)? && r(f)?))
+        }
+        Expr::Binary(BinOp::Or, l, r) => {
+            let (l, r) = (compile_pred(l, program), compile_pred(r, program));
+            Box::new(move |f| Ok(l(f)? || r(f)?))
+        }
+        Expr::Binary(op, l, r) => match operand::compile(*op, l, r, program) {
+            Some(p) => p,
+            None => general_pred(e, program),
+        },
+        _ => general_pred(e, program),
+    }
+}
+
+fn general_pred(e: &Expr, program: &Program) -> Pred {
+    let code = compile(e, program);
+    Box::new(move |f| truthy(&code(f)?))
 }
 
 pub fn truthy(v: &Value) -> Result<bool, EvalError> {

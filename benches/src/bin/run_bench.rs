@@ -80,8 +80,10 @@ fn drain_count(engine: &mut Engine) -> usize {
 
 /// The same decisions as the 20-rule bundle, written by hand.
 fn hand_decide(env: &Envelope, routes: usize) -> (Option<u32>, Option<u32>) {
+    // A reply is not classified (classify lists only the ticket events) and no route
+    // lists it.
     let Some(Value::Record(t)) = env.values.first() else {
-        return (Some(3), None);
+        return (None, None);
     };
     let refund = matches!(&t[1], Value::List(tags) if tags.iter().any(|x| matches!(x, Value::Str(s) if &**s == "refund")));
     let (tier, prio, queue) = match (&t[2], &t[3], &t[5]) {

@@ -178,10 +178,7 @@ impl Engine {
             let Some(case) = self.cases.get(case_id) else {
                 return false;
             };
-            let hit = match self
-                .eval(&self.code.classify[i], case, Some(ev), &[])
-                .and_then(|v| crate::eval::truthy(&v))
-            {
+            let hit = match self.holds(&self.code.classify[i], case, Some(ev)) {
                 Ok(b) => b,
                 Err(e) => {
                     self.eval_error(case_id, &name, &e);
@@ -328,10 +325,7 @@ impl Engine {
                 let c = self.code.route_cond[r as usize].as_ref();
                 match (c, self.cases.get(&**case_id)) {
                     (None, _) => true,
-                    (Some(code), Some(case)) => match self
-                        .eval(code, case, Some(ev), &[])
-                        .and_then(|v| crate::eval::truthy(&v))
-                    {
+                    (Some(code), Some(case)) => match self.holds(code, case, Some(ev)) {
                         Ok(b) => b,
                         Err(crate::eval::EvalError::UnsetFact(_)) if outside_on => false,
                         Err(e) => {
@@ -370,6 +364,13 @@ impl Engine {
         facts: &[Option<Value>],
         event: Option<crate::eval::EventView<'_>>,
     ) -> Candidates {
+        // The common shape: every route keyed on one field. Its lists are already in rank
+        // order (the index is built best first): hand one over as it is.
+        if let ([], [(disc, by_variant)]) = (index.open.as_slice(), index.keyed.as_slice())
+            && let Some(v) = discriminant_value(class, facts, event, disc)
+        {
+            return by_variant.get(&v).map_or(&[][..], Vec::as_slice).into();
+        }
         let mut candidates: Candidates = index.open.iter().copied().collect();
         for (disc, by_variant) in &index.keyed {
             match discriminant_value(class, facts, event, disc) {

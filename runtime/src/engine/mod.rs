@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
 use crate::calendar::Calendar;
-use crate::eval::{self, Code, CtxVals, Env, EvalError, Frame};
+use crate::eval::{self, Code, CtxVals, Env, EvalError, Frame, Pred};
 use crate::ir::{Program, Target};
 use crate::ledger::{Detail, Entry, LedgerWriter};
 use crate::value::{self, Value};
@@ -71,10 +71,10 @@ pub(crate) struct Timer {
 
 /// Compiled rule code, indexed like the program.
 pub(crate) struct Compiled {
-    pub classify: Vec<Code>,
+    pub classify: Vec<Pred>,
     /// Each classify arm's rule name in the ledger: `classify.Variant`.
     pub classify_rules: Vec<Arc<str>>,
-    pub route_cond: Vec<Option<Code>>,
+    pub route_cond: Vec<Option<Pred>>,
     pub route_key: Vec<Vec<Code>>,
     pub sla_start: Vec<Vec<Option<Code>>>,
     pub sla_stop: Vec<Vec<Option<Code>>>,
@@ -169,9 +169,18 @@ impl Engine {
             classify: p
                 .classify
                 .as_ref()
-                .map(|cl| cl.arms.iter().map(|(_, e)| c(e)).collect())
+                .map(|cl| {
+                    cl.arms
+                        .iter()
+                        .map(|(_, e)| eval::compile_pred(e, p))
+                        .collect()
+                })
                 .unwrap_or_default(),
-            route_cond: p.routes.iter().map(|r| oc(&r.cond)).collect(),
+            route_cond: p
+                .routes
+                .iter()
+                .map(|r| r.cond.as_ref().map(|e| eval::compile_pred(e, p)))
+                .collect(),
             route_key: p
                 .routes
                 .iter()
@@ -389,7 +398,7 @@ impl Engine {
             assignee: eval::Who::Nobody,
             now: self.clock,
         };
-        let holds = |code: &Code, ctx: &CtxVals<'_>| {
+        let holds = |code: &Pred, ctx: &CtxVals<'_>| {
             let frame = Frame {
                 facts: &[],
                 event: Some(event),
@@ -397,10 +406,15 @@ impl Engine {
                 ctx,
                 env: &self.env,
             };
-            code(&frame).and_then(|v| eval::truthy(&v)) == Ok(true)
+            code(&frame) == Ok(true)
         };
+        // As `apply` does on a fresh case: classify runs on the events it lists; a class
+        // (always a change on a fresh case) makes every route a candidate, otherwise only
+        // the routes on this event are.
         let mut class = None;
-        if let Some(cl) = &self.program.classify {
+        if let Some(cl) = &self.program.classify
+            && cl.events.contains(&env.event)
+        {
             class = Some(cl.otherwise);
             for (i, (variant, _)) in cl.arms.iter().enumerate() {
                 if holds(&self.code.classify[i], &ctx) {
@@ -410,7 +424,11 @@ impl Engine {
             }
             ctx.class = class.map(|v| (cl.enum_id, v));
         }
-        let candidates = self.route_candidates(&self.route_index_all, class, &[], Some(event));
+        let index = match class {
+            Some(_) => &self.route_index_all,
+            None => &self.route_index[env.event as usize],
+        };
+        let candidates = self.route_candidates(index, class, &[], Some(event));
         let route = candidates
             .into_iter()
             .find(|r| match &self.code.route_cond[*r as usize] {
@@ -756,6 +774,27 @@ impl Engine {
             assignee,
             now: self.clock,
         }
+    }
+
+    /// Evaluate a compiled condition for a case, with the triggering event's fields in scope.
+    pub(crate) fn holds(
+        &self,
+        pred: &Pred,
+        case: &CaseState,
+        ev: Option<&EventData>,
+    ) -> Result<bool, EvalError> {
+        let ctx = self.ctx(case, ev);
+        let event = ev.map(|e| eval::EventView {
+            slots: &self.program.events[e.event as usize].slots,
+            values: &e.values,
+        });
+        pred(&Frame {
+            facts: &case.facts,
+            event,
+            params: &[],
+            ctx: &ctx,
+            env: &self.env,
+        })
     }
 
     /// Evaluate compiled code for a case, with the triggering event's fields in scope.

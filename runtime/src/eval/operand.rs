@@ -14,7 +14,7 @@
 use crate::ir::{BinOp, Expr, Program, WireTy};
 use crate::value::Value;
 
-use super::{Code, EvalError, Frame, compare, equals, lit};
+use super::{EvalError, Frame, Pred, compare, equals, lit};
 
 static NONE: Value = Value::None;
 
@@ -22,7 +22,7 @@ static NONE: Value = Value::None;
 struct Place {
     slot: u32,
     optional: bool,
-    name: String,
+    name: std::sync::Arc<str>,
     path: Vec<(u32, bool)>,
 }
 
@@ -40,7 +40,7 @@ impl Place {
                 Some(Place {
                     slot: *s,
                     optional: matches!(def.ty, WireTy::Optional(_)),
-                    name: def.name.clone(),
+                    name: std::sync::Arc::from(def.name.as_str()),
                     path: Vec::new(),
                 })
             }
@@ -112,7 +112,7 @@ impl Operand {
 /// A comparison whose operands are both places, literals or constants (and not both
 /// literals: the checker folds nothing, but such a condition is rare and cheap anyway),
 /// compiled to borrow them. `None` when the general path must handle it.
-pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Option<Code> {
+pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Option<Pred> {
     let borrowable = matches!(
         op,
         BinOp::Eq
@@ -133,33 +133,33 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
         return None;
     }
     Some(match op {
-        BinOp::Eq => Box::new(move |f| Ok(Value::Bool(equals(a.get(f)?, b.get(f)?)?))),
-        BinOp::Ne => Box::new(move |f| Ok(Value::Bool(!equals(a.get(f)?, b.get(f)?)?))),
+        BinOp::Eq => Box::new(move |f| equals(a.get(f)?, b.get(f)?)),
+        BinOp::Ne => Box::new(move |f| Ok(!equals(a.get(f)?, b.get(f)?)?)),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => Box::new(move |f| {
             let o = compare(a.get(f)?, b.get(f)?)?;
-            Ok(Value::Bool(match op {
+            Ok(match op {
                 BinOp::Lt => o.is_lt(),
                 BinOp::Le => o.is_le(),
                 BinOp::Gt => o.is_gt(),
                 _ => o.is_ge(),
-            }))
+            })
         }),
         BinOp::In => Box::new(move |f| {
             let x = a.get(f)?;
             match b.get(f)? {
-                Value::List(items) => Ok(Value::Bool(items.iter().any(|i| i == x))),
-                Value::None => Ok(Value::Bool(false)),
+                Value::List(items) => Ok(items.iter().any(|i| i == x)),
+                Value::None => Ok(false),
                 other => Err(EvalError::Type(format!("`in` on {other:?}"))),
             }
         }),
         BinOp::Contains => Box::new(move |f| match (a.get(f)?, b.get(f)?) {
-            (Value::List(items), x) => Ok(Value::Bool(items.iter().any(|i| i == x))),
-            (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.contains(&**x))),
+            (Value::List(items), x) => Ok(items.iter().any(|i| i == x)),
+            (Value::Str(s), Value::Str(x)) => Ok(s.contains(&**x)),
             (Value::None, _) => Err(EvalError::NoneUnwrapped),
             (a, _) => Err(EvalError::Type(format!("`contains` on {a:?}"))),
         }),
         _ => Box::new(move |f| match (a.get(f)?, b.get(f)?) {
-            (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.starts_with(&**x))),
+            (Value::Str(s), Value::Str(x)) => Ok(s.starts_with(&**x)),
             (Value::None, _) | (_, Value::None) => Err(EvalError::NoneUnwrapped),
             (a, _) => Err(EvalError::Type(format!("`starts_with` on {a:?}"))),
         }),

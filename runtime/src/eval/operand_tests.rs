@@ -75,8 +75,11 @@ fn lit_of(v: &Value) -> Option<Lit> {
 }
 
 fn operand() -> impl Strategy<Value = Expr> {
-    let place = (0u32..3, prop::collection::vec((0u32..3, any::<bool>()), 0..3)).prop_map(
-        |(slot, path)| {
+    let place = (
+        0u32..3,
+        prop::collection::vec((0u32..3, any::<bool>()), 0..3),
+    )
+        .prop_map(|(slot, path)| {
             path.into_iter().fold(Expr::Slot(slot), |e, (i, opt)| {
                 if opt {
                     Expr::OptField(Box::new(e), i)
@@ -84,8 +87,7 @@ fn operand() -> impl Strategy<Value = Expr> {
                     Expr::Field(Box::new(e), i)
                 }
             })
-        },
-    );
+        });
     let literal = leaf().prop_map(|v| Expr::Lit(lit_of(&v).expect("leaves are literals")));
     let list = prop::collection::vec(leaf(), 0..3).prop_map(|vs| {
         Expr::List(
@@ -137,6 +139,46 @@ proptest! {
             ctx: &ctx,
             env: &env,
         };
-        prop_assert_eq!(fast(&frame), general(&frame));
+        prop_assert_eq!(fast(&frame).map(Value::Bool), general(&frame));
+    }
+}
+
+fn condition() -> impl Strategy<Value = Expr> {
+    let cmp = (op(), operand(), operand())
+        .prop_map(|(o, l, r)| Expr::Binary(o, Box::new(l), Box::new(r)));
+    cmp.prop_recursive(3, 8, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(l, r)| Expr::Binary(
+                BinOp::And,
+                Box::new(l),
+                Box::new(r)
+            )),
+            (inner.clone(), inner.clone()).prop_map(|(l, r)| Expr::Binary(
+                BinOp::Or,
+                Box::new(l),
+                Box::new(r)
+            )),
+            inner.prop_map(|e| Expr::Not(Box::new(e))),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// A compiled condition short-circuits and reports errors as `truthy` of its value does.
+    #[test]
+    fn conditions_mean_what_their_values_mean(
+        cond in condition(),
+        facts in prop::collection::vec(prop::option::of(value()), 3),
+        consts in prop::collection::vec(value(), 2),
+    ) {
+        let p = program();
+        let pred = super::super::compile_pred(&cond, &p);
+        let code = compile_any(&cond, &p);
+        let env = Env { program: Arc::new(p), consts, functions: Vec::new(), zones: Vec::new() };
+        let ctx = CtxVals::default();
+        let frame = Frame { facts: &facts, event: None, params: &[], ctx: &ctx, env: &env };
+        prop_assert_eq!(pred(&frame), code(&frame).and_then(|v| super::super::truthy(&v)));
     }
 }
