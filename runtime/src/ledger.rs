@@ -113,7 +113,11 @@ fn write_value(v: &Value, out: &mut String) {
 fn write_str(s: &str, out: &mut String) {
     out.push('"');
     // Fast path: most strings (ids, hashes, names) need no escaping at all.
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    // (No early exit: the scan vectorises, and most strings are short.)
+    if !s
+        .bytes()
+        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'))
+    {
         out.push_str(s);
         out.push('"');
         return;

@@ -340,11 +340,49 @@ pub fn encode(program: &Program, v: &Value) -> Json {
 
 /// RFC 3339 at second precision, UTC.
 pub fn format_time(t: Timestamp) -> String {
+    let mut out = String::with_capacity(20);
+    write_time(t, &mut out);
+    out
+}
+
+/// [`format_time`] into a buffer. Years 0–9999 take a direct path (days to a civil date by
+/// Howard Hinnant's algorithm); others go through jiff's `strftime`, as they always did.
+pub fn write_time(t: Timestamp, out: &mut String) {
     let secs = t.as_second();
-    Timestamp::from_second(secs).map_or_else(
-        |_| t.to_string(),
-        |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    )
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        let text = Timestamp::from_second(secs).map_or_else(
+            |_| t.to_string(),
+            |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        out.push_str(&text);
+        return;
+    }
+    let (h, m, sec) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    let mut buf = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, v: i64, width: usize| {
+        let mut v = v;
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    put(11, h, 2);
+    put(14, m, 2);
+    put(17, sec, 2);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or("1970-01-01T00:00:00Z"));
 }
 
 /// The canonical JSON of a value for hashing (rollout buckets): keys sorted, no spaces.
@@ -360,6 +398,18 @@ pub fn canonical_json(program: &Program, values: &[Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The direct formatter agrees with jiff's `strftime` over jiff's whole range.
+        #[test]
+        fn times_format_as_jiff_does(secs in -377_705_116_800i64..=253_402_207_200i64) {
+            let t = Timestamp::from_second(secs).unwrap();
+            proptest::prop_assert_eq!(
+                format_time(t),
+                t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+        }
+    }
 
     #[test]
     fn durations_round_trip() {

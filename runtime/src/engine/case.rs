@@ -165,7 +165,8 @@ impl Engine {
 
     /// Classify on the classify's events; returns whether the class changed.
     pub(crate) fn classify(&mut self, case_id: &Arc<str>, ev: &EventData) -> bool {
-        let Some(cl) = self.program.classify.clone() else {
+        let program = self.program.clone();
+        let Some(cl) = &program.classify else {
             return false;
         };
         if !cl.events.contains(&ev.event) {
@@ -405,23 +406,23 @@ impl Engine {
             (Target::Person(p), _) => Assignee::Person(Arc::from(p.as_str())),
             (Target::Team(t), Strategy::Queue) => Assignee::Team(*t),
             (Target::Team(t), Strategy::RoundRobin) => {
-                let members = &self.program.teams[*t as usize].members;
+                let members = &self.members[*t as usize];
                 if members.is_empty() {
                     Assignee::Team(*t)
                 } else {
                     let cursor = &mut self.rr_cursor[*t as usize];
                     let m = members[*cursor % members.len()].clone();
                     *cursor = (*cursor + 1) % members.len();
-                    Assignee::Person(Arc::from(m.as_str()))
+                    Assignee::Person(m)
                 }
             }
             (Target::Team(t), Strategy::LeastOpen) => {
-                let members = &self.program.teams[*t as usize].members;
+                let members = &self.members[*t as usize];
                 let best = members
                     .iter()
-                    .min_by_key(|m| self.open_by_person.get(m.as_str()).copied().unwrap_or(0));
+                    .min_by_key(|m| self.open_by_person.get(&**m).copied().unwrap_or(0));
                 match best {
-                    Some(m) => Assignee::Person(Arc::from(m.as_str())),
+                    Some(m) => Assignee::Person(m.clone()),
                     None => Assignee::Team(*t),
                 }
             }

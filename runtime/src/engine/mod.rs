@@ -124,6 +124,8 @@ pub struct Engine {
     pub(crate) timer_seq: u64,
     pub(crate) generation: u64,
     pub(crate) rr_cursor: Vec<usize>,
+    /// Each team's members, shared (an assignment clones a pointer, not the address).
+    pub(crate) members: Vec<Vec<Arc<str>>>,
     /// Open cases assigned to each person (for `least_open`).
     pub(crate) open_by_person: HashMap<Arc<str>, u32>,
     pub(crate) breakers: Vec<actions::BreakerState>,
@@ -291,6 +293,11 @@ impl Engine {
             route_rank,
             autos_by_event,
             rr_cursor: vec![0; p.teams.len()],
+            members: p
+                .teams
+                .iter()
+                .map(|t| t.members.iter().map(|m| Arc::from(m.as_str())).collect())
+                .collect(),
             breakers: p
                 .automations
                 .iter()

@@ -230,17 +230,18 @@ impl Engine {
         ev: Option<&EventData>,
         s: usize,
     ) -> Option<DurationSpec> {
-        match &self.program.slas[s].target {
+        let program = self.program.clone();
+        match &program.slas[s].target {
             SlaTarget::Fixed(d) => Some(*d),
             SlaTarget::By { arms, .. } => {
-                let arms = arms.clone();
                 let code = self.code.sla_target_field[s].as_ref()?;
                 let case = self.cases.get(&**case_id)?;
                 match self.eval(code, case, ev, &[]) {
                     Ok(Value::Enum(_, v)) => arms.get(v as usize).copied(),
                     Ok(_) => None,
                     Err(e) => {
-                        let name = self.program.slas[s].name.clone();
+                        let program = self.program.clone();
+        let name = &program.slas[s].name;
                         self.eval_error(case_id, &name, &e);
                         None
                     }
@@ -313,7 +314,8 @@ impl Engine {
         {
             Ok(b) => b,
             Err(e) => {
-                let name = self.program.slas[s].name.clone();
+                let program = self.program.clone();
+        let name = &program.slas[s].name;
                 self.eval_error(case_id, &name, &e);
                 false
             }
@@ -345,7 +347,8 @@ impl Engine {
                 .and_then(|c| c.clocks[s].as_ref())
                 .is_some_and(|k| k.target != t);
             if changed {
-                let name = self.program.slas[s].name.clone();
+                let program = self.program.clone();
+        let name = &program.slas[s].name;
                 if let Some(k) = self
                     .cases
                     .get_mut(&**case_id)
@@ -392,7 +395,8 @@ impl Engine {
     fn sla_pause(&mut self, case_id: &Arc<str>, s: usize, now: Timestamp) {
         self.accumulate(case_id, s, now);
         let generation = self.next_generation();
-        let name = self.program.slas[s].name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         if let Some(k) = self
             .cases
             .get_mut(&**case_id)
@@ -415,7 +419,8 @@ impl Engine {
         let paused_open = k.paused_since.map_or(0, |p| {
             self.calendar(k.calendar).open_seconds_between(p, now)
         });
-        let name = self.program.slas[s].name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         if let Some(k) = self
             .cases
             .get_mut(&**case_id)
@@ -554,7 +559,8 @@ impl Engine {
             return;
         };
         let detail = self.outcome_detail(&k, now, None, None);
-        let name = self.program.slas[s].name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         let generation = self.next_generation();
         self.accumulate(case_id, s, now);
         if let Some(k) = self
@@ -576,7 +582,8 @@ impl Engine {
             return;
         };
         let detail = self.outcome_detail(&k, now, None, Some(k.state.as_str()));
-        let name = self.program.slas[s].name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         self.log_detail(Some(case_id), "sla_reset", Some(&name), detail);
         if let Some(c) = self.cases.get_mut(&**case_id) {
             c.clocks[s] = None;
@@ -601,13 +608,13 @@ impl Engine {
         }
         let now = self.clock.unwrap_or(Timestamp::UNIX_EPOCH);
         let detail = self.outcome_detail(&k, now, k.due, None);
-        let name = self.program.slas[s].name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         self.log_detail(Some(case_id), "sla_warned", Some(&name), detail);
-        let actions = self.program.slas[s]
+        let actions = program.slas[s]
             .warn
             .as_ref()
-            .map(|(_, a)| a.clone())
-            .unwrap_or_default();
+            .map_or(&[][..], |(_, a)| a.as_slice());
         self.run_actions(case_id, &name, &actions);
     }
 
@@ -630,9 +637,10 @@ impl Engine {
             kk.state = ClockState::Breached;
             kk.running_since = None;
         }
-        let name = self.program.slas[s].name.clone();
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
         self.log_detail(Some(case_id), "sla_breached", Some(&name), detail);
-        let actions = self.program.slas[s].breach.clone();
+        let actions = &program.slas[s].breach;
         self.run_actions(case_id, &name, &actions);
     }
 
