@@ -370,7 +370,7 @@ impl Engine {
         if let ([], [(disc, by_variant)]) = (index.open.as_slice(), index.keyed.as_slice())
             && let Some(v) = discriminant_value(class, facts, event, disc)
         {
-            return by_variant.get(&v).map_or(&[][..], Vec::as_slice).into();
+            return Candidates::from_slice(by_variant.get(&v).map_or(&[][..], Vec::as_slice));
         }
         let mut candidates: Candidates = index.open.iter().copied().collect();
         for (disc, by_variant) in &index.keyed {
