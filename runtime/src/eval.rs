@@ -20,20 +20,34 @@ mod operand;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvalError {
     NoneUnwrapped,
-    CurrencyMismatch(String, String),
+    /// The two currency codes.
+    CurrencyMismatch([u8; 3], [u8; 3]),
     /// The fact's name (shared: raising the error allocates nothing).
     UnsetFact(Arc<str>),
     DivideByZero,
     Overflow,
     /// A value of an unexpected shape (the checker rules this out for checked programs).
-    Type(String),
+    Type(Box<str>),
+}
+
+impl EvalError {
+    /// A value of an unexpected shape, described. (Errors stay small: results of every
+    /// evaluation step carry this type.)
+    pub fn ty(message: impl Into<Box<str>>) -> EvalError {
+        EvalError::Type(message.into())
+    }
 }
 
 impl fmt::Display for EvalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EvalError::NoneUnwrapped => f.write_str("`!` on a value that is none"),
-            EvalError::CurrencyMismatch(a, b) => write!(f, "currency mismatch: {a} and {b}"),
+            EvalError::CurrencyMismatch(a, b) => write!(
+                f,
+                "currency mismatch: {} and {}",
+                crate::value::currency_str(a),
+                crate::value::currency_str(b)
+            ),
             EvalError::UnsetFact(n) => write!(f, "case fact `{n}` has no value yet"),
             EvalError::DivideByZero => f.write_str("division by zero"),
             EvalError::Overflow => f.write_str("arithmetic overflow"),
@@ -195,9 +209,9 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 Value::Record(items) => items
                     .get(i)
                     .cloned()
-                    .ok_or_else(|| EvalError::Type("field out of range".into())),
+                    .ok_or_else(|| EvalError::ty("field out of range")),
                 Value::None => Err(EvalError::NoneUnwrapped),
-                other => Err(EvalError::Type(format!("field of {other:?}"))),
+                other => Err(EvalError::ty(format!("field of {other:?}"))),
             })
         }
         Expr::OptField(b, i) => {
@@ -226,7 +240,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 Value::Money(a, c) => Ok(Value::Money(-a, c)),
                 Value::Percent(p) => Ok(Value::Percent(-p)),
                 Value::Duration(s) => Ok(Value::Duration(-s)),
-                other => Err(EvalError::Type(format!("negate {other:?}"))),
+                other => Err(EvalError::ty(format!("negate {other:?}"))),
             })
         }
         Expr::Binary(op, l, r) => match operand::compile(*op, l, r, program) {
@@ -239,8 +253,8 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             Box::new(move |f| match (b(f)?, &re) {
                 (Value::Str(s), Some(re)) => Ok(Value::Bool(re.is_match(&s))),
                 (Value::None, _) => Ok(Value::Bool(false)),
-                (_, None) => Err(EvalError::Type("invalid pattern".into())),
-                (other, _) => Err(EvalError::Type(format!("matches on {other:?}"))),
+                (_, None) => Err(EvalError::ty("invalid pattern")),
+                (other, _) => Err(EvalError::ty(format!("matches on {other:?}"))),
             })
         }
         Expr::Call(fid, args) => {
@@ -255,7 +269,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                     .env
                     .functions
                     .get(fid)
-                    .ok_or_else(|| EvalError::Type("unknown function".into()))?;
+                    .ok_or_else(|| EvalError::ty("unknown function"))?;
                 let frame = Frame {
                     facts: &[],
                     event: None,
@@ -292,7 +306,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                     return if v.is_none() {
                         Err(EvalError::NoneUnwrapped)
                     } else {
-                        Err(EvalError::Type(format!("match on {v:?}")))
+                        Err(EvalError::ty(format!("match on {v:?}")))
                     };
                 };
                 for (vs, code) in &arms {
@@ -302,7 +316,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 }
                 match &default {
                     Some(d) => d(f),
-                    None => Err(EvalError::Type("no match arm".into())),
+                    None => Err(EvalError::ty("no match arm")),
                 }
             })
         }
@@ -378,7 +392,7 @@ fn general_pred(e: &Expr, program: &Program) -> Pred {
 pub fn truthy(v: &Value) -> Result<bool, EvalError> {
     match v {
         Value::Bool(b) => Ok(*b),
-        other => Err(EvalError::Type(format!(
+        other => Err(EvalError::ty(format!(
             "expected a boolean, found {other:?}"
         ))),
     }
@@ -388,10 +402,7 @@ fn money_pair(a: &[u8; 3], b: &[u8; 3]) -> Result<(), EvalError> {
     if a == b {
         Ok(())
     } else {
-        Err(EvalError::CurrencyMismatch(
-            crate::value::currency_str(a).into(),
-            crate::value::currency_str(b).into(),
-        ))
+        Err(EvalError::CurrencyMismatch(*a, *b))
     }
 }
 
@@ -420,7 +431,7 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, EvalError> {
         (Time(x), Time(y)) => x.cmp(y),
         (Str(x), Str(y)) => x.cmp(y),
         (None, _) | (_, None) => return Err(EvalError::NoneUnwrapped),
-        _ => return Err(EvalError::Type(format!("cannot order {a:?} and {b:?}"))),
+        _ => return Err(EvalError::ty(format!("cannot order {a:?} and {b:?}"))),
     })
 }
 
@@ -510,7 +521,7 @@ fn arith(op: BinOp, a: Value, b: Value) -> R {
         ),
         (BinOp::Sub, Time(a), Time(b)) => Duration(a.as_second() - b.as_second()),
         (_, None, _) | (_, _, None) => return Err(EvalError::NoneUnwrapped),
-        (op, a, b) => return Err(EvalError::Type(format!("{op:?} on {a:?} and {b:?}"))),
+        (op, a, b) => return Err(EvalError::ty(format!("{op:?} on {a:?} and {b:?}"))),
     })
 }
 
@@ -538,19 +549,19 @@ fn binary(op: BinOp, l: Code, r: Code) -> Code {
             match r(f)? {
                 Value::List(items) => Ok(Value::Bool(items.iter().any(|i| *i == x))),
                 Value::None => Ok(Value::Bool(false)),
-                other => Err(EvalError::Type(format!("`in` on {other:?}"))),
+                other => Err(EvalError::ty(format!("`in` on {other:?}"))),
             }
         }),
         BinOp::Contains => Box::new(move |f| match (l(f)?, r(f)?) {
             (Value::List(items), x) => Ok(Value::Bool(items.iter().any(|i| *i == x))),
             (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.contains(&*x))),
             (Value::None, _) => Err(EvalError::NoneUnwrapped),
-            (a, _) => Err(EvalError::Type(format!("`contains` on {a:?}"))),
+            (a, _) => Err(EvalError::ty(format!("`contains` on {a:?}"))),
         }),
         BinOp::StartsWith => Box::new(move |f| match (l(f)?, r(f)?) {
             (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.starts_with(&*x))),
             (Value::None, _) | (_, Value::None) => Err(EvalError::NoneUnwrapped),
-            (a, _) => Err(EvalError::Type(format!("`starts_with` on {a:?}"))),
+            (a, _) => Err(EvalError::ty(format!("`starts_with` on {a:?}"))),
         }),
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
             Box::new(move |f| arith(op, l(f)?, r(f)?))
@@ -569,7 +580,7 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
             BuiltinFn::Len => match first {
                 Value::List(items) => Ok(Value::Int(items.len() as i64)),
                 Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-                other => Err(EvalError::Type(format!("len of {other:?}"))),
+                other => Err(EvalError::ty(format!("len of {other:?}"))),
             },
             BuiltinFn::Lower | BuiltinFn::Upper => match first {
                 Value::Str(s) => Ok(Value::str(&if bf == BuiltinFn::Lower {
@@ -577,7 +588,7 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
                 } else {
                     s.to_uppercase()
                 })),
-                other => Err(EvalError::Type(format!("case of {other:?}"))),
+                other => Err(EvalError::ty(format!("case of {other:?}"))),
             },
             BuiltinFn::Min | BuiltinFn::Max => {
                 let second = vals.get(1).cloned().unwrap_or(Value::None);
@@ -590,7 +601,7 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
             }
             BuiltinFn::Since => match (first, &f.ctx.now) {
                 (Value::Time(t), Some(now)) => Ok(Value::Duration(now.as_second() - t.as_second())),
-                (other, _) => Err(EvalError::Type(format!("since of {other:?}"))),
+                (other, _) => Err(EvalError::ty(format!("since of {other:?}"))),
             },
             BuiltinFn::HourOf => match (first, vals.get(1)) {
                 (Value::Time(t), Some(Value::Calendar(c))) => {
@@ -602,7 +613,7 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
                         .unwrap_or(jiff::tz::TimeZone::UTC);
                     Ok(Value::Int(i64::from(tz.to_datetime(t).hour())))
                 }
-                (other, _) => Err(EvalError::Type(format!("hour_of {other:?}"))),
+                (other, _) => Err(EvalError::ty(format!("hour_of {other:?}"))),
             },
         }
     })

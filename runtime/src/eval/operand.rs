@@ -71,10 +71,10 @@ impl Place {
                 Value::Record(items) if *optional => items.get(*i as usize).unwrap_or(&NONE),
                 Value::Record(items) => items
                     .get(*i as usize)
-                    .ok_or_else(|| EvalError::Type("field out of range".into()))?,
+                    .ok_or_else(|| EvalError::ty("field out of range"))?,
                 _ if *optional => &NONE,
                 Value::None => return Err(EvalError::NoneUnwrapped),
-                other => return Err(EvalError::Type(format!("field of {other:?}"))),
+                other => return Err(EvalError::ty(format!("field of {other:?}"))),
             };
         }
         Ok(cur)
@@ -149,19 +149,19 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
             match b.get(f)? {
                 Value::List(items) => Ok(items.iter().any(|i| i == x)),
                 Value::None => Ok(false),
-                other => Err(EvalError::Type(format!("`in` on {other:?}"))),
+                other => Err(EvalError::ty(format!("`in` on {other:?}"))),
             }
         }),
         BinOp::Contains => Box::new(move |f| match (a.get(f)?, b.get(f)?) {
             (Value::List(items), x) => Ok(items.iter().any(|i| i == x)),
             (Value::Str(s), Value::Str(x)) => Ok(s.contains(&**x)),
             (Value::None, _) => Err(EvalError::NoneUnwrapped),
-            (a, _) => Err(EvalError::Type(format!("`contains` on {a:?}"))),
+            (a, _) => Err(EvalError::ty(format!("`contains` on {a:?}"))),
         }),
         _ => Box::new(move |f| match (a.get(f)?, b.get(f)?) {
             (Value::Str(s), Value::Str(x)) => Ok(s.starts_with(&**x)),
             (Value::None, _) | (_, Value::None) => Err(EvalError::NoneUnwrapped),
-            (a, _) => Err(EvalError::Type(format!("`starts_with` on {a:?}"))),
+            (a, _) => Err(EvalError::ty(format!("`starts_with` on {a:?}"))),
         }),
     })
 }
