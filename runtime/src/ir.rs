@@ -457,3 +457,125 @@ pub enum Expr {
         fields: Vec<Option<Expr>>,
     },
 }
+
+impl Expr {
+    /// An enum equality this condition requires at its top level (through `and`s, the
+    /// leftmost first): `ticket.queue == Q7 and …` requires (`ticket`.[queue], Q7). Routes
+    /// are indexed by it.
+    pub fn required_equality(&self) -> Option<(Discriminant, u32)> {
+        match self {
+            Expr::Binary(BinOp::And, l, r) => {
+                l.required_equality().or_else(|| r.required_equality())
+            }
+            Expr::Binary(BinOp::Eq, l, r) => {
+                let (subject, variant) = match (&**l, &**r) {
+                    (s, Expr::Lit(Lit::Variant(_, v))) | (Expr::Lit(Lit::Variant(_, v)), s) => {
+                        (s, *v)
+                    }
+                    _ => return None,
+                };
+                if let Expr::Ctx(Ctx::Class) = subject {
+                    return Some((Discriminant::Class, variant));
+                }
+                let mut path = Vec::new();
+                let mut cur = subject;
+                loop {
+                    match cur {
+                        Expr::Field(b, i) => {
+                            path.push(*i);
+                            cur = b;
+                        }
+                        Expr::Slot(s) => {
+                            path.reverse();
+                            return Some((Discriminant::Path(*s, path), variant));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The condition without the conjunct [`required_equality`](Self::required_equality)
+    /// names, for when that equality is already known to hold: `Some(None)` if nothing is
+    /// left (always true), `None` if there is no such conjunct. Dropping a conjunct that is
+    /// true leaves `and`'s meaning, short-circuits and errors included, as it was.
+    pub fn without_required_equality(&self) -> Option<Option<Expr>> {
+        let req = self.required_equality()?;
+        Some(self.without(&req).unwrap_or_else(|| Some(self.clone())))
+    }
+
+    fn without(&self, req: &(Discriminant, u32)) -> Option<Option<Expr>> {
+        match self {
+            Expr::Binary(BinOp::And, l, r) => {
+                if let Some(rest) = l.without(req) {
+                    return Some(Some(match rest {
+                        None => (**r).clone(),
+                        Some(x) => Expr::Binary(BinOp::And, Box::new(x), r.clone()),
+                    }));
+                }
+                let rest = r.without(req)?;
+                Some(Some(match rest {
+                    None => (**l).clone(),
+                    Some(x) => Expr::Binary(BinOp::And, l.clone(), Box::new(x)),
+                }))
+            }
+            Expr::Binary(BinOp::Eq, ..) if self.required_equality().as_ref() == Some(req) => {
+                Some(None)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eq(path: Expr, v: u32) -> Expr {
+        Expr::Binary(
+            BinOp::Eq,
+            Box::new(path),
+            Box::new(Expr::Lit(Lit::Variant(0, v))),
+        )
+    }
+    fn and(l: Expr, r: Expr) -> Expr {
+        Expr::Binary(BinOp::And, Box::new(l), Box::new(r))
+    }
+    fn queue() -> Expr {
+        Expr::Field(Box::new(Expr::Slot(2)), 5)
+    }
+
+    #[test]
+    fn the_required_equality_is_the_leftmost_one() {
+        let tier = Expr::Field(Box::new(Expr::Slot(2)), 1);
+        let other = Expr::Binary(
+            BinOp::Ne,
+            Box::new(tier.clone()),
+            Box::new(Expr::Lit(Lit::Variant(1, 2))),
+        );
+        let cond = and(other.clone(), and(eq(queue(), 7), eq(tier.clone(), 1)));
+        assert_eq!(
+            cond.required_equality(),
+            Some((Discriminant::Path(2, vec![5]), 7))
+        );
+        // The rest keeps its order (and so its short-circuits and errors).
+        assert_eq!(
+            cond.without_required_equality(),
+            Some(Some(and(other, eq(tier, 1))))
+        );
+        // Nothing left: always true.
+        assert_eq!(eq(queue(), 7).without_required_equality(), Some(None));
+        let class = eq(Expr::Ctx(Ctx::Class), 3);
+        assert_eq!(class.required_equality(), Some((Discriminant::Class, 3)));
+        // No required equality: nothing to drop.
+        let or = Expr::Binary(
+            BinOp::Or,
+            Box::new(eq(queue(), 7)),
+            Box::new(eq(queue(), 8)),
+        );
+        assert_eq!(or.required_equality(), None);
+        assert_eq!(or.without_required_equality(), None);
+    }
+}

@@ -71,46 +71,12 @@ pub(super) fn event_ids(paths: &[ast::Path], ids: &Ids) -> Vec<u32> {
         .collect()
 }
 
-/// An enum equality the condition requires at its top level (through `and`s).
-pub(super) fn discriminant(e: &IrExpr) -> Option<(ir::Discriminant, u32)> {
-    match e {
-        IrExpr::Binary(ir::BinOp::And, l, r) => discriminant(l).or_else(|| discriminant(r)),
-        IrExpr::Binary(ir::BinOp::Eq, l, r) => {
-            let (subject, variant) = match (&**l, &**r) {
-                (s, IrExpr::Lit(Lit::Variant(_, v))) | (IrExpr::Lit(Lit::Variant(_, v)), s) => {
-                    (s, *v)
-                }
-                _ => return None,
-            };
-            if let IrExpr::Ctx(ir::Ctx::Class) = subject {
-                return Some((ir::Discriminant::Class, variant));
-            }
-            let mut path = Vec::new();
-            let mut cur = subject;
-            loop {
-                match cur {
-                    IrExpr::Field(b, i) => {
-                        path.push(*i);
-                        cur = b;
-                    }
-                    IrExpr::Slot(s) => {
-                        path.reverse();
-                        return Some((ir::Discriminant::Path(*s, path), variant));
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        _ => None,
-    }
-}
-
 pub(super) fn lower_route(r: &ast::RouteDecl, l: &LowerExpr<'_>, ids: &Ids) -> ir::RouteDef {
     let cond = r.cond.as_ref().map(|c| l.lower(c));
     let mut def = ir::RouteDef {
         name: r.name.name.clone(),
         events: event_ids(&r.events, ids),
-        requires: cond.as_ref().and_then(discriminant),
+        requires: cond.as_ref().and_then(IrExpr::required_equality),
         cond,
         target: ir::Target::Team(0),
         strategy: ir::Strategy::Queue,

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
 use super::sla::Clock;
-use super::{Engine, EventData, RouteIndex, TimerKind};
-use crate::ir::{Builtin, Discriminant, Strategy, Target};
+use super::{Engine, EventData, TimerKind};
+use crate::ir::{Builtin, Strategy, Target};
 use crate::value::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -314,7 +314,8 @@ impl Engine {
             slots: &self.program.events[ev.event as usize].slots,
             values: &ev.values,
         };
-        let candidates = self.route_candidates(index, case.class, &case.facts, Some(event));
+        let (candidates, known) =
+            self.route_candidates(index, case.class, &case.facts, Some(event));
         let program = self.program.clone();
         let mut winner = None;
         for r in candidates {
@@ -323,7 +324,7 @@ impl Engine {
             // event) may read facts its own events would set: unset means "no match".
             let outside_on = !self.program.routes[r as usize].events.contains(&ev.event);
             let hit = {
-                let c = self.code.route_cond[r as usize].as_ref();
+                let c = self.route_condition(r, known);
                 match (c, self.cases.get(&**case_id)) {
                     (None, _) => true,
                     (Some(code), Some(case)) => match self.holds(code, case, Some(ev)) {
@@ -351,39 +352,6 @@ impl Engine {
                 }
             }
         }
-    }
-
-    /// The variant an indexed route condition tests, as the case has it now.
-    /// Candidate routes for a case, best first (priority, then declaration order): the
-    /// index's routes without a required equality, plus the keyed routes whose required
-    /// variant the case has now (all of a key's routes when its value is unknown, so each
-    /// condition decides and reports its own errors).
-    pub(crate) fn route_candidates(
-        &self,
-        index: &RouteIndex,
-        class: Option<u32>,
-        facts: &[Option<Value>],
-        event: Option<crate::eval::EventView<'_>>,
-    ) -> Candidates {
-        // The common shape: every route keyed on one field. Its lists are already in rank
-        // order (the index is built best first): hand one over as it is.
-        if let ([], [(disc, by_variant)]) = (index.open.as_slice(), index.keyed.as_slice())
-            && let Some(v) = discriminant_value(class, facts, event, disc)
-        {
-            return Candidates::from_slice(by_variant.get(&v).map_or(&[][..], Vec::as_slice));
-        }
-        let mut candidates: Candidates = index.open.iter().copied().collect();
-        for (disc, by_variant) in &index.keyed {
-            match discriminant_value(class, facts, event, disc) {
-                Some(v) => candidates.extend(by_variant.get(&v).into_iter().flatten().copied()),
-                None => candidates.extend(by_variant.values().flatten().copied()),
-            }
-        }
-        if candidates.len() > 1 {
-            candidates.sort_by_key(|r| self.route_rank[*r as usize]);
-            candidates.dedup();
-        }
-        candidates
     }
 
     fn assign_by_route(&mut self, case_id: &Arc<str>, ev: &EventData, r: u32) {
@@ -446,40 +414,4 @@ pub(crate) enum AssignWhy<'a> {
         priority: i64,
         route: &'a str,
     },
-}
-
-/// Routes to try for one event, best first (rarely more than a handful: no allocation).
-pub(crate) type Candidates = smallvec::SmallVec<[u32; 16]>;
-
-/// The variant an indexed route condition tests, as the case (or its triggering event,
-/// whose fields shadow the facts) has it now.
-fn discriminant_value(
-    class: Option<u32>,
-    facts: &[Option<Value>],
-    event: Option<crate::eval::EventView<'_>>,
-    disc: &Discriminant,
-) -> Option<u32> {
-    match disc {
-        Discriminant::Class => class,
-        Discriminant::Path(slot, path) => {
-            let from_event = event.and_then(|ev| {
-                let i = ev.slots.iter().position(|s| s == slot)?;
-                ev.values.get(i)
-            });
-            let mut cur = match from_event {
-                Some(v) => v,
-                None => facts.get(*slot as usize)?.as_ref()?,
-            };
-            for i in path {
-                match cur {
-                    Value::Record(items) => cur = items.get(*i as usize)?,
-                    _ => return None,
-                }
-            }
-            match cur {
-                Value::Enum(_, v) => Some(*v),
-                _ => None,
-            }
-        }
-    }
 }

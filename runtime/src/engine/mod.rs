@@ -12,7 +12,9 @@
 
 mod actions;
 mod case;
+mod compiled;
 mod envelope;
+mod index;
 mod sla;
 
 use std::collections::BTreeMap;
@@ -30,7 +32,9 @@ use crate::ledger::{Detail, Entry, LedgerWriter};
 use crate::value::{self, Value};
 pub(crate) use case::AssignWhy;
 pub use case::{Assignee, CaseState};
+pub(crate) use compiled::Compiled;
 pub use envelope::Envelope;
+pub(crate) use index::RouteIndex;
 
 /// A command for the outbox (actions, notifications, approval requests).
 #[derive(Clone, Debug, PartialEq)]
@@ -67,24 +71,6 @@ pub(crate) enum TimerKind {
 pub(crate) struct Timer {
     pub case: Arc<str>,
     pub kind: TimerKind,
-}
-
-/// Compiled rule code, indexed like the program.
-pub(crate) struct Compiled {
-    pub classify: Vec<Pred>,
-    /// Each classify arm's rule name in the ledger: `classify.Variant`.
-    pub classify_rules: Vec<Arc<str>>,
-    pub route_cond: Vec<Option<Pred>>,
-    pub route_key: Vec<Vec<Code>>,
-    pub sla_start: Vec<Vec<Option<Code>>>,
-    pub sla_stop: Vec<Vec<Option<Code>>>,
-    pub sla_reset: Vec<Vec<Option<Code>>>,
-    pub sla_pause: Vec<Option<Code>>,
-    pub sla_target_field: Vec<Option<Code>>,
-    pub gate_cond: Vec<Option<Code>>,
-    pub auto_cond: Vec<Option<Code>>,
-    pub auto_key: Vec<Vec<Code>>,
-    pub step_args: Vec<Vec<Vec<Code>>>,
 }
 
 /// Why an engine could not be built from a program.
@@ -152,88 +138,7 @@ impl Engine {
             calendars.push(cal);
         }
         let c = |e: &crate::ir::Expr| eval::compile(e, p);
-        let oc = |e: &Option<crate::ir::Expr>| e.as_ref().map(|x| eval::compile(x, p));
-        let classify_rules = p
-            .classify
-            .as_ref()
-            .map(|cl| {
-                cl.arms
-                    .iter()
-                    .map(|(v, _)| {
-                        let variants = &p.enums[cl.enum_id as usize].variants;
-                        Arc::from(format!("classify.{}", variants[*v as usize]))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let code = Compiled {
-            classify_rules,
-            classify: p
-                .classify
-                .as_ref()
-                .map(|cl| {
-                    cl.arms
-                        .iter()
-                        .map(|(_, e)| eval::compile_pred(e, p))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            route_cond: p
-                .routes
-                .iter()
-                .map(|r| r.cond.as_ref().map(|e| eval::compile_pred(e, p)))
-                .collect(),
-            route_key: p
-                .routes
-                .iter()
-                .map(|r| r.key.iter().map(c).collect())
-                .collect(),
-            sla_start: p
-                .slas
-                .iter()
-                .map(|s| s.start.iter().map(|t| oc(&t.cond)).collect())
-                .collect(),
-            sla_stop: p
-                .slas
-                .iter()
-                .map(|s| s.stop.iter().map(|t| oc(&t.cond)).collect())
-                .collect(),
-            sla_reset: p
-                .slas
-                .iter()
-                .map(|s| s.reset.iter().map(|t| oc(&t.cond)).collect())
-                .collect(),
-            sla_pause: p.slas.iter().map(|s| oc(&s.pause)).collect(),
-            sla_target_field: p
-                .slas
-                .iter()
-                .map(|s| match &s.target {
-                    crate::ir::SlaTarget::By { field, .. } => Some(c(field)),
-                    crate::ir::SlaTarget::Fixed(_) => None,
-                })
-                .collect(),
-            gate_cond: p.gates.iter().map(|g| oc(&g.cond)).collect(),
-            auto_cond: p.automations.iter().map(|a| oc(&a.cond)).collect(),
-            auto_key: p
-                .automations
-                .iter()
-                .map(|a| match &a.rollout {
-                    crate::ir::Rollout::Shadow { key, .. }
-                    | crate::ir::Rollout::Percent { key, .. } => key.iter().map(c).collect(),
-                    crate::ir::Rollout::Live => Vec::new(),
-                })
-                .collect(),
-            step_args: p
-                .automations
-                .iter()
-                .map(|a| {
-                    a.steps
-                        .iter()
-                        .map(|s| s.args.iter().map(c).collect())
-                        .collect()
-                })
-                .collect(),
-        };
+        let code = Compiled::new(p);
         let functions = p.functions.iter().map(|f| c(&f.body)).collect();
         let mut env = Env {
             program: program.clone(),
@@ -435,10 +340,10 @@ impl Engine {
             Some(_) => &self.route_index_all,
             None => &self.route_index[env.event as usize],
         };
-        let candidates = self.route_candidates(index, class, &[], Some(event));
+        let (candidates, known) = self.route_candidates(index, class, &[], Some(event));
         let route = candidates
             .into_iter()
-            .find(|r| match &self.code.route_cond[*r as usize] {
+            .find(|r| match self.route_condition(*r, known) {
                 None => true,
                 Some(c) => holds(c, &ctx),
             });
@@ -841,40 +746,6 @@ impl Engine {
 
     pub(crate) fn value_json(&self, v: &Value) -> Json {
         value::encode(&self.program, v)
-    }
-}
-
-/// Routes grouped for lookup: those whose condition requires `DISC == Variant` are keyed
-/// by (discriminant, variant); the others are always candidates.
-#[derive(Default)]
-pub(crate) struct RouteIndex {
-    pub open: Vec<u32>,
-    pub keyed: Vec<(crate::ir::Discriminant, HashMap<u32, Vec<u32>>)>,
-}
-
-impl RouteIndex {
-    fn build(p: &Program, routes: impl Iterator<Item = u32>) -> RouteIndex {
-        let mut index = RouteIndex::default();
-        for r in routes {
-            match &p.routes[r as usize].requires {
-                None => index.open.push(r),
-                Some((disc, v)) => {
-                    let pos = match index.keyed.iter().position(|(d, _)| d == disc) {
-                        Some(i) => i,
-                        None => {
-                            index.keyed.push((disc.clone(), HashMap::default()));
-                            index.keyed.len() - 1
-                        }
-                    };
-                    index.keyed[pos].1.entry(*v).or_default().push(r);
-                }
-            }
-        }
-        index
-    }
-
-    fn is_empty(&self) -> bool {
-        self.open.is_empty() && self.keyed.is_empty()
     }
 }
 

@@ -1,0 +1,127 @@
+//! Rule code compiled once, when a bundle is loaded (closures over slots, see `eval`).
+
+use std::sync::Arc;
+
+use crate::eval::{self, Code, Pred};
+use crate::ir::Program;
+
+/// Compiled rule code, indexed like the program.
+pub(crate) struct Compiled {
+    pub classify: Vec<Pred>,
+    /// Each classify arm's rule name in the ledger: `classify.Variant`.
+    pub classify_rules: Vec<Arc<str>>,
+    pub route_cond: Vec<Option<Pred>>,
+    /// Each route's condition without its required equality (see `index`), for when that
+    /// equality is known to hold: `None` when nothing is left (or there is no such
+    /// equality: then `route_cond` decides, see `Engine::route_condition`).
+    pub route_residual: Vec<Option<Pred>>,
+    pub route_key: Vec<Vec<Code>>,
+    pub sla_start: Vec<Vec<Option<Code>>>,
+    pub sla_stop: Vec<Vec<Option<Code>>>,
+    pub sla_reset: Vec<Vec<Option<Code>>>,
+    pub sla_pause: Vec<Option<Code>>,
+    pub sla_target_field: Vec<Option<Code>>,
+    pub gate_cond: Vec<Option<Code>>,
+    pub auto_cond: Vec<Option<Code>>,
+    pub auto_key: Vec<Vec<Code>>,
+    pub step_args: Vec<Vec<Vec<Code>>>,
+}
+
+impl Compiled {
+    pub(crate) fn new(p: &Program) -> Compiled {
+        let c = |e: &crate::ir::Expr| eval::compile(e, p);
+        let oc = |e: &Option<crate::ir::Expr>| e.as_ref().map(|x| eval::compile(x, p));
+        let classify_rules = p
+            .classify
+            .as_ref()
+            .map(|cl| {
+                cl.arms
+                    .iter()
+                    .map(|(v, _)| {
+                        let variants = &p.enums[cl.enum_id as usize].variants;
+                        Arc::from(format!("classify.{}", variants[*v as usize]))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Compiled {
+            classify_rules,
+            classify: p
+                .classify
+                .as_ref()
+                .map(|cl| {
+                    cl.arms
+                        .iter()
+                        .map(|(_, e)| eval::compile_pred(e, p))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            route_residual: p
+                .routes
+                .iter()
+                .map(|r| {
+                    r.cond
+                        .as_ref()
+                        .and_then(|e| e.without_required_equality())
+                        .flatten()
+                        .map(|e| eval::compile_pred(&e, p))
+                })
+                .collect(),
+            route_cond: p
+                .routes
+                .iter()
+                .map(|r| r.cond.as_ref().map(|e| eval::compile_pred(e, p)))
+                .collect(),
+            route_key: p
+                .routes
+                .iter()
+                .map(|r| r.key.iter().map(c).collect())
+                .collect(),
+            sla_start: p
+                .slas
+                .iter()
+                .map(|s| s.start.iter().map(|t| oc(&t.cond)).collect())
+                .collect(),
+            sla_stop: p
+                .slas
+                .iter()
+                .map(|s| s.stop.iter().map(|t| oc(&t.cond)).collect())
+                .collect(),
+            sla_reset: p
+                .slas
+                .iter()
+                .map(|s| s.reset.iter().map(|t| oc(&t.cond)).collect())
+                .collect(),
+            sla_pause: p.slas.iter().map(|s| oc(&s.pause)).collect(),
+            sla_target_field: p
+                .slas
+                .iter()
+                .map(|s| match &s.target {
+                    crate::ir::SlaTarget::By { field, .. } => Some(c(field)),
+                    crate::ir::SlaTarget::Fixed(_) => None,
+                })
+                .collect(),
+            gate_cond: p.gates.iter().map(|g| oc(&g.cond)).collect(),
+            auto_cond: p.automations.iter().map(|a| oc(&a.cond)).collect(),
+            auto_key: p
+                .automations
+                .iter()
+                .map(|a| match &a.rollout {
+                    crate::ir::Rollout::Shadow { key, .. }
+                    | crate::ir::Rollout::Percent { key, .. } => key.iter().map(c).collect(),
+                    crate::ir::Rollout::Live => Vec::new(),
+                })
+                .collect(),
+            step_args: p
+                .automations
+                .iter()
+                .map(|a| {
+                    a.steps
+                        .iter()
+                        .map(|s| s.args.iter().map(c).collect())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
