@@ -318,6 +318,8 @@ impl Engine {
             self.route_candidates(index, case.class, &case.facts, Some(event));
         let program = self.program.clone();
         let mut winner = None;
+        // (Copied out: deciding may write to the engine, which holds the index.)
+        let candidates = smallvec::SmallVec::<[u32; 16]>::from_slice(candidates.as_slice());
         for r in candidates {
             let name = &program.routes[r as usize].name;
             // A route considered only because the class changed (it does not list this

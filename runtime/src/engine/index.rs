@@ -7,6 +7,7 @@
 //! hold and the route's *residual* condition (the rest of the conjunction) decides.
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use super::Engine;
 use crate::eval::EventView;
@@ -54,22 +55,22 @@ impl Engine {
     /// condition decides and reports its own errors). `true` with them when every keyed
     /// candidate came from a known value: then [`route_condition`](Self::route_condition)
     /// may skip the equality that put it there.
-    pub(crate) fn route_candidates(
+    pub(crate) fn route_candidates<'a>(
         &self,
-        index: &RouteIndex,
+        index: &'a RouteIndex,
         class: Option<u32>,
         facts: &[Option<Value>],
         event: Option<EventView<'_>>,
-    ) -> (Candidates, bool) {
+    ) -> (Candidates<'a>, bool) {
         // The common shape: every route keyed on one field. Its lists are already in rank
         // order (the index is built best first): hand one over as it is.
         if let ([], [(disc, by_variant)]) = (index.open.as_slice(), index.keyed.as_slice())
             && let Some(v) = discriminant_value(class, facts, event, disc)
         {
             let keyed = by_variant.get(&v).map_or(&[][..], Vec::as_slice);
-            return (Candidates::from_slice(keyed), true);
+            return (Candidates::Listed(keyed), true);
         }
-        let mut candidates: Candidates = index.open.iter().copied().collect();
+        let mut candidates: SmallVec<[u32; 16]> = index.open.iter().copied().collect();
         let mut known = true;
         for (disc, by_variant) in &index.keyed {
             match discriminant_value(class, facts, event, disc) {
@@ -84,7 +85,7 @@ impl Engine {
             candidates.sort_by_key(|r| self.route_rank[*r as usize]);
             candidates.dedup();
         }
-        (candidates, known)
+        (Candidates::Merged(candidates), known)
     }
 
     /// The condition that decides route `r` among candidates: its residual when its
@@ -99,8 +100,21 @@ impl Engine {
     }
 }
 
-/// Routes to try for one event, best first (rarely more than a handful: no allocation).
-pub(crate) type Candidates = smallvec::SmallVec<[u32; 16]>;
+/// Routes to try for one event, best first: one of the index's lists as it is, or a merge
+/// of several (rarely more than a handful: no allocation).
+pub(crate) enum Candidates<'a> {
+    Listed(&'a [u32]),
+    Merged(SmallVec<[u32; 16]>),
+}
+
+impl Candidates<'_> {
+    pub(crate) fn as_slice(&self) -> &[u32] {
+        match self {
+            Candidates::Listed(s) => s,
+            Candidates::Merged(v) => v,
+        }
+    }
+}
 
 /// The variant an indexed route condition tests, as the case (or its triggering event,
 /// whose fields shadow the facts) has it now.

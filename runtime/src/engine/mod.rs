@@ -341,12 +341,15 @@ impl Engine {
             None => &self.route_index[env.event as usize],
         };
         let (candidates, known) = self.route_candidates(index, class, &[], Some(event));
-        let route = candidates
-            .into_iter()
-            .find(|r| match self.route_condition(*r, known) {
-                None => true,
-                Some(c) => holds(c, &ctx),
-            });
+        let route =
+            candidates
+                .as_slice()
+                .iter()
+                .copied()
+                .find(|r| match self.route_condition(*r, known) {
+                    None => true,
+                    Some(c) => holds(c, &ctx),
+                });
         (class, route)
     }
 
