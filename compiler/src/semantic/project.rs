@@ -35,6 +35,7 @@ pub fn project_checks(
     facts_and_events(index, &project, &mut out);
     recursion(index, &project, &mut out);
     unused(&project, uses, &mut out);
+    out.extend(super::safety::safety_checks(index, modules, &project));
     out
 }
 
