@@ -13,6 +13,7 @@
 mod actions;
 mod case;
 mod envelope;
+mod probe;
 mod sla;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -273,6 +273,8 @@ impl<'a, 'v> Translator<'a, 'v> {
                 for i in items {
                     match self.term(cx, i) {
                         Term::Const(c) => out.push(c),
+                        // A bare variant; checked against the enum it is compared with.
+                        Term::Bare(n) => out.push(Const::Enum(n)),
                         _ => return Term::Opaque,
                     }
                 }
