@@ -89,9 +89,8 @@ fn condition() -> impl Strategy<Value = String> {
 }
 
 fn event() -> impl Strategy<Value = serde_json::Value> {
-    let money = (0..6usize, 0..2usize).prop_map(|(a, c)| {
-        format!("{}.00 {}", [0, 49, 50, 51, 100, 150][a], ["USD", "EUR"][c])
-    });
+    let money = (0..6usize, 0..2usize)
+        .prop_map(|(a, c)| format!("{}.00 {}", [0, 49, 50, 51, 100, 150][a], ["USD", "EUR"][c]));
     let limit = prop_oneof![
         Just(serde_json::Value::Null),
         Just(json!("10.00 USD")),

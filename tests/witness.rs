@@ -50,7 +50,11 @@ pub fn parse_e0406(d: &Diagnostic) -> (String, String, String) {
         .split_once("both match ")
         .expect("E0406 message names the witness")
         .1;
-    (names[1].to_string(), names[3].to_string(), witness.to_string())
+    (
+        names[1].to_string(),
+        names[3].to_string(),
+        witness.to_string(),
+    )
 }
 
 /// Compile `text` with a test whose `given` is `witness`, evaluate the event, and return
@@ -68,7 +72,10 @@ pub fn replay(text: &str, witness: &str) -> (Option<String>, Vec<String>) {
             .iter()
             .filter(|d| d.is_error() && d.code != Code::AmbiguousRoute)
             .collect();
-        assert!(bad.is_empty(), "the witness does not compile: {bad:#?}\n{witness}");
+        assert!(
+            bad.is_empty(),
+            "the witness does not compile: {bad:#?}\n{witness}"
+        );
         let (program, tests, _) = db::lower_with_tests(&database, handle, &files.manifest);
         let test = tests
             .iter()
@@ -111,7 +118,10 @@ pub fn replay(text: &str, witness: &str) -> (Option<String>, Vec<String>) {
 /// Check every E0406 witness of a project; returns how many were replayed.
 pub fn replay_all(text: &str) -> usize {
     let mut n = 0;
-    for d in check(text).iter().filter(|d| d.code == Code::AmbiguousRoute) {
+    for d in check(text)
+        .iter()
+        .filter(|d| d.code == Code::AmbiguousRoute)
+    {
         let (a, b, witness) = parse_e0406(d);
         let (_, matched) = replay(text, &witness);
         assert!(

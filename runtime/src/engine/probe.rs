@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::Engine;
-use super::case::CaseState;
 use super::EventData;
+use super::case::CaseState;
 use super::envelope::Envelope;
 use crate::eval;
 

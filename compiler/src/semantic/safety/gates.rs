@@ -78,7 +78,11 @@ pub(super) fn gates(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mu
                 if !actions.contains(&format!("{c}.{a}")) {
                     continue;
                 }
-                let module = an.index.op(OpKind::Connector, c).unwrap_or_default().to_string();
+                let module = an
+                    .index
+                    .op(OpKind::Connector, c)
+                    .unwrap_or_default()
+                    .to_string();
                 let ps: Vec<_> = sig
                     .params
                     .iter()
@@ -97,7 +101,11 @@ pub(super) fn gates(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mu
             if let Some(c) = &g.cond
                 && never_true(an, &dnf)
             {
-                out.push(never_true_diag(m.file, c, &format!("gate `{}`", g.name.name)));
+                out.push(never_true_diag(
+                    m.file,
+                    c,
+                    &format!("gate `{}`", g.name.name),
+                ));
                 continue;
             }
             gs.push(GateInfo {

@@ -256,10 +256,7 @@ fn classify(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Di
             .with_note("arms are tried in order and the first that holds gives the class")
             .with_help("move the arm above the arms that shadow it, or make its condition narrower than theirs"));
     }
-    an.classify = Some(ClassifyModel {
-        events,
-        defs,
-    });
+    an.classify = Some(ClassifyModel { events, defs });
 }
 
 fn automation_triggers(

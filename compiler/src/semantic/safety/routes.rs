@@ -61,7 +61,11 @@ fn priority_of(r: &RouteDecl) -> i64 {
         .unwrap_or(0)
 }
 
-pub(super) fn routes(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Diagnostic>) {
+pub(super) fn routes(
+    an: &mut Analysis<'_>,
+    project: &[&ModuleView<'_>],
+    out: &mut Vec<Diagnostic>,
+) {
     let mut rs: Vec<RouteInfo<'_>> = Vec::new();
     for m in project {
         for item in &m.ast.items {
@@ -96,7 +100,11 @@ pub(super) fn routes(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &m
             && never_true(an, &r.dnf)
         {
             dead[i] = true;
-            out.push(never_true_diag(r.file, c, &format!("route `{}`", r.decl.name.name)));
+            out.push(never_true_diag(
+                r.file,
+                c,
+                &format!("route `{}`", r.decl.name.name),
+            ));
         }
     }
     let mut shadowers: Vec<Vec<usize>> = vec![Vec::new(); rs.len()];
@@ -114,7 +122,11 @@ pub(super) fn routes(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &m
         if an.decide(&[&a.dnf, &b.dnf]) == Outcome::Disjoint {
             continue;
         }
-        let (lo, hi) = if a.priority < b.priority { (i, j) } else { (j, i) };
+        let (lo, hi) = if a.priority < b.priority {
+            (i, j)
+        } else {
+            (j, i)
+        };
         if rs[lo].events.iter().all(|e| rs[hi].events.contains(e)) {
             shadowers[lo].push(hi);
         }
@@ -147,18 +159,26 @@ pub(super) fn routes(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &m
             d = d.with_label(
                 hr.file,
                 hr.decl.name.span,
-                format!("`{}` (priority {}) matches first", hr.decl.name.name, hr.priority),
+                format!(
+                    "`{}` (priority {}) matches first",
+                    hr.decl.name.name, hr.priority
+                ),
             );
         }
         out.push(
             d.with_note("among the routes that match an event, the highest priority wins")
-                .with_help("raise this route's priority above the routes that shadow it, or remove it"),
+                .with_help(
+                    "raise this route's priority above the routes that shadow it, or remove it",
+                ),
         );
     }
 }
 
 /// The condition with `class == V` expanded to the classify's own condition.
-fn expanded<'r>(an: &mut Analysis<'_>, r: &'r mut RouteInfo<'_>) -> &'r Option<(Option<Vec<Conj>>, bool)> {
+fn expanded<'r>(
+    an: &mut Analysis<'_>,
+    r: &'r mut RouteInfo<'_>,
+) -> &'r Option<(Option<Vec<Conj>>, bool)> {
     if r.expanded.is_none() {
         let value = if r.class_is_fresh {
             let scope = an.scope(r.module, &r.events, true);
@@ -172,7 +192,13 @@ fn expanded<'r>(an: &mut Analysis<'_>, r: &'r mut RouteInfo<'_>) -> &'r Option<(
     r.expanded.as_ref().expect("just set")
 }
 
-fn ambiguity(an: &mut Analysis<'_>, rs: &mut [RouteInfo<'_>], i: usize, j: usize, out: &mut Vec<Diagnostic>) {
+fn ambiguity(
+    an: &mut Analysis<'_>,
+    rs: &mut [RouteInfo<'_>],
+    i: usize,
+    j: usize,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut outcome = an.decide(&[&rs[i].dnf, &rs[j].dnf]);
     if outcome == Outcome::Disjoint {
         return;
@@ -211,14 +237,17 @@ fn ambiguity(an: &mut Analysis<'_>, rs: &mut [RouteInfo<'_>], i: usize, j: usize
             .with_label(a.file, a.decl.name.span, format!("assigns {}", a.target.as_deref().unwrap_or("nobody")))
             .with_note("paste the event into a test's `given` to replay it; at run time source order would break the tie (the route declared first wins)");
             if !w.other_facts.is_empty() {
-                d = d.with_note(format!("with these case facts: {}", w.other_facts.join(", ")));
+                d = d.with_note(format!(
+                    "with these case facts: {}",
+                    w.other_facts.join(", ")
+                ));
             }
             if free_class && let Some(c) = w.class {
                 d = d.with_note(format!("on a case whose class is {c}"));
             }
-            out.push(d.with_help(
-                "give one route a higher priority, or make the conditions exclusive",
-            ));
+            out.push(
+                d.with_help("give one route a higher priority, or make the conditions exclusive"),
+            );
         }
         Outcome::Unknown => {
             out.push(
@@ -260,8 +289,10 @@ fn pins(dnf: &Option<Vec<Conj>>) -> Vec<(VarId, Const)> {
         })
         .collect();
     out.retain(|p| {
-        rest.iter()
-            .all(|c| c.iter().any(|l| matches!(l, Lit::Cmp(v, Op::Eq, x) if *v == p.0 && *x == p.1)))
+        rest.iter().all(|c| {
+            c.iter()
+                .any(|l| matches!(l, Lit::Cmp(v, Op::Eq, x) if *v == p.0 && *x == p.1))
+        })
     });
     out.sort();
     out.dedup_by(|a, b| a.0 == b.0);
@@ -277,7 +308,10 @@ fn candidate_pairs(rs: &[RouteInfo<'_>]) -> Vec<(usize, usize)> {
             *count.entry(*v).or_default() += 1;
         }
     }
-    let part = count.into_iter().max_by_key(|(v, n)| (*n, std::cmp::Reverse(*v))).map(|(v, _)| v);
+    let part = count
+        .into_iter()
+        .max_by_key(|(v, n)| (*n, std::cmp::Reverse(*v)))
+        .map(|(v, _)| v);
     let mut buckets: BTreeMap<&Const, Vec<usize>> = BTreeMap::new();
     let mut wild = Vec::new();
     for (i, p) in pinned.iter().enumerate() {
@@ -305,4 +339,3 @@ fn candidate_pairs(rs: &[RouteInfo<'_>]) -> Vec<(usize, usize)> {
     all_pairs(&wild, &mut pairs);
     pairs
 }
-

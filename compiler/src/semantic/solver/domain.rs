@@ -79,10 +79,7 @@ fn solve_var(vars: &Vars, v: VarId, lits: &[&Lit]) -> VarOutcome {
         .filter(|l| !matches!(l, Lit::IsNone(..)))
         .collect();
     match &info.kind {
-        Kind::Bool => finite(
-            &[Const::Bool(false), Const::Bool(true)],
-            &rest,
-        ),
+        Kind::Bool => finite(&[Const::Bool(false), Const::Bool(true)], &rest),
         Kind::Enum(vs) => {
             let all: Vec<Const> = vs.iter().map(|s| Const::Enum(s.clone())).collect();
             finite(&all, &rest)
@@ -188,11 +185,25 @@ fn numeric(kind: &Kind, lits: &[&Lit]) -> VarOutcome {
         // Integers: make both bounds closed and integral.
         lo = lo.map(|(n, closed)| {
             let f = n.floor();
-            (if closed && f == n { n } else { f + Decimal::ONE }, true)
+            (
+                if closed && f == n {
+                    n
+                } else {
+                    f + Decimal::ONE
+                },
+                true,
+            )
         });
         hi = hi.map(|(n, closed)| {
             let c = n.ceil();
-            (if closed && c == n { n } else { c - Decimal::ONE }, true)
+            (
+                if closed && c == n {
+                    n
+                } else {
+                    c - Decimal::ONE
+                },
+                true,
+            )
         });
     }
     if let (Some((l, lc)), Some((h, hc))) = (lo, hi) {

@@ -343,9 +343,12 @@ impl<'a, 'v> Translator<'a, 'v> {
                 lhs,
                 rhs,
             } => match (self.term(cx, lhs), self.term(cx, rhs)) {
-                (p @ Term::Path { unwrapped: false, .. }, Term::Const(d)) if d != Const::None => {
-                    Term::Coalesce(Box::new(p), d)
-                }
+                (
+                    p @ Term::Path {
+                        unwrapped: false, ..
+                    },
+                    Term::Const(d),
+                ) if d != Const::None => Term::Coalesce(Box::new(p), d),
                 (Term::Const(Const::None), r) => r,
                 (c @ Term::Const(_), _) => c,
                 _ => Term::Opaque,
@@ -496,7 +499,9 @@ impl<'a, 'v> Translator<'a, 'v> {
                             covered.extend(vs.iter().cloned());
                             Formula::or(
                                 vs.iter()
-                                    .map(|x| Formula::lit(Lit::Cmp(v, Op::Eq, Const::Enum(x.clone()))))
+                                    .map(|x| {
+                                        Formula::lit(Lit::Cmp(v, Op::Eq, Const::Enum(x.clone())))
+                                    })
                                     .collect(),
                             )
                         }
@@ -557,7 +562,13 @@ impl<'a, 'v> Translator<'a, 'v> {
                 _ => None,
             };
         }
-        if !compatible(kind, &c) || (op.is_ordered() && !matches!(kind, Kind::Int | Kind::Dec | Kind::Money | Kind::Pct | Kind::Str)) {
+        if !compatible(kind, &c)
+            || (op.is_ordered()
+                && !matches!(
+                    kind,
+                    Kind::Int | Kind::Dec | Kind::Money | Kind::Pct | Kind::Str
+                ))
+        {
             return None;
         }
         if optional && op.is_ordered() {
@@ -615,7 +626,10 @@ impl<'a, 'v> Translator<'a, 'v> {
                         } else {
                             StrPred::StartsWith
                         };
-                        (Lit::Str(v, p, s.clone(), true), Lit::Str(v, p, s.clone(), false))
+                        (
+                            Lit::Str(v, p, s.clone(), true),
+                            Lit::Str(v, p, s.clone(), false),
+                        )
                     }
                     (BinOp::Matches, Kind::Str, Const::Str(s)) => {
                         let t = Formula::lit(Lit::Str(v, StrPred::Matches, s.clone(), true));

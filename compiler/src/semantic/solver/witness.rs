@@ -45,7 +45,11 @@ pub fn render_const(c: &Const) -> String {
         Const::None => "none".into(),
         Const::List(items) => format!(
             "[{}]",
-            items.iter().map(render_const).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(render_const)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
