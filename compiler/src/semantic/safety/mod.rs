@@ -10,7 +10,8 @@
 mod gates;
 mod routes;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use super::index::ProjectIndex;
 use super::project::ModuleView;
@@ -20,12 +21,17 @@ use super::types::{DefId, Ty};
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::syntax::ast::*;
 
+/// Variable roots by name: (root, type).
+pub(crate) type Roots = Rc<BTreeMap<String, (String, Ty)>>;
+
 /// Shared state of one analysis: the variables, declarations and the classify.
 pub(crate) struct Analysis<'a> {
     pub index: &'a ProjectIndex,
     pub decls: Decls<'a>,
     pub vars: Vars,
     pub classify: Option<ClassifyModel>,
+    /// Variable roots by the events a rule listens to.
+    pub roots: HashMap<Vec<DefId>, Roots>,
 }
 
 /// The classify, translated: its events and, per variant, when a case gets it.
@@ -58,6 +64,7 @@ pub fn safety_checks(
         decls,
         vars: Vars::default(),
         classify: None,
+        roots: HashMap::new(),
     };
     let mut out = Vec::new();
     classify(&mut an, project, &mut out);
@@ -89,22 +96,30 @@ impl<'a> Analysis<'a> {
 
     /// What a rule triggered by `events` sees: the case facts, the events' own fields
     /// (which shadow facts of the same name) and `class`.
-    pub fn scope<'m>(&self, module: &'m str, events: &[DefId], class: bool) -> Scope<'m> {
-        let mut roots: BTreeMap<String, (String, Ty)> = self
-            .index
-            .facts
-            .iter()
-            .map(|(n, t)| (n.clone(), (n.clone(), t.clone())))
-            .collect();
-        for e in events {
-            for (n, t) in self
-                .index
-                .fields_of(&Ty::Event(e.clone()))
-                .unwrap_or_default()
-            {
-                roots.entry(n.clone()).or_insert((n, t));
+    pub fn scope<'m>(&mut self, module: &'m str, events: &[DefId], class: bool) -> Scope<'m> {
+        let roots = match self.roots.get(events) {
+            Some(r) => r.clone(),
+            None => {
+                let mut roots: BTreeMap<String, (String, Ty)> = self
+                    .index
+                    .facts
+                    .iter()
+                    .map(|(n, t)| (n.clone(), (n.clone(), t.clone())))
+                    .collect();
+                for e in events {
+                    for (n, t) in self
+                        .index
+                        .fields_of(&Ty::Event(e.clone()))
+                        .unwrap_or_default()
+                    {
+                        roots.insert(n.clone(), (n, t));
+                    }
+                }
+                let r = Rc::new(roots);
+                self.roots.insert(events.to_vec(), r.clone());
+                r
             }
-        }
+        };
         let class = match (&self.index.classify, class) {
             (Some(c), true) => Some(Ty::Enum(c.enum_def.clone())),
             _ => None,
@@ -150,6 +165,12 @@ impl<'a> Analysis<'a> {
         solver::decide(&ps, &self.vars)
     }
 
+    /// Provably no values make every part true.
+    pub fn disjoint(&self, parts: &[&Option<Vec<Conj>>]) -> bool {
+        let ps: Vec<Option<&[Conj]>> = parts.iter().map(|p| p.as_deref()).collect();
+        solver::disjoint(&ps, &self.vars)
+    }
+
     pub fn not_true(&self, f: &Formula) -> Option<Vec<Conj>> {
         solver::dnf(&self.vars.negate(f))
     }
@@ -157,7 +178,7 @@ impl<'a> Analysis<'a> {
 
 /// Is a condition in normal form provably never true?
 pub(crate) fn never_true(an: &Analysis<'_>, dnf: &Option<Vec<Conj>>) -> bool {
-    an.decide(&[dnf]) == Outcome::Disjoint
+    an.disjoint(&[dnf])
 }
 
 pub(crate) fn never_true_diag(file: &FileName, e: &Expr, what: &str) -> Diagnostic {
@@ -230,7 +251,7 @@ fn classify(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Di
         let nts: Vec<Option<Vec<Conj>>> = arms[..i].iter().map(|(t, _)| an.not_true(t)).collect();
         let mut parts: Vec<&Option<Vec<Conj>>> = vec![&dnfs[i]];
         parts.extend(nts.iter());
-        if an.decide(&parts) != Outcome::Disjoint {
+        if !an.disjoint(&parts) {
             continue;
         }
         let mut d = Diagnostic::new(
@@ -244,7 +265,7 @@ fn classify(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Di
             "shadowed",
         );
         for (j, earlier) in decl.arms[..i].iter().enumerate() {
-            if an.decide(&[&dnfs[i], &dnfs[j]]) != Outcome::Disjoint {
+            if !an.disjoint(&[&dnfs[i], &dnfs[j]]) {
                 d = d.with_label(
                     m.file,
                     earlier.span,

@@ -119,7 +119,7 @@ pub(super) fn routes(
             }
             continue;
         }
-        if an.decide(&[&a.dnf, &b.dnf]) == Outcome::Disjoint {
+        if an.disjoint(&[&a.dnf, &b.dnf]) {
             continue;
         }
         let (lo, hi) = if a.priority < b.priority {
@@ -138,7 +138,7 @@ pub(super) fn routes(
         let nts: Vec<Option<Vec<Conj>>> = hs.iter().map(|h| an.not_true(&rs[*h].t)).collect();
         let mut parts = vec![&rs[i].dnf];
         parts.extend(nts.iter());
-        if an.decide(&parts) != Outcome::Disjoint {
+        if !an.disjoint(&parts) {
             continue;
         }
         let r = &rs[i];

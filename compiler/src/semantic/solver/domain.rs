@@ -4,8 +4,6 @@
 //! answer comes with values that were checked against every literal. Anything in between
 //! is unknown.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 
 use super::{Const, Kind, Lit, Model, Op, StrPred, VarId, Vars};
@@ -25,36 +23,43 @@ enum VarOutcome {
 
 /// Decide a conjunction. With `want_model` false only contradictions matter (a cheaper
 /// pruning step); the answer is then `Unsat` or `Unknown`.
-pub fn solve(lits: &[Lit], vars: &Vars, want_model: bool) -> Solve {
-    let mut by_var: BTreeMap<VarId, Vec<&Lit>> = BTreeMap::new();
-    let mut opaque: BTreeMap<u32, bool> = BTreeMap::new();
-    let mut has_opaque = false;
-    for l in lits {
+pub fn solve(lits: &[&Lit], vars: &Vars, want_model: bool) -> Solve {
+    let mut sorted: Vec<&Lit> = lits.to_vec();
+    sorted.sort_by_key(|l| match l {
+        Lit::Opaque(k, _) => (1, *k),
+        other => (0, other.var().unwrap_or(0)),
+    });
+    let mut model = Model::new();
+    let mut unknown = false;
+    let mut i = 0;
+    while i < sorted.len() {
+        let l = sorted[i];
+        let mut j = i + 1;
         match l {
             Lit::Opaque(k, p) => {
-                has_opaque = true;
-                if let Some(q) = opaque.insert(*k, *p)
-                    && q != *p
-                {
-                    return Solve::Unsat;
+                unknown = true;
+                while j < sorted.len() && matches!(sorted[j], Lit::Opaque(q, _) if q == k) {
+                    if matches!(sorted[j], Lit::Opaque(_, b) if b != p) {
+                        return Solve::Unsat;
+                    }
+                    j += 1;
                 }
             }
-            other => by_var
-                .entry(other.var().expect("a variable literal"))
-                .or_default()
-                .push(other),
-        }
-    }
-    let mut model = Model::new();
-    let mut unknown = has_opaque;
-    for (v, ls) in by_var {
-        match solve_var(vars, v, &ls) {
-            VarOutcome::Unsat => return Solve::Unsat,
-            VarOutcome::Unknown => unknown = true,
-            VarOutcome::Value(c) => {
-                model.insert(v, c);
+            other => {
+                let v = other.var().expect("a variable literal");
+                while j < sorted.len() && sorted[j].var() == Some(v) {
+                    j += 1;
+                }
+                match solve_var(vars, v, &sorted[i..j], want_model) {
+                    VarOutcome::Unsat => return Solve::Unsat,
+                    VarOutcome::Unknown => unknown = true,
+                    VarOutcome::Value(c) => {
+                        model.insert(v, c);
+                    }
+                }
             }
         }
+        i = j;
     }
     if unknown || !want_model {
         Solve::Unknown
@@ -63,7 +68,7 @@ pub fn solve(lits: &[Lit], vars: &Vars, want_model: bool) -> Solve {
     }
 }
 
-fn solve_var(vars: &Vars, v: VarId, lits: &[&Lit]) -> VarOutcome {
+fn solve_var(vars: &Vars, v: VarId, lits: &[&Lit], want_model: bool) -> VarOutcome {
     let info = vars.info(v);
     let must_none = lits.iter().any(|l| matches!(l, Lit::IsNone(_, true)));
     let must_some = lits.iter().any(|l| !matches!(l, Lit::IsNone(_, true)));
@@ -84,8 +89,8 @@ fn solve_var(vars: &Vars, v: VarId, lits: &[&Lit]) -> VarOutcome {
             let all: Vec<Const> = vs.iter().map(|s| Const::Enum(s.clone())).collect();
             finite(&all, &rest)
         }
-        Kind::Int | Kind::Dec | Kind::Money | Kind::Pct => numeric(&info.kind, &rest),
-        Kind::Str | Kind::Person => string(&rest),
+        Kind::Int | Kind::Dec | Kind::Money | Kind::Pct => numeric(&info.kind, &rest, want_model),
+        Kind::Str | Kind::Person => string(&rest, want_model),
         Kind::List => list(&rest),
         Kind::Other => {
             if rest.is_empty() {
@@ -138,7 +143,7 @@ fn num_of(c: &Const) -> Option<Decimal> {
 type Bound = Option<(Decimal, bool)>;
 
 /// Integers, decimals, money and percentages: an interval, excluded values, a currency.
-fn numeric(kind: &Kind, lits: &[&Lit]) -> VarOutcome {
+fn numeric(kind: &Kind, lits: &[&Lit], want_model: bool) -> VarOutcome {
     let int = *kind == Kind::Int;
     let (mut lo, mut hi): (Bound, Bound) = (None, None);
     let mut ne: Vec<Decimal> = Vec::new();
@@ -228,6 +233,9 @@ fn numeric(kind: &Kind, lits: &[&Lit]) -> VarOutcome {
             return VarOutcome::Unsat;
         }
     }
+    if !want_model {
+        return VarOutcome::Unknown;
+    }
     let ok = |x: &Decimal| {
         (!int || x.fract().is_zero())
             && lo.is_none_or(|(l, c)| if c { *x >= l } else { *x > l })
@@ -293,7 +301,7 @@ fn tighter_hi(a: Bound, b: (Decimal, bool)) -> Bound {
 }
 
 /// Strings and persons: equal / not equal, and substring, prefix and regex facts.
-fn string(lits: &[&Lit]) -> VarOutcome {
+fn string(lits: &[&Lit], want_model: bool) -> VarOutcome {
     let mut eq: Option<&str> = None;
     let mut ne: Vec<&str> = Vec::new();
     let mut preds: Vec<(StrPred, &str, bool)> = Vec::new();
@@ -341,6 +349,9 @@ fn string(lits: &[&Lit]) -> VarOutcome {
             }
         }
     }
+    if !want_model && eq.is_none() {
+        return VarOutcome::Unknown;
+    }
     let check = |x: &str| -> Option<bool> {
         if ne.contains(&x) {
             return Some(false);
@@ -349,7 +360,7 @@ fn string(lits: &[&Lit]) -> VarOutcome {
             let holds = match p {
                 StrPred::Contains => x.contains(*s),
                 StrPred::StartsWith => x.starts_with(*s),
-                StrPred::Matches => regex::Regex::new(s).ok()?.is_match(x),
+                StrPred::Matches => regex_match(s, x)?,
             };
             if holds != *b {
                 return Some(false);
@@ -411,4 +422,20 @@ fn list(lits: &[&Lit]) -> VarOutcome {
         return VarOutcome::Unsat;
     }
     VarOutcome::Value(Const::List(has.into_iter().cloned().collect()))
+}
+
+thread_local! {
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, Option<regex::Regex>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Does `text` match the pattern (as the runtime's `matches`)? `None` if it is invalid.
+fn regex_match(pattern: &str, text: &str) -> Option<bool> {
+    REGEXES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let re = cache
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).ok());
+        re.as_ref().map(|r| r.is_match(text))
+    })
 }

@@ -211,6 +211,8 @@ pub struct Vars {
     pub infos: Vec<VarInfo>,
     by_path: HashMap<Vec<String>, VarId>,
     opaque: HashMap<String, u32>,
+    /// Fields of record and event types, resolved once.
+    fields: HashMap<Ty, Option<Fields>>,
 }
 
 impl Vars {
@@ -228,6 +230,18 @@ impl Vars {
         });
         self.by_path.insert(path, id);
         id
+    }
+    pub fn lookup(&self, path: &[String]) -> Option<VarId> {
+        self.by_path.get(path).copied()
+    }
+    /// The fields of a record or event type (cached).
+    pub fn fields(&mut self, index: &super::index::ProjectIndex, ty: &Ty) -> Option<Fields> {
+        if let Some(f) = self.fields.get(ty) {
+            return f.clone();
+        }
+        let f = index.fields_of(ty).map(std::rc::Rc::new);
+        self.fields.insert(ty.clone(), f.clone());
+        f
     }
     pub fn info(&self, v: VarId) -> &VarInfo {
         &self.infos[v as usize]
@@ -273,6 +287,9 @@ impl Vars {
         }
     }
 }
+
+/// The resolved fields of a record or event type.
+pub type Fields = std::rc::Rc<Vec<(String, Ty)>>;
 
 /// A conjunction of literals.
 pub type Conj = Vec<Lit>;
@@ -354,19 +371,36 @@ pub fn decide(parts: &[Option<&[Conj]>], vars: &Vars) -> Outcome {
     }
     let mut budget = SEARCH_CAP;
     let mut unknown = false;
-    let mut prefix: Vec<Lit> = Vec::new();
-    match search(&ps, 0, &mut prefix, vars, &mut budget, &mut unknown) {
+    let mut prefix: Vec<&Lit> = Vec::new();
+    match search(&ps, 0, &mut prefix, vars, true, &mut budget, &mut unknown) {
         Some(m) => Outcome::Overlap(m),
         None if unknown => Outcome::Unknown,
         None => Outcome::Disjoint,
     }
 }
 
-fn search(
-    parts: &[&[Conj]],
+/// Whether all parts provably cannot hold at once ([`decide`] without building a witness:
+/// cheaper, for the questions that only need "disjoint or not").
+pub fn disjoint(parts: &[Option<&[Conj]>], vars: &Vars) -> bool {
+    let mut ps: Vec<&[Conj]> = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p {
+            Some(p) => ps.push(p),
+            None => return false,
+        }
+    }
+    let mut budget = SEARCH_CAP;
+    let mut unknown = false;
+    let mut prefix: Vec<&Lit> = Vec::new();
+    search(&ps, 0, &mut prefix, vars, false, &mut budget, &mut unknown).is_none() && !unknown
+}
+
+fn search<'l>(
+    parts: &[&'l [Conj]],
     i: usize,
-    prefix: &mut Vec<Lit>,
+    prefix: &mut Vec<&'l Lit>,
     vars: &Vars,
+    want_model: bool,
     budget: &mut usize,
     unknown: &mut bool,
 ) -> Option<Model> {
@@ -376,9 +410,11 @@ fn search(
     }
     *budget -= 1;
     let last = i == parts.len();
-    match domain::solve(prefix, vars, last) {
+    match domain::solve(prefix, vars, last && want_model) {
         domain::Solve::Unsat => return None,
         domain::Solve::Sat(m) if last => return Some(m),
+        // Not proved contradictory: enough when no witness is wanted.
+        domain::Solve::Unknown if last && !want_model => return Some(Model::new()),
         domain::Solve::Unknown if last => {
             *unknown = true;
             return None;
@@ -387,8 +423,8 @@ fn search(
     }
     let len = prefix.len();
     for conj in parts[i] {
-        prefix.extend(conj.iter().cloned());
-        let found = search(parts, i + 1, prefix, vars, budget, unknown);
+        prefix.extend(conj.iter());
+        let found = search(parts, i + 1, prefix, vars, want_model, budget, unknown);
         prefix.truncate(len);
         if found.is_some() {
             return found;
