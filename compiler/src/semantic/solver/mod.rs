@@ -19,6 +19,9 @@ pub mod domain;
 pub mod translate;
 pub mod witness;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
