@@ -132,7 +132,7 @@ fn opaque_parts_and_caps() {
     let p = vars.opaque("p".into());
     let b = var(&mut vars, "b", Ty::Bool, Kind::Bool);
     let o = lit(Lit::Opaque(p, true));
-    assert_eq!(outcome(&vars, &[o.clone()]), Outcome::Unknown);
+    assert_eq!(outcome(&vars, std::slice::from_ref(&o)), Outcome::Unknown);
     assert_eq!(
         outcome(&vars, &[o.clone(), vars.negate(&o)]),
         Outcome::Disjoint
