@@ -4,10 +4,14 @@
 //!   markers and insta snapshots;
 //! - `codes`: meta-tests tying `Code::ALL`, the fixtures and `docs/diagnostics.md`;
 //! - `no_panic`: truncated, mutated and hostile inputs never panic, hang or overflow;
-//! - `incremental`: salsa re-executes only what an edit invalidates.
+//! - `incremental`: salsa re-executes only what an edit invalidates;
+//! - `witness`, `solver_props`: the safety analysis's witnesses replay through the runtime,
+//!   and conditions it calls disjoint never both match a random event.
 
 mod check;
 mod codes;
 mod common;
 mod incremental;
 mod no_panic;
+mod solver_props;
+mod witness;

@@ -111,7 +111,8 @@ pub fn module_check(
     ))
 }
 
-/// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused).
+/// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused,
+/// and the safety analysis of conditions).
 #[salsa::tracked(returns(clone))]
 pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
     let index = project_index(db, project);

@@ -3,7 +3,9 @@
 //! Measures, on a generated project (default 300 accounts, about 52,000 lines):
 //! - parse only (the baseline, in the same run), cold check, lines per second;
 //! - re-check after a one-file edit through the salsa database, for an edit inside a rule
-//!   (signatures unchanged) and an edit that adds a declaration (signature changes).
+//!   (signatures unchanged) and an edit that adds a declaration (signature changes);
+//! - the safety analysis alone (issue 7: route ambiguity and reachability, classify arms,
+//!   gates) on the parsed project, and its share of the cold check.
 //!
 //! Prints medians and ratios; the numbers go to docs/performance.md.
 
@@ -12,6 +14,8 @@ use std::time::{Duration, Instant};
 use meshline_compiler::db::{self, Database};
 use meshline_compiler::diagnostics::FileName;
 use meshline_compiler::project::{Manifest, ProjectFiles, SourceText};
+use meshline_compiler::semantic::project::ModuleView;
+use meshline_compiler::semantic::safety::safety_checks;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -94,6 +98,51 @@ fn main() {
             ms(cold),
             lines as f64 / cold.as_secs_f64(),
             cold.as_secs_f64() / parse.as_secs_f64()
+        );
+
+        // The safety analysis alone, on the already parsed and indexed project.
+        let analysis = {
+            let database = Database::default();
+            let handle = db::load_project(&database, &project);
+            let index = db::project_index(&database, handle);
+            let files = handle.files(&database);
+            let parsed: Vec<_> = files.iter().map(|f| db::parsed(&database, *f)).collect();
+            let names: Vec<(String, FileName, bool)> = files
+                .iter()
+                .map(|f| (f.module(&database), f.name(&database), f.is_std(&database)))
+                .collect();
+            let views: Vec<ModuleView<'_>> = parsed
+                .iter()
+                .zip(&names)
+                .map(|(p, (module, file, is_std))| ModuleView {
+                    module,
+                    file,
+                    ast: &p.ast,
+                    is_std: *is_std,
+                })
+                .collect();
+            let own: Vec<&ModuleView<'_>> = views.iter().filter(|v| !v.is_std).collect();
+            let routes = own
+                .iter()
+                .flat_map(|v| &v.ast.items)
+                .filter(|i| matches!(i.kind, meshline_compiler::syntax::ast::ItemKind::Route(_)))
+                .count();
+            let times: Vec<Duration> = (0..runs)
+                .map(|_| {
+                    let t = Instant::now();
+                    let d = safety_checks(&index, &views, &own);
+                    assert!(d.is_empty(), "analysis findings: {:?}", d.first());
+                    t.elapsed()
+                })
+                .collect();
+            println!("safety analysis   : {routes} routes");
+            median(times)
+        };
+        println!(
+            "safety analysis   : {:8.1} ms  = {:.1}% of cold check, +{:.1}% over check without it",
+            ms(analysis),
+            100.0 * analysis.as_secs_f64() / cold.as_secs_f64(),
+            100.0 * analysis.as_secs_f64() / (cold - analysis).as_secs_f64()
         );
 
         // Incremental: one database, edits to one file.

@@ -72,6 +72,7 @@ codes! {
     UngatedAction = "E0403", Error, "ungated money or destructive action";
     MissingEscalation = "E0404", Error, "owner without escalation owner";
     EmptyWaiver = "E0405", Error, "waiver without a reason";
+    AmbiguousRoute = "E0406", Error, "ambiguous routes";
 
     SlaWithoutBreach = "E0501", Error, "SLA without breach action";
     AutomationWithoutOwner = "E0502", Error, "automation without owner";
@@ -94,4 +95,10 @@ codes! {
     Unused = "W0001", Warning, "unused declaration";
     UnusedImport = "W0002", Warning, "unused import";
     NeedlessUnwrap = "W0003", Warning, "`!` on a value that is not optional";
+    UndecidedRouteOverlap = "W0004", Warning, "route overlap undecided: source order decides";
+    UnreachableRoute = "W0005", Warning, "route can never win";
+    ShadowedClassifyArm = "W0006", Warning, "classify arm shadowed by earlier arms";
+    UnreachableMatchArm = "W0007", Warning, "unreachable match arm";
+    NeverTrue = "W0008", Warning, "condition can never be true";
+    ConflictingGates = "W0009", Warning, "gates with conflicting requirements";
 }

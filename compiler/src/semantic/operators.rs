@@ -620,9 +620,39 @@ impl Cx<'_> {
         let variants = self.index.enum_variants(&def).cloned().unwrap_or_default();
         let mut covered: BTreeSet<String> = BTreeSet::new();
         let mut wildcard = false;
+        let mut catch_all: Option<Span> = None;
         for p in patterns {
+            if let Some(first) = catch_all {
+                let file = self.file;
+                let d = self.error(
+                    Code::UnreachableMatchArm,
+                    p.span(),
+                    format!("this `{what}` arm can never be reached"),
+                    "unreachable",
+                );
+                d.secondary.push(crate::diagnostics::Label::new(
+                    file,
+                    first,
+                    "the catch-all `_` takes every value",
+                ));
+                d.help = Some("remove the arm, or move it above the `_` arm".into());
+            } else if let Pattern::Alternatives(paths) = p
+                && !paths.is_empty()
+                && paths.iter().all(|path| covered.contains(&path.last().name))
+            {
+                self.error(
+                    Code::UnreachableMatchArm,
+                    p.span(),
+                    format!("this `{what}` arm can never be reached"),
+                    "already covered",
+                )
+                .help = Some("earlier arms cover every variant it names; remove it".into());
+            }
             match p {
-                Pattern::Wildcard(_) => wildcard = true,
+                Pattern::Wildcard(s) => {
+                    wildcard = true;
+                    catch_all = catch_all.or(Some(*s));
+                }
                 Pattern::Alternatives(paths) => {
                     for path in paths {
                         let last = path.last();

@@ -15,6 +15,7 @@ mod case;
 mod compiled;
 mod envelope;
 mod index;
+mod probe;
 mod sla;
 
 use std::collections::BTreeMap;

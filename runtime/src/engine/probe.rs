@@ -1,0 +1,53 @@
+//! Probing rule conditions without applying an event (for the compiler's witness tests):
+//! which routes' conditions hold for an event on a fresh case.
+
+use std::sync::Arc;
+
+use super::Engine;
+use super::EventData;
+use super::case::CaseState;
+use super::envelope::Envelope;
+use crate::eval;
+
+impl Engine {
+    /// The class the `classify` gives an event on a fresh case, and every route listing the
+    /// event whose condition evaluates to true (in route order). No state changes.
+    pub fn matching_routes(&self, env: &Envelope) -> (Option<u32>, Vec<u32>) {
+        let case_id: Arc<str> = Arc::from(env.case.as_str());
+        let mut case = CaseState::new(case_id, env.at, self.program.slots.len(), 0);
+        let def = &self.program.events[env.event as usize];
+        for (slot, v) in def.slots.iter().zip(&env.values) {
+            case.facts[*slot as usize] = Some(v.clone());
+        }
+        let ev = EventData {
+            id: env.id.clone(),
+            event: env.event,
+            values: env.values.clone(),
+            at: env.at,
+        };
+        let holds =
+            |pred: &eval::Pred, case: &CaseState| self.holds(pred, case, Some(&ev)) == Ok(true);
+        if let Some(cl) = &self.program.classify {
+            case.class = Some(cl.otherwise);
+            for (i, (variant, _)) in cl.arms.iter().enumerate() {
+                if holds(&self.code.classify[i], &case) {
+                    case.class = Some(*variant);
+                    break;
+                }
+            }
+        }
+        let routes = self
+            .program
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.events.contains(&env.event))
+            .filter(|(i, _)| match &self.code.route_cond[*i] {
+                None => true,
+                Some(c) => holds(c, &case),
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        (case.class, routes)
+    }
+}
