@@ -111,33 +111,55 @@ pub fn module_check(
     ))
 }
 
-/// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused,
-/// and the safety analysis of conditions).
+/// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused).
 #[salsa::tracked(returns(clone))]
 pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
     let index = project_index(db, project);
-    let files = project.files(db);
-    let parsed: Vec<(SourceFile, Arc<Parsed>)> =
-        files.iter().map(|f| (*f, parsed(db, *f))).collect();
     let mut uses = BTreeSet::new();
-    for f in files.iter().filter(|f| !f.is_std(db)) {
+    for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
         uses.extend(module_check(db, project, *f).uses.iter().cloned());
     }
-    let names: Vec<(String, FileName)> = parsed
-        .iter()
-        .map(|(f, _)| (f.module(db), f.name(db)))
-        .collect();
-    let views: Vec<ModuleView<'_>> = parsed
-        .iter()
-        .zip(&names)
-        .map(|((f, p), (module, name))| ModuleView {
-            module,
-            file: name,
-            ast: &p.ast,
-            is_std: f.is_std(db),
-        })
-        .collect();
-    Arc::new(project_checks(&index, &views, &uses))
+    let modules = Modules::load(db, project);
+    Arc::new(project_checks(&index, &modules.views(), &uses))
+}
+
+/// The safety analysis of conditions (ambiguous and unreachable routes, shadowed arms,
+/// never-true conditions, conflicting gates): whole-project, and the costliest check.
+#[salsa::tracked(returns(clone))]
+pub fn safety_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
+    let index = project_index(db, project);
+    let modules = Modules::load(db, project);
+    let views = modules.views();
+    let own: Vec<&ModuleView<'_>> = views.iter().filter(|m| !m.is_std).collect();
+    Arc::new(crate::semantic::safety::safety_checks(&index, &views, &own))
+}
+
+/// Every module's parse, named, for the whole-project checks.
+struct Modules {
+    files: Vec<(String, FileName, bool, Arc<Parsed>)>,
+}
+
+impl Modules {
+    fn load(db: &dyn salsa::Database, project: Project) -> Modules {
+        let files = project
+            .files(db)
+            .iter()
+            .map(|f| (f.module(db), f.name(db), f.is_std(db), parsed(db, *f)))
+            .collect();
+        Modules { files }
+    }
+
+    fn views(&self) -> Vec<ModuleView<'_>> {
+        self.files
+            .iter()
+            .map(|(module, file, is_std, p)| ModuleView {
+                module,
+                file,
+                ast: &p.ast,
+                is_std: *is_std,
+            })
+            .collect()
+    }
 }
 
 /// Every diagnostic of one file (what an editor shows for it).
@@ -150,12 +172,9 @@ pub fn file_diagnostics(
     let mut out = parsed(db, file).diagnostics.clone();
     out.extend(module_check(db, project, file).diagnostics.iter().cloned());
     let name = file.name(db);
-    out.extend(
-        project_check(db, project)
-            .iter()
-            .filter(|d| d.primary.file == name)
-            .cloned(),
-    );
+    for whole in [project_check(db, project), safety_check(db, project)] {
+        out.extend(whole.iter().filter(|d| d.primary.file == name).cloned());
+    }
     diagnostics::sort(&mut out);
     Arc::new(out)
 }
