@@ -7,6 +7,7 @@
 pub mod db;
 pub mod diagnostics;
 pub mod harness;
+pub mod ide;
 pub mod lower;
 pub mod project;
 pub mod semantic;
