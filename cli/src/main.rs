@@ -100,6 +100,8 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
     /// Create a new project folder with a working example.
     New {
         /// Project name (also the folder name).
@@ -111,6 +113,22 @@ enum Command {
 enum LedgerCommand {
     /// Check a ledger's hash chain; names the first bad entry.
     Verify { file: std::path::PathBuf },
+}
+
+fn lsp() -> ExitCode {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "meshline lsp: a language server; editors start it and talk to it over stdin and stdout"
+        );
+    }
+    match meshline_lsp::run_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("meshline lsp: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -132,6 +150,7 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
+        Command::Lsp => lsp(),
         Command::Build { path, output, emit } => build::run(&path, output, emit.is_some()),
         Command::Inspect { file } => build::inspect(&file),
         Command::Run {
