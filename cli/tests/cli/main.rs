@@ -13,6 +13,7 @@ mod golden;
 mod harness;
 mod ir;
 mod ledger_verify;
+mod lsp_nvim;
 mod property;
 mod sagas;
 mod sla;
