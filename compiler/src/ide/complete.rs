@@ -347,7 +347,13 @@ fn with_placeholder(
     start: usize,
     offset: usize,
 ) -> (crate::semantic::ModuleTypes, Span) {
-    let patched = format!("{}{PLACEHOLDER}{}", &text[..start], &text[offset..]);
+    // The whole word at the cursor is replaced, also the part after it.
+    let bytes = text.as_bytes();
+    let mut end = offset;
+    while end < text.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+        end += 1;
+    }
+    let patched = format!("{}{PLACEHOLDER}{}", &text[..start], &text[end..]);
     let (ast, _) = crate::syntax::parse(file, &patched);
     let types = crate::semantic::module_types(index, module, file, &ast);
     (types, Span::new(start, start + PLACEHOLDER.len()))
