@@ -278,10 +278,8 @@ impl Engine {
             &self.route_index[ev.event as usize]
         };
         if index.is_empty() {
-            if class_changed {
-                if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
-                    self.set_assignee(case_id, Assignee::Team(owner), "owners", json!({}));
-                }
+            if class_changed && let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
+                self.set_assignee(case_id, Assignee::Team(owner), "owners", json!({}));
             }
             return;
         }
