@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod diagnostics;
+pub mod format;
 pub mod harness;
 pub mod lower;
 pub mod project;
