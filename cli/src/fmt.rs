@@ -47,6 +47,11 @@ pub fn run(paths: &[PathBuf], check: bool, stdin: bool) -> ExitCode {
     for file in &files {
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                eprintln!("error: {}: not UTF-8 text; not formatted", file.display());
+                failed = true;
+                continue;
+            }
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", file.display());
                 return ExitCode::from(2);

@@ -225,8 +225,8 @@ impl Printer<'_> {
                 let min = if last { p } else { p + 1 };
                 rest.push(self.c.trailing(x.span.start));
                 rest.push(Doc::Line);
-                rest.push(text(format!("{} ", ops[i].as_str())));
                 rest.push(self.c.leading(x.span.start, None));
+                rest.push(text(format!("{} ", ops[i].as_str())));
                 rest.push(self.operand(x, min));
             }
             return group(concat(vec![first, nest(concat(rest))]));
@@ -244,8 +244,8 @@ impl Printer<'_> {
         for (o, x) in rhs {
             rest.push(self.c.trailing(x.span.start));
             rest.push(Doc::Line);
-            rest.push(text(format!("{} ", o.as_str())));
             rest.push(self.c.leading(x.span.start, None));
+            rest.push(text(format!("{} ", o.as_str())));
             rest.push(self.operand(x, p + 1));
         }
         group(concat(vec![first, nest(concat(rest))]))
