@@ -153,12 +153,13 @@ impl Printer<'_> {
             }
             ExprKind::Match { scrutinee, arms } => {
                 let s = self.expr(scrutinee);
+                let width = align_width(arms.iter().map(|a| pattern_text(&a.pattern)));
                 let block = self.block(
                     arms,
                     e.span.end,
                     |a| Some(a.span),
                     |p, a| {
-                        let pat = p.pattern(&a.pattern);
+                        let pat = p.arm_pattern(&a.pattern, width);
                         let v = p.expr(&a.value);
                         concat(vec![pat, text(" -> "), v, text(",")])
                     },
@@ -307,6 +308,15 @@ impl Printer<'_> {
         group(concat(out))
     }
 
+    /// An arm's pattern, padded to `width` (0: not aligned, and free to break).
+    pub(super) fn arm_pattern(&mut self, p: &Pattern, width: usize) -> Doc {
+        if width == 0 {
+            self.pattern(p)
+        } else {
+            text(pad(&pattern_text(p), width))
+        }
+    }
+
     pub(super) fn pattern(&mut self, p: &Pattern) -> Doc {
         match p {
             Pattern::Wildcard(_) => text("_"),
@@ -324,6 +334,39 @@ impl Printer<'_> {
             TypeExprKind::Optional(inner) => format!("{}?", self.ty(inner)),
         }
     }
+}
+
+/// A pattern on one line: `_`, `A | B.C`.
+pub(super) fn pattern_text(p: &Pattern) -> String {
+    match p {
+        Pattern::Wildcard(_) => "_".to_string(),
+        Pattern::Alternatives(ps) => {
+            let alts: Vec<String> = ps.iter().map(Path::dotted).collect();
+            alts.join(" | ")
+        }
+    }
+}
+
+/// The widest of `cells`, the column the next word aligns to; 0 (no alignment) when one is
+/// wider than [`MAX_ALIGN`] columns.
+pub(super) fn align_width(cells: impl Iterator<Item = String>) -> usize {
+    let mut max = 0;
+    for c in cells {
+        let w = c.chars().count();
+        if w > MAX_ALIGN {
+            return 0;
+        }
+        max = max.max(w);
+    }
+    max
+}
+
+/// Arms whose first column is wider than this are not aligned.
+const MAX_ALIGN: usize = 32;
+
+/// `s` followed by spaces up to `width` columns.
+pub(super) fn pad(s: &str, width: usize) -> String {
+    format!("{s:<width$}")
 }
 
 enum Entry<'e> {

@@ -4,6 +4,7 @@
 
 use super::Printer;
 use super::doc::{Doc, concat, group, join, text};
+use super::expr::{align_width, pad, pattern_text};
 use crate::source::Span;
 use crate::syntax::ast::*;
 
@@ -38,12 +39,17 @@ impl Printer<'_> {
             ClassifyMember::Arm(a) => Some(a.span),
             ClassifyMember::Otherwise(o) => Some(o.span),
         };
+        let width = align_width(members.iter().map(|m| match m {
+            ClassifyMember::Arm(a) => a.variant.name.clone(),
+            ClassifyMember::Otherwise(_) => "otherwise".to_string(),
+        }));
         let body = self.block(&members, end, span_of, |p, m| match m {
             ClassifyMember::Arm(a) => {
                 let cond = p.expr(&a.cond);
-                concat(vec![text(format!("{} when ", a.variant.name)), cond])
+                let name = pad(&a.variant.name, width);
+                concat(vec![text(format!("{name} when ")), cond])
             }
-            ClassifyMember::Otherwise(o) => text(format!("otherwise {}", o.name)),
+            ClassifyMember::Otherwise(o) => text(format!("{} {}", pad("otherwise", width), o.name)),
         });
         concat(vec![head, body])
     }
@@ -57,14 +63,19 @@ impl Printer<'_> {
             OwnersMember::Arm(a) => Some(a.span),
             OwnersMember::Acknowledge(e) => Some(e.span),
         };
+        let variant_w = align_width(d.arms.iter().map(|a| a.variant.name.clone()));
+        let owner_w = align_width(d.arms.iter().map(|a| a.owner.name.clone()));
         let body = self.block(&members, end, span_of, |p, m| match m {
             OwnersMember::Arm(a) => {
-                let esc = a
-                    .escalate
-                    .as_ref()
-                    .map(|e| format!(" escalate {}", e.name))
-                    .unwrap_or_default();
-                text(format!("{} -> {}{esc}", a.variant.name, a.owner.name))
+                let variant = pad(&a.variant.name, variant_w);
+                let line = match &a.escalate {
+                    Some(e) => {
+                        let owner = pad(&a.owner.name, owner_w);
+                        format!("{variant} -> {owner} escalate {}", e.name)
+                    }
+                    None => format!("{variant} -> {}", a.owner.name),
+                };
+                text(line)
             }
             OwnersMember::Acknowledge(e) => concat(vec![text("acknowledge within "), p.expr(e)]),
         });
@@ -128,12 +139,13 @@ impl Printer<'_> {
             SlaClause::Target(SlaTarget::Fixed(e)) => concat(vec![text("target "), self.expr(e)]),
             SlaClause::Target(SlaTarget::By { field, arms, span }) => {
                 let f = self.expr(field);
+                let width = align_width(arms.iter().map(|a| pattern_text(&a.pattern)));
                 let body = self.block(
                     arms,
                     span.end,
                     |a| Some(a.span),
                     |p, a| {
-                        let pat = p.pattern(&a.pattern);
+                        let pat = p.arm_pattern(&a.pattern, width);
                         let v = p.expr(&a.value);
                         concat(vec![pat, text(" -> "), v])
                     },
