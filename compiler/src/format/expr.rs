@@ -126,6 +126,11 @@ impl Printer<'_> {
                 concat(vec![c, list])
             }
             ExprKind::Unary { op, operand } => match op {
+                // `not (a == b)`: parenthesised for the reader, though `not` binds more
+                // loosely than comparisons (`not a == b` is the same program).
+                UnaryOp::Not if matches!(operand.kind, ExprKind::Binary { .. }) => {
+                    concat(vec![text("not "), self.operand(operand, 11)])
+                }
                 UnaryOp::Not => concat(vec![text("not "), self.operand(operand, 3)]),
                 UnaryOp::Neg => concat(vec![text("-"), self.operand(operand, 8)]),
             },

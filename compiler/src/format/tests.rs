@@ -51,3 +51,47 @@ fn repository_files_format_soundly_and_idempotently() {
         assert_eq!(once, twice, "{} is not a fixed point", path.display());
     }
 }
+
+#[test]
+fn empty_and_comment_only_files() {
+    assert_eq!(fmt(""), "");
+    assert_eq!(fmt("\n\n  \n"), "");
+    assert_eq!(fmt("// a\n\n\n// b   \n"), "// a\n\n// b\n");
+}
+
+#[test]
+fn crlf_and_bom_become_plain_newlines() {
+    assert_eq!(
+        fmt("\u{FEFF}let a = 1 // one\r\nlet b = 2\r\n"),
+        "let a = 1 // one\nlet b = 2\n"
+    );
+}
+
+#[test]
+fn parentheses_only_where_needed() {
+    assert_eq!(fmt("let a = ((1 + 2)) * 3"), "let a = (1 + 2) * 3\n");
+    assert_eq!(fmt("let a = 1 - (2 - 3)"), "let a = 1 - (2 - 3)\n");
+    assert_eq!(fmt("let a = (1 - 2) - 3"), "let a = 1 - 2 - 3\n");
+    assert_eq!(fmt("let a = -(x.y)"), "let a = -x.y\n");
+    assert_eq!(fmt("let a = (-x).y"), "let a = (-x).y\n");
+    assert_eq!(fmt("let a = not a == b"), "let a = not (a == b)\n");
+    assert_eq!(fmt("let a = (not a) == b"), "let a = (not a) == b\n");
+    assert_eq!(fmt("let a = (a ?? b) < c"), "let a = (a ?? b) < c\n");
+}
+
+#[test]
+fn literals_keep_their_spelling() {
+    let text =
+        "let a = [1_000, 1h30m, 90m, 2.50, 0.5%, 5   EUR, 2  business  days, \"\\u{41}\\n\"]\n";
+    assert_eq!(
+        fmt(text),
+        "let a = [1_000, 1h30m, 90m, 2.50, 0.5%, 5 EUR, 2 business days, \"\\u{41}\\n\"]\n"
+    );
+}
+
+#[test]
+fn refuses_syntax_errors() {
+    let err = format_source("let a = (\n").unwrap_err();
+    assert!(matches!(err, super::FormatError::Syntax(_)), "{err}");
+    assert!(!err.diagnostics().is_empty());
+}
