@@ -5,7 +5,8 @@
 //! - every fixture and example: formatting twice changes nothing, and the formatted text
 //!   parses to the same program (declarations without spans) with the same comments;
 //! - property tests with a fixed seed: real files with their spacing shuffled and comments
-//!   added, and random expressions with random parentheses.
+//!   added, and random expressions with random parentheses (`MESHLINE_FMT_CASES=5000`
+//!   searches longer).
 
 use meshline_compiler::diagnostics::FileName;
 use meshline_compiler::format::{comment_texts, format_source, program_fingerprint};
@@ -26,7 +27,7 @@ fn assert_sound(name: &str, text: &str) -> String {
     let twice = format_source(&once).unwrap_or_else(|e| panic!("{name} (second pass): {e}"));
     assert_eq!(
         once, twice,
-        "{name}: formatting is not idempotent\n--- input\n{text}"
+        "{name}: formatting is not idempotent\n--- input\n{text}\n--- once\n{once}"
     );
     let (before, _) = parse(&file(), text);
     let (after, _) = parse(&file(), &once);
@@ -123,6 +124,14 @@ fn corpus() -> Vec<String> {
         .collect()
 }
 
+/// `default` cases, or `MESHLINE_FMT_CASES` for a longer search.
+fn cases(default: u32) -> u32 {
+    std::env::var("MESHLINE_FMT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn runner(cases: u32, seed: u64) -> TestRunner {
     TestRunner::new(Config {
         cases,
@@ -134,8 +143,9 @@ fn runner(cases: u32, seed: u64) -> TestRunner {
 }
 
 /// Re-space `text`: each run of spaces (outside strings and comments, and not inside
-/// `480 USD` or `2 business days`) becomes the next choice; each line break gets the next
-/// indentation, sometimes a blank line, an own-line comment or a trailing comment.
+/// `480 USD` or `2 business days`) becomes the next choice, sometimes with a comment in
+/// the middle of a declaration; each line break gets the next indentation, sometimes a
+/// blank line, an own-line comment or a trailing comment.
 fn respace(text: &str, choices: &[u8]) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     let mut next = choices.iter().cycle();
@@ -178,12 +188,14 @@ fn respace(text: &str, choices: &[u8]) -> String {
             if keep {
                 out.push(' ');
             } else {
-                out.push_str(match pick() % 6 {
+                out.push_str(match pick() % 8 {
                     0 => " ",
                     1 => "   ",
                     2 => "\n",
                     3 => "\n      ",
                     4 => "\t",
+                    5 => " // inside\n",
+                    6 => "\n// between\n",
                     _ => " ",
                 });
             }
@@ -213,7 +225,7 @@ fn respace(text: &str, choices: &[u8]) -> String {
 #[test]
 fn respaced_files_format_soundly() {
     let files = corpus();
-    let mut runner = runner(48, 0x6d65_7368);
+    let mut runner = runner(cases(64), 0x6d65_7369);
     let strategy = (
         0..files.len(),
         prop::collection::vec(any::<u8>(), 1..64usize),
@@ -278,7 +290,7 @@ fn expr_text() -> impl Strategy<Value = String> {
 
 #[test]
 fn random_expressions_format_soundly() {
-    let mut runner = runner(256, 0x6670_6d74);
+    let mut runner = runner(cases(256), 0x6670_6d75);
     runner
         .run(&(expr_text(), expr_text()), |(a, b)| {
             let text = format!("let x = {a}\nfn f(t: T) -> Bool = {b}\n");

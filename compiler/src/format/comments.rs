@@ -53,17 +53,17 @@ impl<'a> Comments<'a> {
         c.text.trim_end().to_string()
     }
 
-    /// Trailing comments before `limit`: printed at the end of the current line.
+    /// The next comment, if it is a trailing one before `limit`: printed at the end of the
+    /// current line. Only one: a second comment (moved here from inside the node) is left
+    /// for [`leading`](Self::leading), which puts it on its own line.
     pub fn trailing(&mut self, limit: u32) -> Doc {
-        let mut out = Vec::new();
-        while let Some(c) = self.peek() {
-            if c.span.start >= limit || self.own_line(c) {
-                break;
+        match self.peek() {
+            Some(c) if c.span.start < limit && !self.own_line(c) => {
+                self.next += 1;
+                Doc::LineSuffix(format!(" {}", Self::comment_text(c)))
             }
-            out.push(Doc::LineSuffix(format!(" {}", Self::comment_text(c))));
-            self.next += 1;
+            _ => concat(Vec::new()),
         }
-        concat(out)
     }
 
     /// Every comment before `pos`, each on its own line, to print before the node at `pos`.

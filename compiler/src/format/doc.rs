@@ -81,19 +81,23 @@ pub fn render(doc: &Doc) -> String {
     // Indentation owed to the current line, written before its first text.
     let mut pending_indent: Option<usize> = None;
     let mut suffixes: Vec<String> = Vec::new();
+    // The indentation of the line being written (for a second trailing comment on it).
+    let mut line_indent = 0usize;
     let mut stack: Vec<(usize, Mode, &Doc)> = vec![(0, Mode::Break, doc)];
     let newline = |out: &mut String,
                    col: &mut usize,
                    pending: &mut Option<usize>,
                    suffixes: &mut Vec<String>,
+                   line_indent: &mut usize,
                    indent: usize| {
-        flush_suffixes(out, suffixes, indent);
+        flush_suffixes(out, suffixes, *line_indent);
         while out.ends_with(' ') {
             out.pop();
         }
         out.push('\n');
         *pending = Some(indent);
         *col = indent;
+        *line_indent = indent;
     };
     while let Some((indent, mode, d)) = stack.pop() {
         match d {
@@ -118,6 +122,7 @@ pub fn render(doc: &Doc) -> String {
                 &mut col,
                 &mut pending_indent,
                 &mut suffixes,
+                &mut line_indent,
                 indent,
             ),
             Doc::Nest(n, inner) => stack.push((indent + n, mode, inner)),
@@ -152,7 +157,8 @@ pub fn render(doc: &Doc) -> String {
 }
 
 /// Write waiting trailing comments. A second one on the same line would merge into the
-/// first, so each further one goes on its own line.
+/// first, so each further one goes on its own line, at the indentation of the line it
+/// follows.
 fn flush_suffixes(out: &mut String, suffixes: &mut Vec<String>, indent: usize) {
     for (i, s) in suffixes.drain(..).enumerate() {
         if i > 0 {
