@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use diagnostics::{Diagnostic, FileName};
+pub use format::{FormatError, format_source};
 pub use project::{LoadError, ProjectFiles};
 
 /// The compiler's version, recorded in bundles and SARIF.

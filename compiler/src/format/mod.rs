@@ -17,6 +17,7 @@ mod items;
 mod rules;
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use crate::diagnostics::{Diagnostic, FileName};
 use crate::syntax::{self, ast::Module};
@@ -123,8 +124,10 @@ pub fn comment_texts(module: &Module) -> Vec<String> {
 /// Remove `Span { start: N, end: M }` from a `Debug` rendering. Strings in the AST are
 /// rendered escaped (`{:?}`), so a string literal cannot contain this pattern unescaped.
 fn strip_spans(debug: &str) -> String {
-    let re = regex::Regex::new(r"Span \{ start: \d+, end: \d+ \}").expect("valid regex");
-    re.replace_all(debug, "Span").into_owned()
+    static SPAN: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"Span \{ start: \d+, end: \d+ \}").expect("valid regex")
+    });
+    SPAN.replace_all(debug, "Span").into_owned()
 }
 
 /// The document builder: the source (for literals as written) and the comment cursor.
