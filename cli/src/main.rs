@@ -144,11 +144,6 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
-        Command::Fmt {
-            paths,
-            check,
-            stdin,
-        } => fmt::run(&paths, check, stdin),
         Command::Build { path, output, emit } => build::run(&path, output, emit.is_some()),
         Command::Inspect { file } => build::inspect(&file),
         Command::Run {
@@ -174,5 +169,10 @@ fn main() -> ExitCode {
             format,
             coverage,
         } => test::run(&path, filter.as_deref(), junit.as_deref(), format, coverage),
+        Command::Fmt {
+            paths,
+            check,
+            stdin,
+        } => fmt::run(&paths, check, stdin),
     }
 }
