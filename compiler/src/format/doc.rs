@@ -33,6 +33,9 @@ pub enum Doc {
     IfBreak(&'static str, &'static str),
     /// Text written just before the next newline (a trailing comment).
     LineSuffix(String),
+    /// Short items separated by `, `; when the enclosing group is broken, as many items per
+    /// line as fit, each line ending with `,` (the caller adds the last comma).
+    Fill(Vec<String>),
 }
 
 pub fn text(s: impl Into<String>) -> Doc {
@@ -150,6 +153,34 @@ pub fn render(doc: &Doc) -> String {
                 }
             }
             Doc::LineSuffix(s) => suffixes.push(s.clone()),
+            Doc::Fill(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let w = item.chars().count();
+                    if i > 0 {
+                        out.push(',');
+                        col += 1;
+                        // Room for a space, the item and the comma after it.
+                        if mode == Mode::Flat || col + w + 2 <= WIDTH {
+                            out.push(' ');
+                            col += 1;
+                        } else {
+                            newline(
+                                &mut out,
+                                &mut col,
+                                &mut pending_indent,
+                                &mut suffixes,
+                                &mut line_indent,
+                                indent,
+                            );
+                        }
+                    }
+                    if let Some(n) = pending_indent.take() {
+                        out.extend(std::iter::repeat_n(' ', n));
+                    }
+                    out.push_str(item);
+                    col += w;
+                }
+            }
         }
     }
     flush_suffixes(&mut out, &mut suffixes, 0);
@@ -205,6 +236,15 @@ fn fits(width: usize, doc: &Doc, rest: &[(usize, Mode, &Doc)]) -> bool {
                 let s = if mode == Mode::Break { broken } else { flat };
                 remaining -= s.len() as isize;
             }
+            Doc::Fill(items) if mode == Mode::Flat => {
+                let w: usize = items.iter().map(|i| i.chars().count() + 2).sum();
+                remaining -= w.saturating_sub(2) as isize;
+            }
+            // Broken, it can wrap after its first item.
+            Doc::Fill(items) => {
+                let first = items.first().map_or(0, |i| i.chars().count());
+                return remaining >= first as isize;
+            }
         }
         if remaining < 0 {
             return false;
@@ -237,6 +277,25 @@ mod tests {
         let out = render(&list(30, 5));
         assert!(out.starts_with("[\n  00000,\n  00001,"), "{out}");
         assert!(out.ends_with("00029,\n]"), "{out}");
+    }
+
+    #[test]
+    fn fills_lines_when_broken() {
+        let items: Vec<String> = (0..30).map(|i| format!("item{i:02}")).collect();
+        let d = group(concat(vec![
+            text("["),
+            nest(concat(vec![Doc::SoftLine, Doc::Fill(items)])),
+            Doc::IfBreak(",", ""),
+            Doc::SoftLine,
+            text("]"),
+        ]));
+        let out = render(&d);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5, "{out}");
+        assert!(lines[1].starts_with("  item00, item01,"), "{out}");
+        assert!(lines.iter().all(|l| l.len() <= WIDTH), "{out}");
+        assert!(lines[3].ends_with("item29,"), "{out}");
+        assert_eq!(render(&Doc::Fill(vec!["a".into(), "b".into()])), "a, b");
     }
 
     #[test]

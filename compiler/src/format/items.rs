@@ -52,8 +52,8 @@ impl Printer<'_> {
                 match &d.names {
                     None => module,
                     Some(names) => {
-                        let names = names.iter().map(|n| text(n.name.clone())).collect();
-                        concat(vec![module, text("."), brace_list(names)])
+                        let names = names.iter().map(|n| n.name.clone()).collect();
+                        concat(vec![module, text("."), fill_list(("{", "}"), names)])
                     }
                 }
             }
@@ -107,6 +107,10 @@ impl Printer<'_> {
             ItemKind::Team(d) => {
                 let head = text(format!("team {} ", d.name.name));
                 let body = self.block(&d.clauses, item.span.end, team_span, |p, c| match c {
+                    TeamClause::Members(ms) if !p.has_comments(ms.iter().map(|s| s.span)) => {
+                        let items = ms.iter().map(|s| p.slice(s.span).to_string()).collect();
+                        concat(vec![text("members "), fill_list(("[", "]"), items)])
+                    }
                     TeamClause::Members(ms) => {
                         let close = ms.last().map_or(0, |s| s.span.end + 1);
                         let list = p.seq(
@@ -291,6 +295,10 @@ impl Printer<'_> {
                     self.slice(h.to.span)
                 ))
             }
+            CalendarClause::Holidays(hs) if !self.has_comments(hs.iter().map(holiday_span)) => {
+                let items = hs.iter().map(|h| self.holiday(h)).collect();
+                concat(vec![text("holidays "), fill_list(("[", "]"), items)])
+            }
             CalendarClause::Holidays(hs) => {
                 let close = hs.last().map_or(0, |h| holiday_span(h).end + 1);
                 let list = self.seq(
@@ -299,17 +307,25 @@ impl Printer<'_> {
                     hs,
                     close,
                     |h| holiday_span(h).start,
-                    |p, h| match h {
-                        Holiday::Date(d) => text(p.slice(d.span)),
-                        Holiday::Range(a, b) => {
-                            text(format!("{}..{}", p.slice(a.span), p.slice(b.span)))
-                        }
-                        Holiday::Yearly { span, .. } => text(format!("every {}", p.slice(*span))),
-                    },
+                    |p, h| text(p.holiday(h)),
                 );
                 concat(vec![text("holidays "), list])
             }
         }
+    }
+
+    fn holiday(&self, h: &Holiday) -> String {
+        match h {
+            Holiday::Date(d) => self.slice(d.span).to_string(),
+            Holiday::Range(a, b) => format!("{}..{}", self.slice(a.span), self.slice(b.span)),
+            Holiday::Yearly { span, .. } => format!("every {}", self.slice(*span)),
+        }
+    }
+
+    /// Are there comments to print before the end of the last of `spans` (so that a list
+    /// must keep one item per line)?
+    fn has_comments(&self, spans: impl Iterator<Item = Span>) -> bool {
+        spans.last().is_some_and(|s| self.c.any_before(s.end + 1))
     }
 
     pub(super) fn target(&self, t: &Target) -> String {
@@ -349,14 +365,15 @@ fn loose_pair(a: &ItemKind, b: &ItemKind) -> bool {
     )
 }
 
-/// `{a, b}` in imports: flat when it fits, one name per line otherwise.
-fn brace_list(names: Vec<Doc>) -> Doc {
+/// `{a, b}` in imports, `[a, b]` of holidays and members: flat when it fits, otherwise
+/// indented lines holding as many items as fit.
+fn fill_list((open, close): (&str, &str), items: Vec<String>) -> Doc {
     group(concat(vec![
-        text("{"),
-        nest(concat(vec![Doc::SoftLine, join(names, ",", Doc::Line)])),
+        text(open),
+        nest(concat(vec![Doc::SoftLine, Doc::Fill(items)])),
         Doc::IfBreak(",", ""),
         Doc::SoftLine,
-        text("}"),
+        text(close),
     ]))
 }
 
