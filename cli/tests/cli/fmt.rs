@@ -122,3 +122,11 @@ fn examples_and_stdlib_are_formatted() {
     ]);
     out.assert_code(0, "fmt --check examples stdlib");
 }
+
+/// A project made by `meshline new` is already formatted.
+#[test]
+fn new_projects_are_formatted() {
+    let dir = tempdir();
+    meshline_in(dir.path(), ["new", "desk"]).assert_code(0, "meshline new");
+    meshline_in(dir.path(), ["fmt", "--check", "desk"]).assert_code(0, "fmt --check a new project");
+}
