@@ -141,14 +141,14 @@ impl Printer<'_> {
         }
     }
 
-    /// `head value`: the value on the same line when it starts with a bracket or a keyword
-    /// block, otherwise on the next line (indented) when it does not fit.
+    /// `head value` for `let` and `fixture` (see [`rhs`](Self::rhs)).
     fn binding(&mut self, head: String, value: &Expr) -> Doc {
         let v = self.rhs(value);
         concat(vec![text(head), v])
     }
 
     /// The text after `=`: ` value`, or a break and the indented value when it is too long.
+    /// A list, record, call or `match` stays on the `=` line and breaks inside instead.
     pub(super) fn rhs(&mut self, value: &Expr) -> Doc {
         let lead = self.c.leading(value.span.start, None);
         let v = self.expr(value);

@@ -1,9 +1,11 @@
 //! The formatter: one canonical layout for `.mesh` files (`meshline fmt`, LSP formatting).
 //!
-//! The pipeline is parse → [`Doc`](doc::Doc) → text. `items.rs` and `expr.rs` build a
-//! Wadler-style document from the owned AST (`doc.rs` prints it within [`doc::WIDTH`]
-//! columns); `comments.rs` places the `//` comments, which the AST keeps by position only.
+//! The pipeline is parse → [`Doc`](doc::Doc) → text. `items.rs` (the file, blocks, data
+//! declarations), `rules.rs` (rule declarations) and `expr.rs` (expressions) build a
+//! Wadler-style document from the owned AST; `doc.rs` prints it within [`doc::WIDTH`]
+//! columns; `comments.rs` places the `//` comments, which the AST keeps by position only.
 //! Literals are printed as written, so only layout, optional commas and parentheses change.
+//! The layout rules are listed in `docs/language.md` §18.
 //!
 //! Soundness: [`format_file`] refuses text with syntax errors, and re-parses its own output
 //! and compares it with the input (the AST without spans, plus the list of comments) before
