@@ -4,10 +4,12 @@
 //!   markers and insta snapshots;
 //! - `codes`: meta-tests tying `Code::ALL`, the fixtures and `docs/diagnostics.md`;
 //! - `no_panic`: truncated, mutated and hostile inputs never panic, hang or overflow;
+//! - `fmt`: the formatter's snapshots (`tests/fmt/`), fixed points and property tests;
 //! - `incremental`: salsa re-executes only what an edit invalidates.
 
 mod check;
 mod codes;
 mod common;
+mod fmt;
 mod incremental;
 mod no_panic;

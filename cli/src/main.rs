@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod fmt;
 mod new;
 mod run;
 mod test;
@@ -95,6 +96,17 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+    /// Format .mesh files in the canonical layout (in place, only when they change).
+    Fmt {
+        /// .mesh files or folders (every .mesh file under them); `-` for standard input.
+        paths: Vec<std::path::PathBuf>,
+        /// Write nothing; list the files that would change and exit with status 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Format standard input to standard output (same as the path `-`).
+        #[arg(long)]
+        stdin: bool,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -176,5 +188,10 @@ fn main() -> ExitCode {
             format,
             coverage,
         } => test::run(&path, filter.as_deref(), junit.as_deref(), format, coverage),
+        Command::Fmt {
+            paths,
+            check,
+            stdin,
+        } => fmt::run(&paths, check, stdin),
     }
 }

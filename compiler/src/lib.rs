@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod diagnostics;
+pub mod format;
 pub mod harness;
 pub mod ide;
 pub mod lower;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use diagnostics::{Diagnostic, FileName};
+pub use format::{FormatError, format_source};
 pub use project::{LoadError, ProjectFiles};
 
 /// The compiler's version, recorded in bundles and SARIF.
