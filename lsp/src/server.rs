@@ -300,7 +300,7 @@ impl LanguageServer for Backend {
                 ),
                 folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
-                document_formatting_provider: formatting::AVAILABLE.then_some(OneOf::Left(true)),
+                document_formatting_provider: Some(OneOf::Left(true)),
                 ..Default::default()
             },
             offset_encoding: None,
@@ -479,8 +479,19 @@ impl LanguageServer for Backend {
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
-        self.on_file(&params.text_document.uri, formatting::format)
-            .await
+        match self
+            .on_file(&params.text_document.uri, formatting::format)
+            .await?
+        {
+            Some(Ok(edits)) => Ok(Some(edits)),
+            Some(Err(msg)) => Err(Error {
+                // LSP's RequestFailed: the request was valid but could not be carried out.
+                code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+                message: msg.into(),
+                data: None,
+            }),
+            None => Ok(None),
+        }
     }
 }
 

@@ -16,6 +16,29 @@ async fn client() -> Client {
     Client::start(example_root()).await
 }
 
+/// `text` without its first line that contains every one of `parts`.
+fn drop_line(text: &str, parts: &[&str]) -> String {
+    let mut dropped = false;
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        if !dropped && parts.iter().all(|p| line.contains(p)) {
+            dropped = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    assert!(dropped, "no line with {parts:?}");
+    out
+}
+
+/// The first line of `text` that contains `part` (without its newline).
+fn line_with(text: &str, part: &str) -> String {
+    text.lines()
+        .find(|l| l.contains(part))
+        .unwrap_or_else(|| panic!("no line with {part}"))
+        .to_string()
+}
+
 fn labels(items: &Value) -> Vec<String> {
     items
         .as_array()
@@ -53,15 +76,13 @@ async fn diagnostics_on_open_and_change_with_codes_and_related_information() {
     // Drop an owners arm and give a class twice: E0401 names the class; E0101 points back
     // at the first arm (related information).
     let text = c.text(OWNERSHIP);
-    let edited = text
-        .replace(
-            "  ScopeChange    -> account_mgmt     escalate delivery_leads\n",
-            "",
-        )
-        .replace(
-            "  Triage         -> support_inbox",
-            "  Billing        -> billing_ops      escalate finance_managers\n  Triage         -> support_inbox",
-        );
+    let billing = line_with(&text, "-> billing_ops");
+    let triage = line_with(&text, "-> support_inbox");
+    let edited = drop_line(&text, &["ScopeChange", "->"]).replacen(
+        &triage,
+        &format!("{billing}\n{triage}"),
+        1,
+    );
     let d = c.change(OWNERSHIP, &edited).await;
     let codes: Vec<&str> = d["diagnostics"]
         .as_array()
@@ -439,12 +460,10 @@ async fn code_actions_fix_ownership_classify_and_ungated_actions() {
     let mut c = client().await;
     c.open(OWNERSHIP, None).await;
     let own = c.text(OWNERSHIP);
-    let edited = own
-        .replace(
-            "  ScopeChange    -> account_mgmt     escalate delivery_leads\n",
-            "",
-        )
-        .replace("  otherwise      Triage\n", "");
+    let edited = drop_line(
+        &drop_line(&own, &["ScopeChange", "->"]),
+        &["otherwise", "Triage"],
+    );
     let d = c.change(OWNERSHIP, &edited).await;
     let diags = d["diagnostics"].clone();
     let whole =
@@ -564,4 +583,31 @@ async fn partial_input_keeps_the_rest_of_the_file_working() {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formatting_uses_the_formatter_and_refuses_broken_files() {
+    let mut c = client().await;
+    let rel = "rules/policy.mesh";
+    let clean = c.text(rel);
+    c.open(rel, None).await;
+    let doc = json!({ "textDocument": { "uri": c.file_uri(rel) }, "options": { "tabSize": 2, "insertSpaces": true } });
+    let same = c.request("textDocument/formatting", doc.clone()).await;
+    assert_eq!(
+        same["result"],
+        json!([]),
+        "the example is formatted already: {same}"
+    );
+    let messy = clean.replace("let refund_limit = 250 USD", "let   refund_limit=250 USD");
+    c.change(rel, &messy).await;
+    let r = c.request("textDocument/formatting", doc.clone()).await;
+    assert_eq!(
+        r["result"][0]["newText"].as_str(),
+        Some(clean.as_str()),
+        "{r}"
+    );
+    insta::assert_snapshot!(c.show(&r["result"][0]["range"]));
+    c.change(rel, &format!("{clean}\nteam {{\n")).await;
+    let broken = c.request("textDocument/formatting", doc).await;
+    assert_eq!(broken["error"]["code"], -32803, "{broken}");
 }
