@@ -349,12 +349,25 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        let doc = lock(&self.state).docs.remove(&uri);
-        if let Some(doc) = doc {
-            // The file keeps its last text in the project (it is still part of it); the
-            // editor no longer shows its diagnostics.
+        let closed = {
+            let mut state = lock(&self.state);
+            let doc = state.docs.remove(&uri);
+            doc.map(|doc| {
+                // The file stays in the project with its text on disk (the editor's unsaved
+                // changes may have been discarded); a file that is not on disk keeps the
+                // editor's last text.
+                let disk = uri
+                    .to_file_path()
+                    .and_then(|p| std::fs::read_to_string(p).ok());
+                if let Some(text) = disk {
+                    state.workspaces[doc.workspace].change(&doc.name, text);
+                }
+                doc.workspace
+            })
+        };
+        if let Some(ws) = closed {
             self.client.publish_diagnostics(uri, Vec::new(), None).await;
-            let _ = doc.workspace;
+            self.publish(ws).await;
         }
     }
 

@@ -5,7 +5,6 @@
 use super::{SymbolId, definition, file_analysis, module_types};
 use crate::db::{self, Project, SourceFile};
 use crate::semantic::index::OpKind;
-use crate::semantic::types::Ty;
 use crate::source::Span;
 use crate::syntax::ast::*;
 
@@ -278,19 +277,4 @@ fn sla_values(ast: &Module, name: &str, slice: &dyn Fn(Span) -> String) -> Optio
         None => "Calendar: the class owner's team calendar, else `always`".into(),
     });
     Some(lines.join("  \n"))
-}
-
-/// The type of the smallest expression at `offset`, if the checker gave it one.
-pub fn type_at(
-    db: &dyn salsa::Database,
-    project: Project,
-    file: SourceFile,
-    offset: usize,
-) -> Option<Ty> {
-    module_types(db, project, file)
-        .types
-        .iter()
-        .filter(|(s, _)| s.contains(offset))
-        .min_by_key(|(s, _)| s.len())
-        .map(|(_, t)| t.clone())
 }

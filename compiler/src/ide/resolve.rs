@@ -144,7 +144,6 @@ impl Walker<'_> {
     }
 
     fn item(&mut self, item: &Item) {
-        let m = self.module.to_string();
         match &item.kind {
             ItemKind::Error => {}
             ItemKind::Import(i) => {
@@ -364,7 +363,6 @@ impl Walker<'_> {
                 }
             }
         }
-        let _ = m;
     }
 
     fn sla(&mut self, s: &SlaDecl) {
