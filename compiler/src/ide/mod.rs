@@ -209,3 +209,6 @@ pub fn file_by_name(db: &dyn salsa::Database, project: Project, name: &str) -> O
         .copied()
         .find(|f| &*f.name(db) == name)
 }
+
+#[cfg(test)]
+mod tests;
