@@ -201,6 +201,7 @@ pub fn complete(
     }
     let blocks = enclosing_blocks(text, start);
     let prev = previous_word(text, start);
+    let outer = blocks.first().map(String::as_str);
     let teams = |out: &mut BTreeSet<Candidate>| {
         for ((k, n), m) in &index.ops {
             if *k == OpKind::Team {
@@ -228,25 +229,31 @@ pub fn complete(
             }
             return out.into_iter().collect();
         }
-        "assign" | "notify" | "owner" | "escalate" | "->" | "by"
-            if blocks.first().map(String::as_str) != Some("sla") || prev != "->" =>
-        {
-            if prev == "by" && blocks.first().map(String::as_str) == Some("route") {
-                for s in ["round_robin", "least_open"] {
-                    out.insert(cand(
-                        s,
-                        CandidateKind::Keyword,
-                        Some("assignment strategy".into()),
-                    ));
-                }
-                return out.into_iter().collect();
+        // `assign … by round_robin` in a route.
+        "by" if outer == Some("route") => {
+            for s in ["round_robin", "least_open"] {
+                out.insert(cand(
+                    s,
+                    CandidateKind::Keyword,
+                    Some("assignment strategy".into()),
+                ));
             }
-            if prev == "->" && blocks.first().map(String::as_str) != Some("owners") {
-                // `warn at 75% -> notify …`, match arms: fall through to expressions.
-            } else {
-                teams(&mut out);
-                return out.into_iter().collect();
-            }
+            return out.into_iter().collect();
+        }
+        // Teams: `assign`, `notify`, `owner`, `escalate`, an owners arm's `->`, a gate's
+        // `require approval from` / `require review by`. (Other `->` and `by` are
+        // followed by expressions.)
+        "assign" | "notify" | "owner" | "escalate" | "from" => {
+            teams(&mut out);
+            return out.into_iter().collect();
+        }
+        "->" if outer == Some("owners") => {
+            teams(&mut out);
+            return out.into_iter().collect();
+        }
+        "by" if outer == Some("gate") => {
+            teams(&mut out);
+            return out.into_iter().collect();
         }
         "calendar" => {
             for ((k, n), m) in &index.ops {
