@@ -264,7 +264,26 @@ impl LanguageServer for Backend {
             .and_then(|t| t.publish_diagnostics.as_ref())
             .and_then(|p| p.related_information)
             .unwrap_or(false);
-        lock(&self.state).related = related;
+        // Load the project at the workspace root now (workspace symbols work before a file
+        // is opened); other projects load when one of their files opens.
+        #[expect(deprecated, reason = "older clients send only rootUri")]
+        let root = params
+            .workspace_folders
+            .as_ref()
+            .and_then(|f| f.first())
+            .map(|f| f.uri.clone())
+            .or(params.root_uri.clone())
+            .and_then(|u| u.to_file_path().map(|p| p.into_owned()));
+        let preload = root
+            .filter(|r| r.join(MANIFEST).is_file())
+            .and_then(|r| project::load(&r).ok())
+            .map(|files| Analysis::new(&files));
+        let mut state = lock(&self.state);
+        state.related = related;
+        if let Some(a) = preload {
+            state.workspaces.push(a);
+        }
+        drop(state);
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "meshline".into(),

@@ -357,6 +357,14 @@ async fn signature_help_for_actions_and_functions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn document_and_workspace_symbols() {
     let mut c = client().await;
+    // The project at the root URI is loaded at initialize: workspace symbols need no
+    // open file.
+    let w = c
+        .request("workspace/symbol", json!({ "query": "refund" }))
+        .await;
+    let names = labels_of(&w["result"], "name");
+    assert!(names.contains(&"refund_small".to_string()), "{names:?}");
+    insta::assert_snapshot!("workspace_symbols", c.show(&w["result"]));
     c.open("rules/data.mesh", None).await;
     let r = c
         .request(
@@ -367,12 +375,11 @@ async fn document_and_workspace_symbols() {
     let names: Vec<String> = labels_of(&r["result"], "name");
     assert!(names.contains(&"Ticket".to_string()), "{names:?}");
     insta::assert_snapshot!("document_symbols", c.show(&r["result"]));
-    let w = c
-        .request("workspace/symbol", json!({ "query": "refund" }))
+    // Opening a file of the preloaded project does not load it a second time.
+    let again = c
+        .request("workspace/symbol", json!({ "query": "refund_small" }))
         .await;
-    let names = labels_of(&w["result"], "name");
-    assert!(names.contains(&"refund_small".to_string()), "{names:?}");
-    insta::assert_snapshot!("workspace_symbols", c.show(&w["result"]));
+    assert_eq!(labels_of(&again["result"], "name").len(), 1, "{again}");
 }
 
 fn labels_of(v: &Value, key: &str) -> Vec<String> {
