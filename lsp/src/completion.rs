@@ -2,6 +2,7 @@
 
 use meshline_compiler::db::{self, SourceFile};
 use meshline_compiler::ide::complete::{self, CandidateKind};
+use meshline_compiler::ide::signature;
 use tower_lsp_server::ls_types::*;
 
 use crate::analysis::Snapshot;
@@ -43,7 +44,7 @@ pub fn signature_help(s: &Snapshot, file: SourceFile, pos: Position) -> Option<S
     let text = file.text(&s.db);
     let offset = TextPos::new(text).offset(pos);
     let index = db::project_index(&s.db, s.project);
-    let sig = complete::signature_at(&index, &file.module(&s.db), text, offset)?;
+    let sig = signature::signature_at(&index, &file.module(&s.db), text, offset)?;
     let params = sig
         .params
         .iter()

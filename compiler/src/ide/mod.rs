@@ -13,6 +13,7 @@ pub mod defs;
 pub mod fixes;
 pub mod hover;
 pub mod resolve;
+pub mod signature;
 
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 //! (no protocol involved; `meshline-lsp` has the protocol tests).
 
 use super::complete::{self, CandidateKind};
+use super::signature;
 use super::*;
 use crate::db::{Database, load_project};
 use crate::project::{Manifest, ProjectFiles, SourceText};
@@ -187,7 +188,7 @@ fn signature_help_counts_arguments() {
     let (db, project, file, offset) =
         setup("import data.{Ticket, gold}\nlet _x: Bool = gold($0)\n");
     let index = db::project_index(&db, project);
-    let sig = complete::signature_at(&index, &file.module(&db), file.text(&db), offset)
+    let sig = signature::signature_at(&index, &file.module(&db), file.text(&db), offset)
         .expect("signature");
     assert_eq!(sig.label, "gold(t: Ticket)");
     assert_eq!(sig.active, 0);
