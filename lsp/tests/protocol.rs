@@ -618,3 +618,37 @@ async fn formatting_uses_the_formatter_and_refuses_broken_files() {
     let broken = c.request("textDocument/formatting", doc).await;
     assert_eq!(broken["error"]["code"], -32803, "{broken}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_document_restores_its_text_on_disk() {
+    let mut c = client().await;
+    c.open(OWNERSHIP, None).await;
+    c.open("rules/teams.mesh", None).await;
+    let teams = c
+        .text("rules/teams.mesh")
+        .replace("team billing_ops", "team billing_ops2");
+    c.change("rules/teams.mesh", &teams).await;
+    let own = c.file_uri(OWNERSHIP);
+    let mut broken = false;
+    for _ in 0..10 {
+        if c.diagnostics(&own).await["diagnostics"] != json!([]) {
+            broken = true;
+            break;
+        }
+    }
+    assert!(broken, "the rename breaks ownership.mesh");
+    // Closed without saving: ownership.mesh is clean again.
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": c.file_uri("rules/teams.mesh") } }),
+    )
+    .await;
+    let mut last = Value::Null;
+    for _ in 0..10 {
+        last = c.diagnostics(&own).await;
+        if last["diagnostics"] == json!([]) {
+            break;
+        }
+    }
+    assert_eq!(last["diagnostics"], json!([]), "{last}");
+}
