@@ -143,6 +143,41 @@ fn account(i: usize) -> String {
     s
 }
 
+/// A project of `files` files (one of them `core`) holding `accounts` account playbooks
+/// between them: several accounts share a file when there are more accounts than files.
+/// (The language-server benchmark asks for 200 files and about 50,000 lines.)
+pub fn generate_in_files(files: usize, accounts: usize) -> Vec<(String, String)> {
+    let per_file = files.saturating_sub(1).max(1);
+    let mut out = vec![
+        (
+            "meshline.toml".to_string(),
+            "[package]\nname = \"generated\"\nversion = \"1.0.0\"\n".to_string(),
+        ),
+        ("rules/core.mesh".to_string(), core()),
+    ];
+    let mut texts: Vec<String> = vec![String::new(); per_file.min(accounts.max(1))];
+    for i in 0..accounts {
+        let slot = i % texts.len();
+        let text = account(i);
+        if texts[slot].is_empty() {
+            texts[slot] = text;
+        } else {
+            // One import of the core names per file.
+            let body: String = text
+                .lines()
+                .filter(|l| !l.starts_with("import core."))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            texts[slot].push('\n');
+            texts[slot].push_str(&body);
+        }
+    }
+    for (k, text) in texts.into_iter().enumerate() {
+        out.push((format!("rules/accounts/f{k:04}.mesh"), text));
+    }
+    out
+}
+
 /// Total number of lines in a generated project.
 pub fn line_count(files: &[(String, String)]) -> usize {
     files.iter().map(|(_, t)| t.lines().count()).sum()

@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod fmt;
 mod new;
 mod run;
 mod test;
@@ -95,11 +96,24 @@ enum Command {
         #[arg(long)]
         coverage: bool,
     },
+    /// Format .mesh files in the canonical layout (in place, only when they change).
+    Fmt {
+        /// .mesh files or folders (every .mesh file under them); `-` for standard input.
+        paths: Vec<std::path::PathBuf>,
+        /// Write nothing; list the files that would change and exit with status 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Format standard input to standard output (same as the path `-`).
+        #[arg(long)]
+        stdin: bool,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Run the language server on standard input and output (for editors).
+    Lsp,
     /// Create a new project folder with a working example.
     New {
         /// Project name (also the folder name).
@@ -111,6 +125,22 @@ enum Command {
 enum LedgerCommand {
     /// Check a ledger's hash chain; names the first bad entry.
     Verify { file: std::path::PathBuf },
+}
+
+fn lsp() -> ExitCode {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "meshline lsp: a language server; editors start it and talk to it over stdin and stdout"
+        );
+    }
+    match meshline_lsp::run_stdio() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("meshline lsp: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -132,6 +162,7 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
+        Command::Lsp => lsp(),
         Command::Build { path, output, emit } => build::run(&path, output, emit.is_some()),
         Command::Inspect { file } => build::inspect(&file),
         Command::Run {
@@ -157,5 +188,10 @@ fn main() -> ExitCode {
             format,
             coverage,
         } => test::run(&path, filter.as_deref(), junit.as_deref(), format, coverage),
+        Command::Fmt {
+            paths,
+            check,
+            stdin,
+        } => fmt::run(&paths, check, stdin),
     }
 }

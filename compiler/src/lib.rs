@@ -6,7 +6,9 @@
 
 pub mod db;
 pub mod diagnostics;
+pub mod format;
 pub mod harness;
+pub mod ide;
 pub mod lower;
 pub mod project;
 pub mod semantic;
@@ -17,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use diagnostics::{Diagnostic, FileName};
+pub use format::{FormatError, format_source};
 pub use project::{LoadError, ProjectFiles};
 
 /// The compiler's version, recorded in bundles and SARIF.

@@ -1,6 +1,7 @@
 //! Integration tests for the `meshline` binary and the runtime behind it (issue 4):
 //! golden ledgers of the examples, the IR listing, determinism, bundle and ledger
-//! tampering, bad input, gates and dual control, SLA clocks, and a property test.
+//! tampering, bad input, gates and dual control, SLA clocks, a property test, and
+//! `meshline fmt`.
 //!
 //! One test binary; each module covers one area. Snapshots live in `cli/tests/snapshots/`.
 
@@ -8,11 +9,13 @@ mod bad_input;
 mod bundles;
 mod common;
 mod determinism;
+mod fmt;
 mod gates;
 mod golden;
 mod harness;
 mod ir;
 mod ledger_verify;
+mod lsp_nvim;
 mod property;
 mod sagas;
 mod sla;

@@ -88,7 +88,33 @@ impl Cx<'_> {
     pub(crate) fn gate_params(&self, g: &GateDecl) -> Option<BTreeMap<String, Ty>> {
         let mut common: Option<BTreeMap<String, Ty>> = None;
         let mut any_action = false;
-        for (cname, aname, a) in self.index.all_actions() {
+        // Gates that name their actions need only those (in the same order as the scan of
+        // every action below, which selectors by effect need).
+        let by_effect = g.selectors.iter().any(|s| {
+            matches!(
+                s,
+                GateSelector::EffectMoney(_) | GateSelector::EffectDestructive(_)
+            )
+        });
+        let candidates = if by_effect {
+            self.index.all_actions()
+        } else {
+            let mut named: Vec<(&str, &str, &super::sig::ActionSig)> = g
+                .selectors
+                .iter()
+                .filter_map(|s| match s {
+                    GateSelector::Action(p) if p.segments.len() == 2 => {
+                        let (c, a) = (p.segments[0].name.as_str(), p.segments[1].name.as_str());
+                        self.index.action(c, a).map(|sig| (c, a, sig))
+                    }
+                    _ => None,
+                })
+                .collect();
+            named.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+            named.dedup_by(|x, y| (x.0, x.1) == (y.0, y.1));
+            named
+        };
+        for (cname, aname, a) in candidates {
             let selected = g.selectors.iter().any(|s| match s {
                 GateSelector::Action(p) => {
                     p.segments.len() == 2

@@ -47,6 +47,9 @@ pub struct Cx<'a> {
     pub used_imports: BTreeSet<(String, Option<String>)>,
     /// When set, the type of every checked expression by span (for lowering to IR).
     pub types: Option<BTreeMap<Span, Ty>>,
+    /// When set, the type the context expected of every expression checked against one
+    /// (for editor completion: which enum's variants fit here).
+    pub expected: Option<BTreeMap<Span, Ty>>,
 }
 
 pub const BUILTIN_FNS: &[&str] = &["len", "lower", "upper", "min", "max", "since", "hour_of"];
@@ -61,6 +64,7 @@ impl<'a> Cx<'a> {
             uses: BTreeSet::new(),
             used_imports: BTreeSet::new(),
             types: None,
+            expected: None,
         }
     }
 
@@ -126,6 +130,9 @@ impl<'a> Cx<'a> {
         let ty = self.check_inner(e, expected, scope);
         if let Some(types) = &mut self.types {
             types.insert(e.span, ty.clone());
+        }
+        if let (Some(map), Some(exp)) = (&mut self.expected, expected) {
+            map.insert(e.span, exp.clone());
         }
         ty
     }

@@ -53,6 +53,31 @@ pub fn check_module_typed(
     )
 }
 
+/// The types the checker found in one module, by expression span: what each expression is,
+/// and what its context expected it to be (where the context knew).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ModuleTypes {
+    pub types: std::collections::BTreeMap<crate::source::Span, types::Ty>,
+    pub expected: std::collections::BTreeMap<crate::source::Span, types::Ty>,
+}
+
+/// Check one module and return its expression types (for the editor features in `ide`).
+pub fn module_types(
+    index: &ProjectIndex,
+    module: &str,
+    file: &FileName,
+    ast: &Module,
+) -> ModuleTypes {
+    let mut cx = expr::Cx::new(index, module, file);
+    cx.types = Some(std::collections::BTreeMap::new());
+    cx.expected = Some(std::collections::BTreeMap::new());
+    cx.check_module(ast);
+    ModuleTypes {
+        types: cx.types.take().unwrap_or_default(),
+        expected: cx.expected.take().unwrap_or_default(),
+    }
+}
+
 /// Resolve and type-check one module against the project index.
 pub fn check_module(
     index: &ProjectIndex,

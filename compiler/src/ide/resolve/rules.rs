@@ -1,0 +1,80 @@
+//! Names in SLA policies and test blocks (the longest declarations to walk).
+
+use super::Walker;
+use crate::ide::SymbolId;
+use crate::semantic::index::OpKind;
+use crate::syntax::ast::*;
+
+impl Walker<'_> {
+    pub(super) fn sla(&mut self, s: &SlaDecl) {
+        self.def(s.name.span, SymbolId::Op(OpKind::Sla, s.name.name.clone()));
+        s.classes.iter().for_each(|c| self.class(c));
+        for c in &s.clauses {
+            if let SlaClause::Start(t) | SlaClause::Stop(t) | SlaClause::Reset(t) = c {
+                self.trigger_events(std::slice::from_ref(&t.event));
+            }
+        }
+        for c in &s.clauses {
+            match c {
+                SlaClause::Start(t) | SlaClause::Stop(t) | SlaClause::Reset(t) => {
+                    if let Some(e) = &t.cond {
+                        self.expr(e);
+                    }
+                }
+                SlaClause::Pause { cond, .. } => self.expr(cond),
+                SlaClause::Target(SlaTarget::Fixed(e)) => self.expr(e),
+                SlaClause::Target(SlaTarget::By { field, arms, .. }) => {
+                    self.expr(field);
+                    for arm in arms {
+                        self.pattern(&arm.pattern, field.span);
+                        self.expr(&arm.value);
+                    }
+                }
+                SlaClause::Calendar(id) => self.op(OpKind::Calendar, id),
+                SlaClause::Warn { at, actions, .. } => {
+                    self.expr(at);
+                    self.sla_actions(actions);
+                }
+                SlaClause::Breach { actions, .. } => self.sla_actions(actions),
+            }
+        }
+    }
+
+    pub(super) fn sla_actions(&mut self, actions: &[SlaAction]) {
+        for a in actions {
+            if let SlaAction::Notify(t) | SlaAction::Assign(t) = a {
+                self.team_or_person(t);
+            }
+        }
+    }
+
+    pub(super) fn test(&mut self, t: &TestDecl) {
+        for step in &t.steps {
+            match step {
+                TestStep::At { time: e, .. }
+                | TestStep::Advance { by: e, .. }
+                | TestStep::Given { event: e, .. } => self.expr(e),
+                TestStep::Stub { action, .. } => self.action_path(action),
+                TestStep::Expect { expectation, .. } => match expectation {
+                    Expectation::Assigned(t) | Expectation::Owner(t) | Expectation::Notified(t) => {
+                        self.team_or_person(t)
+                    }
+                    Expectation::Class(c) => self.class(c),
+                    Expectation::Held { action, gate } => {
+                        self.action_path(action);
+                        if let Some(g) = gate {
+                            self.op(OpKind::Gate, g);
+                        }
+                    }
+                    Expectation::Executed(p) | Expectation::Shadowed(p) => self.action_path(p),
+                    Expectation::Escalated(Some(id)) => {
+                        self.op(OpKind::Gate, id);
+                        self.op(OpKind::Sla, id);
+                    }
+                    Expectation::Sla { name, .. } => self.op(OpKind::Sla, name),
+                    Expectation::Escalated(None) | Expectation::NoAction(_) => {}
+                },
+            }
+        }
+    }
+}
