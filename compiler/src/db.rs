@@ -169,12 +169,46 @@ pub fn file_diagnostics(
     project: Project,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
+    let mut out = (*file_diagnostics_fast(db, project, file)).clone();
+    out.extend(file_safety_diagnostics(db, project, file).iter().cloned());
+    diagnostics::sort(&mut out);
+    Arc::new(out)
+}
+
+/// A file's diagnostics but the safety analysis's: what an editor can show first, while
+/// the costlier whole-project analysis runs (see [`file_safety_diagnostics`]).
+#[salsa::tracked(returns(clone))]
+pub fn file_diagnostics_fast(
+    db: &dyn salsa::Database,
+    project: Project,
+    file: SourceFile,
+) -> Arc<Vec<Diagnostic>> {
     let mut out = parsed(db, file).diagnostics.clone();
     out.extend(module_check(db, project, file).diagnostics.iter().cloned());
     let name = file.name(db);
-    for whole in [project_check(db, project), safety_check(db, project)] {
-        out.extend(whole.iter().filter(|d| d.primary.file == name).cloned());
-    }
+    out.extend(
+        project_check(db, project)
+            .iter()
+            .filter(|d| d.primary.file == name)
+            .cloned(),
+    );
+    diagnostics::sort(&mut out);
+    Arc::new(out)
+}
+
+/// The safety analysis's diagnostics in one file.
+#[salsa::tracked(returns(clone))]
+pub fn file_safety_diagnostics(
+    db: &dyn salsa::Database,
+    project: Project,
+    file: SourceFile,
+) -> Arc<Vec<Diagnostic>> {
+    let name = file.name(db);
+    let mut out: Vec<Diagnostic> = safety_check(db, project)
+        .iter()
+        .filter(|d| d.primary.file == name)
+        .cloned()
+        .collect();
     diagnostics::sort(&mut out);
     Arc::new(out)
 }

@@ -17,9 +17,32 @@ impl Locate for Snapshot {
     }
 }
 
-/// Every compiler diagnostic of `file`, as LSP diagnostics.
-pub fn for_file(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::Diagnostic> {
-    let diags = db::file_diagnostics(&s.db, s.project, file);
+/// `file`'s diagnostics but the safety analysis's (published first, see `server`).
+pub fn for_file_fast(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::Diagnostic> {
+    convert_all(
+        s,
+        file,
+        &db::file_diagnostics_fast(&s.db, s.project, file),
+        related,
+    )
+}
+
+/// The safety analysis's diagnostics in `file`.
+pub fn for_file_safety(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::Diagnostic> {
+    convert_all(
+        s,
+        file,
+        &db::file_safety_diagnostics(&s.db, s.project, file),
+        related,
+    )
+}
+
+fn convert_all(
+    s: &Snapshot,
+    file: SourceFile,
+    diags: &[meshline_compiler::diagnostics::Diagnostic],
+    related: bool,
+) -> Vec<lsp::Diagnostic> {
     let pos = TextPos::new(file.text(&s.db));
     diags
         .iter()

@@ -37,6 +37,8 @@ struct State {
     docs: HashMap<Uri, Doc>,
     /// The client shows `relatedInformation`.
     related: bool,
+    /// Each open document's safety-analysis findings from the last round.
+    safety: HashMap<Uri, Vec<tower_lsp_server::ls_types::Diagnostic>>,
 }
 
 pub struct Backend {
@@ -166,9 +168,12 @@ impl Backend {
         ws
     }
 
-    /// Publish diagnostics for every open document of a project.
+    /// Publish diagnostics for every open document of a project, in two rounds: first
+    /// everything but the safety analysis (fast: parse, module and project checks), with
+    /// each document's safety findings from the last round; then the same with the safety
+    /// analysis rerun. A newer edit cancels a round in progress (it publishes again).
     async fn publish(&self, ws: usize) {
-        let (snap, docs, related) = {
+        let (fast_snap, safety_snap, docs, related) = {
             let state = lock(&self.state);
             let w = &state.workspaces[ws];
             let docs: Vec<(Uri, SourceFile, i32)> = state
@@ -177,45 +182,74 @@ impl Backend {
                 .filter(|(_, d)| d.workspace == ws)
                 .filter_map(|(u, d)| Some((u.clone(), w.file(&d.name)?, d.version)))
                 .collect();
-            (w.snapshot(), docs, state.related)
+            (w.snapshot(), w.snapshot(), docs, state.related)
         };
-        let result = tokio::task::spawn_blocking(move || {
-            snap.run(|s| {
-                docs.into_iter()
-                    .map(|(uri, f, version)| {
-                        (uri, crate::diagnostics::for_file(s, f, related), version)
-                    })
-                    .collect::<Vec<_>>()
+        let round = |snap: crate::analysis::Snapshot, safety: bool| {
+            let docs = docs.clone();
+            tokio::task::spawn_blocking(move || {
+                snap.run(|s| {
+                    docs.into_iter()
+                        .map(|(uri, f, version)| {
+                            let diags = if safety {
+                                crate::diagnostics::for_file_safety(s, f, related)
+                            } else {
+                                crate::diagnostics::for_file_fast(s, f, related)
+                            };
+                            (uri, diags, version)
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .await;
-        match result {
-            Ok(Ok(all)) => {
-                for (uri, diags, version) in all {
-                    self.client
-                        .publish_diagnostics(uri, diags, Some(version))
-                        .await;
-                }
-            }
-            // A newer edit is being applied; it publishes again.
-            Ok(Err(RunError::Cancelled)) => {}
-            Ok(Err(RunError::Panicked(msg))) => {
-                self.client
-                    .log_message(
-                        MessageType::ERROR,
-                        format!("meshline: diagnostics failed: {msg}"),
-                    )
-                    .await;
-            }
-            Err(e) => {
-                self.client
-                    .log_message(
-                        MessageType::ERROR,
-                        format!("meshline: diagnostics failed: {e}"),
-                    )
-                    .await;
-            }
+        };
+        let Some(fast) = self.diagnostics_round(round(fast_snap, false).await).await else {
+            return;
+        };
+        let previous: Vec<Vec<tower_lsp_server::ls_types::Diagnostic>> = {
+            let state = lock(&self.state);
+            fast.iter()
+                .map(|(uri, _, _)| state.safety.get(uri).cloned().unwrap_or_default())
+                .collect()
+        };
+        for ((uri, diags, version), old) in fast.iter().zip(previous) {
+            let mut all = diags.clone();
+            all.extend(old);
+            self.client
+                .publish_diagnostics(uri.clone(), all, Some(*version))
+                .await;
         }
+        let Some(safety) = self.diagnostics_round(round(safety_snap, true).await).await else {
+            return;
+        };
+        for ((uri, diags, version), (_, found, _)) in fast.into_iter().zip(safety) {
+            lock(&self.state).safety.insert(uri.clone(), found.clone());
+            let mut all = diags;
+            all.extend(found);
+            self.client
+                .publish_diagnostics(uri, all, Some(version))
+                .await;
+        }
+    }
+
+    /// A diagnostics round's answer, or `None` (cancelled by a newer edit, or failed: then
+    /// the failure is logged).
+    async fn diagnostics_round<T>(
+        &self,
+        result: std::result::Result<std::result::Result<T, RunError>, tokio::task::JoinError>,
+    ) -> Option<T> {
+        let msg = match result {
+            Ok(Ok(v)) => return Some(v),
+            // A newer edit is being applied; it publishes again.
+            Ok(Err(RunError::Cancelled)) => return None,
+            Ok(Err(RunError::Panicked(msg))) => msg,
+            Err(e) => e.to_string(),
+        };
+        self.client
+            .log_message(
+                MessageType::ERROR,
+                format!("meshline: diagnostics failed: {msg}"),
+            )
+            .await;
+        None
     }
 }
 
@@ -370,6 +404,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         let closed = {
             let mut state = lock(&self.state);
+            state.safety.remove(&uri);
             let doc = state.docs.remove(&uri);
             doc.map(|doc| {
                 // The file stays in the project with its text on disk (the editor's unsaved
