@@ -14,6 +14,7 @@ mod actions;
 mod case;
 mod envelope;
 mod sla;
+mod view;
 
 use std::collections::BTreeMap;
 

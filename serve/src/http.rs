@@ -1,0 +1,195 @@
+//! The HTTP surface: `POST /events`, `GET /cases/{id}`, `GET /metrics`, `GET /healthz`,
+//! `GET /readyz`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value as Json, json};
+use tokio::sync::oneshot;
+
+use crate::core::{Msg, Outcome};
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct App {
+    pub tx: Sender<Msg>,
+    pub metrics: Arc<Metrics>,
+    pub timeout: Duration,
+}
+
+pub fn router(app: App, max_body: usize) -> Router {
+    Router::new()
+        .route("/events", post(events))
+        .route("/cases/{id}", get(case))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(app)
+}
+
+fn answer(app: &App, status: StatusCode, body: Json) -> Response {
+    if status.is_client_error() {
+        app.metrics
+            .http_bad_requests
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+/// Split a body into envelope lines: one JSON object (possibly pretty-printed) or NDJSON.
+pub fn split_body(text: &str) -> Vec<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    if !trimmed.contains('\n') {
+        return vec![trimmed.to_string()];
+    }
+    let mut lines = trimmed
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    if serde_json::from_str::<serde::de::IgnoredAny>(first).is_err()
+        && let Ok(v) = serde_json::from_str::<Json>(trimmed)
+    {
+        // One pretty-printed envelope: stored compact, one line.
+        return vec![v.to_string()];
+    }
+    std::iter::once(first)
+        .chain(lines)
+        .map(str::to_string)
+        .collect()
+}
+
+async fn events(State(app): State<App>, body: Bytes) -> Response {
+    let started = Instant::now();
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return answer(
+            &app,
+            StatusCode::BAD_REQUEST,
+            json!({ "status": "rejected", "reason": "the body is not UTF-8" }),
+        );
+    };
+    let lines = split_body(text);
+    if lines.is_empty() {
+        return answer(
+            &app,
+            StatusCode::BAD_REQUEST,
+            json!({ "status": "rejected", "reason": "no event in the body" }),
+        );
+    }
+    let single = lines.len() == 1;
+    let (reply, rx) = oneshot::channel();
+    if app.tx.send(Msg::Events { lines, reply }).is_err() {
+        return answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        );
+    }
+    let outcomes = match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(o))) => o,
+        Ok(Ok(Err(e))) => {
+            return answer(
+                &app,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": e }),
+            );
+        }
+        Ok(Err(_)) => {
+            return answer(
+                &app,
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "the writer stopped before the event was durable" }),
+            );
+        }
+        Err(_) => {
+            return answer(
+                &app,
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "not acknowledged in time; it may still be applied: resend with the same id" }),
+            );
+        }
+    };
+    app.metrics
+        .ack_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let json_of = |o: &Outcome| match o {
+        Outcome::Accepted => json!({ "status": "accepted" }),
+        Outcome::Duplicate => json!({ "status": "duplicate" }),
+        Outcome::Rejected(r) => json!({ "status": "rejected", "reason": r }),
+    };
+    let any_rejected = outcomes.iter().any(|o| matches!(o, Outcome::Rejected(_)));
+    if single {
+        let status = match &outcomes[0] {
+            Outcome::Accepted => StatusCode::ACCEPTED,
+            Outcome::Duplicate => StatusCode::OK,
+            Outcome::Rejected(_) => StatusCode::BAD_REQUEST,
+        };
+        return answer(&app, status, json_of(&outcomes[0]));
+    }
+    let status = if any_rejected {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let results: Vec<Json> = outcomes.iter().map(json_of).collect();
+    answer(&app, status, json!({ "results": results }))
+}
+
+async fn case(State(app): State<App>, Path(id): Path<String>) -> Response {
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let (reply, rx) = oneshot::channel();
+    if app.tx.send(Msg::Case { id, reply }).is_err() {
+        return answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        );
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(Some(view)))) => answer(&app, StatusCode::OK, view),
+        Ok(Ok(Ok(None))) => answer(
+            &app,
+            StatusCode::NOT_FOUND,
+            json!({ "error": "no such case" }),
+        ),
+        Ok(Ok(Err(e))) => answer(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": e }),
+        ),
+        _ => answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "no answer in time" }),
+        ),
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    if app.metrics.ready.load(Ordering::SeqCst) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "recovering\n").into_response()
+    }
+}

@@ -1,0 +1,263 @@
+//! Durable storage behind a trait: the inputs the engine applied (events and wall-clock
+//! ticks, in order), the ledger and the outbox. One [`Batch`] is one transaction.
+//!
+//! The engine's state is not stored: it is rebuilt on start by replaying the inputs (the
+//! engine is deterministic, §6.4) and checked against the stored ledger's tail.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// One thing the engine applied, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// An envelope line, exactly as applied.
+    Event(String),
+    /// The wall clock advanced to this RFC 3339 instant (timers due by then fired).
+    Tick(String),
+}
+
+/// A command for the outbox.
+#[derive(Clone, Debug)]
+pub struct OutboxRow {
+    pub seq: u64,
+    pub line: String,
+}
+
+/// Everything a group of inputs caused, committed together.
+#[derive(Default)]
+pub struct Batch {
+    pub inputs: Vec<Input>,
+    /// Ledger lines (JSON, no newline) with their seq, case and kind.
+    pub ledger: Vec<LedgerRow>,
+    pub outbox: Vec<OutboxRow>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub seq: u64,
+    pub case: Option<String>,
+    pub kind: String,
+    pub line: String,
+}
+
+/// The ledger's tail as stored: how many entries and the last line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tail {
+    pub entries: u64,
+    pub last_line: Option<String>,
+}
+
+/// Durable storage for `meshline serve`. A PostgreSQL backend would implement the same.
+pub trait Store: Send {
+    /// The bundle hash the state was built with, if any.
+    fn bundle(&self) -> Result<Option<String>>;
+    fn set_bundle(&mut self, hash: &str) -> Result<()>;
+    /// Every stored input, in order.
+    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()>;
+    fn tail(&self) -> Result<Tail>;
+    /// Commit one batch atomically and durably.
+    fn commit(&mut self, batch: &Batch) -> Result<()>;
+    /// A case's ledger lines, in order.
+    fn case_ledger(&self, case: &str) -> Result<Vec<String>>;
+    /// The whole ledger, in order.
+    fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()>;
+    /// Outbox commands not yet delivered, oldest first.
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxRow>>;
+    /// Mark commands delivered.
+    fn outbox_done(&mut self, seqs: &[u64]) -> Result<()>;
+    fn outbox_depth(&self) -> Result<u64>;
+}
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn err(e: rusqlite::Error) -> String {
+    format!("storage: {e}")
+}
+
+impl SqliteStore {
+    /// Open (or create) the database: WAL, `synchronous=FULL` (fsync on every commit).
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::init(conn)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        // The writer and the outbox executor each hold a connection.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS inputs (
+                 seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS ledger (
+                 seq INTEGER PRIMARY KEY, case_id TEXT, kind TEXT NOT NULL, line TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id);
+             CREATE TABLE IF NOT EXISTS outbox (
+                 seq INTEGER PRIMARY KEY, line TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);",
+        )
+        .map_err(err)?;
+        Ok(SqliteStore { conn })
+    }
+}
+
+impl Store for SqliteStore {
+    fn bundle(&self) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'bundle'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(err)
+    }
+
+    fn set_bundle(&mut self, hash: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('bundle', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![hash],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare("SELECT kind, body FROM inputs ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let kind: String = r.get(0).map_err(err)?;
+            let body: String = r.get(1).map_err(err)?;
+            match kind.as_str() {
+                "event" => f(Input::Event(body)),
+                "tick" => f(Input::Tick(body)),
+                other => return Err(format!("storage: unknown input kind {other:?}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn tail(&self) -> Result<Tail> {
+        let entries: u64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0))
+            .map_err(err)?;
+        let last_line = self
+            .conn
+            .query_row(
+                "SELECT line FROM ledger ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        Ok(Tail { entries, last_line })
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<()> {
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT INTO inputs (kind, body) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for i in &batch.inputs {
+                let (kind, body) = match i {
+                    Input::Event(b) => ("event", b),
+                    Input::Tick(t) => ("tick", t),
+                };
+                ins.execute(params![kind, body]).map_err(err)?;
+            }
+            let mut led = tx
+                .prepare_cached(
+                    "INSERT INTO ledger (seq, case_id, kind, line) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(err)?;
+            for l in &batch.ledger {
+                led.execute(params![l.seq as i64, l.case, l.kind, l.line])
+                    .map_err(err)?;
+            }
+            let mut out = tx
+                .prepare_cached("INSERT INTO outbox (seq, line) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for o in &batch.outbox {
+                out.execute(params![o.seq as i64, o.line]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn case_ledger(&self, case: &str) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT line FROM ledger WHERE case_id = ?1 ORDER BY seq")
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![case], |r| r.get::<_, String>(0))
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare("SELECT line FROM ledger ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let line: String = r.get(0).map_err(err)?;
+            f(&line);
+        }
+        Ok(())
+    }
+
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, line FROM outbox WHERE done = 0 ORDER BY seq LIMIT ?1")
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![limit as i64], |r| {
+                Ok(OutboxRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    line: r.get(1)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn outbox_done(&mut self, seqs: &[u64]) -> Result<()> {
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut st = tx
+                .prepare_cached("UPDATE outbox SET done = 1 WHERE seq = ?1")
+                .map_err(err)?;
+            for s in seqs {
+                st.execute(params![*s as i64]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn outbox_depth(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM outbox WHERE done = 0", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)
+    }
+}
