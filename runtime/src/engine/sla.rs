@@ -241,7 +241,7 @@ impl Engine {
                     Ok(_) => None,
                     Err(e) => {
                         let program = self.program.clone();
-        let name = &program.slas[s].name;
+                        let name = &program.slas[s].name;
                         self.eval_error(case_id, &name, &e);
                         None
                     }
@@ -315,7 +315,7 @@ impl Engine {
             Ok(b) => b,
             Err(e) => {
                 let program = self.program.clone();
-        let name = &program.slas[s].name;
+                let name = &program.slas[s].name;
                 self.eval_error(case_id, &name, &e);
                 false
             }
@@ -348,7 +348,7 @@ impl Engine {
                 .is_some_and(|k| k.target != t);
             if changed {
                 let program = self.program.clone();
-        let name = &program.slas[s].name;
+                let name = &program.slas[s].name;
                 if let Some(k) = self
                     .cases
                     .get_mut(&**case_id)
