@@ -170,6 +170,17 @@ fn workload(rounds: usize, rng: &mut Rng) -> Vec<Send> {
     out
 }
 
+/// Kills the server if the test panics while it runs.
+struct Guard(Option<Child>);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 #[derive(Default)]
 struct Acks {
     /// id → statuses acknowledged for it.
@@ -260,7 +271,7 @@ fn serve_survives_sigkill_and_matches_run() {
     let acks = Arc::new(Mutex::new(Acks::default()));
     let mut kills = 0;
     loop {
-        let mut child = start(&bundle, &state, &config, port, &server_log);
+        let mut guard = Guard(Some(start(&bundle, &state, &config, port, &server_log)));
         let stop = Arc::new(AtomicBool::new(false));
         let workers: Vec<_> = (0..4)
             .map(|_| {
@@ -276,6 +287,7 @@ fn serve_survives_sigkill_and_matches_run() {
             for w in workers {
                 w.join().unwrap();
             }
+            let mut child = guard.0.take().unwrap();
             // Everything acknowledged: stop gracefully (SIGTERM drains and exits 0).
             let st = Command::new("kill")
                 .arg("-TERM")
@@ -287,6 +299,7 @@ fn serve_survives_sigkill_and_matches_run() {
             assert!(exit.success(), "serve exited with {exit:?} on SIGTERM");
             break;
         }
+        let mut child = guard.0.take().unwrap();
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         kills += 1;
