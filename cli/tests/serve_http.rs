@@ -87,7 +87,12 @@ impl Server {
     }
 
     fn start(&self) -> Child {
+        self.start_with_env(&[])
+    }
+
+    fn start_with_env(&self, env: &[(String, String)]) -> Child {
         let child = Command::new(BIN)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("serve")
             .arg("--bundle")
             .arg(&self.bundle)
@@ -295,5 +300,80 @@ fn arbitrary_bodies_are_always_answered() {
     s.stop(child);
     let (_, ledger, msg) = s.export();
     assert!(msg.contains(" 0 wall-clock ticks"), "{msg}");
+    assert_eq!(s.run(None), ledger);
+}
+
+/// Stripe webhooks: a signed payload becomes the mapped canonical event; a redelivery is a
+/// duplicate; a bad or stale signature is 401 and counted; an unmapped payload is 422.
+#[test]
+fn stripe_webhook_signed_mapped_and_refused() {
+    use hmac::{Hmac, Mac};
+    let s = Server::new(
+        r#"wall_clock = false
+[webhooks.stripe]
+vendor = "stripe"
+secret_env = "MESHLINE_TEST_STRIPE_SECRET"
+tolerance_seconds = 300
+[[webhooks.stripe.map]]
+match = { "/type" = "charge.refunded" }
+event = "ActionSucceeded"
+id = "/id"
+case = "/data/object/metadata/case"
+at = "/created"
+data = { key = "/data/object/metadata/key", action = "=stripe.refund" }
+"#,
+    );
+    // The secret reaches the server through its environment.
+    let child = s.start_with_env(&[("MESHLINE_TEST_STRIPE_SECRET".into(), "whsec_test".into())]);
+    let now = jiff::Timestamp::now().as_second();
+    let body = format!(
+        r#"{{"id":"evt_s1","type":"charge.refunded","created":{now},"data":{{"object":{{"metadata":{{"case":"T-9","key":"k1"}}}}}}}}"#
+    );
+    let sign = |t: i64, body: &str| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"whsec_test").unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("t={t},v1={hex}")
+    };
+    let post = |sig: &str, body: &str| {
+        let mut st = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        write!(
+            st,
+            "POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        st.read_to_string(&mut out).unwrap();
+        let code: u16 = out.split(' ').nth(1).unwrap().parse().unwrap();
+        (code, out)
+    };
+    let (code, out) = post(&sign(now, &body), &body);
+    assert_eq!(code, 202, "{out}");
+    assert_eq!(post(&sign(now, &body), &body).0, 200, "redelivery");
+    assert_eq!(
+        post(&sign(now, "{}"), &body).0,
+        401,
+        "signature over another body"
+    );
+    assert_eq!(post(&sign(now - 3600, &body), &body).0, 401, "stale");
+    let other = r#"{"id":"evt_s2","type":"charge.failed"}"#;
+    assert_eq!(post(&sign(now, other), other).0, 422);
+    let (_, metrics) = http(s.port, "GET", "/metrics", b"").unwrap();
+    assert!(
+        metrics.contains("meshline_webhook_unauthorized_total 2"),
+        "{metrics}"
+    );
+    let (code, case) = http(s.port, "GET", "/cases/T-9", b"").unwrap();
+    assert_eq!(code, 200, "{case}");
+    assert!(case.contains("stripe:evt_s1"), "{case}");
+    s.stop(child);
+    let (_, ledger, _) = s.export();
+    assert!(!ledger.contains("whsec_test"));
     assert_eq!(s.run(None), ledger);
 }

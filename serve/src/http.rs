@@ -1,6 +1,7 @@
 //! The HTTP surface: `POST /events`, `GET /cases/{id}`, `GET /metrics`, `GET /healthz`,
 //! `GET /readyz`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
@@ -17,17 +18,20 @@ use tokio::sync::oneshot;
 
 use crate::core::{Msg, Outcome};
 use crate::metrics::Metrics;
+use crate::webhooks::Source;
 
 #[derive(Clone)]
 pub struct App {
     pub tx: Sender<Msg>,
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
+    pub webhooks: Arc<BTreeMap<String, Source>>,
 }
 
 pub fn router(app: App, max_body: usize) -> Router {
     Router::new()
         .route("/events", post(events))
+        .route("/webhooks/{source}", post(webhook))
         .route("/cases/{id}", get(case))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -90,37 +94,9 @@ async fn events(State(app): State<App>, body: Bytes) -> Response {
         );
     }
     let single = lines.len() == 1;
-    let (reply, rx) = oneshot::channel();
-    if app.tx.send(Msg::Events { lines, reply }).is_err() {
-        return answer(
-            &app,
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": "shutting down" }),
-        );
-    }
-    let outcomes = match tokio::time::timeout(app.timeout, rx).await {
-        Ok(Ok(Ok(o))) => o,
-        Ok(Ok(Err(e))) => {
-            return answer(
-                &app,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": e }),
-            );
-        }
-        Ok(Err(_)) => {
-            return answer(
-                &app,
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": "the writer stopped before the event was durable" }),
-            );
-        }
-        Err(_) => {
-            return answer(
-                &app,
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": "not acknowledged in time; it may still be applied: resend with the same id" }),
-            );
-        }
+    let outcomes = match submit(&app, lines).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     app.metrics
         .ack_seconds
@@ -146,6 +122,115 @@ async fn events(State(app): State<App>, body: Bytes) -> Response {
     };
     let results: Vec<Json> = outcomes.iter().map(json_of).collect();
     answer(&app, status, json!({ "results": results }))
+}
+
+/// Queue lines for the writer and wait until they are durable.
+async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response> {
+    let (reply, rx) = oneshot::channel();
+    if app.tx.send(Msg::Events { lines, reply }).is_err() {
+        return Err(answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        ));
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(o))) => Ok(o),
+        Ok(Ok(Err(e))) => Err(answer(
+            app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": e }),
+        )),
+        Ok(Err(_)) => Err(answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "the writer stopped before the event was durable" }),
+        )),
+        Err(_) => Err(answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "not acknowledged in time; it may still be applied: resend with the same id" }),
+        )),
+    }
+}
+
+/// A vendor webhook: verify its signature, map it to a canonical event, apply that.
+async fn webhook(
+    State(app): State<App>,
+    Path(source): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let Some(src) = app.webhooks.get(&source) else {
+        return answer(
+            &app,
+            StatusCode::NOT_FOUND,
+            json!({ "error": format!("no webhook source `{source}`") }),
+        );
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let now = jiff::Timestamp::now();
+    if let Err(reason) = src.verify(&header, method.as_str(), &body, now.as_second()) {
+        app.metrics
+            .webhook_unauthorized
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(source = %source, reason = %reason, "webhook signature refused");
+        return answer(
+            &app,
+            StatusCode::UNAUTHORIZED,
+            json!({ "status": "unauthorized", "reason": reason }),
+        );
+    }
+    let envelope = serde_json::from_slice::<Json>(&body)
+        .map_err(|e| format!("the payload is not JSON: {e}"))
+        .and_then(|p| src.envelope(&source, &p, now));
+    let envelope = match envelope {
+        Ok(e) => e,
+        Err(reason) => {
+            app.metrics
+                .webhook_unmatched
+                .fetch_add(1, Ordering::Relaxed);
+            return answer(
+                &app,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "status": "unmatched", "reason": reason }),
+            );
+        }
+    };
+    let outcomes = match submit(&app, vec![envelope.to_string()]).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let id = envelope["id"].clone();
+    match outcomes.first() {
+        Some(Outcome::Accepted) => answer(
+            &app,
+            StatusCode::ACCEPTED,
+            json!({ "status": "accepted", "id": id }),
+        ),
+        Some(Outcome::Duplicate) => answer(
+            &app,
+            StatusCode::OK,
+            json!({ "status": "duplicate", "id": id }),
+        ),
+        Some(Outcome::Rejected(r)) => answer(
+            &app,
+            StatusCode::BAD_REQUEST,
+            json!({ "status": "rejected", "id": id, "reason": r }),
+        ),
+        None => answer(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": "no outcome" }),
+        ),
+    }
 }
 
 async fn case(State(app): State<App>, Path(id): Path<String>) -> Response {

@@ -11,6 +11,7 @@ pub mod executor;
 pub mod http;
 pub mod metrics;
 pub mod store;
+pub mod webhooks;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -42,6 +43,8 @@ pub struct Config {
     pub wall_clock: bool,
     /// Connectors that deliver the outbox.
     pub connectors: Connectors,
+    /// Vendor webhook sources by name (`POST /webhooks/NAME`).
+    pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -61,6 +64,7 @@ impl Default for Config {
             batch_max: 4096,
             wall_clock: true,
             connectors: Connectors::default(),
+            webhooks: Default::default(),
         }
     }
 }
@@ -150,6 +154,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         tx,
         metrics,
         timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
+        webhooks: Arc::new(config.webhooks.clone()),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -70,6 +70,8 @@ pub struct Metrics {
     sla: Mutex<BTreeMap<(String, String), u64>>,
     pub http_requests: AtomicU64,
     pub http_bad_requests: AtomicU64,
+    pub webhook_unauthorized: AtomicU64,
+    pub webhook_unmatched: AtomicU64,
     pub outbox_enqueued: AtomicU64,
     pub outbox_delivered: AtomicU64,
     pub outbox_depth: AtomicU64,
@@ -87,6 +89,8 @@ impl Default for Metrics {
             sla: Mutex::new(BTreeMap::new()),
             http_requests: AtomicU64::new(0),
             http_bad_requests: AtomicU64::new(0),
+            webhook_unauthorized: AtomicU64::new(0),
+            webhook_unmatched: AtomicU64::new(0),
             outbox_enqueued: AtomicU64::new(0),
             outbox_delivered: AtomicU64::new(0),
             outbox_depth: AtomicU64::new(0),
@@ -208,6 +212,18 @@ impl Metrics {
             "meshline_http_bad_requests_total",
             "HTTP requests answered 4xx.",
             self.http_bad_requests.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "meshline_webhook_unauthorized_total",
+            "Webhooks refused: bad, missing or stale signature.",
+            self.webhook_unauthorized.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "meshline_webhook_unmatched_total",
+            "Webhooks whose payload matched no mapping.",
+            self.webhook_unmatched.load(Ordering::Relaxed),
         );
         counter(
             &mut out,
