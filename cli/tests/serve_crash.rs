@@ -85,7 +85,7 @@ fn start(bundle: &Path, state: &Path, config: &Path, port: u16, log: &Path) -> C
         .append(true)
         .open(log)
         .unwrap();
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .arg("serve")
         .arg("--bundle")
         .arg(bundle)
@@ -106,6 +106,8 @@ fn start(bundle: &Path, state: &Path, config: &Path, port: u16, log: &Path) -> C
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("serve did not become ready; see {}", log.display());
 }
 

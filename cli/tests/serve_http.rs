@@ -91,7 +91,7 @@ impl Server {
     }
 
     fn start_with_env(&self, env: &[(String, String)]) -> Child {
-        let child = Command::new(BIN)
+        let mut child = Command::new(BIN)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("serve")
             .arg("--bundle")
@@ -114,6 +114,8 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("serve did not become ready");
     }
 
