@@ -50,6 +50,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
@@ -100,7 +101,7 @@ pub fn events(cases: usize, events: usize, seed: u64) -> Vec<String> {
             };
             format!(
                 r#"{{"id":"e{i}","type":"{ty}","at":"{at}","case":"C{case}","data":{{"ticket":{{"id":"C{case}","tags":{tags},"tier":"{}","priority":"{}","status":"{}","queue":"Q{}","client_id":"cl{}"}}}}}}"#,
-                tiers[(case % 3) as usize],
+                tiers[case % 3],
                 prios[rng.below(4) as usize],
                 if ty == "TicketCreated" {
                     "New"

@@ -42,11 +42,11 @@ pub fn run(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
             writeln!(stdout, "{text}")
         }
     };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
-            return ExitCode::from(2);
-        }
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write output: {e}");
+        return ExitCode::from(2);
     }
     if output.error_count() > 0 || (deny_warnings && output.warning_count() > 0) {
         ExitCode::from(1)

@@ -536,13 +536,13 @@ fn binary(op: BinOp, l: Code, r: Code) -> Code {
         BinOp::In => Box::new(move |f| {
             let x = l(f)?;
             match r(f)? {
-                Value::List(items) => Ok(Value::Bool(items.iter().any(|i| *i == x))),
+                Value::List(items) => Ok(Value::Bool(items.contains(&x))),
                 Value::None => Ok(Value::Bool(false)),
                 other => Err(EvalError::Type(format!("`in` on {other:?}"))),
             }
         }),
         BinOp::Contains => Box::new(move |f| match (l(f)?, r(f)?) {
-            (Value::List(items), x) => Ok(Value::Bool(items.iter().any(|i| *i == x))),
+            (Value::List(items), x) => Ok(Value::Bool(items.contains(&x))),
             (Value::Str(s), Value::Str(x)) => Ok(Value::Bool(s.contains(&*x))),
             (Value::None, _) => Err(EvalError::NoneUnwrapped),
             (a, _) => Err(EvalError::Type(format!("`contains` on {a:?}"))),

@@ -28,6 +28,7 @@ macro_rules! codes {
             pub fn title(self) -> &'static str {
                 match self { $( Code::$variant => $title, )* }
             }
+            #[allow(clippy::should_implement_trait)]
             pub fn from_str(s: &str) -> Option<Code> {
                 match s { $( $code => Some(Code::$variant), )* _ => None }
             }

@@ -213,12 +213,11 @@ impl LowerExpr<'_> {
         if let Some(l) = self.local(name) {
             return l;
         }
-        if let Some((def, kind)) = self.index.lookup_data(self.module, name) {
-            if matches!(kind, DataKind::Let | DataKind::Fixture)
-                && let Some(id) = self.ids.consts.get(&def)
-            {
-                return IrExpr::Const(*id);
-            }
+        if let Some((def, kind)) = self.index.lookup_data(self.module, name)
+            && matches!(kind, DataKind::Let | DataKind::Fixture)
+            && let Some(id) = self.ids.consts.get(&def)
+        {
+            return IrExpr::Const(*id);
         }
         let ty = self.ty(e);
         if let (Ty::Enum(def), Some(i)) = (&ty, self.variant_index(&ty, name)) {

@@ -291,7 +291,7 @@ pub fn lower_with_ids(
         p.actions.push(ir::ActionDef {
             connector: c.to_string(),
             name: a.to_string(),
-            params: wire_fields(&params, &ids),
+            params: wire_fields(&params, ids),
             effect: match sig.effect {
                 EffectKind::None => ir::Effect::None,
                 EffectKind::Money => ir::Effect::Money,
@@ -355,21 +355,21 @@ pub fn lower_with_ids(
                 }
                 ItemKind::Route(r) => {
                     p.routes
-                        .push(lower_route(r, &mk(index, ids, m, LScope::Rule), &ids))
+                        .push(lower_route(r, &mk(index, ids, m, LScope::Rule), ids))
                 }
                 ItemKind::Sla(s) => p.slas.push(lower_sla(
                     s,
                     &mk(index, ids, m, LScope::Rule),
                     index,
-                    &ids,
+                    ids,
                     &p.consts,
                 )),
-                ItemKind::Gate(g) => p.gates.push(lower_gate(g, m, index, &ids, &p.consts)),
+                ItemKind::Gate(g) => p.gates.push(lower_gate(g, m, index, ids, &p.consts)),
                 ItemKind::Automation(a) => p.automations.push(lower_automation(
                     a,
                     &mk(index, ids, m, LScope::Rule),
                     index,
-                    &ids,
+                    ids,
                 )),
                 _ => {}
             }

@@ -203,7 +203,7 @@ fn gate_coverage(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut Ve
     let mut by_name: BTreeSet<(String, String)> = BTreeSet::new();
     let mut money = false;
     let mut destructive = false;
-    for ((kind, gname), _) in &index.ops {
+    for (kind, gname) in index.ops.keys() {
         if *kind != OpKind::Gate {
             continue;
         }

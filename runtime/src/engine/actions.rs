@@ -518,10 +518,7 @@ impl Engine {
                 Requirement::Confirmation => None,
             };
             if let Some(t) = team
-                && !self.program.teams[t as usize]
-                    .members
-                    .iter()
-                    .any(|m| *m == by)
+                && !self.program.teams[t as usize].members.contains(&by)
             {
                 let reason = format!("{by} is not a member of {}", self.team_name(t));
                 self.log(

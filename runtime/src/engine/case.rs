@@ -300,10 +300,8 @@ impl Engine {
             &self.route_index[ev.event as usize]
         };
         if index.is_empty() {
-            if class_changed {
-                if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
-                    self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
-                }
+            if class_changed && let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
+                self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
             }
             return;
         }

@@ -242,7 +242,7 @@ impl Engine {
                     Err(e) => {
                         let program = self.program.clone();
                         let name = &program.slas[s].name;
-                        self.eval_error(case_id, &name, &e);
+                        self.eval_error(case_id, name, &e);
                         None
                     }
                 }
@@ -316,7 +316,7 @@ impl Engine {
             Err(e) => {
                 let program = self.program.clone();
                 let name = &program.slas[s].name;
-                self.eval_error(case_id, &name, &e);
+                self.eval_error(case_id, name, &e);
                 false
             }
         }
@@ -359,7 +359,7 @@ impl Engine {
                 self.log(
                     Some(case_id),
                     "sla_target_changed",
-                    Some(&name),
+                    Some(name),
                     json!({ "target": spec_json(&t) }),
                 );
                 if self
@@ -409,7 +409,7 @@ impl Engine {
             k.due = None;
         }
         let d = self.detail();
-        self.log_detail(Some(case_id), "sla_paused", Some(&name), d);
+        self.log_detail(Some(case_id), "sla_paused", Some(name), d);
     }
 
     fn sla_resume(&mut self, case_id: &Arc<str>, s: usize, now: Timestamp) {
@@ -432,7 +432,7 @@ impl Engine {
             k.paused_open += paused_open;
         }
         let d = self.detail();
-        self.log_detail(Some(case_id), "sla_resumed", Some(&name), d);
+        self.log_detail(Some(case_id), "sla_resumed", Some(name), d);
         self.sla_schedule(case_id, s);
     }
 
@@ -573,7 +573,7 @@ impl Engine {
             k.generation = generation;
             k.due = None;
         }
-        self.log_detail(Some(case_id), "sla_met", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_met", Some(name), detail);
     }
 
     fn sla_reset(&mut self, case_id: &Arc<str>, ev: &EventData, s: usize) {
@@ -584,7 +584,7 @@ impl Engine {
         let detail = self.outcome_detail(&k, now, None, Some(k.state.as_str()));
         let program = self.program.clone();
         let name = &program.slas[s].name;
-        self.log_detail(Some(case_id), "sla_reset", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_reset", Some(name), detail);
         if let Some(c) = self.cases.get_mut(&**case_id) {
             c.clocks[s] = None;
         }
@@ -610,12 +610,12 @@ impl Engine {
         let detail = self.outcome_detail(&k, now, k.due, None);
         let program = self.program.clone();
         let name = &program.slas[s].name;
-        self.log_detail(Some(case_id), "sla_warned", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_warned", Some(name), detail);
         let actions = program.slas[s]
             .warn
             .as_ref()
             .map_or(&[][..], |(_, a)| a.as_slice());
-        self.run_actions(case_id, &name, &actions);
+        self.run_actions(case_id, name, actions);
     }
 
     pub(crate) fn sla_breach(&mut self, case_id: &Arc<str>, s: u32, generation: u64) {
@@ -639,9 +639,9 @@ impl Engine {
         }
         let program = self.program.clone();
         let name = &program.slas[s].name;
-        self.log_detail(Some(case_id), "sla_breached", Some(&name), detail);
+        self.log_detail(Some(case_id), "sla_breached", Some(name), detail);
         let actions = &program.slas[s].breach;
-        self.run_actions(case_id, &name, &actions);
+        self.run_actions(case_id, name, actions);
     }
 
     /// Escalate, notify, assign (SLA warnings and breaches, gate expiry).
