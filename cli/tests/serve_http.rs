@@ -379,3 +379,102 @@ data = { key = "/data/object/metadata/key", action = "=stripe.refund" }
     assert!(!ledger.contains("whsec_test"));
     assert_eq!(s.run(None), ledger);
 }
+
+/// The HTTP connector: each action is POSTed with its idempotency key; a 500 is retried
+/// (same key) after a backoff; the 200 comes back as `ActionSucceeded`, which moves the saga
+/// to its next step, delivered the same way. Secrets from the environment stay out of the
+/// ledger, and the stored inputs (with the outcomes) replay to the same ledger.
+#[test]
+fn http_connector_retries_and_feeds_outcomes_back() {
+    use std::sync::{Arc, Mutex};
+    let mock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mock_port = mock.local_addr().unwrap().port();
+    // (path, idempotency key, authorization) per request.
+    let seen: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in mock.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut r, &mut line).unwrap();
+            let path = line.split(' ').nth(1).unwrap_or("").to_string();
+            let (mut key, mut auth, mut len) = (String::new(), String::new(), 0usize);
+            loop {
+                let mut h = String::new();
+                std::io::BufRead::read_line(&mut r, &mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (k, v) = h.split_once(": ").unwrap();
+                match k.to_ascii_lowercase().as_str() {
+                    "idempotency-key" => key = v.to_string(),
+                    "authorization" => auth = v.to_string(),
+                    "content-length" => len = v.parse().unwrap(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            let mut log = log.lock().unwrap();
+            let first = !log.iter().any(|(_, k, _)| *k == key);
+            log.push((path, key, auth));
+            let status = if first {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let s = Server::new(&format!(
+        r#"wall_clock = false
+[connectors.http.stripe]
+url = "http://127.0.0.1:{mock_port}/stripe"
+backoff_ms = 50
+headers = {{ Authorization = "env:MESHLINE_TEST_TOKEN" }}
+[connectors.http.helpdesk]
+url = "http://127.0.0.1:{mock_port}/helpdesk"
+backoff_ms = 50
+"#
+    ));
+    let child = s.start_with_env(&[("MESHLINE_TEST_TOKEN".into(), "Bearer sk_test_123".into())]);
+    let sample =
+        std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
+            .unwrap();
+    let first = sample.lines().next().unwrap();
+    assert_eq!(
+        http(s.port, "POST", "/events", first.as_bytes()).unwrap().0,
+        202
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let succeeded = loop {
+        let (_, case) = http(s.port, "GET", "/cases/T-3001", b"").unwrap();
+        let n = case.matches("\"kind\":\"succeeded\"").count();
+        if n >= 2 || Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(succeeded, 2, "both steps should have succeeded");
+    s.stop(child);
+    let seen = seen.lock().unwrap().clone();
+    let paths: Vec<&str> = seen.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/stripe", "/stripe", "/helpdesk", "/helpdesk"],
+        "{seen:?}"
+    );
+    assert_eq!(seen[0].1, seen[1].1, "a retry keeps its key");
+    assert_ne!(seen[0].1, seen[2].1);
+    assert_eq!(seen[0].2, "Bearer sk_test_123");
+    assert_eq!(seen[2].2, "");
+    let (events, ledger, _) = s.export();
+    assert!(!ledger.contains("sk_test_123"));
+    assert_eq!(events.lines().filter(|l| l.contains("outcome:")).count(), 2);
+    assert_eq!(s.run(None), ledger);
+}

@@ -44,6 +44,8 @@ pub struct Writer {
     pub batch_max: usize,
     /// Whether timers fire on the wall clock.
     pub wall_clock: bool,
+    /// Connectors delivered over HTTP (their `action` commands are marked for delivery).
+    pub http_connectors: std::collections::BTreeSet<String>,
 }
 
 /// The fields of a ledger line the store indexes.
@@ -189,9 +191,15 @@ impl Writer {
                 .observe_n(started.elapsed().as_secs_f64() / applied as f64, applied);
         }
         for c in &commands {
+            let http = c.body.get("kind").and_then(Json::as_str) == Some("action")
+                && c.body
+                    .get("connector")
+                    .and_then(Json::as_str)
+                    .is_some_and(|n| self.http_connectors.contains(n));
             batch.outbox.push(OutboxRow {
                 seq: c.seq,
                 line: c.to_line(),
+                http,
             });
         }
         if !batch.inputs.is_empty() {

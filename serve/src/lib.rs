@@ -9,6 +9,7 @@
 pub mod core;
 pub mod executor;
 pub mod http;
+pub mod http_connector;
 pub mod metrics;
 pub mod store;
 pub mod webhooks;
@@ -52,6 +53,8 @@ pub struct Config {
 pub struct Connectors {
     /// The `log` connector: every command, as JSON Lines, appended to this file.
     pub log: Option<PathBuf>,
+    /// HTTP connectors by the connector's name in the project.
+    pub http: std::collections::BTreeMap<String, http_connector::HttpConnector>,
 }
 
 impl Default for Config {
@@ -135,6 +138,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         metrics: metrics.clone(),
         batch_max: config.batch_max.max(1),
         wall_clock: config.wall_clock,
+        http_connectors: config.connectors.http.keys().cloned().collect(),
     };
     let writer = std::thread::Builder::new()
         .name("meshline-writer".into())
@@ -149,6 +153,18 @@ pub fn serve(opts: Options) -> Result<(), String> {
             stop.clone(),
         )?),
         None => None,
+    };
+    let stop_http = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http_executor = if config.connectors.http.is_empty() {
+        None
+    } else {
+        Some(http_connector::spawn(
+            &state,
+            config.connectors.http.clone(),
+            tx.clone(),
+            metrics.clone(),
+            stop_http.clone(),
+        )?)
     };
     let app = http::App {
         tx,
@@ -172,7 +188,12 @@ pub fn serve(opts: Options) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     });
-    // The router (and every sender) is gone: the writer commits what is queued and stops.
+    // The router is gone; the HTTP executor stops (dropping its sender) after the delivery
+    // in hand; then the writer commits what is queued and stops.
+    stop_http.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(h) = http_executor {
+        let _ = h.join();
+    }
     let _ = writer.join();
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Some(h) = executor {

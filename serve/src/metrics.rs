@@ -75,6 +75,9 @@ pub struct Metrics {
     pub outbox_enqueued: AtomicU64,
     pub outbox_delivered: AtomicU64,
     pub outbox_depth: AtomicU64,
+    pub outbox_retries: AtomicU64,
+    pub actions_delivered: AtomicU64,
+    pub actions_failed: AtomicU64,
     pub timers: AtomicU64,
     pub apply_seconds: Histogram,
     pub commit_seconds: Histogram,
@@ -94,6 +97,9 @@ impl Default for Metrics {
             outbox_enqueued: AtomicU64::new(0),
             outbox_delivered: AtomicU64::new(0),
             outbox_depth: AtomicU64::new(0),
+            outbox_retries: AtomicU64::new(0),
+            actions_delivered: AtomicU64::new(0),
+            actions_failed: AtomicU64::new(0),
             timers: AtomicU64::new(0),
             apply_seconds: Histogram::new(LATENCY),
             commit_seconds: Histogram::new(LATENCY),
@@ -224,6 +230,24 @@ impl Metrics {
             "meshline_webhook_unmatched_total",
             "Webhooks whose payload matched no mapping.",
             self.webhook_unmatched.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "meshline_outbox_retries_total",
+            "HTTP connector attempts that will be retried.",
+            self.outbox_retries.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "meshline_connector_delivered_total",
+            "Actions the HTTP connectors delivered (outcome ActionSucceeded).",
+            self.actions_delivered.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "meshline_connector_failed_total",
+            "Actions the HTTP connectors gave up on (outcome ActionFailed).",
+            self.actions_failed.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

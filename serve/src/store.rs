@@ -24,6 +24,17 @@ pub enum Input {
 pub struct OutboxRow {
     pub seq: u64,
     pub line: String,
+    /// Delivered by an HTTP connector (an `action` for a connector configured as HTTP).
+    pub http: bool,
+}
+
+/// An outbox command waiting for its HTTP connector.
+#[derive(Clone, Debug)]
+pub struct HttpRow {
+    pub seq: u64,
+    pub line: String,
+    /// Attempts made so far.
+    pub attempts: u32,
 }
 
 /// Everything a group of inputs caused, committed together.
@@ -69,6 +80,17 @@ pub trait Store: Send {
     /// Mark commands delivered.
     fn outbox_done(&mut self, seqs: &[u64]) -> Result<()>;
     fn outbox_depth(&self) -> Result<u64>;
+    /// HTTP deliveries due at or before `now_ms`, oldest first.
+    fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>>;
+    /// Record an attempt: `next_ms` is when to try again, or `None` when finished
+    /// (`state`: `sent` or `failed`).
+    fn http_update(
+        &mut self,
+        seq: u64,
+        attempts: u32,
+        next_ms: Option<i64>,
+        state: &str,
+    ) -> Result<()>;
 }
 
 pub struct SqliteStore {
@@ -102,8 +124,11 @@ impl SqliteStore {
                  seq INTEGER PRIMARY KEY, case_id TEXT, kind TEXT NOT NULL, line TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id);
              CREATE TABLE IF NOT EXISTS outbox (
-                 seq INTEGER PRIMARY KEY, line TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
-             CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);",
+                 seq INTEGER PRIMARY KEY, line TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+                 http_state TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                 next_ms INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
+             CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);",
         )
         .map_err(err)?;
         Ok(SqliteStore { conn })
@@ -189,10 +214,12 @@ impl Store for SqliteStore {
                     .map_err(err)?;
             }
             let mut out = tx
-                .prepare_cached("INSERT INTO outbox (seq, line) VALUES (?1, ?2)")
+                .prepare_cached("INSERT INTO outbox (seq, line, http_state) VALUES (?1, ?2, ?3)")
                 .map_err(err)?;
             for o in &batch.outbox {
-                out.execute(params![o.seq as i64, o.line]).map_err(err)?;
+                let http = o.http.then_some("pending");
+                out.execute(params![o.seq as i64, o.line, http])
+                    .map_err(err)?;
             }
         }
         tx.commit().map_err(err)
@@ -233,6 +260,7 @@ impl Store for SqliteStore {
                 Ok(OutboxRow {
                     seq: r.get::<_, i64>(0)? as u64,
                     line: r.get(1)?,
+                    http: false,
                 })
             })
             .map_err(err)?;
@@ -251,6 +279,44 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().map_err(err)
+    }
+
+    fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, line, attempts FROM outbox WHERE http_state = 'pending'
+                 AND next_ms <= ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![now_ms, limit as i64], |r| {
+                Ok(HttpRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    line: r.get(1)?,
+                    attempts: r.get::<_, i64>(2)? as u32,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn http_update(
+        &mut self,
+        seq: u64,
+        attempts: u32,
+        next_ms: Option<i64>,
+        state: &str,
+    ) -> Result<()> {
+        let state = if next_ms.is_some() { "pending" } else { state };
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = ?2, next_ms = ?3, http_state = ?4 WHERE seq = ?1",
+                params![seq as i64, attempts as i64, next_ms.unwrap_or(0), state],
+            )
+            .map(|_| ())
+            .map_err(err)
     }
 
     fn outbox_depth(&self) -> Result<u64> {
