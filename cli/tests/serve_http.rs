@@ -299,6 +299,11 @@ fn arbitrary_bodies_are_always_answered() {
     let (code, metrics) = http(s.port, "GET", "/metrics", b"").unwrap();
     assert_eq!(code, 200);
     assert!(metrics.contains("meshline_events_rejected_total"));
+    assert!(
+        metrics.contains("meshline_breaker_halted{automation=\"refund_small\"} 0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("meshline_sla_total{outcome="), "{metrics}");
     s.stop(child);
     let (_, ledger, msg) = s.export();
     assert!(msg.contains(" 0 wall-clock ticks"), "{msg}");

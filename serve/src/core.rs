@@ -110,6 +110,7 @@ fn now_second() -> Timestamp {
 impl Writer {
     /// The loop; returns when every sender is gone and the queue is empty.
     pub fn run(mut self, rx: Receiver<Msg>) {
+        self.publish_breakers();
         // §6.2 in serve: overdue timers fire once, in order, before any new event.
         if let Err(e) = self.round(Vec::new()) {
             fatal(&e);
@@ -208,7 +209,16 @@ impl Writer {
             self.metrics
                 .commit_seconds
                 .observe(t.elapsed().as_secs_f64());
-            self.metrics.count_ledger(&batch.ledger);
+            let engine = &self.engine;
+            self.metrics
+                .count_ledger(&batch.ledger, &|case| engine.case_view(case)?.class);
+            if batch
+                .ledger
+                .iter()
+                .any(|r| r.kind == "halted" || r.kind == "breaker_reset")
+            {
+                self.publish_breakers();
+            }
             self.metrics
                 .outbox_enqueued
                 .fetch_add(batch.outbox.len() as u64, Ordering::Relaxed);
@@ -227,6 +237,17 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    fn publish_breakers(&self) {
+        let mut b = self
+            .metrics
+            .breakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for (name, halted) in self.engine.breaker_states() {
+            b.insert(name.to_string(), halted);
+        }
     }
 
     fn case(&self, id: &str) -> Result<Option<Json>, String> {

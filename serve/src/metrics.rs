@@ -66,8 +66,10 @@ pub struct Metrics {
     pub ready: AtomicBool,
     /// Ledger entries by kind (received, rejected, duplicate, decisions, SLA, actions).
     kinds: Mutex<BTreeMap<String, u64>>,
-    /// SLA outcomes by (kind, rule): `sla_met`/`sla_breached` per policy.
-    sla: Mutex<BTreeMap<(String, String), u64>>,
+    /// SLA outcomes by (kind, policy, class).
+    sla: Mutex<BTreeMap<(String, String, String), u64>>,
+    /// Circuit breakers: automation → halted.
+    pub breakers: Mutex<BTreeMap<String, bool>>,
     pub http_requests: AtomicU64,
     pub http_bad_requests: AtomicU64,
     pub webhook_unauthorized: AtomicU64,
@@ -90,6 +92,7 @@ impl Default for Metrics {
             ready: AtomicBool::new(false),
             kinds: Mutex::new(BTreeMap::new()),
             sla: Mutex::new(BTreeMap::new()),
+            breakers: Mutex::new(BTreeMap::new()),
             http_requests: AtomicU64::new(0),
             http_bad_requests: AtomicU64::new(0),
             webhook_unauthorized: AtomicU64::new(0),
@@ -109,7 +112,8 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn count_ledger(&self, rows: &[LedgerRow]) {
+    /// Count a committed batch's entries; `class` gives a case's class (for SLA outcomes).
+    pub fn count_ledger(&self, rows: &[LedgerRow], class: &dyn Fn(&str) -> Option<String>) {
         let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
         for r in rows {
             match kinds.get_mut(r.kind.as_str()) {
@@ -127,7 +131,8 @@ impl Metrics {
                     .ok()
                     .and_then(|v| v["rule"].as_str().map(str::to_string))
                     .unwrap_or_default();
-                *sla.entry((r.kind.clone(), rule)).or_insert(0) += 1;
+                let class = r.case.as_deref().and_then(class).unwrap_or_default();
+                *sla.entry((r.kind.clone(), rule, class)).or_insert(0) += 1;
             }
         }
     }
@@ -197,14 +202,32 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP meshline_sla_total SLA outcomes by policy.\n# TYPE meshline_sla_total counter"
+            "# HELP meshline_sla_total SLA outcomes by policy and case class.\n# TYPE meshline_sla_total counter"
         );
-        for ((kind, rule), v) in self.sla.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for ((kind, rule, class), v) in self.sla.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let outcome = kind.trim_start_matches("sla_");
             let _ = writeln!(
                 out,
-                "meshline_sla_total{{outcome=\"{outcome}\",sla=\"{}\"}} {v}",
-                esc(rule)
+                "meshline_sla_total{{outcome=\"{outcome}\",sla=\"{}\",class=\"{}\"}} {v}",
+                esc(rule),
+                esc(class)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP meshline_breaker_halted Circuit breaker per automation: 1 halted, 0 closed.\n# TYPE meshline_breaker_halted gauge"
+        );
+        for (a, halted) in self
+            .breakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "meshline_breaker_halted{{automation=\"{}\"}} {}",
+                esc(a),
+                u64::from(*halted)
             );
         }
         counter(

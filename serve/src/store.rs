@@ -114,7 +114,8 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         // A larger page cache and fewer checkpoints keep the writer's commits short.
-        conn.pragma_update(None, "cache_size", -65_536).map_err(err)?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(err)?;
         conn.pragma_update(None, "wal_autocheckpoint", 16_384)
             .map_err(err)?;
         // The writer and the outbox executor each hold a connection.

@@ -16,6 +16,16 @@ impl Engine {
         self.timers.first_key_value().map(|(&(due, _), _)| due)
     }
 
+    /// Each automation's circuit breaker: (automation, halted).
+    pub fn breaker_states(&self) -> Vec<(&str, bool)> {
+        self.program
+            .automations
+            .iter()
+            .zip(&self.breakers)
+            .map(|(a, b)| (a.name.as_str(), b.halted))
+            .collect()
+    }
+
     /// How many timers are pending.
     pub fn pending_timers(&self) -> usize {
         self.timers.len()
