@@ -483,3 +483,25 @@ backoff_ms = 50
     assert_eq!(events.lines().filter(|l| l.contains("outcome:")).count(), 2);
     assert_eq!(s.run(None), ledger);
 }
+
+/// A client that stops sending mid-body gets 408 once the request limit passes, and the
+/// server goes on answering others.
+#[test]
+fn stalled_request_times_out() {
+    let s = Server::new("request_timeout_ms = 200\n");
+    let child = s.start();
+    let mut st = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    st.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        st,
+        "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{\"id\":"
+    )
+    .unwrap();
+    let t = Instant::now();
+    let mut out = String::new();
+    let _ = st.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(http(s.port, "GET", "/healthz", b"").unwrap().0, 200);
+    s.stop(child);
+}

@@ -29,6 +29,21 @@ pub struct App {
 }
 
 pub fn router(app: App, max_body: usize) -> Router {
+    // A whole request (reading the body included) gets twice the durability wait: a slow
+    // or stalled client cannot hold a connection's handler forever.
+    let limit = app.timeout * 2;
+    let timeout = axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(limit, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    axum::Json(json!({ "error": "request timed out" })),
+                )
+                    .into_response(),
+            }
+        },
+    );
     Router::new()
         .route("/events", post(events))
         .route("/webhooks/{source}", post(webhook))
@@ -37,6 +52,7 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(timeout)
         .with_state(app)
 }
 
