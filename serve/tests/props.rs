@@ -34,7 +34,7 @@ fn json_value() -> impl Strategy<Value = Json> {
     let leaf = prop_oneof![
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
-        any::<i64>().prop_map(|n| Json::from(n)),
+        any::<i64>().prop_map(Json::from),
         "[a-z0-9:/._-]{0,12}".prop_map(Json::String),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
