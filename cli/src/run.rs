@@ -113,6 +113,18 @@ pub fn run(
 pub fn load_bundle(
     bundle_path: &Path,
 ) -> Result<(bundle::Manifest, ir::Program, String), ExitCode> {
+    let bytes = bundle_bytes(bundle_path)?;
+    match bundle::decode::<ir::Program>(&bytes) {
+        Ok(x) => Ok(x),
+        Err(e) => {
+            eprintln!("error: {}: {e}", bundle_path.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// A bundle file's bytes, or a project folder compiled to them; errors are printed.
+pub fn bundle_bytes(bundle_path: &Path) -> Result<Vec<u8>, ExitCode> {
     // A project folder is compiled first; anything else must be a bundle file.
     let bytes = if bundle_path.is_dir() {
         match meshline_compiler::build_path(bundle_path) {
@@ -147,13 +159,7 @@ pub fn load_bundle(
             }
         }
     };
-    match bundle::decode::<ir::Program>(&bytes) {
-        Ok(x) => Ok(x),
-        Err(e) => {
-            eprintln!("error: {}: {e}", bundle_path.display());
-            Err(ExitCode::from(2))
-        }
-    }
+    Ok(bytes)
 }
 
 type Out = Option<Box<dyn Write>>;

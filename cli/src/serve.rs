@@ -55,14 +55,22 @@ pub fn run(a: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (_, program, hash) = match crate::run::load_bundle(bundle_path) {
-        Ok(x) => x,
+    let bytes = match crate::run::bundle_bytes(bundle_path) {
+        Ok(b) => b,
         Err(code) => return code,
+    };
+    let (program, hash) = match meshline_serve::core::decode(&bytes) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {}: {e}", bundle_path.display());
+            return ExitCode::from(2);
+        }
     };
     meshline_serve::init_logging();
     match meshline_serve::serve(Options {
         program,
         bundle_hash: hash,
+        bundle_bytes: bytes,
         state,
         listen,
         config,
@@ -102,11 +110,11 @@ fn export(state: &Path, events: Option<&Path>, ledger: Option<&Path>) -> ExitCod
         .and(led.as_mut().map_or(Ok(()), std::io::Write::flush));
     match (r, flushed) {
         (Ok((n, ticks)), Ok(())) => {
-            eprintln!("exported {n} events; {ticks} wall-clock ticks among them");
+            eprintln!("exported {n} events; {ticks} wall-clock ticks and deployments among them");
             if ticks > 0 {
                 eprintln!(
-                    "note: the events alone replay the ledger only without ticks; the timers those \
-                     ticks fired are in the ledger"
+                    "note: the events alone replay the ledger only without ticks and deployments; \
+                     what they caused is in the ledger"
                 );
             }
             ExitCode::SUCCESS

@@ -91,11 +91,15 @@ impl Server {
     }
 
     fn start_with_env(&self, env: &[(String, String)]) -> Child {
+        self.start_with(&self.bundle, env)
+    }
+
+    fn start_with(&self, bundle: &Path, env: &[(String, String)]) -> Child {
         let mut child = Command::new(BIN)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("serve")
             .arg("--bundle")
-            .arg(&self.bundle)
+            .arg(bundle)
             .arg("--state")
             .arg(self.path("state.sqlite"))
             .arg("--config")
@@ -504,4 +508,131 @@ fn stalled_request_times_out() {
     assert!(t.elapsed() < Duration::from_secs(5));
     assert_eq!(http(s.port, "GET", "/healthz", b"").unwrap().0, 200);
     s.stop(child);
+}
+
+/// Build a copy of agency-support with `edit` applied to (file, from, to); the bundle path.
+fn variant(dir: &Path, name: &str, file: &str, from: &str, to: &str) -> PathBuf {
+    let project = dir.join(name);
+    let st = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("examples/agency-support"))
+        .arg(&project)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let path = project.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    let bundle = dir.join(format!("{name}.meshb"));
+    let out = Command::new(BIN)
+        .arg("build")
+        .arg(&project)
+        .arg("-o")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bundle
+}
+
+fn post_bundle(port: u16, token: &str, bytes: &[u8]) -> (u16, String) {
+    let mut st = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        st,
+        "POST /admin/bundle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    st.write_all(bytes).unwrap();
+    let mut out = String::new();
+    st.read_to_string(&mut out).unwrap();
+    let code = out.split(' ').nth(1).unwrap().parse().unwrap();
+    (code, out)
+}
+
+/// Deployments: a compatible bundle is hot-loaded over live cases (admin token required) and
+/// decides from then on; an incompatible one is refused with the reason, over HTTP and at
+/// start; restarting with the earlier bundle rolls back; replay reproduces it all.
+#[test]
+fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
+    let s = Server::new("wall_clock = false\nadmin_token_env = \"MESHLINE_TEST_ADMIN\"\n");
+    let env = [("MESHLINE_TEST_ADMIN".to_string(), "adm1n".to_string())];
+    let newer = variant(s.dir.path(), "newer", "meshline.toml", "1.4.0", "1.4.1");
+    let other_team = variant(
+        s.dir.path(),
+        "teams",
+        "rules/teams.mesh",
+        "\"ana@agency.io\", ",
+        "\"ana@agency.io\", \"new@agency.io\", ",
+    );
+    let child = s.start_with(&s.bundle, &env);
+    let sample =
+        std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
+            .unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let (first, rest) = lines.split_at(8);
+    assert_eq!(
+        http(s.port, "POST", "/events", first.join("\n").as_bytes())
+            .unwrap()
+            .0,
+        202
+    );
+
+    let newer_bytes = std::fs::read(&newer).unwrap();
+    assert_eq!(post_bundle(s.port, "wrong", &newer_bytes).0, 401);
+    let (code, out) = post_bundle(s.port, "adm1n", &std::fs::read(&other_team).unwrap());
+    assert_eq!(code, 409, "{out}");
+    assert!(out.contains("teams and their members"), "{out}");
+    let (code, out) = post_bundle(s.port, "adm1n", &newer_bytes);
+    assert_eq!(code, 200, "{out}");
+    let body: Json = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let newer_hash = body["bundle"].as_str().unwrap().to_string();
+    let (code, _) = http(s.port, "POST", "/events", rest.join("\n").as_bytes()).unwrap();
+    assert!(code == 202 || code == 400);
+    let (code, case) = http(s.port, "GET", "/cases/T-3001", b"").unwrap();
+    assert_eq!(code, 200);
+    assert!(
+        case.contains(&newer_hash),
+        "entries after the deployment carry the new bundle"
+    );
+    s.kill(child);
+
+    // An incompatible bundle at start is refused with the reason; the state is untouched.
+    let out = Command::new(BIN)
+        .arg("serve")
+        .arg("--bundle")
+        .arg(&other_team)
+        .arg("--state")
+        .arg(s.path("state.sqlite"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", s.port))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("teams and their members"), "{err}");
+
+    // Restarting with the first bundle rolls back to it (a deployment, recorded).
+    let child = s.start_with(&s.bundle, &env);
+    let (code, case) = http(s.port, "GET", "/cases/T-3006", b"").unwrap();
+    assert_eq!(code, 200, "{case}");
+    s.stop(child);
+    let (_, ledger, msg) = s.export();
+    assert!(msg.contains(" 2 wall-clock ticks and deployments"), "{msg}");
+    let deployed: Vec<Json> = ledger
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|e| e["kind"] == "deployed")
+        .collect();
+    assert_eq!(deployed.len(), 2);
+    assert_eq!(deployed[0]["detail"]["to"], newer_hash.as_str());
+    assert_eq!(deployed[1]["detail"]["from"], newer_hash.as_str());
+    let last: Json = serde_json::from_str(ledger.lines().last().unwrap()).unwrap();
+    assert_eq!(last["kind"], "deployed");
+    assert_eq!(last["bundle"], deployed[1]["detail"]["to"]);
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use meshline_runtime::Engine;
 use meshline_runtime::engine::Command;
+use meshline_runtime::ir::Program;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use tokio::sync::oneshot;
@@ -33,6 +34,11 @@ pub enum Msg {
     Case {
         id: String,
         reply: oneshot::Sender<Result<Option<Json>, String>>,
+    },
+    /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
+    Deploy {
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<String, String>>,
     },
 }
 
@@ -81,6 +87,11 @@ pub fn recover(engine: &mut Engine, store: &dyn Store) -> Result<u64, String> {
                 Ok(t) => engine.advance_to(t),
                 Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),
             },
+            Input::Bundle(h) => {
+                if let Err(e) = load_stored(store, &h).and_then(|p| engine.reload(p, &h)) {
+                    bad.get_or_insert(format!("replaying the deployment of bundle {h}: {e}"));
+                }
+            }
         }
         if engine.pending_entries() > 4096 {
             take(engine, &mut entries, &mut last);
@@ -100,6 +111,21 @@ pub fn recover(engine: &mut Engine, store: &dyn Store) -> Result<u64, String> {
         ));
     }
     Ok(inputs)
+}
+
+/// A stored bundle's program.
+pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, String> {
+    let bytes = store
+        .get_bundle(hash)?
+        .ok_or_else(|| format!("bundle {hash} is not stored"))?;
+    decode(&bytes).map(|(p, _)| p)
+}
+
+/// A bundle's program and content hash.
+pub fn decode(bytes: &[u8]) -> Result<(Program, String), String> {
+    meshline_runtime::bundle::decode::<Program>(bytes)
+        .map(|(_, p, h)| (p, h))
+        .map_err(|e| e.to_string())
 }
 
 fn now_second() -> Timestamp {
@@ -174,15 +200,26 @@ impl Writer {
         let mut answers: Vec<(Msg, Vec<Outcome>)> = Vec::with_capacity(msgs.len());
         let started = Instant::now();
         let mut applied = 0u64;
+        let mut deployed: Vec<Result<String, String>> = Vec::new();
         for msg in msgs {
             let mut outcomes = Vec::new();
-            if let Msg::Events { lines, .. } = &msg {
-                for line in lines {
-                    self.engine.apply_line(line);
-                    batch.inputs.push(Input::Event(line.clone()));
-                    outcomes.push(self.collect(&mut batch, &mut commands)?);
-                    applied += 1;
+            match &msg {
+                Msg::Events { lines, .. } => {
+                    for line in lines {
+                        self.engine.apply_line(line);
+                        batch.inputs.push(Input::Event(line.clone()));
+                        outcomes.push(self.collect(&mut batch, &mut commands)?);
+                        applied += 1;
+                    }
                 }
+                Msg::Deploy { bytes, .. } => {
+                    let r = self.deploy(bytes, &mut batch);
+                    if r.is_ok() {
+                        self.collect(&mut batch, &mut commands)?;
+                    }
+                    deployed.push(r);
+                }
+                Msg::Case { .. } => {}
             }
             answers.push((msg, outcomes));
         }
@@ -234,9 +271,45 @@ impl Writer {
                 Msg::Case { id, reply } => {
                     let _ = reply.send(self.case(&id));
                 }
+                Msg::Deploy { reply, .. } => {
+                    let r = if deployed.is_empty() {
+                        Err("no outcome".to_string())
+                    } else {
+                        deployed.remove(0)
+                    };
+                    let _ = reply.send(r);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
+    pub fn deploy(&mut self, bytes: &[u8], batch: &mut Batch) -> Result<String, String> {
+        let (program, hash) = decode(bytes)?;
+        if hash == self.engine.bundle_hash() {
+            return Ok(hash);
+        }
+        self.engine.reload(program, &hash)?;
+        batch.inputs.push(Input::Bundle(hash.clone()));
+        batch.bundles.push((hash.clone(), bytes.to_vec()));
+        tracing::info!(bundle = %hash, "bundle deployed");
+        Ok(hash)
+    }
+
+    /// At start: deploy the bundle given on the command line if it is not the one deciding.
+    pub fn deploy_at_start(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut batch = Batch::default();
+        let mut commands = Vec::new();
+        let from = self.engine.bundle_hash().to_string();
+        self.deploy(bytes, &mut batch).map_err(|e| {
+            format!("cannot deploy this bundle over the state's bundle {from}: {e}")
+        })?;
+        if batch.inputs.is_empty() {
+            return Ok(());
+        }
+        self.collect(&mut batch, &mut commands)?;
+        self.store.commit(&batch)
     }
 
     fn publish_breakers(&self) {
@@ -298,7 +371,7 @@ impl Writer {
 fn msg_lines(m: &Msg) -> usize {
     match m {
         Msg::Events { lines, .. } => lines.len(),
-        Msg::Case { .. } => 1,
+        Msg::Case { .. } | Msg::Deploy { .. } => 1,
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Config {
     pub wall_clock: bool,
     /// Connectors that deliver the outbox.
     pub connectors: Connectors,
+    /// The token for `/admin/*` (or `admin_token_env`: the variable holding it). Without
+    /// one, admin endpoints are off.
+    pub admin_token: Option<String>,
+    pub admin_token_env: Option<String>,
     /// Vendor webhook sources by name (`POST /webhooks/NAME`).
     pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
 }
@@ -68,6 +72,8 @@ impl Default for Config {
             wall_clock: true,
             connectors: Connectors::default(),
             webhooks: Default::default(),
+            admin_token: None,
+            admin_token_env: None,
         }
     }
 }
@@ -82,6 +88,8 @@ impl Config {
 pub struct Options {
     pub program: Program,
     pub bundle_hash: String,
+    /// The bundle file's bytes (kept in the state for replay and rollback).
+    pub bundle_bytes: Vec<u8>,
     pub state: PathBuf,
     pub listen: SocketAddr,
     pub config: Config,
@@ -104,35 +112,52 @@ pub fn serve(opts: Options) -> Result<(), String> {
     let Options {
         program,
         bundle_hash,
+        bundle_bytes,
         state,
         listen,
         config,
     } = opts;
-    let mut store = SqliteStore::open(&state)?;
-    match store.bundle()? {
-        Some(h) if h != bundle_hash => {
-            return Err(format!(
-                "{} holds cases decided by bundle {h}; this bundle is {bundle_hash}. Serving it \
-                 would rebuild those cases under different rules (changing bundles on live state is \
-                 not supported yet)",
-                state.display()
-            ));
+    let admin_token = match (&config.admin_token, &config.admin_token_env) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(var)) => {
+            Some(std::env::var(var).map_err(|_| format!("admin_token_env: {var} is not set"))?)
         }
-        Some(_) => {}
-        None => store.set_bundle(&bundle_hash)?,
-    }
-    let mut engine = Engine::new(program, &bundle_hash).map_err(|e| e.to_string())?;
+        (None, None) => None,
+    };
+    let mut store = SqliteStore::open(&state)?;
+    // The engine starts from the bundle the state was first built with; deployments since
+    // are inputs like events, replayed in order.
+    let first = match store.bundle()? {
+        Some(h) => h,
+        None => {
+            store.set_bundle(&bundle_hash)?;
+            store.commit(&store::Batch {
+                bundles: vec![(bundle_hash.clone(), bundle_bytes.clone())],
+                ..Default::default()
+            })?;
+            bundle_hash.clone()
+        }
+    };
+    let first_program = if first == bundle_hash {
+        program.clone()
+    } else {
+        core::load_stored(&store, &first)
+            .map_err(|e| format!("{}: the state's first bundle: {e}", state.display()))?
+    };
+    let mut engine = Engine::new(first_program, &first).map_err(|e| e.to_string())?;
     let t = std::time::Instant::now();
     let inputs = core::recover(&mut engine, &store)?;
     tracing::info!(
         inputs,
         cases = engine.case_ids().len(),
+        bundle = engine.bundle_hash(),
         ms = t.elapsed().as_millis() as u64,
         "state rebuilt and checked against the stored ledger"
     );
+    drop(program);
     let metrics = Arc::new(metrics::Metrics::default());
     let (tx, rx) = std::sync::mpsc::channel();
-    let writer = core::Writer {
+    let mut writer = core::Writer {
         engine,
         store: Box::new(store),
         metrics: metrics.clone(),
@@ -140,6 +165,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         wall_clock: config.wall_clock,
         http_connectors: config.connectors.http.keys().cloned().collect(),
     };
+    // A different bundle on the command line is a deployment (refused if incompatible).
+    writer.deploy_at_start(&bundle_bytes)?;
     let writer = std::thread::Builder::new()
         .name("meshline-writer".into())
         .spawn(move || writer.run(rx))
@@ -171,6 +198,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         metrics,
         timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
         webhooks: Arc::new(config.webhooks.clone()),
+        admin_token: admin_token.map(Arc::new),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -227,8 +255,8 @@ async fn shutdown_signal() {
 }
 
 /// Write the stored inputs' events (JSON Lines, in the order applied) and the ledger. The
-/// count of wall-clock ticks among the inputs is returned: the events alone replay the
-/// ledger exactly (`meshline run`) only when it is zero.
+/// count of wall-clock ticks and deployments among the inputs is returned: the events alone
+/// replay the ledger exactly (`meshline run`) only when it is zero.
 pub fn export(
     state: &Path,
     events: Option<&mut dyn Write>,
@@ -248,7 +276,7 @@ pub fn export(
                     io_err.get_or_insert(e.to_string());
                 }
             }
-            Input::Tick(_) => ticks += 1,
+            Input::Tick(_) | Input::Bundle(_) => ticks += 1,
         })?;
     }
     if let Some(w) = ledger {

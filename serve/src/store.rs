@@ -17,6 +17,8 @@ pub enum Input {
     Event(String),
     /// The wall clock advanced to this RFC 3339 instant (timers due by then fired).
     Tick(String),
+    /// The bundle with this content hash decides from here on (a deployment).
+    Bundle(String),
 }
 
 /// A command for the outbox.
@@ -44,6 +46,8 @@ pub struct Batch {
     /// Ledger lines (JSON, no newline) with their seq, case and kind.
     pub ledger: Vec<LedgerRow>,
     pub outbox: Vec<OutboxRow>,
+    /// Bundles to keep (content hash, bytes), for replay and rollback.
+    pub bundles: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -63,9 +67,11 @@ pub struct Tail {
 
 /// Durable storage for `meshline serve`. A PostgreSQL backend would implement the same.
 pub trait Store: Send {
-    /// The bundle hash the state was built with, if any.
+    /// The bundle hash the state was first built with, if any.
     fn bundle(&self) -> Result<Option<String>>;
     fn set_bundle(&mut self, hash: &str) -> Result<()>;
+    /// A stored bundle's bytes by content hash.
+    fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>>;
     /// Every stored input, in order.
     fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()>;
     fn tail(&self) -> Result<Tail>;
@@ -133,7 +139,8 @@ impl SqliteStore {
                  http_state TEXT, attempts INTEGER NOT NULL DEFAULT 0,
                  next_ms INTEGER NOT NULL DEFAULT 0);
              CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
-             CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);",
+             CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);
+             CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL);",
         )
         .map_err(err)?;
         Ok(SqliteStore { conn })
@@ -161,6 +168,17 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
+    fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM bundles WHERE hash = ?1",
+                params![hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)
+    }
+
     fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()> {
         let mut st = self
             .conn
@@ -173,6 +191,7 @@ impl Store for SqliteStore {
             match kind.as_str() {
                 "event" => f(Input::Event(body)),
                 "tick" => f(Input::Tick(body)),
+                "bundle" => f(Input::Bundle(body)),
                 other => return Err(format!("storage: unknown input kind {other:?}")),
             }
         }
@@ -206,6 +225,7 @@ impl Store for SqliteStore {
                 let (kind, body) = match i {
                     Input::Event(b) => ("event", b),
                     Input::Tick(t) => ("tick", t),
+                    Input::Bundle(h) => ("bundle", h),
                 };
                 ins.execute(params![kind, body]).map_err(err)?;
             }
@@ -217,6 +237,12 @@ impl Store for SqliteStore {
             for l in &batch.ledger {
                 led.execute(params![l.seq as i64, l.case, l.kind, l.line])
                     .map_err(err)?;
+            }
+            let mut bun = tx
+                .prepare_cached("INSERT OR IGNORE INTO bundles (hash, bytes) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for (h, b) in &batch.bundles {
+                bun.execute(params![h, b]).map_err(err)?;
             }
             let mut out = tx
                 .prepare_cached("INSERT INTO outbox (seq, line, http_state) VALUES (?1, ?2, ?3)")

@@ -13,6 +13,7 @@
 mod actions;
 mod case;
 mod envelope;
+mod reload;
 mod sla;
 mod view;
 
