@@ -6,6 +6,7 @@ mod check;
 mod fmt;
 mod new;
 mod run;
+mod serve;
 mod test;
 
 use std::process::ExitCode;
@@ -114,6 +115,27 @@ enum Command {
     },
     /// Run the language server on standard input and output (for editors).
     Lsp,
+    /// Serve a bundle over HTTP with durable state (SQLite).
+    Serve {
+        /// A bundle file, or a project folder to compile first.
+        #[arg(long)]
+        bundle: Option<std::path::PathBuf>,
+        /// The SQLite database (default: meshline-state.sqlite).
+        #[arg(long)]
+        state: Option<std::path::PathBuf>,
+        /// Address to listen on (default: 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Settings (TOML).
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// Write the stored events (JSON Lines, in the order applied) and exit.
+        #[arg(long)]
+        export_events: Option<std::path::PathBuf>,
+        /// Write the stored ledger (JSON Lines) and exit.
+        #[arg(long)]
+        export_ledger: Option<std::path::PathBuf>,
+    },
     /// Create a new project folder with a working example.
     New {
         /// Project name (also the folder name).
@@ -181,6 +203,21 @@ fn main() -> ExitCode {
         Command::Ledger {
             command: LedgerCommand::Verify { file },
         } => run::verify(&file),
+        Command::Serve {
+            bundle,
+            state,
+            listen,
+            config,
+            export_events,
+            export_ledger,
+        } => serve::run(serve::Args {
+            bundle,
+            state,
+            listen,
+            config,
+            export_events,
+            export_ledger,
+        }),
         Command::Test {
             path,
             filter,

@@ -14,46 +14,9 @@ pub fn run(
     commands_out: Option<&Path>,
     until: Option<&str>,
 ) -> ExitCode {
-    // A project folder is compiled first; anything else must be a bundle file.
-    let bytes = if bundle_path.is_dir() {
-        match meshline_compiler::build_path(bundle_path) {
-            Ok(out) => match out.bundle {
-                Some(b) => b,
-                None => {
-                    let text = meshline_compiler::diagnostics::render_ariadne::render_all(
-                        &out.check.diagnostics,
-                        &out.check.sources(),
-                        false,
-                    );
-                    eprint!("{text}");
-                    eprintln!(
-                        "error: {} does not build: {} error(s)",
-                        bundle_path.display(),
-                        out.check.error_count()
-                    );
-                    return ExitCode::from(1);
-                }
-            },
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        match std::fs::read(bundle_path) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("error: {}: {e}", bundle_path.display());
-                return ExitCode::from(2);
-            }
-        }
-    };
-    let (manifest, program, hash) = match bundle::decode::<ir::Program>(&bytes) {
+    let (manifest, program, hash) = match load_bundle(bundle_path) {
         Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {}: {e}", bundle_path.display());
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let until = match until.map(str::parse::<jiff::Timestamp>) {
         None => None,
@@ -144,6 +107,59 @@ pub fn run(
         stats.summary(engine.case_ids().len())
     );
     ExitCode::SUCCESS
+}
+
+/// Read a bundle file, or compile a project folder first; errors are printed.
+pub fn load_bundle(
+    bundle_path: &Path,
+) -> Result<(bundle::Manifest, ir::Program, String), ExitCode> {
+    let bytes = bundle_bytes(bundle_path)?;
+    match bundle::decode::<ir::Program>(&bytes) {
+        Ok(x) => Ok(x),
+        Err(e) => {
+            eprintln!("error: {}: {e}", bundle_path.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// A bundle file's bytes, or a project folder compiled to them; errors are printed.
+pub fn bundle_bytes(bundle_path: &Path) -> Result<Vec<u8>, ExitCode> {
+    // A project folder is compiled first; anything else must be a bundle file.
+    let bytes = if bundle_path.is_dir() {
+        match meshline_compiler::build_path(bundle_path) {
+            Ok(out) => match out.bundle {
+                Some(b) => b,
+                None => {
+                    let text = meshline_compiler::diagnostics::render_ariadne::render_all(
+                        &out.check.diagnostics,
+                        &out.check.sources(),
+                        false,
+                    );
+                    eprint!("{text}");
+                    eprintln!(
+                        "error: {} does not build: {} error(s)",
+                        bundle_path.display(),
+                        out.check.error_count()
+                    );
+                    return Err(ExitCode::from(1));
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    } else {
+        match std::fs::read(bundle_path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {}: {e}", bundle_path.display());
+                return Err(ExitCode::from(2));
+            }
+        }
+    };
+    Ok(bytes)
 }
 
 type Out = Option<Box<dyn Write>>;

@@ -16,7 +16,9 @@ mod compiled;
 mod envelope;
 mod index;
 mod probe;
+mod reload;
 mod sla;
+mod view;
 
 use std::collections::BTreeMap;
 

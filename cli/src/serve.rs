@@ -1,0 +1,131 @@
+//! `meshline serve --bundle B [--state FILE] [--listen ADDR] [--config FILE]`, and
+//! `meshline serve --state FILE --export-events FILE --export-ledger FILE` (no server).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use meshline_serve::{Config, Options};
+
+pub struct Args {
+    pub bundle: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub config: Option<PathBuf>,
+    pub export_events: Option<PathBuf>,
+    pub export_ledger: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> ExitCode {
+    let config = match &a.config {
+        Some(p) => match Config::load(p) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Config::default(),
+    };
+    let state = a
+        .state
+        .clone()
+        .or_else(|| config.state.clone())
+        .unwrap_or_else(|| PathBuf::from("meshline-state.sqlite"));
+    if a.export_events.is_some() || a.export_ledger.is_some() {
+        return export(
+            &state,
+            a.export_events.as_deref(),
+            a.export_ledger.as_deref(),
+        );
+    }
+    let Some(bundle_path) = &a.bundle else {
+        eprintln!("error: --bundle is required to serve");
+        return ExitCode::from(2);
+    };
+    let listen = a
+        .listen
+        .clone()
+        .or_else(|| config.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let listen: SocketAddr = match listen.parse() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: --listen {listen}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let bytes = match crate::run::bundle_bytes(bundle_path) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let (program, hash) = match meshline_serve::core::decode(&bytes) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {}: {e}", bundle_path.display());
+            return ExitCode::from(2);
+        }
+    };
+    meshline_serve::init_logging();
+    match meshline_serve::serve(Options {
+        program,
+        bundle_hash: hash,
+        bundle_bytes: bytes,
+        state,
+        listen,
+        config,
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn export(state: &Path, events: Option<&Path>, ledger: Option<&Path>) -> ExitCode {
+    let create = |p: Option<&Path>| -> Result<Option<std::io::BufWriter<std::fs::File>>, String> {
+        p.map(|p| {
+            std::fs::File::create(p)
+                .map(std::io::BufWriter::new)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .transpose()
+    };
+    let (mut ev, mut led) = match (create(events), create(ledger)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let r = meshline_serve::export(
+        state,
+        ev.as_mut().map(|w| w as &mut dyn std::io::Write),
+        led.as_mut().map(|w| w as &mut dyn std::io::Write),
+    );
+    let flushed = ev
+        .as_mut()
+        .map_or(Ok(()), std::io::Write::flush)
+        .and(led.as_mut().map_or(Ok(()), std::io::Write::flush));
+    match (r, flushed) {
+        (Ok((n, ticks)), Ok(())) => {
+            eprintln!("exported {n} events; {ticks} wall-clock ticks and deployments among them");
+            if ticks > 0 {
+                eprintln!(
+                    "note: the events alone replay the ledger only without ticks and deployments; \
+                     what they caused is in the ledger"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        (Err(e), _) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        (_, Err(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,638 @@
+//! `meshline serve` over HTTP: wall-clock timers across a restart, and arbitrary request
+//! bodies (every one answered, the server never falls over, the ledger stays sound).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_meshline");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn http(port: u16, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(body)?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad response: {out:?}")))?;
+    let body = out.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
+    Ok((status, body))
+}
+
+struct Server {
+    dir: tempfile::TempDir,
+    bundle: PathBuf,
+    port: u16,
+    /// Every process started, killed when the test ends (even by a panic).
+    pids: std::sync::Mutex<Vec<u32>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for pid in self.pids.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Server {
+    fn new(config: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("agency.meshb");
+        let st = Command::new(BIN)
+            .arg("build")
+            .arg(root().join("examples/agency-support"))
+            .arg("-o")
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+        std::fs::write(dir.path().join("serve.toml"), config).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Server {
+            dir,
+            bundle,
+            port,
+            pids: Default::default(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn start(&self) -> Child {
+        self.start_with_env(&[])
+    }
+
+    fn start_with_env(&self, env: &[(String, String)]) -> Child {
+        self.start_with(&self.bundle, env)
+    }
+
+    fn start_with(&self, bundle: &Path, env: &[(String, String)]) -> Child {
+        let mut child = Command::new(BIN)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .arg("serve")
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--state")
+            .arg(self.path("state.sqlite"))
+            .arg("--config")
+            .arg(self.path("serve.toml"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.pids.lock().unwrap().push(child.id());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = http(self.port, "GET", "/readyz", b"") {
+                return child;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("serve did not become ready");
+    }
+
+    fn forget(&self, child: &Child) {
+        self.pids.lock().unwrap().retain(|p| *p != child.id());
+    }
+
+    /// SIGKILL.
+    fn kill(&self, mut child: Child) {
+        child.kill().unwrap();
+        child.wait().unwrap();
+        self.forget(&child);
+    }
+
+    fn stop(&self, mut child: Child) {
+        let st = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert!(child.wait().unwrap().success());
+        self.forget(&child);
+    }
+
+    /// Export the events and the ledger; the exporter's message (it counts ticks).
+    fn export(&self) -> (String, String, String) {
+        let out = Command::new(BIN)
+            .arg("serve")
+            .arg("--state")
+            .arg(self.path("state.sqlite"))
+            .arg("--export-events")
+            .arg(self.path("events.jsonl"))
+            .arg("--export-ledger")
+            .arg(self.path("ledger.jsonl"))
+            .output()
+            .unwrap();
+        let msg = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{msg}");
+        let v = Command::new(BIN)
+            .args(["ledger", "verify"])
+            .arg(self.path("ledger.jsonl"))
+            .output()
+            .unwrap();
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+        (
+            std::fs::read_to_string(self.path("events.jsonl")).unwrap(),
+            std::fs::read_to_string(self.path("ledger.jsonl")).unwrap(),
+            msg,
+        )
+    }
+
+    /// `meshline run` over the exported events (then `--until`), its ledger.
+    fn run(&self, until: Option<&str>) -> String {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("run")
+            .arg("--bundle")
+            .arg(&self.bundle)
+            .arg("--events")
+            .arg(self.path("events.jsonl"))
+            .arg("--ledger")
+            .arg(self.path("run.jsonl"));
+        if let Some(u) = until {
+            cmd.arg("--until").arg(u);
+        }
+        let r = cmd.output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        std::fs::read_to_string(self.path("run.jsonl")).unwrap()
+    }
+}
+
+/// Events stamped in the past leave timers overdue: the wall clock fires them (once), and
+/// neither a SIGKILL nor a restart fires them again.
+#[test]
+fn wall_clock_timers_fire_once_across_restarts() {
+    let s = Server::new("");
+    let child = s.start();
+    let sample = std::fs::read(root().join("examples/agency-support/events/sample.jsonl")).unwrap();
+    let (code, body) = http(s.port, "POST", "/events", &sample).unwrap();
+    // The sample holds one redelivery: a batch answers 202 with a result per line.
+    assert_eq!(code, 202, "{body}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, before, msg) = s.export();
+    assert!(!msg.contains(" 0 wall-clock ticks"), "{msg}");
+    let breaches = before
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"sla_breached\""))
+        .count();
+    assert!(breaches > 0, "no timer fired on the wall clock");
+    s.kill(child);
+    let child = s.start();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (code, case) = http(s.port, "GET", "/cases/T-3001", b"").unwrap();
+    assert_eq!(code, 200);
+    let case: Json = serde_json::from_str(&case).unwrap();
+    assert_eq!(case["class"], "Billing");
+    assert!(case["ledger"].as_array().unwrap().len() > 3);
+    s.stop(child);
+    let (_, after, _) = s.export();
+    assert_eq!(
+        before, after,
+        "a restart changed the ledger (timers fired again?)"
+    );
+    // All events came in one batch, before the tick: the run with `--until` now agrees.
+    let now = jiff::Timestamp::now().to_string();
+    assert_eq!(s.run(Some(&now)), after);
+}
+
+/// xorshift64*
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Arbitrary bodies: random bytes, cut and mutated envelopes, NDJSON mixes, oversize bodies.
+/// Every request gets an answer (202, 200, 400 or 413), the server stays up, and the ledger
+/// verifies and equals `meshline run` over what was stored.
+#[test]
+fn arbitrary_bodies_are_always_answered() {
+    let s = Server::new("wall_clock = false\nmax_body_bytes = 65536\n");
+    let child = s.start();
+    let sample =
+        std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
+            .unwrap();
+    let lines: Vec<&str> = sample.lines().filter(|l| !l.is_empty()).collect();
+    let mut rng = Rng(0x0f0f_1234_5678_9abc);
+    let mut codes = std::collections::BTreeMap::new();
+    for i in 0..400 {
+        let body: Vec<u8> = match rng.below(6) {
+            0 => (0..rng.below(300)).map(|_| rng.next() as u8).collect(),
+            1 => {
+                let l = lines[rng.below(lines.len() as u64) as usize].as_bytes();
+                l[..rng.below(l.len() as u64) as usize].to_vec()
+            }
+            2 => {
+                // Flip one byte of a valid envelope.
+                let mut l = lines[rng.below(lines.len() as u64) as usize]
+                    .replace("evt_", &format!("f{i}_"))
+                    .into_bytes();
+                let at = rng.below(l.len() as u64) as usize;
+                let noise = b" {}[]\",:0a\\\x00\xff";
+                l[at] = noise[rng.below(noise.len() as u64) as usize];
+                l
+            }
+            3 => {
+                let n = 1 + rng.below(5);
+                let mut b = String::new();
+                for _ in 0..n {
+                    b.push_str(lines[rng.below(lines.len() as u64) as usize]);
+                    b.push('\n');
+                    if rng.below(3) == 0 {
+                        b.push_str("{\"id\": 1}\n\n");
+                    }
+                }
+                b.into_bytes()
+            }
+            4 => vec![b'{'; 70_000],
+            _ => lines[rng.below(lines.len() as u64) as usize]
+                .replace("evt_", &format!("v{i}_"))
+                .into_bytes(),
+        };
+        let (code, answer) = http(s.port, "POST", "/events", &body)
+            .unwrap_or_else(|e| panic!("request {i} not answered: {e}"));
+        assert!(
+            matches!(code, 200 | 202 | 400 | 413),
+            "request {i}: {code} {answer}"
+        );
+        *codes.entry(code).or_insert(0) += 1;
+    }
+    assert!(codes.len() >= 3, "{codes:?}");
+    assert_eq!(http(s.port, "GET", "/healthz", b"").unwrap().0, 200);
+    assert_eq!(http(s.port, "GET", "/cases/nope", b"").unwrap().0, 404);
+    let (code, metrics) = http(s.port, "GET", "/metrics", b"").unwrap();
+    assert_eq!(code, 200);
+    assert!(metrics.contains("meshline_events_rejected_total"));
+    assert!(
+        metrics.contains("meshline_breaker_halted{automation=\"refund_small\"} 0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("meshline_sla_total{outcome="), "{metrics}");
+    s.stop(child);
+    let (_, ledger, msg) = s.export();
+    assert!(msg.contains(" 0 wall-clock ticks"), "{msg}");
+    assert_eq!(s.run(None), ledger);
+}
+
+/// Stripe webhooks: a signed payload becomes the mapped canonical event; a redelivery is a
+/// duplicate; a bad or stale signature is 401 and counted; an unmapped payload is 422.
+#[test]
+fn stripe_webhook_signed_mapped_and_refused() {
+    use hmac::{Hmac, Mac};
+    let s = Server::new(
+        r#"wall_clock = false
+[webhooks.stripe]
+vendor = "stripe"
+secret_env = "MESHLINE_TEST_STRIPE_SECRET"
+tolerance_seconds = 300
+[[webhooks.stripe.map]]
+match = { "/type" = "charge.refunded" }
+event = "ActionSucceeded"
+id = "/id"
+case = "/data/object/metadata/case"
+at = "/created"
+data = { key = "/data/object/metadata/key", action = "=stripe.refund" }
+"#,
+    );
+    // The secret reaches the server through its environment.
+    let child = s.start_with_env(&[("MESHLINE_TEST_STRIPE_SECRET".into(), "whsec_test".into())]);
+    let now = jiff::Timestamp::now().as_second();
+    let body = format!(
+        r#"{{"id":"evt_s1","type":"charge.refunded","created":{now},"data":{{"object":{{"metadata":{{"case":"T-9","key":"k1"}}}}}}}}"#
+    );
+    let sign = |t: i64, body: &str| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"whsec_test").unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("t={t},v1={hex}")
+    };
+    let post = |sig: &str, body: &str| {
+        let mut st = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        write!(
+            st,
+            "POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nStripe-Signature: {sig}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        st.read_to_string(&mut out).unwrap();
+        let code: u16 = out.split(' ').nth(1).unwrap().parse().unwrap();
+        (code, out)
+    };
+    let (code, out) = post(&sign(now, &body), &body);
+    assert_eq!(code, 202, "{out}");
+    assert_eq!(post(&sign(now, &body), &body).0, 200, "redelivery");
+    assert_eq!(
+        post(&sign(now, "{}"), &body).0,
+        401,
+        "signature over another body"
+    );
+    assert_eq!(post(&sign(now - 3600, &body), &body).0, 401, "stale");
+    let other = r#"{"id":"evt_s2","type":"charge.failed"}"#;
+    assert_eq!(post(&sign(now, other), other).0, 422);
+    let (_, metrics) = http(s.port, "GET", "/metrics", b"").unwrap();
+    assert!(
+        metrics.contains("meshline_webhook_unauthorized_total 2"),
+        "{metrics}"
+    );
+    let (code, case) = http(s.port, "GET", "/cases/T-9", b"").unwrap();
+    assert_eq!(code, 200, "{case}");
+    assert!(case.contains("stripe:evt_s1"), "{case}");
+    s.stop(child);
+    let (_, ledger, _) = s.export();
+    assert!(!ledger.contains("whsec_test"));
+    assert_eq!(s.run(None), ledger);
+}
+
+/// The HTTP connector: each action is POSTed with its idempotency key; a 500 is retried
+/// (same key) after a backoff; the 200 comes back as `ActionSucceeded`, which moves the saga
+/// to its next step, delivered the same way. Secrets from the environment stay out of the
+/// ledger, and the stored inputs (with the outcomes) replay to the same ledger.
+#[test]
+fn http_connector_retries_and_feeds_outcomes_back() {
+    use std::sync::{Arc, Mutex};
+    let mock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mock_port = mock.local_addr().unwrap().port();
+    // (path, idempotency key, authorization) per request.
+    let seen: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in mock.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut r, &mut line).unwrap();
+            let path = line.split(' ').nth(1).unwrap_or("").to_string();
+            let (mut key, mut auth, mut len) = (String::new(), String::new(), 0usize);
+            loop {
+                let mut h = String::new();
+                std::io::BufRead::read_line(&mut r, &mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (k, v) = h.split_once(": ").unwrap();
+                match k.to_ascii_lowercase().as_str() {
+                    "idempotency-key" => key = v.to_string(),
+                    "authorization" => auth = v.to_string(),
+                    "content-length" => len = v.parse().unwrap(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            let mut log = log.lock().unwrap();
+            let first = !log.iter().any(|(_, k, _)| *k == key);
+            log.push((path, key, auth));
+            let status = if first {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    let s = Server::new(&format!(
+        r#"wall_clock = false
+[connectors.http.stripe]
+url = "http://127.0.0.1:{mock_port}/stripe"
+backoff_ms = 50
+headers = {{ Authorization = "env:MESHLINE_TEST_TOKEN" }}
+[connectors.http.helpdesk]
+url = "http://127.0.0.1:{mock_port}/helpdesk"
+backoff_ms = 50
+"#
+    ));
+    let child = s.start_with_env(&[("MESHLINE_TEST_TOKEN".into(), "Bearer sk_test_123".into())]);
+    let sample =
+        std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
+            .unwrap();
+    let first = sample.lines().next().unwrap();
+    assert_eq!(
+        http(s.port, "POST", "/events", first.as_bytes()).unwrap().0,
+        202
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let succeeded = loop {
+        let (_, case) = http(s.port, "GET", "/cases/T-3001", b"").unwrap();
+        let n = case.matches("\"kind\":\"succeeded\"").count();
+        if n >= 2 || Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(succeeded, 2, "both steps should have succeeded");
+    s.stop(child);
+    let seen = seen.lock().unwrap().clone();
+    let paths: Vec<&str> = seen.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["/stripe", "/stripe", "/helpdesk", "/helpdesk"],
+        "{seen:?}"
+    );
+    assert_eq!(seen[0].1, seen[1].1, "a retry keeps its key");
+    assert_ne!(seen[0].1, seen[2].1);
+    assert_eq!(seen[0].2, "Bearer sk_test_123");
+    assert_eq!(seen[2].2, "");
+    let (events, ledger, _) = s.export();
+    assert!(!ledger.contains("sk_test_123"));
+    assert_eq!(events.lines().filter(|l| l.contains("outcome:")).count(), 2);
+    assert_eq!(s.run(None), ledger);
+}
+
+/// A client that stops sending mid-body gets 408 once the request limit passes, and the
+/// server goes on answering others.
+#[test]
+fn stalled_request_times_out() {
+    let s = Server::new("request_timeout_ms = 200\n");
+    let child = s.start();
+    let mut st = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    st.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        st,
+        "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{\"id\":"
+    )
+    .unwrap();
+    let t = Instant::now();
+    let mut out = String::new();
+    let _ = st.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert_eq!(http(s.port, "GET", "/healthz", b"").unwrap().0, 200);
+    s.stop(child);
+}
+
+/// Build a copy of agency-support with `edit` applied to (file, from, to); the bundle path.
+fn variant(dir: &Path, name: &str, file: &str, from: &str, to: &str) -> PathBuf {
+    let project = dir.join(name);
+    let st = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("examples/agency-support"))
+        .arg(&project)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let path = project.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    let bundle = dir.join(format!("{name}.meshb"));
+    let out = Command::new(BIN)
+        .arg("build")
+        .arg(&project)
+        .arg("-o")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bundle
+}
+
+fn post_bundle(port: u16, token: &str, bytes: &[u8]) -> (u16, String) {
+    let mut st = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        st,
+        "POST /admin/bundle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    st.write_all(bytes).unwrap();
+    let mut out = String::new();
+    st.read_to_string(&mut out).unwrap();
+    let code = out.split(' ').nth(1).unwrap().parse().unwrap();
+    (code, out)
+}
+
+/// Deployments: a compatible bundle is hot-loaded over live cases (admin token required) and
+/// decides from then on; an incompatible one is refused with the reason, over HTTP and at
+/// start; restarting with the earlier bundle rolls back; replay reproduces it all.
+#[test]
+fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
+    let s = Server::new("wall_clock = false\nadmin_token_env = \"MESHLINE_TEST_ADMIN\"\n");
+    let env = [("MESHLINE_TEST_ADMIN".to_string(), "adm1n".to_string())];
+    let newer = variant(s.dir.path(), "newer", "meshline.toml", "1.4.0", "1.4.1");
+    let other_team = variant(
+        s.dir.path(),
+        "teams",
+        "rules/teams.mesh",
+        "\"ana@agency.io\", ",
+        "\"ana@agency.io\", \"new@agency.io\", ",
+    );
+    let child = s.start_with(&s.bundle, &env);
+    let sample =
+        std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
+            .unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let (first, rest) = lines.split_at(8);
+    assert_eq!(
+        http(s.port, "POST", "/events", first.join("\n").as_bytes())
+            .unwrap()
+            .0,
+        202
+    );
+
+    let newer_bytes = std::fs::read(&newer).unwrap();
+    assert_eq!(post_bundle(s.port, "wrong", &newer_bytes).0, 401);
+    let (code, out) = post_bundle(s.port, "adm1n", &std::fs::read(&other_team).unwrap());
+    assert_eq!(code, 409, "{out}");
+    assert!(out.contains("teams and their members"), "{out}");
+    let (code, out) = post_bundle(s.port, "adm1n", &newer_bytes);
+    assert_eq!(code, 200, "{out}");
+    let body: Json = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let newer_hash = body["bundle"].as_str().unwrap().to_string();
+    let (code, _) = http(s.port, "POST", "/events", rest.join("\n").as_bytes()).unwrap();
+    assert!(code == 202 || code == 400);
+    let (code, case) = http(s.port, "GET", "/cases/T-3001", b"").unwrap();
+    assert_eq!(code, 200);
+    assert!(
+        case.contains(&newer_hash),
+        "entries after the deployment carry the new bundle"
+    );
+    s.kill(child);
+
+    // An incompatible bundle at start is refused with the reason; the state is untouched.
+    let out = Command::new(BIN)
+        .arg("serve")
+        .arg("--bundle")
+        .arg(&other_team)
+        .arg("--state")
+        .arg(s.path("state.sqlite"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", s.port))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("teams and their members"), "{err}");
+
+    // Restarting with the first bundle rolls back to it (a deployment, recorded).
+    let child = s.start_with(&s.bundle, &env);
+    let (code, case) = http(s.port, "GET", "/cases/T-3006", b"").unwrap();
+    assert_eq!(code, 200, "{case}");
+    s.stop(child);
+    let (_, ledger, msg) = s.export();
+    assert!(msg.contains(" 2 wall-clock ticks and deployments"), "{msg}");
+    let deployed: Vec<Json> = ledger
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|e| e["kind"] == "deployed")
+        .collect();
+    assert_eq!(deployed.len(), 2);
+    assert_eq!(deployed[0]["detail"]["to"], newer_hash.as_str());
+    assert_eq!(deployed[1]["detail"]["from"], newer_hash.as_str());
+    let last: Json = serde_json::from_str(ledger.lines().last().unwrap()).unwrap();
+    assert_eq!(last["kind"], "deployed");
+    assert_eq!(last["bundle"], deployed[1]["detail"]["to"]);
+}

@@ -1,0 +1,138 @@
+//! Read-only views for a long-running host (`meshline serve`): a case's full state as JSON
+//! and the next timer's due instant. Nothing here changes the engine.
+
+use jiff::Timestamp;
+use serde_json::{Value as Json, json};
+
+use super::Engine;
+use super::actions::SagaState;
+use crate::ir::{Program, WireTy};
+use crate::value::{self, Value};
+
+impl Engine {
+    /// The instant the earliest pending timer is due, if any (a host's wall-clock ticker
+    /// advances the clock to it).
+    pub fn next_timer_due(&self) -> Option<Timestamp> {
+        self.timers.first_key_value().map(|(&(due, _), _)| due)
+    }
+
+    /// Each automation's circuit breaker: (automation, halted).
+    pub fn breaker_states(&self) -> Vec<(&str, bool)> {
+        self.program
+            .automations
+            .iter()
+            .zip(&self.breakers)
+            .map(|(a, b)| (a.name.as_str(), b.halted))
+            .collect()
+    }
+
+    /// How many timers are pending.
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// A case as JSON: facts by name (wire encoding, §7.13), class, owner, assignee, SLA
+    /// clocks with their due times, held actions and pending timers.
+    pub fn case_json(&self, id: &str) -> Option<Json> {
+        let c = self.cases.get(id)?;
+        let view = self.case_view(id)?;
+        let p = &*self.program;
+        let mut facts = serde_json::Map::new();
+        for (slot, v) in p.slots.iter().zip(&c.facts) {
+            if let Some(v) = v {
+                facts.insert(slot.name.clone(), typed_json(p, &slot.ty, v));
+            }
+        }
+        let clocks: Vec<Json> = p
+            .slas
+            .iter()
+            .zip(&c.clocks)
+            .filter_map(|(s, k)| {
+                let k = k.as_ref()?;
+                Some(json!({
+                    "sla": s.name,
+                    "state": k.state.as_str(),
+                    "due": k.due.map(value::format_time),
+                    "warned": k.warned,
+                }))
+            })
+            .collect();
+        let held: Vec<Json> = c
+            .sagas
+            .iter()
+            .filter_map(|s| match &s.state {
+                SagaState::Held(request) => {
+                    let auto = p.automations.get(s.automation as usize)?;
+                    let pending: Vec<&str> = self
+                        .requests
+                        .get(request)
+                        .map(|r| {
+                            r.pending
+                                .iter()
+                                .filter_map(|g| p.gates.get(*g as usize).map(|g| g.name.as_str()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(json!({
+                        "automation": auto.name,
+                        "step": s.next_step,
+                        "request": request,
+                        "trigger": s.trigger.id,
+                        "gates": pending,
+                    }))
+                }
+                _ => None,
+            })
+            .collect();
+        let timers: Vec<Json> = self
+            .timers
+            .iter()
+            .filter(|(_, t)| &*t.case == id)
+            .map(|(&(due, _), t)| {
+                let kind = match t.kind {
+                    super::TimerKind::Ack { .. } => "acknowledgement",
+                    super::TimerKind::SlaWarn { .. } => "sla_warn",
+                    super::TimerKind::SlaBreach { .. } => "sla_breach",
+                    super::TimerKind::GateExpire { .. } => "gate_expiry",
+                };
+                json!({ "due": value::format_time(due), "kind": kind })
+            })
+            .collect();
+        Some(json!({
+            "id": id,
+            "opened_at": value::format_time(c.opened_at),
+            "facts": facts,
+            "class": view.class,
+            "owner": view.owner,
+            "assignee": view.assignee,
+            "escalated": c.escalated,
+            "acknowledged": c.acknowledged,
+            "clocks": clocks,
+            "held": held,
+            "timers": timers,
+        }))
+    }
+}
+
+/// Encode a value with its declared type, so that records get their field names.
+fn typed_json(p: &Program, ty: &WireTy, v: &Value) -> Json {
+    match (ty, v) {
+        (WireTy::Optional(inner), _) => typed_json(p, inner, v),
+        (WireTy::List(inner), Value::List(items)) => {
+            Json::Array(items.iter().map(|i| typed_json(p, inner, i)).collect())
+        }
+        (WireTy::Record(r), Value::Record(items)) => match p.records.get(*r as usize) {
+            Some(def) => {
+                let mut m = serde_json::Map::new();
+                for (f, i) in def.fields.iter().zip(items.iter()) {
+                    if !i.is_none() {
+                        m.insert(f.name.clone(), typed_json(p, &f.ty, i));
+                    }
+                }
+                Json::Object(m)
+            }
+            None => value::encode(p, v),
+        },
+        _ => value::encode(p, v),
+    }
+}

@@ -1,0 +1,385 @@
+//! The single writer: owns the engine and the store. Requests queue on a channel; each
+//! round takes everything queued (group commit), applies it in order, commits one
+//! transaction, and only then answers. Wall-clock timers fire from the same loop.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use meshline_runtime::Engine;
+use meshline_runtime::engine::Command;
+use meshline_runtime::ir::Program;
+use serde::Deserialize;
+use serde_json::Value as Json;
+use tokio::sync::oneshot;
+
+use crate::metrics::Metrics;
+use crate::store::{Batch, Input, LedgerRow, OutboxRow, Store};
+
+/// What became of one submitted line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted,
+    Duplicate,
+    Rejected(String),
+}
+
+pub enum Msg {
+    Events {
+        lines: Vec<String>,
+        reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
+    },
+    Case {
+        id: String,
+        reply: oneshot::Sender<Result<Option<Json>, String>>,
+    },
+    /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
+    Deploy {
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
+}
+
+pub struct Writer {
+    pub engine: Engine,
+    pub store: Box<dyn Store>,
+    pub metrics: Arc<Metrics>,
+    /// How many lines one transaction takes at most.
+    pub batch_max: usize,
+    /// Whether timers fire on the wall clock.
+    pub wall_clock: bool,
+    /// Connectors delivered over HTTP (their `action` commands are marked for delivery).
+    pub http_connectors: std::collections::BTreeSet<String>,
+}
+
+/// The fields of a ledger line the store indexes.
+#[derive(Deserialize)]
+struct Head<'a> {
+    seq: u64,
+    #[serde(borrow)]
+    case: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// Rebuild the engine from the stored inputs and check the result against the stored
+/// ledger: the same number of entries and the same last line (hence the same hash chain).
+pub fn recover(engine: &mut Engine, store: &dyn Store) -> Result<u64, String> {
+    let mut entries = 0u64;
+    let mut last = String::new();
+    let mut inputs = 0u64;
+    let mut bad = None;
+    let take = |engine: &mut Engine, entries: &mut u64, last: &mut String| {
+        let (lines, _) = engine.drain_jsonl();
+        for l in lines.lines() {
+            *entries += 1;
+            last.clear();
+            last.push_str(l);
+        }
+    };
+    store.for_each_input(&mut |input| {
+        inputs += 1;
+        match input {
+            Input::Event(line) => engine.apply_line(&line),
+            Input::Tick(t) => match t.parse::<Timestamp>() {
+                Ok(t) => engine.advance_to(t),
+                Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),
+            },
+            Input::Bundle(h) => {
+                if let Err(e) = load_stored(store, &h).and_then(|p| engine.reload(p, &h)) {
+                    bad.get_or_insert(format!("replaying the deployment of bundle {h}: {e}"));
+                }
+            }
+        }
+        if engine.pending_entries() > 4096 {
+            take(engine, &mut entries, &mut last);
+        }
+    })?;
+    if let Some(b) = bad {
+        return Err(b);
+    }
+    take(engine, &mut entries, &mut last);
+    let tail = store.tail()?;
+    let rebuilt_last = (entries > 0).then_some(last);
+    if tail.entries != entries || tail.last_line != rebuilt_last {
+        return Err(format!(
+            "replaying {inputs} stored inputs gives {entries} ledger entries, but {} are stored \
+             (or the last entry differs): the state was written by another bundle or engine",
+            tail.entries
+        ));
+    }
+    Ok(inputs)
+}
+
+/// A stored bundle's program.
+pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, String> {
+    let bytes = store
+        .get_bundle(hash)?
+        .ok_or_else(|| format!("bundle {hash} is not stored"))?;
+    decode(&bytes).map(|(p, _)| p)
+}
+
+/// A bundle's program and content hash.
+pub fn decode(bytes: &[u8]) -> Result<(Program, String), String> {
+    meshline_runtime::bundle::decode::<Program>(bytes)
+        .map(|(_, p, h)| (p, h))
+        .map_err(|e| e.to_string())
+}
+
+fn now_second() -> Timestamp {
+    let now = Timestamp::now();
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
+
+impl Writer {
+    /// The loop; returns when every sender is gone and the queue is empty.
+    pub fn run(mut self, rx: Receiver<Msg>) {
+        self.publish_breakers();
+        // §6.2 in serve: overdue timers fire once, in order, before any new event.
+        if let Err(e) = self.round(Vec::new()) {
+            fatal(&e);
+        }
+        self.metrics.ready.store(true, Ordering::SeqCst);
+        loop {
+            let wait = self.until_next_timer();
+            let first = match rx.recv_timeout(wait) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let mut msgs: Vec<Msg> = first.into_iter().collect();
+            let mut lines: usize = msgs.iter().map(msg_lines).sum();
+            while lines < self.batch_max {
+                match rx.try_recv() {
+                    Ok(m) => {
+                        lines += msg_lines(&m);
+                        msgs.push(m);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.round(msgs) {
+                fatal(&e);
+            }
+        }
+        tracing::info!("writer stopped: queue drained");
+    }
+
+    fn until_next_timer(&self) -> Duration {
+        let cap = Duration::from_secs(1);
+        if !self.wall_clock {
+            return cap;
+        }
+        match self.engine.next_timer_due() {
+            None => cap,
+            Some(due) => {
+                let ms = due.as_millisecond() - Timestamp::now().as_millisecond();
+                if ms <= 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(ms as u64).min(cap)
+                }
+            }
+        }
+    }
+
+    /// One transaction: a wall-clock tick if a timer is due, then the queued events.
+    fn round(&mut self, msgs: Vec<Msg>) -> Result<(), String> {
+        let mut batch = Batch::default();
+        let mut commands = Vec::new();
+        if self.wall_clock {
+            let now = now_second();
+            if self.engine.next_timer_due().is_some_and(|d| d <= now) {
+                self.engine.advance_to(now);
+                batch.inputs.push(Input::Tick(now.to_string()));
+                self.collect(&mut batch, &mut commands)?;
+            }
+        }
+        let mut answers: Vec<(Msg, Vec<Outcome>)> = Vec::with_capacity(msgs.len());
+        let started = Instant::now();
+        let mut applied = 0u64;
+        let mut deployed: Vec<Result<String, String>> = Vec::new();
+        for msg in msgs {
+            let mut outcomes = Vec::new();
+            match &msg {
+                Msg::Events { lines, .. } => {
+                    for line in lines {
+                        self.engine.apply_line(line);
+                        batch.inputs.push(Input::Event(line.clone()));
+                        outcomes.push(self.collect(&mut batch, &mut commands)?);
+                        applied += 1;
+                    }
+                }
+                Msg::Deploy { bytes, .. } => {
+                    let r = self.deploy(bytes, &mut batch);
+                    if r.is_ok() {
+                        self.collect(&mut batch, &mut commands)?;
+                    }
+                    deployed.push(r);
+                }
+                Msg::Case { .. } => {}
+            }
+            answers.push((msg, outcomes));
+        }
+        if applied > 0 {
+            self.metrics
+                .apply_seconds
+                .observe_n(started.elapsed().as_secs_f64() / applied as f64, applied);
+        }
+        for c in &commands {
+            let http = c.body.get("kind").and_then(Json::as_str) == Some("action")
+                && c.body
+                    .get("connector")
+                    .and_then(Json::as_str)
+                    .is_some_and(|n| self.http_connectors.contains(n));
+            batch.outbox.push(OutboxRow {
+                seq: c.seq,
+                line: c.to_line(),
+                http,
+            });
+        }
+        if !batch.inputs.is_empty() {
+            let t = Instant::now();
+            self.store.commit(&batch)?;
+            self.metrics
+                .commit_seconds
+                .observe(t.elapsed().as_secs_f64());
+            let engine = &self.engine;
+            self.metrics
+                .count_ledger(&batch.ledger, &|case| engine.case_view(case)?.class);
+            if batch
+                .ledger
+                .iter()
+                .any(|r| r.kind == "halted" || r.kind == "breaker_reset")
+            {
+                self.publish_breakers();
+            }
+            self.metrics
+                .outbox_enqueued
+                .fetch_add(batch.outbox.len() as u64, Ordering::Relaxed);
+        }
+        self.metrics
+            .timers
+            .store(self.engine.pending_timers() as u64, Ordering::Relaxed);
+        for (msg, outcomes) in answers {
+            match msg {
+                Msg::Events { reply, .. } => {
+                    let _ = reply.send(Ok(outcomes));
+                }
+                Msg::Case { id, reply } => {
+                    let _ = reply.send(self.case(&id));
+                }
+                Msg::Deploy { reply, .. } => {
+                    let r = if deployed.is_empty() {
+                        Err("no outcome".to_string())
+                    } else {
+                        deployed.remove(0)
+                    };
+                    let _ = reply.send(r);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
+    pub fn deploy(&mut self, bytes: &[u8], batch: &mut Batch) -> Result<String, String> {
+        let (program, hash) = decode(bytes)?;
+        if hash == self.engine.bundle_hash() {
+            return Ok(hash);
+        }
+        self.engine.reload(program, &hash)?;
+        batch.inputs.push(Input::Bundle(hash.clone()));
+        batch.bundles.push((hash.clone(), bytes.to_vec()));
+        tracing::info!(bundle = %hash, "bundle deployed");
+        Ok(hash)
+    }
+
+    /// At start: deploy the bundle given on the command line if it is not the one deciding.
+    pub fn deploy_at_start(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut batch = Batch::default();
+        let mut commands = Vec::new();
+        let from = self.engine.bundle_hash().to_string();
+        self.deploy(bytes, &mut batch).map_err(|e| {
+            format!("cannot deploy this bundle over the state's bundle {from}: {e}")
+        })?;
+        if batch.inputs.is_empty() {
+            return Ok(());
+        }
+        self.collect(&mut batch, &mut commands)?;
+        self.store.commit(&batch)
+    }
+
+    fn publish_breakers(&self) {
+        let mut b = self
+            .metrics
+            .breakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for (name, halted) in self.engine.breaker_states() {
+            b.insert(name.to_string(), halted);
+        }
+    }
+
+    fn case(&self, id: &str) -> Result<Option<Json>, String> {
+        let Some(mut view) = self.engine.case_json(id) else {
+            return Ok(None);
+        };
+        let lines = self.store.case_ledger(id)?;
+        let entries: Vec<Json> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        view["ledger"] = Json::Array(entries);
+        Ok(Some(view))
+    }
+
+    /// Move what the engine wrote into the batch; the outcome of the input just applied.
+    fn collect(
+        &mut self,
+        batch: &mut Batch,
+        commands: &mut Vec<Command>,
+    ) -> Result<Outcome, String> {
+        let (lines, cmds) = self.engine.drain_jsonl();
+        commands.extend(cmds);
+        let mut outcome = Outcome::Accepted;
+        for line in lines.lines() {
+            let head: Head<'_> =
+                serde_json::from_str(line).map_err(|e| format!("engine wrote a bad line: {e}"))?;
+            match &*head.kind {
+                "duplicate" => outcome = Outcome::Duplicate,
+                "rejected" => {
+                    let v: Json = serde_json::from_str(line).unwrap_or(Json::Null);
+                    let reason = v["detail"]["reason"].as_str().unwrap_or("rejected");
+                    outcome = Outcome::Rejected(reason.to_string());
+                }
+                _ => {}
+            }
+            batch.ledger.push(LedgerRow {
+                seq: head.seq,
+                case: head.case.map(|c| c.into_owned()),
+                kind: head.kind.into_owned(),
+                line: line.to_string(),
+            });
+        }
+        Ok(outcome)
+    }
+}
+
+fn msg_lines(m: &Msg) -> usize {
+    match m {
+        Msg::Events { lines, .. } => lines.len(),
+        Msg::Case { .. } | Msg::Deploy { .. } => 1,
+    }
+}
+
+/// The engine has applied what the store could not commit: memory and disk disagree, so
+/// the process stops; a restart rebuilds from what is durable (nothing acknowledged is lost,
+/// since answers are sent only after the commit).
+fn fatal(e: &str) -> ! {
+    tracing::error!(error = %e, "storage failure; stopping");
+    eprintln!("error: {e}");
+    std::process::exit(3);
+}

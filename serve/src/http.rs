@@ -1,0 +1,360 @@
+//! The HTTP surface: `POST /events`, `GET /cases/{id}`, `GET /metrics`, `GET /healthz`,
+//! `GET /readyz`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value as Json, json};
+use tokio::sync::oneshot;
+
+use crate::core::{Msg, Outcome};
+use crate::metrics::Metrics;
+use crate::webhooks::Source;
+
+#[derive(Clone)]
+pub struct App {
+    pub tx: Sender<Msg>,
+    pub metrics: Arc<Metrics>,
+    pub timeout: Duration,
+    pub webhooks: Arc<BTreeMap<String, Source>>,
+    pub admin_token: Option<Arc<String>>,
+}
+
+pub fn router(app: App, max_body: usize) -> Router {
+    // A whole request (reading the body included) gets twice the durability wait: a slow
+    // or stalled client cannot hold a connection's handler forever.
+    let limit = app.timeout * 2;
+    let timeout = axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(limit, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    axum::Json(json!({ "error": "request timed out" })),
+                )
+                    .into_response(),
+            }
+        },
+    );
+    Router::new()
+        .route("/events", post(events))
+        .route("/webhooks/{source}", post(webhook))
+        .route("/admin/bundle", post(deploy))
+        .route("/cases/{id}", get(case))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(timeout)
+        .with_state(app)
+}
+
+fn answer(app: &App, status: StatusCode, body: Json) -> Response {
+    if status.is_client_error() {
+        app.metrics
+            .http_bad_requests
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+/// Split a body into envelope lines: one JSON object (possibly pretty-printed) or NDJSON.
+pub fn split_body(text: &str) -> Vec<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    if !trimmed.contains('\n') {
+        return vec![trimmed.to_string()];
+    }
+    let mut lines = trimmed
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    if serde_json::from_str::<serde::de::IgnoredAny>(first).is_err()
+        && let Ok(v) = serde_json::from_str::<Json>(trimmed)
+    {
+        // One pretty-printed envelope: stored compact, one line.
+        return vec![v.to_string()];
+    }
+    std::iter::once(first)
+        .chain(lines)
+        .map(str::to_string)
+        .collect()
+}
+
+async fn events(State(app): State<App>, body: Bytes) -> Response {
+    let started = Instant::now();
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return answer(
+            &app,
+            StatusCode::BAD_REQUEST,
+            json!({ "status": "rejected", "reason": "the body is not UTF-8" }),
+        );
+    };
+    let lines = split_body(text);
+    if lines.is_empty() {
+        return answer(
+            &app,
+            StatusCode::BAD_REQUEST,
+            json!({ "status": "rejected", "reason": "no event in the body" }),
+        );
+    }
+    let single = lines.len() == 1;
+    let outcomes = match submit(&app, lines).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    app.metrics
+        .ack_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let json_of = |o: &Outcome| match o {
+        Outcome::Accepted => json!({ "status": "accepted" }),
+        Outcome::Duplicate => json!({ "status": "duplicate" }),
+        Outcome::Rejected(r) => json!({ "status": "rejected", "reason": r }),
+    };
+    let any_rejected = outcomes.iter().any(|o| matches!(o, Outcome::Rejected(_)));
+    if single {
+        let status = match &outcomes[0] {
+            Outcome::Accepted => StatusCode::ACCEPTED,
+            Outcome::Duplicate => StatusCode::OK,
+            Outcome::Rejected(_) => StatusCode::BAD_REQUEST,
+        };
+        return answer(&app, status, json_of(&outcomes[0]));
+    }
+    let status = if any_rejected {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let results: Vec<Json> = outcomes.iter().map(json_of).collect();
+    answer(&app, status, json!({ "results": results }))
+}
+
+/// Queue lines for the writer and wait until they are durable.
+async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response> {
+    let (reply, rx) = oneshot::channel();
+    if app.tx.send(Msg::Events { lines, reply }).is_err() {
+        return Err(answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        ));
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(o))) => Ok(o),
+        Ok(Ok(Err(e))) => Err(answer(
+            app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": e }),
+        )),
+        Ok(Err(_)) => Err(answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "the writer stopped before the event was durable" }),
+        )),
+        Err(_) => Err(answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "not acknowledged in time; it may still be applied: resend with the same id" }),
+        )),
+    }
+}
+
+/// A vendor webhook: verify its signature, map it to a canonical event, apply that.
+async fn webhook(
+    State(app): State<App>,
+    Path(source): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let Some(src) = app.webhooks.get(&source) else {
+        return answer(
+            &app,
+            StatusCode::NOT_FOUND,
+            json!({ "error": format!("no webhook source `{source}`") }),
+        );
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let now = jiff::Timestamp::now();
+    if let Err(reason) = src.verify(&header, method.as_str(), &body, now.as_second()) {
+        app.metrics
+            .webhook_unauthorized
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(source = %source, reason = %reason, "webhook signature refused");
+        return answer(
+            &app,
+            StatusCode::UNAUTHORIZED,
+            json!({ "status": "unauthorized", "reason": reason }),
+        );
+    }
+    let envelope = serde_json::from_slice::<Json>(&body)
+        .map_err(|e| format!("the payload is not JSON: {e}"))
+        .and_then(|p| src.envelope(&source, &p, now));
+    let envelope = match envelope {
+        Ok(e) => e,
+        Err(reason) => {
+            app.metrics
+                .webhook_unmatched
+                .fetch_add(1, Ordering::Relaxed);
+            return answer(
+                &app,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "status": "unmatched", "reason": reason }),
+            );
+        }
+    };
+    let outcomes = match submit(&app, vec![envelope.to_string()]).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let id = envelope["id"].clone();
+    match outcomes.first() {
+        Some(Outcome::Accepted) => answer(
+            &app,
+            StatusCode::ACCEPTED,
+            json!({ "status": "accepted", "id": id }),
+        ),
+        Some(Outcome::Duplicate) => answer(
+            &app,
+            StatusCode::OK,
+            json!({ "status": "duplicate", "id": id }),
+        ),
+        Some(Outcome::Rejected(r)) => answer(
+            &app,
+            StatusCode::BAD_REQUEST,
+            json!({ "status": "rejected", "id": id, "reason": r }),
+        ),
+        None => answer(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": "no outcome" }),
+        ),
+    }
+}
+
+/// `POST /admin/bundle` (bearer token): deploy the bundle in the body over live state.
+async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let Some(token) = &app.admin_token else {
+        return answer(
+            &app,
+            StatusCode::NOT_FOUND,
+            json!({ "error": "admin endpoints are off (no admin_token)" }),
+        );
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !same_secret(given.as_bytes(), token.as_bytes()) {
+        tracing::warn!("admin request refused: bad token");
+        return answer(
+            &app,
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": "bad admin token" }),
+        );
+    }
+    let (reply, rx) = oneshot::channel();
+    if app
+        .tx
+        .send(Msg::Deploy {
+            bytes: body.to_vec(),
+            reply,
+        })
+        .is_err()
+    {
+        return answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        );
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(hash))) => answer(
+            &app,
+            StatusCode::OK,
+            json!({ "status": "deployed", "bundle": hash }),
+        ),
+        Ok(Ok(Err(reason))) => answer(
+            &app,
+            StatusCode::CONFLICT,
+            json!({ "status": "refused", "reason": reason }),
+        ),
+        _ => answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "no answer in time" }),
+        ),
+    }
+}
+
+/// Compare secrets in time independent of where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn case(State(app): State<App>, Path(id): Path<String>) -> Response {
+    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let (reply, rx) = oneshot::channel();
+    if app.tx.send(Msg::Case { id, reply }).is_err() {
+        return answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        );
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(Some(view)))) => answer(&app, StatusCode::OK, view),
+        Ok(Ok(Ok(None))) => answer(
+            &app,
+            StatusCode::NOT_FOUND,
+            json!({ "error": "no such case" }),
+        ),
+        Ok(Ok(Err(e))) => answer(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": e }),
+        ),
+        _ => answer(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "no answer in time" }),
+        ),
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    if app.metrics.ready.load(Ordering::SeqCst) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "recovering\n").into_response()
+    }
+}

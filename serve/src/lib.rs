@@ -1,0 +1,293 @@
+//! `meshline serve`: the runtime behind HTTP with durable state (brief §6.8).
+//!
+//! - [`store`]: the storage trait and its SQLite implementation (WAL, `synchronous=FULL`).
+//! - [`core`]: the single writer (engine + store), group commit, wall-clock timers.
+//! - [`http`]: the axum routes.
+//! - [`executor`]: delivers the outbox to connectors (the `log` connector).
+//! - [`metrics`]: Prometheus text format.
+
+pub mod core;
+pub mod executor;
+pub mod http;
+pub mod http_connector;
+pub mod metrics;
+pub mod store;
+pub mod webhooks;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use meshline_runtime::Engine;
+use meshline_runtime::ir::Program;
+use serde::Deserialize;
+
+use crate::store::{Input, SqliteStore, Store};
+
+/// Settings from `--config FILE` (TOML); every key is optional.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`--listen` wins).
+    pub listen: Option<String>,
+    /// The SQLite database (`--state` wins).
+    pub state: Option<PathBuf>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How long a request waits for its events to be durable before 503.
+    pub request_timeout_ms: u64,
+    /// The most lines one transaction takes (group commit).
+    pub batch_max: usize,
+    /// Fire timers on the wall clock (otherwise only event times move the clock).
+    pub wall_clock: bool,
+    /// Connectors that deliver the outbox.
+    pub connectors: Connectors,
+    /// The token for `/admin/*` (or `admin_token_env`: the variable holding it). Without
+    /// one, admin endpoints are off.
+    pub admin_token: Option<String>,
+    pub admin_token_env: Option<String>,
+    /// Vendor webhook sources by name (`POST /webhooks/NAME`).
+    pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Connectors {
+    /// The `log` connector: every command, as JSON Lines, appended to this file.
+    pub log: Option<PathBuf>,
+    /// HTTP connectors by the connector's name in the project.
+    pub http: std::collections::BTreeMap<String, http_connector::HttpConnector>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: None,
+            state: None,
+            max_body_bytes: 4 << 20,
+            request_timeout_ms: 10_000,
+            batch_max: 4096,
+            wall_clock: true,
+            connectors: Connectors::default(),
+            webhooks: Default::default(),
+            admin_token: None,
+            admin_token_env: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+pub struct Options {
+    pub program: Program,
+    pub bundle_hash: String,
+    /// The bundle file's bytes (kept in the state for replay and rollback).
+    pub bundle_bytes: Vec<u8>,
+    pub state: PathBuf,
+    pub listen: SocketAddr,
+    pub config: Config,
+}
+
+/// Structured JSON logs on stderr (`RUST_LOG` filters; default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Open the state, rebuild the engine, and serve until SIGTERM or Ctrl-C; then stop taking
+/// requests, finish the ones in flight, commit what is queued, and return.
+pub fn serve(opts: Options) -> Result<(), String> {
+    let Options {
+        program,
+        bundle_hash,
+        bundle_bytes,
+        state,
+        listen,
+        config,
+    } = opts;
+    let admin_token = match (&config.admin_token, &config.admin_token_env) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(var)) => {
+            Some(std::env::var(var).map_err(|_| format!("admin_token_env: {var} is not set"))?)
+        }
+        (None, None) => None,
+    };
+    let mut store = SqliteStore::open(&state)?;
+    // The engine starts from the bundle the state was first built with; deployments since
+    // are inputs like events, replayed in order.
+    let first = match store.bundle()? {
+        Some(h) => h,
+        None => {
+            store.set_bundle(&bundle_hash)?;
+            store.commit(&store::Batch {
+                bundles: vec![(bundle_hash.clone(), bundle_bytes.clone())],
+                ..Default::default()
+            })?;
+            bundle_hash.clone()
+        }
+    };
+    let first_program = if first == bundle_hash {
+        program.clone()
+    } else {
+        core::load_stored(&store, &first)
+            .map_err(|e| format!("{}: the state's first bundle: {e}", state.display()))?
+    };
+    let mut engine = Engine::new(first_program, &first).map_err(|e| e.to_string())?;
+    let t = std::time::Instant::now();
+    let inputs = core::recover(&mut engine, &store)?;
+    tracing::info!(
+        inputs,
+        cases = engine.case_ids().len(),
+        bundle = engine.bundle_hash(),
+        ms = t.elapsed().as_millis() as u64,
+        "state rebuilt and checked against the stored ledger"
+    );
+    drop(program);
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut writer = core::Writer {
+        engine,
+        store: Box::new(store),
+        metrics: metrics.clone(),
+        batch_max: config.batch_max.max(1),
+        wall_clock: config.wall_clock,
+        http_connectors: config.connectors.http.keys().cloned().collect(),
+    };
+    // A different bundle on the command line is a deployment (refused if incompatible).
+    writer.deploy_at_start(&bundle_bytes)?;
+    let writer = std::thread::Builder::new()
+        .name("meshline-writer".into())
+        .spawn(move || writer.run(rx))
+        .map_err(|e| e.to_string())?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let executor = match &config.connectors.log {
+        Some(path) => Some(executor::spawn_log(
+            &state,
+            path.clone(),
+            metrics.clone(),
+            stop.clone(),
+        )?),
+        None => None,
+    };
+    let stop_http = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http_executor = if config.connectors.http.is_empty() {
+        None
+    } else {
+        Some(http_connector::spawn(
+            &state,
+            config.connectors.http.clone(),
+            tx.clone(),
+            metrics.clone(),
+            stop_http.clone(),
+        )?)
+    };
+    let app = http::App {
+        tx,
+        metrics,
+        timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
+        webhooks: Arc::new(config.webhooks.clone()),
+        admin_token: admin_token.map(Arc::new),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(%addr, state = %state.display(), "listening");
+        let router = http::router(app, config.max_body_bytes);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    });
+    // The router is gone; the HTTP executor stops (dropping its sender) after the delivery
+    // in hand; then the writer commits what is queued and stops.
+    stop_http.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(h) = http_executor {
+        let _ = h.join();
+    }
+    let _ = writer.join();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(h) = executor {
+        let _ = h.join();
+    }
+    tracing::info!("stopped");
+    result
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown requested: draining in-flight requests");
+}
+
+/// Write the stored inputs' events (JSON Lines, in the order applied) and the ledger. The
+/// count of wall-clock ticks and deployments among the inputs is returned: the events alone
+/// replay the ledger exactly (`meshline run`) only when it is zero.
+pub fn export(
+    state: &Path,
+    events: Option<&mut dyn Write>,
+    ledger: Option<&mut dyn Write>,
+) -> Result<(u64, u64), String> {
+    if !state.exists() {
+        return Err(format!("{}: no such file", state.display()));
+    }
+    let store = SqliteStore::open(state)?;
+    let (mut n, mut ticks) = (0u64, 0u64);
+    let mut io_err = None;
+    if let Some(w) = events {
+        store.for_each_input(&mut |i| match i {
+            Input::Event(line) => {
+                n += 1;
+                if let Err(e) = writeln!(w, "{line}") {
+                    io_err.get_or_insert(e.to_string());
+                }
+            }
+            Input::Tick(_) | Input::Bundle(_) => ticks += 1,
+        })?;
+    }
+    if let Some(w) = ledger {
+        store.for_each_ledger_line(&mut |l| {
+            if let Err(e) = writeln!(w, "{l}") {
+                io_err.get_or_insert(e.to_string());
+            }
+        })?;
+    }
+    match io_err {
+        Some(e) => Err(e),
+        None => Ok((n, ticks)),
+    }
+}

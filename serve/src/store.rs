@@ -1,0 +1,360 @@
+//! Durable storage behind a trait: the inputs the engine applied (events and wall-clock
+//! ticks, in order), the ledger and the outbox. One [`Batch`] is one transaction.
+//!
+//! The engine's state is not stored: it is rebuilt on start by replaying the inputs (the
+//! engine is deterministic, §6.4) and checked against the stored ledger's tail.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// One thing the engine applied, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// An envelope line, exactly as applied.
+    Event(String),
+    /// The wall clock advanced to this RFC 3339 instant (timers due by then fired).
+    Tick(String),
+    /// The bundle with this content hash decides from here on (a deployment).
+    Bundle(String),
+}
+
+/// A command for the outbox.
+#[derive(Clone, Debug)]
+pub struct OutboxRow {
+    pub seq: u64,
+    pub line: String,
+    /// Delivered by an HTTP connector (an `action` for a connector configured as HTTP).
+    pub http: bool,
+}
+
+/// An outbox command waiting for its HTTP connector.
+#[derive(Clone, Debug)]
+pub struct HttpRow {
+    pub seq: u64,
+    pub line: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// Everything a group of inputs caused, committed together.
+#[derive(Default)]
+pub struct Batch {
+    pub inputs: Vec<Input>,
+    /// Ledger lines (JSON, no newline) with their seq, case and kind.
+    pub ledger: Vec<LedgerRow>,
+    pub outbox: Vec<OutboxRow>,
+    /// Bundles to keep (content hash, bytes), for replay and rollback.
+    pub bundles: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub seq: u64,
+    pub case: Option<String>,
+    pub kind: String,
+    pub line: String,
+}
+
+/// The ledger's tail as stored: how many entries and the last line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tail {
+    pub entries: u64,
+    pub last_line: Option<String>,
+}
+
+/// Durable storage for `meshline serve`. A PostgreSQL backend would implement the same.
+pub trait Store: Send {
+    /// The bundle hash the state was first built with, if any.
+    fn bundle(&self) -> Result<Option<String>>;
+    fn set_bundle(&mut self, hash: &str) -> Result<()>;
+    /// A stored bundle's bytes by content hash.
+    fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>>;
+    /// Every stored input, in order.
+    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()>;
+    fn tail(&self) -> Result<Tail>;
+    /// Commit one batch atomically and durably.
+    fn commit(&mut self, batch: &Batch) -> Result<()>;
+    /// A case's ledger lines, in order.
+    fn case_ledger(&self, case: &str) -> Result<Vec<String>>;
+    /// The whole ledger, in order.
+    fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()>;
+    /// Outbox commands not yet delivered, oldest first.
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxRow>>;
+    /// Mark commands delivered.
+    fn outbox_done(&mut self, seqs: &[u64]) -> Result<()>;
+    fn outbox_depth(&self) -> Result<u64>;
+    /// HTTP deliveries due at or before `now_ms`, oldest first.
+    fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>>;
+    /// Record an attempt: `next_ms` is when to try again, or `None` when finished
+    /// (`state`: `sent` or `failed`).
+    fn http_update(
+        &mut self,
+        seq: u64,
+        attempts: u32,
+        next_ms: Option<i64>,
+        state: &str,
+    ) -> Result<()>;
+}
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn err(e: rusqlite::Error) -> String {
+    format!("storage: {e}")
+}
+
+impl SqliteStore {
+    /// Open (or create) the database: WAL, `synchronous=FULL` (fsync on every commit).
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::init(conn)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        // A larger page cache and fewer checkpoints keep the writer's commits short.
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)
+            .map_err(err)?;
+        // The writer and the outbox executor each hold a connection.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS inputs (
+                 seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS ledger (
+                 seq INTEGER PRIMARY KEY, case_id TEXT, kind TEXT NOT NULL, line TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id);
+             CREATE TABLE IF NOT EXISTS outbox (
+                 seq INTEGER PRIMARY KEY, line TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+                 http_state TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                 next_ms INTEGER NOT NULL DEFAULT 0);
+             CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
+             CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);
+             CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL);",
+        )
+        .map_err(err)?;
+        Ok(SqliteStore { conn })
+    }
+}
+
+impl Store for SqliteStore {
+    fn bundle(&self) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'bundle'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(err)
+    }
+
+    fn set_bundle(&mut self, hash: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('bundle', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![hash],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM bundles WHERE hash = ?1",
+                params![hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare("SELECT kind, body FROM inputs ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let kind: String = r.get(0).map_err(err)?;
+            let body: String = r.get(1).map_err(err)?;
+            match kind.as_str() {
+                "event" => f(Input::Event(body)),
+                "tick" => f(Input::Tick(body)),
+                "bundle" => f(Input::Bundle(body)),
+                other => return Err(format!("storage: unknown input kind {other:?}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn tail(&self) -> Result<Tail> {
+        let entries: u64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0))
+            .map_err(err)?;
+        let last_line = self
+            .conn
+            .query_row(
+                "SELECT line FROM ledger ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        Ok(Tail { entries, last_line })
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<()> {
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT INTO inputs (kind, body) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for i in &batch.inputs {
+                let (kind, body) = match i {
+                    Input::Event(b) => ("event", b),
+                    Input::Tick(t) => ("tick", t),
+                    Input::Bundle(h) => ("bundle", h),
+                };
+                ins.execute(params![kind, body]).map_err(err)?;
+            }
+            let mut led = tx
+                .prepare_cached(
+                    "INSERT INTO ledger (seq, case_id, kind, line) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(err)?;
+            for l in &batch.ledger {
+                led.execute(params![l.seq as i64, l.case, l.kind, l.line])
+                    .map_err(err)?;
+            }
+            let mut bun = tx
+                .prepare_cached("INSERT OR IGNORE INTO bundles (hash, bytes) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for (h, b) in &batch.bundles {
+                bun.execute(params![h, b]).map_err(err)?;
+            }
+            let mut out = tx
+                .prepare_cached("INSERT INTO outbox (seq, line, http_state) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for o in &batch.outbox {
+                let http = o.http.then_some("pending");
+                out.execute(params![o.seq as i64, o.line, http])
+                    .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn case_ledger(&self, case: &str) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT line FROM ledger WHERE case_id = ?1 ORDER BY seq")
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![case], |r| r.get::<_, String>(0))
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare("SELECT line FROM ledger ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let line: String = r.get(0).map_err(err)?;
+            f(&line);
+        }
+        Ok(())
+    }
+
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, line FROM outbox WHERE done = 0 ORDER BY seq LIMIT ?1")
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![limit as i64], |r| {
+                Ok(OutboxRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    line: r.get(1)?,
+                    http: false,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn outbox_done(&mut self, seqs: &[u64]) -> Result<()> {
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut st = tx
+                .prepare_cached("UPDATE outbox SET done = 1 WHERE seq = ?1")
+                .map_err(err)?;
+            for s in seqs {
+                st.execute(params![*s as i64]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, line, attempts FROM outbox WHERE http_state = 'pending'
+                 AND next_ms <= ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map(params![now_ms, limit as i64], |r| {
+                Ok(HttpRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    line: r.get(1)?,
+                    attempts: r.get::<_, i64>(2)? as u32,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn http_update(
+        &mut self,
+        seq: u64,
+        attempts: u32,
+        next_ms: Option<i64>,
+        state: &str,
+    ) -> Result<()> {
+        let state = if next_ms.is_some() { "pending" } else { state };
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = ?2, next_ms = ?3, http_state = ?4 WHERE seq = ?1",
+                params![seq as i64, attempts as i64, next_ms.unwrap_or(0), state],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn outbox_depth(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM outbox WHERE done = 0", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)
+    }
+}
