@@ -7,28 +7,12 @@ use std::collections::HashMap;
 use meshline_compiler::db::SourceFile;
 use meshline_compiler::ide::{self, SymbolId};
 use meshline_compiler::project::is_identifier;
+use meshline_compiler::syntax::trivia::RESERVED_WORDS;
 use tower_lsp_server::ls_types::{Position, PrepareRenameResponse, TextEdit, Uri, WorkspaceEdit};
 
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
 use crate::server::uri_of;
-
-const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "contains",
-    "matches",
-    "starts_with",
-    "if",
-    "then",
-    "else",
-    "match",
-    "true",
-    "false",
-    "none",
-];
 
 /// Can the name under the cursor be renamed? Answers its range.
 pub fn prepare(s: &Snapshot, file: SourceFile, pos: Position) -> Option<PrepareRenameResponse> {
@@ -52,7 +36,7 @@ pub fn rename(
     pos: Position,
     new_name: &str,
 ) -> Result<WorkspaceEdit, String> {
-    if !is_identifier(new_name) || RESERVED.contains(&new_name) {
+    if !is_identifier(new_name) || RESERVED_WORDS.contains(&new_name) {
         return Err(format!("`{new_name}` is not a valid name"));
     }
     let id = crate::goto::symbol_at(s, file, pos).ok_or("no name to rename here")?;

@@ -7,6 +7,7 @@
 //! rust-analyzer use), so `ticket.` knows `ticket` is a `Ticket` and `tier == ` knows a
 //! `Tier` is expected, even while the rest of the line is unfinished.
 
+use crate::syntax::trivia::{DECL_KEYWORDS, RESERVED_WORDS};
 use std::collections::BTreeSet;
 
 use crate::diagnostics::FileName;
@@ -53,27 +54,6 @@ fn cand(label: &str, kind: CandidateKind, detail: Option<String>) -> Candidate {
 
 const PLACEHOLDER: &str = "__meshline_cursor";
 
-const DECL_KEYWORDS: &[&str] = &[
-    "import",
-    "enum",
-    "record",
-    "event",
-    "let",
-    "fn",
-    "calendar",
-    "team",
-    "classify",
-    "owners",
-    "route",
-    "sla",
-    "connector",
-    "gate",
-    "automation",
-    "fixture",
-    "test",
-    "acceptance",
-];
-
 fn clause_keywords(block: &str) -> &'static [&'static str] {
     match block {
         "automation" => &["version", "owner", "on", "do", "rollout", "breaker"],
@@ -103,23 +83,6 @@ fn clause_keywords(block: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
-
-const EXPR_KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "contains",
-    "matches",
-    "starts_with",
-    "if",
-    "then",
-    "else",
-    "match",
-    "true",
-    "false",
-    "none",
-];
 
 /// The start of the identifier that ends at `offset`.
 pub fn word_start(text: &str, offset: usize) -> usize {
@@ -488,7 +451,7 @@ fn expression_candidates(
         }
         return;
     }
-    for k in EXPR_KEYWORDS {
+    for k in RESERVED_WORDS {
         out.insert(cand(k, CandidateKind::Keyword, None));
     }
     for (n, t) in &index.facts {

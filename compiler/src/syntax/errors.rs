@@ -145,23 +145,6 @@ pub fn to_diagnostic(file: &FileName, text: &str, base: usize, err: &Error<Rule>
     d
 }
 
-const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "contains",
-    "matches",
-    "starts_with",
-    "if",
-    "then",
-    "else",
-    "match",
-    "true",
-    "false",
-    "none",
-];
-
 fn word_len(s: &str) -> usize {
     s.find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(s.len())
@@ -176,7 +159,9 @@ fn reserved_word_before(text: &str, at: usize) -> Option<usize> {
         .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
         .last()
         .map_or(before.len(), |(i, _)| i);
-    RESERVED.contains(&&before[start..]).then_some(start)
+    super::trivia::RESERVED_WORDS
+        .contains(&&before[start..])
+        .then_some(start)
 }
 
 /// Does `before` end with something that completes an operand (a number, a string, a

@@ -192,6 +192,7 @@ pub fn starts_declaration(rest: &str) -> bool {
     DECL_KEYWORDS.contains(&&rest[..word_end])
 }
 
+/// The words that start a top-level declaration (brief §7.2).
 pub const DECL_KEYWORDS: &[&str] = &[
     "import",
     "enum",
@@ -211,6 +212,24 @@ pub const DECL_KEYWORDS: &[&str] = &[
     "fixture",
     "test",
     "acceptance",
+];
+
+/// The words reserved everywhere (brief §7.2): never a name.
+pub const RESERVED_WORDS: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "in",
+    "contains",
+    "matches",
+    "starts_with",
+    "if",
+    "then",
+    "else",
+    "match",
+    "true",
+    "false",
+    "none",
 ];
 
 #[cfg(test)]
