@@ -12,8 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,25 +20,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 
+mod serve_support;
+use serve_support::{Rng, request, root};
+
 const BIN: &str = env!("CARGO_BIN_EXE_meshline");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// xorshift64*: a fixed seed keeps the run reproducible (`MESHLINE_CRASH_SEED` varies it).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
@@ -56,24 +40,10 @@ struct Send {
     attempts: u32,
 }
 
-/// One HTTP/1.1 request; the status and body, or an I/O error (server down or killed).
+/// One HTTP/1.1 request carrying NDJSON; the status and body, or an I/O error.
 fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut out = String::new();
-    s.read_to_string(&mut out)?;
-    let status = out
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad response: {out:?}")))?;
-    let body = out.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
-    Ok((status, body))
+    let ndjson = "Content-Type: application/x-ndjson\r\n";
+    request(port, method, path, ndjson, body.as_bytes())
 }
 
 fn free_port() -> u16 {

@@ -9,31 +9,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
+mod serve_support;
+use serve_support::{Rng, request, root};
+
 const BIN: &str = env!("CARGO_BIN_EXE_meshline");
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn http(port: u16, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(20)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    s.write_all(body)?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out)?;
-    let out = String::from_utf8_lossy(&out).into_owned();
-    let status = out
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad response: {out:?}")))?;
-    let body = out.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
-    Ok((status, body))
+    request(port, method, path, "", body)
 }
 
 struct Server {
@@ -228,20 +210,6 @@ fn wall_clock_timers_fire_once_across_restarts() {
     assert_eq!(s.run(Some(&now)), after);
 }
 
-/// xorshift64*
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// Arbitrary bodies: random bytes, cut and mutated envelopes, NDJSON mixes, oversize bodies.
 /// Every request gets an answer (202, 200, 400 or 413), the server stays up, and the ledger
 /// verifies and equals `meshline run` over what was stored.
@@ -257,7 +225,7 @@ fn arbitrary_bodies_are_always_answered() {
     let mut codes = std::collections::BTreeMap::new();
     for i in 0..400 {
         let body: Vec<u8> = match rng.below(6) {
-            0 => (0..rng.below(300)).map(|_| rng.next() as u8).collect(),
+            0 => (0..rng.below(300)).map(|_| rng.next_u64() as u8).collect(),
             1 => {
                 let l = lines[rng.below(lines.len() as u64) as usize].as_bytes();
                 l[..rng.below(l.len() as u64) as usize].to_vec()
