@@ -14,8 +14,10 @@ mod actions;
 mod case;
 mod compiled;
 mod envelope;
+mod frame;
 mod index;
 mod probe;
+mod record;
 mod reload;
 mod sla;
 mod view;
@@ -29,7 +31,7 @@ use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
 use crate::calendar::Calendar;
-use crate::eval::{self, Code, CtxVals, Env, EvalError, Frame, Pred};
+use crate::eval::{self, CtxVals, Env, EvalError, Frame, Pred};
 use crate::ir::{Program, Target};
 use crate::ledger::{Detail, Entry, LedgerWriter};
 use crate::value::{self, Value};
@@ -445,99 +447,6 @@ impl Engine {
         ids
     }
 
-    // --- ledger and commands ------------------------------------------------------------
-
-    /// The clock as RFC 3339, formatted once per instant (every ledger entry needs it).
-    fn refresh_clock_text(&mut self) {
-        if self.clock_text.0 != self.clock {
-            self.clock_text.1.clear();
-            match self.clock {
-                Some(t) => self.clock_text.1.push_str(&value::format_time(t)),
-                None => self.clock_text.1.push_str("1970-01-01T00:00:00Z"),
-            }
-            self.clock_text.0 = self.clock;
-        }
-    }
-
-    pub(crate) fn now_str(&mut self) -> String {
-        self.refresh_clock_text();
-        self.clock_text.1.clone()
-    }
-
-    /// An empty `detail` builder (reusing the last one's memory): fill it in canonical key
-    /// order and hand it to [`log_detail`](Self::log_detail).
-    pub(crate) fn detail(&mut self) -> Detail {
-        match self.scratch.take() {
-            Some(mut d) => {
-                d.clear();
-                d
-            }
-            None => Detail::new(),
-        }
-    }
-
-    pub(crate) fn log_detail(
-        &mut self,
-        case: Option<&str>,
-        kind: &str,
-        rule: Option<&str>,
-        mut detail: Detail,
-    ) {
-        self.refresh_clock_text();
-        self.ledger.append_detail(
-            &self.clock_text.1,
-            case,
-            kind,
-            rule,
-            &mut detail,
-            &self.bundle,
-        );
-        self.scratch = Some(detail);
-    }
-
-    /// Record an entry whose `detail` is a JSON value (the less frequent kinds).
-    pub(crate) fn log(&mut self, case: Option<&str>, kind: &str, rule: Option<&str>, detail: Json) {
-        let d = Detail::from_json(detail);
-        self.log_detail(case, kind, rule, d);
-    }
-
-    pub(crate) fn command(&mut self, body: Json) {
-        self.command_seq += 1;
-        let at = self.now_str();
-        self.commands.push(Command {
-            seq: self.command_seq,
-            at,
-            body,
-        });
-    }
-
-    fn reject(&mut self, id: Option<&str>, case: Option<&str>, reason: &str) {
-        let mut detail = json!({ "reason": reason });
-        if let Some(id) = id {
-            detail["id"] = json!(id);
-        }
-        // §7.13: an unknown type or an unparsable line has `case: null`.
-        self.log(case, "rejected", None, detail);
-    }
-
-    pub(crate) fn eval_error(&mut self, case: &str, rule: &str, err: &EvalError) {
-        self.log(
-            Some(case),
-            "eval_error",
-            Some(rule),
-            json!({ "error": err.to_string() }),
-        );
-        // §6.7: the case goes to its owner's exception queue.
-        if let Some(owner) = self.cases.get(case).and_then(|c| c.owner) {
-            self.set_assignee(
-                case,
-                Assignee::Team(owner),
-                "exception",
-                AssignWhy::Flag("exception"),
-            );
-        }
-    }
-
     // --- timers --------------------------------------------------------------------------
 
     pub(crate) fn schedule(&mut self, due: Timestamp, case: &Arc<str>, kind: TimerKind) {
@@ -670,71 +579,6 @@ impl Engine {
         self.route(&case_id, &view, class_changed);
         self.slas(&case_id, &view);
         self.automations(&case_id, &view);
-    }
-
-    /// An evaluation context for a case and (optionally) its triggering event.
-    pub(crate) fn ctx<'a>(&'a self, case: &'a CaseState, ev: Option<&'a EventData>) -> CtxVals<'a> {
-        let assignee = match &case.assignee {
-            Some(Assignee::Team(t)) => eval::Who::Team(*t),
-            Some(Assignee::Person(p)) => eval::Who::Person(p),
-            None => eval::Who::Nobody,
-        };
-        CtxVals {
-            event_id: ev.map(|e| e.id.as_str()),
-            event_at: ev.map(|e| e.at),
-            event_type: ev.map(|e| self.program.events[e.event as usize].name.as_str()),
-            case_id: Some(&case.id),
-            opened_at: Some(case.opened_at),
-            class: case
-                .class
-                .zip(self.program.classify.as_ref().map(|c| c.enum_id))
-                .map(|(v, e)| (e, v)),
-            assignee,
-            now: self.clock,
-        }
-    }
-
-    /// Evaluate a compiled condition for a case, with the triggering event's fields in scope.
-    pub(crate) fn holds(
-        &self,
-        pred: &Pred,
-        case: &CaseState,
-        ev: Option<&EventData>,
-    ) -> Result<bool, EvalError> {
-        let ctx = self.ctx(case, ev);
-        let event = ev.map(|e| eval::EventView {
-            slots: &self.program.events[e.event as usize].slots,
-            values: &e.values,
-        });
-        pred(&Frame {
-            facts: &case.facts,
-            event,
-            params: &[],
-            ctx: &ctx,
-            env: &self.env,
-        })
-    }
-
-    /// Evaluate compiled code for a case, with the triggering event's fields in scope.
-    pub(crate) fn eval(
-        &self,
-        code: &Code,
-        case: &CaseState,
-        ev: Option<&EventData>,
-        params: &[Value],
-    ) -> Result<Value, EvalError> {
-        let ctx = self.ctx(case, ev);
-        let event = ev.map(|e| eval::EventView {
-            slots: &self.program.events[e.event as usize].slots,
-            values: &e.values,
-        });
-        code(&Frame {
-            facts: &case.facts,
-            event,
-            params,
-            ctx: &ctx,
-            env: &self.env,
-        })
     }
 
     pub(crate) fn target_json(&self, t: &Target) -> Json {

@@ -1,0 +1,102 @@
+//! What the engine records: ledger entries (through the one-pass writer, with a reusable
+//! `detail` builder) and outbox commands.
+
+use serde_json::{Value as Json, json};
+
+use super::{AssignWhy, Assignee, Command, Engine};
+use crate::eval::EvalError;
+use crate::ledger::Detail;
+use crate::value;
+
+impl Engine {
+    /// The clock as RFC 3339, formatted once per instant (every ledger entry needs it).
+    fn refresh_clock_text(&mut self) {
+        if self.clock_text.0 != self.clock {
+            self.clock_text.1.clear();
+            match self.clock {
+                Some(t) => value::write_time(t, &mut self.clock_text.1),
+                None => self.clock_text.1.push_str("1970-01-01T00:00:00Z"),
+            }
+            self.clock_text.0 = self.clock;
+        }
+    }
+
+    pub(crate) fn now_str(&mut self) -> String {
+        self.refresh_clock_text();
+        self.clock_text.1.clone()
+    }
+
+    /// An empty `detail` builder (reusing the last one's memory): fill it in canonical key
+    /// order and hand it to [`log_detail`](Self::log_detail).
+    pub(crate) fn detail(&mut self) -> Detail {
+        match self.scratch.take() {
+            Some(mut d) => {
+                d.clear();
+                d
+            }
+            None => Detail::new(),
+        }
+    }
+
+    pub(crate) fn log_detail(
+        &mut self,
+        case: Option<&str>,
+        kind: &str,
+        rule: Option<&str>,
+        mut detail: Detail,
+    ) {
+        self.refresh_clock_text();
+        self.ledger.append_detail(
+            &self.clock_text.1,
+            case,
+            kind,
+            rule,
+            &mut detail,
+            &self.bundle,
+        );
+        self.scratch = Some(detail);
+    }
+
+    /// Record an entry whose `detail` is a JSON value (the less frequent kinds).
+    pub(crate) fn log(&mut self, case: Option<&str>, kind: &str, rule: Option<&str>, detail: Json) {
+        let d = Detail::from_json(detail);
+        self.log_detail(case, kind, rule, d);
+    }
+
+    pub(crate) fn command(&mut self, body: Json) {
+        self.command_seq += 1;
+        let at = self.now_str();
+        self.commands.push(Command {
+            seq: self.command_seq,
+            at,
+            body,
+        });
+    }
+
+    pub(super) fn reject(&mut self, id: Option<&str>, case: Option<&str>, reason: &str) {
+        let mut detail = json!({ "reason": reason });
+        if let Some(id) = id {
+            detail["id"] = json!(id);
+        }
+        // §7.13: an unknown type or an unparsable line has `case: null`.
+        self.log(case, "rejected", None, detail);
+    }
+
+    pub(crate) fn eval_error(&mut self, case: &str, rule: &str, err: &EvalError) {
+        self.log(
+            Some(case),
+            "eval_error",
+            Some(rule),
+            json!({ "error": err.to_string() }),
+        );
+        // §6.7: the case goes to its owner's exception queue.
+        if let Some(owner) = self.cases.get(case).and_then(|c| c.owner) {
+            self.set_assignee(
+                case,
+                Assignee::Team(owner),
+                "exception",
+                AssignWhy::Flag("exception"),
+            );
+        }
+    }
+}
