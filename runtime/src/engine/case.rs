@@ -312,12 +312,13 @@ impl Engine {
             slots: &self.program.events[ev.event as usize].slots,
             values: &ev.values,
         };
+        let mut merged = super::index::Candidates::new();
         let (candidates, known) =
-            self.route_candidates(index, case.class, &case.facts, Some(event));
+            self.route_candidates(index, case.class, &case.facts, Some(event), &mut merged);
+        // (Copied out: deciding may write to the engine, which holds the index.)
+        let candidates = super::index::Candidates::from_slice(candidates);
         let program = self.program.clone();
         let mut winner = None;
-        // (Copied out: deciding may write to the engine, which holds the index.)
-        let candidates = smallvec::SmallVec::<[u32; 16]>::from_slice(candidates.as_slice());
         for r in candidates {
             let name = &program.routes[r as usize].name;
             // A route considered only because the class changed (it does not list this

@@ -6,7 +6,6 @@
 //! every keyed route came from a known value, its required equality is already known to
 //! hold and the route's *residual* condition (the rest of the conjunction) decides.
 
-use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
 use super::Engine;
@@ -19,7 +18,29 @@ use crate::value::Value;
 #[derive(Default)]
 pub(crate) struct RouteIndex {
     pub open: Vec<u32>,
-    pub keyed: Vec<(Discriminant, HashMap<u32, Vec<u32>>)>,
+    pub keyed: Vec<(Discriminant, ByVariant)>,
+}
+
+/// A key's routes per variant, indexed by the variant's number (variants are dense).
+#[derive(Default)]
+pub(crate) struct ByVariant(Vec<Vec<u32>>);
+
+impl ByVariant {
+    fn push(&mut self, v: u32, r: u32) {
+        let v = v as usize;
+        if self.0.len() <= v {
+            self.0.resize_with(v + 1, Vec::new);
+        }
+        self.0[v].push(r);
+    }
+
+    pub(crate) fn get(&self, v: u32) -> &[u32] {
+        self.0.get(v as usize).map_or(&[], Vec::as_slice)
+    }
+
+    fn all(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().flatten().copied()
+    }
 }
 
 impl RouteIndex {
@@ -27,17 +48,19 @@ impl RouteIndex {
         let mut index = RouteIndex::default();
         for r in routes {
             match &p.routes[r as usize].requires {
-                None => index.open.push(r),
-                Some((disc, v)) => {
+                // (A variant number no real enum reaches is left to the condition rather
+                // than given a table that large.)
+                Some((disc, v)) if *v < 1 << 20 => {
                     let pos = match index.keyed.iter().position(|(d, _)| d == disc) {
                         Some(i) => i,
                         None => {
-                            index.keyed.push((disc.clone(), HashMap::default()));
+                            index.keyed.push((disc.clone(), ByVariant::default()));
                             index.keyed.len() - 1
                         }
                     };
-                    index.keyed[pos].1.entry(*v).or_default().push(r);
+                    index.keyed[pos].1.push(*v, r);
                 }
+                _ => index.open.push(r),
             }
         }
         index
@@ -49,10 +72,10 @@ impl RouteIndex {
 }
 
 impl Engine {
-    /// Candidate routes for a case, best first (priority, then declaration order): the
-    /// index's routes without a required equality, plus the keyed routes whose required
-    /// variant the case has now (all of a key's routes when its value is unknown, so each
-    /// condition decides and reports its own errors). `true` with them when every keyed
+    /// Candidate routes for a case, best first (priority, then declaration order; merged
+    /// in `out` when they come from several lists): the index's routes without a required equality, plus the keyed routes whose
+    /// required variant the case has now (all of a key's routes when its value is unknown,
+    /// so each condition decides and reports its own errors). `true` when every keyed
     /// candidate came from a known value: then [`route_condition`](Self::route_condition)
     /// may skip the equality that put it there.
     pub(crate) fn route_candidates<'a>(
@@ -61,31 +84,32 @@ impl Engine {
         class: Option<u32>,
         facts: &[Option<Value>],
         event: Option<EventView<'_>>,
-    ) -> (Candidates<'a>, bool) {
+        out: &'a mut Candidates,
+    ) -> (&'a [u32], bool) {
         // The common shape: every route keyed on one field. Its lists are already in rank
         // order (the index is built best first): hand one over as it is.
         if let ([], [(disc, by_variant)]) = (index.open.as_slice(), index.keyed.as_slice())
             && let Some(v) = discriminant_value(class, facts, event, disc)
         {
-            let keyed = by_variant.get(&v).map_or(&[][..], Vec::as_slice);
-            return (Candidates::Listed(keyed), true);
+            return (by_variant.get(v), true);
         }
-        let mut candidates: SmallVec<[u32; 16]> = index.open.iter().copied().collect();
+        out.clear();
+        out.extend_from_slice(&index.open);
         let mut known = true;
         for (disc, by_variant) in &index.keyed {
             match discriminant_value(class, facts, event, disc) {
-                Some(v) => candidates.extend(by_variant.get(&v).into_iter().flatten().copied()),
+                Some(v) => out.extend_from_slice(by_variant.get(v)),
                 None => {
                     known = false;
-                    candidates.extend(by_variant.values().flatten().copied());
+                    out.extend(by_variant.all());
                 }
             }
         }
-        if candidates.len() > 1 {
-            candidates.sort_by_key(|r| self.route_rank[*r as usize]);
-            candidates.dedup();
+        if out.len() > 1 {
+            out.sort_by_key(|r| self.route_rank[*r as usize]);
+            out.dedup();
         }
-        (Candidates::Merged(candidates), known)
+        (out, known)
     }
 
     /// The condition that decides route `r` among candidates: its residual when its
@@ -100,21 +124,8 @@ impl Engine {
     }
 }
 
-/// Routes to try for one event, best first: one of the index's lists as it is, or a merge
-/// of several (rarely more than a handful: no allocation).
-pub(crate) enum Candidates<'a> {
-    Listed(&'a [u32]),
-    Merged(SmallVec<[u32; 16]>),
-}
-
-impl Candidates<'_> {
-    pub(crate) fn as_slice(&self) -> &[u32] {
-        match self {
-            Candidates::Listed(s) => s,
-            Candidates::Merged(v) => v,
-        }
-    }
-}
+/// Routes to try for one event, best first (rarely more than a handful: no allocation).
+pub(crate) type Candidates = SmallVec<[u32; 16]>;
 
 /// The variant an indexed route condition tests, as the case (or its triggering event,
 /// whose fields shadow the facts) has it now.

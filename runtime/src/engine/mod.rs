@@ -315,16 +315,7 @@ impl Engine {
             assignee: eval::Who::Nobody,
             now: self.clock,
         };
-        let holds = |code: &Pred, ctx: &CtxVals<'_>| {
-            let frame = Frame {
-                facts: &[],
-                event: Some(event),
-                params: &[],
-                ctx,
-                env: &self.env,
-            };
-            code(&frame) == Ok(true)
-        };
+        let holds = |code: &Pred, frame: &Frame<'_>| code(frame) == Ok(true);
         // As `apply` does on a fresh case: classify runs on the events it lists; a class
         // (always a change on a fresh case) makes every route a candidate, otherwise only
         // the routes on this event are.
@@ -333,8 +324,15 @@ impl Engine {
             && cl.events.contains(&env.event)
         {
             class = Some(cl.otherwise);
+            let f = Frame {
+                facts: &[],
+                event: Some(event),
+                params: &[],
+                ctx: &ctx,
+                env: &self.env,
+            };
             for (i, (variant, _)) in cl.arms.iter().enumerate() {
-                if holds(&self.code.classify[i], &ctx) {
+                if holds(&self.code.classify[i], &f) {
                     class = Some(*variant);
                     break;
                 }
@@ -345,16 +343,23 @@ impl Engine {
             Some(_) => &self.route_index_all,
             None => &self.route_index[env.event as usize],
         };
-        let (candidates, known) = self.route_candidates(index, class, &[], Some(event));
-        let route =
-            candidates
-                .as_slice()
-                .iter()
-                .copied()
-                .find(|r| match self.route_condition(*r, known) {
-                    None => true,
-                    Some(c) => holds(c, &ctx),
-                });
+        let mut merged = index::Candidates::new();
+        let (candidates, known) =
+            self.route_candidates(index, class, &[], Some(event), &mut merged);
+        let f = Frame {
+            facts: &[],
+            event: Some(event),
+            params: &[],
+            ctx: &ctx,
+            env: &self.env,
+        };
+        let route = candidates
+            .iter()
+            .copied()
+            .find(|r| match self.route_condition(*r, known) {
+                None => true,
+                Some(c) => holds(c, &f),
+            });
         (class, route)
     }
 

@@ -132,6 +132,33 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
     if !matches!(a, Operand::Place(_)) && !matches!(b, Operand::Place(_)) {
         return None;
     }
+    // The commonest conditions of all, `field == Variant` / `field != Variant` and
+    // `list_field contains "literal"`: one place read and one integer or string compare.
+    // Any other value falls back to the general comparison (same meaning, same errors).
+    let (a, b) = match (op, a, b) {
+        (BinOp::Eq | BinOp::Ne, Operand::Value(v), Operand::Place(p))
+        | (BinOp::Eq | BinOp::Ne, Operand::Place(p), Operand::Value(v)) => {
+            if let Value::Enum(e, x) = v {
+                let eq = matches!(op, BinOp::Eq);
+                return Some(Box::new(move |f| match p.get(f)? {
+                    Value::Enum(e2, x2) => Ok((*e2 == e && *x2 == x) == eq),
+                    other => Ok(equals(other, &Value::Enum(e, x))? == eq),
+                }));
+            }
+            (Operand::Place(p), Operand::Value(v))
+        }
+        (BinOp::Contains, Operand::Place(p), Operand::Value(Value::Str(x))) => {
+            return Some(Box::new(move |f| match p.get(f)? {
+                Value::List(items) => Ok(items
+                    .iter()
+                    .any(|i| matches!(i, Value::Str(s) if **s == *x))),
+                Value::Str(s) => Ok(s.contains(&*x)),
+                Value::None => Err(EvalError::NoneUnwrapped),
+                a => Err(EvalError::ty(format!("`contains` on {a:?}"))),
+            }));
+        }
+        (_, a, b) => (a, b),
+    };
     Some(match op {
         BinOp::Eq => Box::new(move |f| equals(a.get(f)?, b.get(f)?)),
         BinOp::Ne => Box::new(move |f| Ok(!equals(a.get(f)?, b.get(f)?)?)),
