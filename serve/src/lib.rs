@@ -4,6 +4,8 @@
 //! - [`core`]: the single writer (engine + store), group commit, wall-clock timers.
 //! - [`http`]: the axum routes.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
+//! - [`http_connector`]: delivers `action` commands to HTTP(S) endpoints, outcomes fed back.
+//! - [`webhooks`]: vendor webhooks (signatures, mapping to canonical events).
 //! - [`metrics`]: Prometheus text format.
 
 pub mod core;
@@ -81,7 +83,17 @@ impl Default for Config {
 impl Config {
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let config: Config =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config
+            .check()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// What can be checked before serving: the HTTP connectors' URLs, headers and CA files.
+    pub fn check(&self) -> Result<(), String> {
+        http_connector::prepare_all(&self.connectors.http).map(drop)
     }
 }
 
@@ -124,6 +136,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         }
         (None, None) => None,
     };
+    // Before the (possibly long) replay, so that a bad connector setting fails fast.
+    let http_clients = http_connector::prepare_all(&config.connectors.http)?;
     let mut store = SqliteStore::open(&state)?;
     // The engine starts from the bundle the state was first built with; deployments since
     // are inputs like events, replayed in order.
@@ -182,12 +196,12 @@ pub fn serve(opts: Options) -> Result<(), String> {
         None => None,
     };
     let stop_http = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let http_executor = if config.connectors.http.is_empty() {
+    let http_executor = if http_clients.is_empty() {
         None
     } else {
         Some(http_connector::spawn(
             &state,
-            config.connectors.http.clone(),
+            http_clients,
             tx.clone(),
             metrics.clone(),
             stop_http.clone(),
