@@ -2,6 +2,8 @@
 //! `serve_tls`); each uses part of them.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
