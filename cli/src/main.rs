@@ -80,6 +80,9 @@ enum Command {
         /// Advance the clock to this instant after the last event (fires due timers).
         #[arg(long)]
         until: Option<String>,
+        /// Where `{"meshline":"deploy","bundle":HASH}` lines find their bundle (HASH.meshb).
+        #[arg(long)]
+        bundles: Option<std::path::PathBuf>,
     },
     /// Run the project's tests and acceptance sets.
     Test {
@@ -129,12 +132,16 @@ enum Command {
         /// Settings (TOML).
         #[arg(long)]
         config: Option<std::path::PathBuf>,
-        /// Write the stored events (JSON Lines, in the order applied) and exit.
+        /// Write the stored inputs (JSON Lines, in the order applied: events, and ticks and
+        /// deployments as control lines) and exit.
         #[arg(long)]
         export_events: Option<std::path::PathBuf>,
         /// Write the stored ledger (JSON Lines) and exit.
         #[arg(long)]
         export_ledger: Option<std::path::PathBuf>,
+        /// Write every stored bundle as DIR/<content hash>.meshb and exit.
+        #[arg(long)]
+        export_bundles: Option<std::path::PathBuf>,
     },
     /// Create a new project folder with a working example.
     New {
@@ -193,13 +200,15 @@ fn main() -> ExitCode {
             ledger,
             commands,
             until,
-        } => run::run(
-            &bundle,
-            &events,
-            ledger.as_deref(),
-            commands.as_deref(),
-            until.as_deref(),
-        ),
+            bundles,
+        } => run::run(&run::Args {
+            bundle: &bundle,
+            events: &events,
+            ledger: ledger.as_deref(),
+            commands: commands.as_deref(),
+            until: until.as_deref(),
+            bundles: bundles.as_deref(),
+        }),
         Command::Ledger {
             command: LedgerCommand::Verify { file },
         } => run::verify(&file),
@@ -210,6 +219,7 @@ fn main() -> ExitCode {
             config,
             export_events,
             export_ledger,
+            export_bundles,
         } => serve::run(serve::Args {
             bundle,
             state,
@@ -217,6 +227,7 @@ fn main() -> ExitCode {
             config,
             export_events,
             export_ledger,
+            export_bundles,
         }),
         Command::Test {
             path,

@@ -1,19 +1,38 @@
-//! `meshline run --bundle FILE --events FILE|- [--ledger FILE] [--commands FILE] [--until TIME]`
-//! and `meshline ledger verify FILE`.
+//! `meshline run --bundle FILE --events FILE|- [--ledger FILE] [--commands FILE] [--until TIME]
+//! [--bundles DIR]` and `meshline ledger verify FILE`.
+//!
+//! The events may hold control lines (`meshline_serve::replay`): `{"meshline":"tick",...}`
+//! advances the clock, `{"meshline":"deploy",...}` switches to a bundle from `--bundles`,
+//! `{"meshline":"event",...}` applies the line it carries. A control line that cannot be
+//! honoured stops the run (exit status 2, the line number on stderr): it is an operator's
+//! mistake in the input, not an event for the ledger to record.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use meshline_runtime::{Engine, bundle, ir, ledger};
+use meshline_serve::replay::{self, Control};
 
-pub fn run(
-    bundle_path: &Path,
-    events: &str,
-    ledger_out: Option<&Path>,
-    commands_out: Option<&Path>,
-    until: Option<&str>,
-) -> ExitCode {
+pub struct Args<'a> {
+    pub bundle: &'a Path,
+    pub events: &'a str,
+    pub ledger: Option<&'a Path>,
+    pub commands: Option<&'a Path>,
+    pub until: Option<&'a str>,
+    /// Where deploy lines find `HASH.meshb`.
+    pub bundles: Option<&'a Path>,
+}
+
+pub fn run(a: &Args<'_>) -> ExitCode {
+    let Args {
+        bundle: bundle_path,
+        events,
+        ledger: ledger_out,
+        commands: commands_out,
+        until,
+        bundles,
+    } = *a;
     let (manifest, program, hash) = match load_bundle(bundle_path) {
         Ok(x) => x,
         Err(code) => return code,
@@ -72,11 +91,12 @@ pub fn run(
     // Raw bytes per line: a line that is not UTF-8 is rejected and recorded, not fatal.
     let mut reader = reader;
     let mut buf = Vec::new();
+    let mut number = 0u64;
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
             Ok(0) => break,
-            Ok(_) => {}
+            Ok(_) => number += 1,
             Err(e) => {
                 eprintln!("error: reading events: {e}");
                 return ExitCode::from(2);
@@ -87,8 +107,34 @@ pub fn run(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        engine.apply_bytes(line);
-        if let Err(e) = flush(&mut engine, &mut stats) {
+        let honoured = match replay::control(line) {
+            Ok(None) => {
+                engine.apply_bytes(line);
+                Ok(())
+            }
+            Ok(Some(Control::Event(text))) => {
+                engine.apply_line(&text);
+                Ok(())
+            }
+            Ok(Some(Control::Tick(t))) => {
+                engine.advance_to(t);
+                Ok(())
+            }
+            Ok(Some(Control::Deploy(hash))) => deploy(&mut engine, bundles, &hash),
+            Err(e) => Err(e),
+        };
+        let flushed = flush(&mut engine, &mut stats);
+        if let Err(e) = honoured {
+            let name = if events == "-" {
+                "standard input"
+            } else {
+                events
+            };
+            eprintln!("error: {name}, line {number}: {e}");
+            eprintln!("the run stopped there; the ledger and commands before it are written");
+            return ExitCode::from(2);
+        }
+        if let Err(e) = flushed {
             eprintln!("error: writing output: {e}");
             return ExitCode::from(2);
         }
@@ -107,6 +153,31 @@ pub fn run(
         stats.summary(engine.case_ids().len())
     );
     ExitCode::SUCCESS
+}
+
+/// A deploy control line: the bundle `DIR/HASH.meshb` decides from here on, through the
+/// same reload serve uses (state kept, a `deployed` entry written).
+fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), String> {
+    let Some(dir) = dir else {
+        return Err(format!(
+            "deploy of bundle {hash}: no --bundles DIR to find {hash}.meshb in \
+             (`meshline serve --export-bundles DIR` writes them)"
+        ));
+    };
+    let path = dir.join(format!("{hash}.meshb"));
+    let bytes = std::fs::read(&path)
+        .map_err(|e| format!("deploy of bundle {hash}: {}: {e}", path.display()))?;
+    let (_, program, found) = bundle::decode::<ir::Program>(&bytes)
+        .map_err(|e| format!("deploy of bundle {hash}: {}: {e}", path.display()))?;
+    if found != hash {
+        return Err(format!(
+            "deploy of bundle {hash}: {} holds bundle {found}",
+            path.display()
+        ));
+    }
+    engine
+        .reload(program, hash)
+        .map_err(|e| format!("deploy of bundle {hash} refused: {e}"))
 }
 
 /// Read a bundle file, or compile a project folder first; errors are printed.

@@ -1,5 +1,6 @@
 //! `meshline serve --bundle B [--state FILE] [--listen ADDR] [--config FILE]`, and
-//! `meshline serve --state FILE --export-events FILE --export-ledger FILE` (no server).
+//! `meshline serve --state FILE [--export-events FILE] [--export-ledger FILE]
+//! [--export-bundles DIR]` (no server).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ pub struct Args {
     pub config: Option<PathBuf>,
     pub export_events: Option<PathBuf>,
     pub export_ledger: Option<PathBuf>,
+    pub export_bundles: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -32,11 +34,12 @@ pub fn run(a: Args) -> ExitCode {
         .clone()
         .or_else(|| config.state.clone())
         .unwrap_or_else(|| PathBuf::from("meshline-state.sqlite"));
-    if a.export_events.is_some() || a.export_ledger.is_some() {
+    if a.export_events.is_some() || a.export_ledger.is_some() || a.export_bundles.is_some() {
         return export(
             &state,
             a.export_events.as_deref(),
             a.export_ledger.as_deref(),
+            a.export_bundles.as_deref(),
         );
     }
     let Some(bundle_path) = &a.bundle else {
@@ -83,7 +86,12 @@ pub fn run(a: Args) -> ExitCode {
     }
 }
 
-fn export(state: &Path, events: Option<&Path>, ledger: Option<&Path>) -> ExitCode {
+fn export(
+    state: &Path,
+    events: Option<&Path>,
+    ledger: Option<&Path>,
+    bundles: Option<&Path>,
+) -> ExitCode {
     let create = |p: Option<&Path>| -> Result<Option<std::io::BufWriter<std::fs::File>>, String> {
         p.map(|p| {
             std::fs::File::create(p)
@@ -103,29 +111,44 @@ fn export(state: &Path, events: Option<&Path>, ledger: Option<&Path>) -> ExitCod
         state,
         ev.as_mut().map(|w| w as &mut dyn std::io::Write),
         led.as_mut().map(|w| w as &mut dyn std::io::Write),
+        bundles,
     );
     let flushed = ev
         .as_mut()
         .map_or(Ok(()), std::io::Write::flush)
         .and(led.as_mut().map_or(Ok(()), std::io::Write::flush));
-    match (r, flushed) {
-        (Ok((n, ticks)), Ok(())) => {
-            eprintln!("exported {n} events; {ticks} wall-clock ticks and deployments among them");
-            if ticks > 0 {
-                eprintln!(
-                    "note: the events alone replay the ledger only without ticks and deployments; \
-                     what they caused is in the ledger"
-                );
-            }
-            ExitCode::SUCCESS
-        }
+    let done = match (r, flushed) {
+        (Ok(done), Ok(())) => done,
         (Err(e), _) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
         (_, Err(e)) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    if events.is_some() {
+        eprintln!(
+            "exported {} events, {} wall-clock ticks, {} deployments",
+            done.events, done.ticks, done.deployments
+        );
     }
+    if let Some(dir) = bundles {
+        eprintln!("exported {} bundles to {}", done.bundles, dir.display());
+    }
+    if let (Some(e), Some(first)) = (events, &done.first_bundle) {
+        let dir = bundles.map_or("DIR".into(), |d| d.display().to_string());
+        let more = if done.deployments > 0 {
+            format!(" --bundles {dir}")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "replay: meshline run --bundle {}{more} --events {} (the state's first bundle)",
+            Path::new(&dir).join(format!("{first}.meshb")).display(),
+            e.display()
+        );
+    }
+    ExitCode::SUCCESS
 }

@@ -236,18 +236,21 @@ fn serve_survives_sigkill_and_matches_run() {
         for conn in mock.incoming() {
             let Ok(mut conn) = conn else { continue };
             let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+            // A connection closed before its request was complete (the server was killed
+            // between connecting and sending) is no request.
             let mut line = String::new();
-            if std::io::BufRead::read_line(&mut r, &mut line).is_err() {
+            if !matches!(std::io::BufRead::read_line(&mut r, &mut line), Ok(n) if n > 0) {
                 continue;
             }
-            let (mut key, mut len) = (String::new(), 0usize);
+            let (mut key, mut len, mut complete) = (String::new(), 0usize, false);
             loop {
                 let mut h = String::new();
-                if std::io::BufRead::read_line(&mut r, &mut h).is_err() {
+                if !matches!(std::io::BufRead::read_line(&mut r, &mut h), Ok(n) if n > 0) {
                     break;
                 }
                 let h = h.trim_end();
                 if h.is_empty() {
+                    complete = true;
                     break;
                 }
                 if let Some((k, v)) = h.split_once(": ") {
@@ -259,7 +262,7 @@ fn serve_survives_sigkill_and_matches_run() {
                 }
             }
             let mut body = vec![0; len];
-            if r.read_exact(&mut body).is_err() {
+            if !complete || r.read_exact(&mut body).is_err() {
                 continue;
             }
             record

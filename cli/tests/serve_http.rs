@@ -1,177 +1,19 @@
-//! `meshline serve` over HTTP: wall-clock timers across a restart, and arbitrary request
-//! bodies (every one answered, the server never falls over, the ledger stays sound).
+//! `meshline serve` over HTTP: wall-clock timers across a restart, arbitrary request bodies
+//! (every one answered, the server never falls over, the ledger stays sound), webhooks, the
+//! HTTP connector, and deployments. Each ends by replaying the export with `meshline run`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
 mod serve_support;
-use serve_support::{Rng, request, root};
+use serve_support::server::{Server, http, post_bundle, variant};
+use serve_support::{Rng, root};
 
 const BIN: &str = env!("CARGO_BIN_EXE_meshline");
-
-fn http(port: u16, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
-    request(port, method, path, "", body)
-}
-
-struct Server {
-    dir: tempfile::TempDir,
-    bundle: PathBuf,
-    port: u16,
-    /// Every process started, killed when the test ends (even by a panic).
-    pids: std::sync::Mutex<Vec<u32>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        for pid in self.pids.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(pid.to_string())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-}
-
-impl Server {
-    fn new(config: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let bundle = dir.path().join("agency.meshb");
-        let st = Command::new(BIN)
-            .arg("build")
-            .arg(root().join("examples/agency-support"))
-            .arg("-o")
-            .arg(&bundle)
-            .output()
-            .unwrap();
-        assert!(st.status.success());
-        std::fs::write(dir.path().join("serve.toml"), config).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Server {
-            dir,
-            bundle,
-            port,
-            pids: Default::default(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn start(&self) -> Child {
-        self.start_with_env(&[])
-    }
-
-    fn start_with_env(&self, env: &[(String, String)]) -> Child {
-        self.start_with(&self.bundle, env)
-    }
-
-    fn start_with(&self, bundle: &Path, env: &[(String, String)]) -> Child {
-        let mut child = Command::new(BIN)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .arg("serve")
-            .arg("--bundle")
-            .arg(bundle)
-            .arg("--state")
-            .arg(self.path("state.sqlite"))
-            .arg("--config")
-            .arg(self.path("serve.toml"))
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.pids.lock().unwrap().push(child.id());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok((200, _)) = http(self.port, "GET", "/readyz", b"") {
-                return child;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("serve did not become ready");
-    }
-
-    fn forget(&self, child: &Child) {
-        self.pids.lock().unwrap().retain(|p| *p != child.id());
-    }
-
-    /// SIGKILL.
-    fn kill(&self, mut child: Child) {
-        child.kill().unwrap();
-        child.wait().unwrap();
-        self.forget(&child);
-    }
-
-    fn stop(&self, mut child: Child) {
-        let st = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(st.success());
-        assert!(child.wait().unwrap().success());
-        self.forget(&child);
-    }
-
-    /// Export the events and the ledger; the exporter's message (it counts ticks).
-    fn export(&self) -> (String, String, String) {
-        let out = Command::new(BIN)
-            .arg("serve")
-            .arg("--state")
-            .arg(self.path("state.sqlite"))
-            .arg("--export-events")
-            .arg(self.path("events.jsonl"))
-            .arg("--export-ledger")
-            .arg(self.path("ledger.jsonl"))
-            .output()
-            .unwrap();
-        let msg = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{msg}");
-        let v = Command::new(BIN)
-            .args(["ledger", "verify"])
-            .arg(self.path("ledger.jsonl"))
-            .output()
-            .unwrap();
-        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
-        (
-            std::fs::read_to_string(self.path("events.jsonl")).unwrap(),
-            std::fs::read_to_string(self.path("ledger.jsonl")).unwrap(),
-            msg,
-        )
-    }
-
-    /// `meshline run` over the exported events (then `--until`), its ledger.
-    fn run(&self, until: Option<&str>) -> String {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("run")
-            .arg("--bundle")
-            .arg(&self.bundle)
-            .arg("--events")
-            .arg(self.path("events.jsonl"))
-            .arg("--ledger")
-            .arg(self.path("run.jsonl"));
-        if let Some(u) = until {
-            cmd.arg("--until").arg(u);
-        }
-        let r = cmd.output().unwrap();
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        std::fs::read_to_string(self.path("run.jsonl")).unwrap()
-    }
-}
 
 /// Events stamped in the past leave timers overdue: the wall clock fires them (once), and
 /// neither a SIGKILL nor a restart fires them again.
@@ -205,9 +47,8 @@ fn wall_clock_timers_fire_once_across_restarts() {
         before, after,
         "a restart changed the ledger (timers fired again?)"
     );
-    // All events came in one batch, before the tick: the run with `--until` now agrees.
-    let now = jiff::Timestamp::now().to_string();
-    assert_eq!(s.run(Some(&now)), after);
+    // The ticks are exported as control lines: the run replays them where serve took them.
+    assert_eq!(s.run(None), after);
 }
 
 /// Arbitrary bodies: random bytes, cut and mutated envelopes, NDJSON mixes, oversize bodies.
@@ -478,51 +319,6 @@ fn stalled_request_times_out() {
     s.stop(child);
 }
 
-/// Build a copy of agency-support with `edit` applied to (file, from, to); the bundle path.
-fn variant(dir: &Path, name: &str, file: &str, from: &str, to: &str) -> PathBuf {
-    let project = dir.join(name);
-    let st = Command::new("cp")
-        .arg("-r")
-        .arg(root().join("examples/agency-support"))
-        .arg(&project)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let path = project.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no {from:?}");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    let bundle = dir.join(format!("{name}.meshb"));
-    let out = Command::new(BIN)
-        .arg("build")
-        .arg(&project)
-        .arg("-o")
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    bundle
-}
-
-fn post_bundle(port: u16, token: &str, bytes: &[u8]) -> (u16, String) {
-    let mut st = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        st,
-        "POST /admin/bundle HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        bytes.len()
-    )
-    .unwrap();
-    st.write_all(bytes).unwrap();
-    let mut out = String::new();
-    st.read_to_string(&mut out).unwrap();
-    let code = out.split(' ').nth(1).unwrap().parse().unwrap();
-    (code, out)
-}
-
 /// Deployments: a compatible bundle is hot-loaded over live cases (admin token required) and
 /// decides from then on; an incompatible one is refused with the reason, over HTTP and at
 /// start; restarting with the earlier bundle rolls back; replay reproduces it all.
@@ -591,7 +387,8 @@ fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
     assert_eq!(code, 200, "{case}");
     s.stop(child);
     let (_, ledger, msg) = s.export();
-    assert!(msg.contains(" 2 wall-clock ticks and deployments"), "{msg}");
+    assert!(msg.contains(" 0 wall-clock ticks, 2 deployments"), "{msg}");
+    assert!(msg.contains("exported 2 bundles"), "{msg}");
     let deployed: Vec<Json> = ledger
         .lines()
         .map(|l| serde_json::from_str::<Json>(l).unwrap())
@@ -603,4 +400,6 @@ fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
     let last: Json = serde_json::from_str(ledger.lines().last().unwrap()).unwrap();
     assert_eq!(last["kind"], "deployed");
     assert_eq!(last["bundle"], deployed[1]["detail"]["to"]);
+    // Both deployments replay from the exported bundles.
+    assert_eq!(s.run(None), ledger);
 }

@@ -5,12 +5,22 @@
 //! duplicate). At-least-once: the outcome is made durable before the row is marked, so a
 //! crash in between repeats the request under the same key.
 //!
-//! Plain `http://` only: put a TLS-terminating proxy in front of `https` endpoints.
+//! The client is `ureq` with rustls: `http://` and `https://` URLs, the public web PKI
+//! roots (Mozilla's, built in) by default, or the certificates of `ca_file` as the only
+//! trusted roots. No redirects are followed and no proxy is used. The settings are checked
+//! (URL, literal headers, CA file) when the configuration is loaded, so a mistake stops
+//! `serve` at start-up, naming the connector, rather than failing the first delivery.
+//!
+//! What is retried: network errors, timeouts, 408, 429, 5xx (and any other non-2xx,
+//! non-4xx status). Refused for good: other 4xx, a request that cannot be formed (an
+//! `env:VAR` header whose variable is unset or not a valid header value), and a TLS
+//! certificate the connector's roots do not accept — no byte of the request left the
+//! machine, and retrying for the few seconds the backoff covers will not fix an expired,
+//! misnamed or untrusted certificate: the saga fails at once, compensates, and the owner
+//! gets a reconciliation task naming the certificate error (docs/deploy.md).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -20,6 +30,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
+use ureq::http::{HeaderName, HeaderValue, Uri};
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 use crate::core::Msg;
 use crate::metrics::Metrics;
@@ -29,9 +41,9 @@ use crate::store::{HttpRow, SqliteStore, Store};
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConnector {
-    /// `http://host:port/path`
+    /// `http://host[:port]/path` or `https://host[:port]/path`.
     pub url: String,
-    /// Extra headers; a value `env:VAR` is read from the environment (secrets).
+    /// Extra headers; a value `env:VAR` is read from the environment at send time (secrets).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     #[serde(default = "default_attempts")]
@@ -39,8 +51,13 @@ pub struct HttpConnector {
     /// The first retry's delay; each later one doubles, plus up to as much again of jitter.
     #[serde(default = "default_backoff")]
     pub backoff_ms: u64,
+    /// The longest one attempt may take: connecting, TLS, sending and the response's head.
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// PEM file whose certificates are the only roots trusted for this connector's TLS
+    /// (a private CA); without it, the public web PKI roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_attempts() -> u32 {
@@ -54,82 +71,196 @@ fn default_timeout() -> u64 {
 }
 
 /// What one attempt gave.
-enum Attempt {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
     Ok,
-    /// Permanent: the endpoint refused the request (4xx other than 408/429).
+    /// Permanent: the endpoint refused the request (4xx other than 408/429), the request
+    /// cannot be formed, or the endpoint's TLS certificate is not accepted.
     Refused(String),
     /// Worth retrying: network error, timeout, 5xx, 408, 429.
     Retry(String),
 }
 
+/// A connector ready to deliver: its settings and an HTTP agent holding its TLS roots.
+pub struct Client {
+    conf: HttpConnector,
+    agent: ureq::Agent,
+}
+
 impl HttpConnector {
-    fn post(&self, key: &str, body: &str) -> Attempt {
-        let Some(rest) = self.url.strip_prefix("http://") else {
-            return Attempt::Refused(format!("only http:// URLs are supported: {}", self.url));
-        };
-        let (host, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let addr = if host.contains(':') {
-            host.to_string()
-        } else {
-            format!("{host}:80")
-        };
-        let mut headers = String::new();
+    /// Check the settings and build the client. The error names the connector and what is
+    /// wrong: a URL that is not `http://` or `https://` with a host, a literal header that
+    /// is not a valid name or value, a CA file that cannot be read or holds no valid
+    /// certificate.
+    pub fn prepare(&self, name: &str) -> Result<Client, String> {
+        let fail = |what: String| format!("connectors.http.{name}: {what}");
+        let uri: Uri = self.url.parse().map_err(|e| {
+            fail(format!(
+                "url {:?} is not an http:// or https:// URL: {e}",
+                self.url
+            ))
+        })?;
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            _ => {
+                return Err(fail(format!(
+                    "url {:?}: only http:// and https:// URLs are supported",
+                    self.url
+                )));
+            }
+        }
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(fail(format!("url {:?} has no host", self.url)));
+        }
         for (k, v) in &self.headers {
-            let v = match v.strip_prefix("env:") {
+            HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| fail(format!("header {k:?} is not a valid header name")))?;
+            match v.strip_prefix("env:") {
+                // Secrets are read at send time; only the variable's name is checked here.
+                Some("") => return Err(fail(format!("header {k}: `env:` names no variable"))),
+                Some(_) => {}
+                None => {
+                    HeaderValue::from_str(v)
+                        .map_err(|_| fail(format!("header {k}: not a valid header value")))?;
+                }
+            }
+        }
+        let tls = match &self.ca_file {
+            None => TlsConfig::default(),
+            Some(path) => {
+                let roots = read_roots(path).map_err(|e| fail(format!("ca_file {e}")))?;
+                TlsConfig::builder()
+                    .root_certs(RootCerts::new_with_certs(&roots))
+                    .build()
+            }
+        };
+        let config = ureq::Agent::config_builder()
+            // Statuses are answers to classify, not errors.
+            .http_status_as_error(false)
+            // A redirected POST is not followed: the 3xx is retried like any other answer
+            // that is neither success nor refusal.
+            .max_redirects(0)
+            .proxy(None)
+            .timeout_global(Some(Duration::from_millis(self.timeout_ms.max(1))))
+            .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .build();
+        Ok(Client {
+            conf: self.clone(),
+            agent: ureq::Agent::new_with_config(config),
+        })
+    }
+}
+
+/// The certificates of a PEM file, each checked to be usable as a trust anchor.
+fn read_roots(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
+    let mut roots = Vec::new();
+    for item in ureq::tls::parse_pem(&bytes) {
+        match item {
+            Ok(PemItem::Certificate(c)) => roots.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(format!("{shown}: invalid PEM: {e}")),
+        }
+    }
+    if roots.is_empty() {
+        return Err(format!("{shown}: no PEM certificate in the file"));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for (i, c) in roots.iter().enumerate() {
+        store
+            .add(rustls::pki_types::CertificateDer::from(c.der()))
+            .map_err(|e| format!("{shown}: certificate {}: {e}", i + 1))?;
+    }
+    Ok(roots)
+}
+
+/// Prepare every configured connector (start-up and configuration loading).
+pub fn prepare_all(
+    connectors: &BTreeMap<String, HttpConnector>,
+) -> Result<BTreeMap<String, Client>, String> {
+    connectors
+        .iter()
+        .map(|(name, c)| Ok((name.clone(), c.prepare(name)?)))
+        .collect()
+}
+
+impl Client {
+    pub fn max_attempts(&self) -> u32 {
+        self.conf.max_attempts
+    }
+
+    pub fn backoff_ms(&self) -> u64 {
+        self.conf.backoff_ms
+    }
+
+    /// One attempt: POST `body` (JSON) with `key` as `Idempotency-Key`.
+    pub fn post(&self, key: &str, body: &str) -> Attempt {
+        let mut req = self
+            .agent
+            .post(&self.conf.url)
+            .content_type("application/json")
+            .header("Idempotency-Key", key);
+        for (k, v) in &self.conf.headers {
+            let value = match v.strip_prefix("env:") {
                 Some(var) => match std::env::var(var) {
                     Ok(x) => x,
                     Err(_) => return Attempt::Refused(format!("header {k}: {var} is not set")),
                 },
                 None => v.clone(),
             };
-            if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
-                return Attempt::Refused(format!("header {k} has a line break"));
-            }
-            headers.push_str(&format!("{k}: {v}\r\n"));
+            // Never echo the value: it is usually a secret.
+            let Ok(value) = HeaderValue::from_str(&value) else {
+                return Attempt::Refused(format!("header {k}: not a valid header value"));
+            };
+            req = req.header(k.as_str(), value);
         }
-        let timeout = Duration::from_millis(self.timeout_ms.max(1));
-        let run = || -> std::io::Result<u16> {
-            use std::net::ToSocketAddrs;
-            let sock = addr
-                .to_socket_addrs()?
-                .next()
-                .ok_or_else(|| std::io::Error::other("no address"))?;
-            let mut s = TcpStream::connect_timeout(&sock, timeout)?;
-            s.set_read_timeout(Some(timeout))?;
-            s.set_write_timeout(Some(timeout))?;
-            write!(
-                s,
-                "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nIdempotency-Key: {key}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )?;
-            let mut r = BufReader::new(s);
-            let mut status = String::new();
-            r.read_line(&mut status)?;
-            let code = status
-                .split(' ')
-                .nth(1)
-                .and_then(|c| c.parse().ok())
-                .ok_or_else(|| std::io::Error::other("bad status line"))?;
-            let _ = r.read_to_end(&mut Vec::new());
-            Ok(code)
-        };
-        match run() {
-            Ok(c) if (200..300).contains(&c) => Attempt::Ok,
-            Ok(c @ (408 | 429)) => Attempt::Retry(format!("HTTP {c}")),
-            Ok(c) if (400..500).contains(&c) => Attempt::Refused(format!("HTTP {c}")),
-            Ok(c) => Attempt::Retry(format!("HTTP {c}")),
-            Err(e) => Attempt::Retry(e.to_string()),
+        match req.send(body) {
+            Ok(resp) => status(resp.status().as_u16()),
+            Err(e) => error(e, self.conf.timeout_ms),
         }
     }
 }
 
+/// 2xx success; 408, 429 and 5xx retried; other 4xx refused; anything else retried.
+pub fn status(code: u16) -> Attempt {
+    match code {
+        200..=299 => Attempt::Ok,
+        408 | 429 => Attempt::Retry(format!("HTTP {code}")),
+        400..=499 => Attempt::Refused(format!("HTTP {code}")),
+        _ => Attempt::Retry(format!("HTTP {code}")),
+    }
+}
+
+/// A request that did not get a status: refused when retrying cannot help (a request that
+/// cannot be formed, a certificate not accepted), otherwise retried (network, timeout).
+fn error(e: ureq::Error, timeout_ms: u64) -> Attempt {
+    use ureq::Error as E;
+    let certificate = |e: &rustls::Error| {
+        matches!(
+            e,
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+        )
+    };
+    match &e {
+        E::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(t) if certificate(t) => Attempt::Refused(format!("TLS: {t}")),
+            Some(t) => Attempt::Retry(format!("TLS: {t}")),
+            None => Attempt::Retry(e.to_string()),
+        },
+        E::Timeout(_) => Attempt::Retry(format!("no answer within {timeout_ms} ms")),
+        E::Rustls(t) if certificate(t) => Attempt::Refused(format!("TLS: {t}")),
+        E::Http(_) | E::BadUri(_) | E::Tls(_) | E::Pem(_) | E::RequireHttpsOnly(_) => {
+            Attempt::Refused(e.to_string())
+        }
+        _ => Attempt::Retry(e.to_string()),
+    }
+}
 /// Start the executor thread for the HTTP connectors.
 pub fn spawn(
     state: &Path,
-    connectors: BTreeMap<String, HttpConnector>,
+    connectors: BTreeMap<String, Client>,
     tx: Sender<Msg>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
@@ -175,7 +306,7 @@ fn now_ms() -> i64 {
 
 fn deliver(
     store: &mut SqliteStore,
-    connectors: &BTreeMap<String, HttpConnector>,
+    connectors: &BTreeMap<String, Client>,
     tx: &Sender<Msg>,
     metrics: &Metrics,
     row: HttpRow,
@@ -196,13 +327,13 @@ fn deliver(
             "ActionFailed",
             json!({ "key": key, "action": action, "retryable": false, "reason": reason }),
         )),
-        Attempt::Retry(reason) if attempts >= conn.max_attempts => Some((
+        Attempt::Retry(reason) if attempts >= conn.max_attempts() => Some((
             "ActionFailed",
             json!({ "key": key, "action": action, "retryable": true,
                     "reason": format!("{reason} (after {attempts} attempts)") }),
         )),
         Attempt::Retry(reason) => {
-            let base = conn.backoff_ms.max(1) << (attempts - 1).min(20);
+            let base = conn.backoff_ms().max(1) << (attempts - 1).min(20);
             let wait = base + jitter % base;
             tracing::info!(connector = name, key, attempts, reason = %reason, wait_ms = wait, "action retry scheduled");
             metrics.outbox_retries.fetch_add(1, Ordering::Relaxed);

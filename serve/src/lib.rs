@@ -4,13 +4,17 @@
 //! - [`core`]: the single writer (engine + store), group commit, wall-clock timers.
 //! - [`http`]: the axum routes.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
+//! - [`http_connector`]: delivers `action` commands to HTTP(S) endpoints, outcomes fed back.
+//! - [`webhooks`]: vendor webhooks (signatures, mapping to canonical events).
 //! - [`metrics`]: Prometheus text format.
+//! - [`replay`]: the export format `meshline run` replays (events and control lines).
 
 pub mod core;
 pub mod executor;
 pub mod http;
 pub mod http_connector;
 pub mod metrics;
+pub mod replay;
 pub mod store;
 pub mod webhooks;
 
@@ -81,7 +85,17 @@ impl Default for Config {
 impl Config {
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let config: Config =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config
+            .check()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// What can be checked before serving: the HTTP connectors' URLs, headers and CA files.
+    pub fn check(&self) -> Result<(), String> {
+        http_connector::prepare_all(&self.connectors.http).map(drop)
     }
 }
 
@@ -124,6 +138,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         }
         (None, None) => None,
     };
+    // Before the (possibly long) replay, so that a bad connector setting fails fast.
+    let http_clients = http_connector::prepare_all(&config.connectors.http)?;
     let mut store = SqliteStore::open(&state)?;
     // The engine starts from the bundle the state was first built with; deployments since
     // are inputs like events, replayed in order.
@@ -182,12 +198,12 @@ pub fn serve(opts: Options) -> Result<(), String> {
         None => None,
     };
     let stop_http = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let http_executor = if config.connectors.http.is_empty() {
+    let http_executor = if http_clients.is_empty() {
         None
     } else {
         Some(http_connector::spawn(
             &state,
-            config.connectors.http.clone(),
+            http_clients,
             tx.clone(),
             metrics.clone(),
             stop_http.clone(),
@@ -254,29 +270,47 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested: draining in-flight requests");
 }
 
-/// Write the stored inputs' events (JSON Lines, in the order applied) and the ledger. The
-/// count of wall-clock ticks and deployments among the inputs is returned: the events alone
-/// replay the ledger exactly (`meshline run`) only when it is zero.
+/// What [`export`] wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exported {
+    pub events: u64,
+    pub ticks: u64,
+    pub deployments: u64,
+    /// The bundle the state was first built with: what `meshline run --bundle` starts from.
+    pub first_bundle: Option<String>,
+    /// Bundle files written.
+    pub bundles: u64,
+}
+
+/// Write the stored inputs in the order applied — events, and wall-clock ticks and
+/// deployments as control lines ([`replay`]) — the ledger, and every stored bundle as
+/// `DIR/<content hash>.meshb` (the bytes `meshline build` wrote). `meshline run --bundle
+/// DIR/<first>.meshb --bundles DIR --events EVENTS` then reproduces the ledger exactly.
 pub fn export(
     state: &Path,
     events: Option<&mut dyn Write>,
     ledger: Option<&mut dyn Write>,
-) -> Result<(u64, u64), String> {
+    bundles: Option<&Path>,
+) -> Result<Exported, String> {
     if !state.exists() {
         return Err(format!("{}: no such file", state.display()));
     }
     let store = SqliteStore::open(state)?;
-    let (mut n, mut ticks) = (0u64, 0u64);
+    let mut done = Exported {
+        first_bundle: store.bundle()?,
+        ..Exported::default()
+    };
     let mut io_err = None;
     if let Some(w) = events {
-        store.for_each_input(&mut |i| match i {
-            Input::Event(line) => {
-                n += 1;
-                if let Err(e) = writeln!(w, "{line}") {
-                    io_err.get_or_insert(e.to_string());
-                }
+        store.for_each_input(&mut |i| {
+            match &i {
+                Input::Event(_) => done.events += 1,
+                Input::Tick(_) => done.ticks += 1,
+                Input::Bundle(_) => done.deployments += 1,
             }
-            Input::Tick(_) | Input::Bundle(_) => ticks += 1,
+            if let Err(e) = writeln!(w, "{}", replay::export_line(&i)) {
+                io_err.get_or_insert(e.to_string());
+            }
         })?;
     }
     if let Some(w) = ledger {
@@ -286,8 +320,25 @@ pub fn export(
             }
         })?;
     }
-    match io_err {
-        Some(e) => Err(e),
-        None => Ok((n, ticks)),
+    if let Some(e) = io_err {
+        return Err(e);
     }
+    if let Some(dir) = bundles {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for hash in store.bundle_hashes()? {
+            // The name becomes a file name: only a content hash is one.
+            if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "stored bundle {hash:?} is not named by a content hash"
+                ));
+            }
+            let bytes = store
+                .get_bundle(&hash)?
+                .ok_or_else(|| format!("bundle {hash} vanished during the export"))?;
+            let path = dir.join(format!("{hash}.meshb"));
+            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            done.bundles += 1;
+        }
+    }
+    Ok(done)
 }

@@ -72,6 +72,8 @@ pub trait Store: Send {
     fn set_bundle(&mut self, hash: &str) -> Result<()>;
     /// A stored bundle's bytes by content hash.
     fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>>;
+    /// The content hashes of every stored bundle, sorted.
+    fn bundle_hashes(&self) -> Result<Vec<String>>;
     /// Every stored input, in order.
     fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()>;
     fn tail(&self) -> Result<Tail>;
@@ -177,6 +179,15 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(err)
+    }
+
+    fn bundle_hashes(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT hash FROM bundles ORDER BY hash")
+            .map_err(err)?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(err)?;
+        rows.collect::<std::result::Result<_, _>>().map_err(err)
     }
 
     fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()> {

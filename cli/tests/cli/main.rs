@@ -17,5 +17,6 @@ mod ir;
 mod ledger_verify;
 mod lsp_nvim;
 mod property;
+mod replay;
 mod sagas;
 mod sla;

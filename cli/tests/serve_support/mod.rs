@@ -1,4 +1,8 @@
-//! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_http`).
+//! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_http`,
+//! `serve_tls`); each uses part of them.
+#![allow(dead_code)]
+
+pub mod server;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

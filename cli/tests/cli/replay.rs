@@ -1,0 +1,310 @@
+//! `meshline run` over control lines (the format `meshline serve --export-events` writes):
+//! `tick` advances the clock, `deploy` reloads from `--bundles`, `event` applies the line
+//! it carries; each matches the engine driven the same way in-process. A control line that
+//! cannot be honoured stops the run with status 2, naming the line.
+
+use std::path::PathBuf;
+
+use meshline_runtime::{Engine, bundle, ir};
+
+use crate::common::{self, Out, meshline, meshline_stdin};
+
+/// One step of a run, in the file and in-process.
+enum Step<'a> {
+    Line(&'a str),
+    Tick(&'a str),
+    Deploy(&'a [u8]),
+}
+
+fn hash(bytes: &[u8]) -> String {
+    bundle::read_manifest(bytes).expect("a bundle").1
+}
+
+fn control(step: &Step<'_>) -> String {
+    match step {
+        Step::Line(l) => l.to_string(),
+        Step::Tick(t) => format!(r#"{{"meshline":"tick","at":"{t}"}}"#),
+        Step::Deploy(b) => format!(r#"{{"meshline":"deploy","bundle":"{}"}}"#, hash(b)),
+    }
+}
+
+/// The ledger the engine writes for `steps`, in-process.
+fn in_process(first: &[u8], steps: &[Step<'_>]) -> String {
+    let mut engine: Engine = common::engine(first);
+    for s in steps {
+        match s {
+            Step::Line(l) => engine.apply_line(l),
+            Step::Tick(t) => engine.advance_to(common::ts(t)),
+            Step::Deploy(b) => {
+                let (_, program, h) = bundle::decode::<ir::Program>(b).unwrap();
+                engine.reload(program, &h).unwrap();
+            }
+        }
+    }
+    engine.drain_jsonl().0
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    first: Vec<u8>,
+    first_path: PathBuf,
+    /// A compatible variant (version bump), stored in `bundles/`.
+    newer: Vec<u8>,
+    sample: String,
+}
+
+fn fixture() -> Fixture {
+    let dir = common::tempdir();
+    let first_path = dir.path().join("agency.meshb");
+    let first = common::build_cli(&common::example("agency-support"), &first_path);
+    let project = dir.path().join("newer");
+    common::copy_dir(&common::example("agency-support"), &project);
+    let manifest = project.join("meshline.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("1.4.0", "1.4.1", 1)).unwrap();
+    let newer = common::build(&project);
+    let bundles = dir.path().join("bundles");
+    std::fs::create_dir(&bundles).unwrap();
+    std::fs::write(bundles.join(format!("{}.meshb", hash(&newer))), &newer).unwrap();
+    let sample = std::fs::read_to_string(common::sample_events("agency-support")).unwrap();
+    Fixture {
+        dir,
+        first,
+        first_path,
+        newer,
+        sample,
+    }
+}
+
+impl Fixture {
+    fn lines(&self) -> Vec<&str> {
+        self.sample
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    }
+
+    /// `meshline run` over `text` with `--bundles bundles/` (or none), and the ledger.
+    fn run(&self, text: &str, bundles: bool) -> (Out, String) {
+        let d = self.dir.path();
+        std::fs::write(d.join("in.jsonl"), text).unwrap();
+        let _ = std::fs::remove_file(d.join("out.jsonl"));
+        let mut args: Vec<PathBuf> = ["run", "--bundle"].map(PathBuf::from).to_vec();
+        args.push(self.first_path.clone());
+        for (k, v) in [("--events", "in.jsonl"), ("--ledger", "out.jsonl")] {
+            args.push(k.into());
+            args.push(d.join(v));
+        }
+        if bundles {
+            args.push("--bundles".into());
+            args.push(d.join("bundles"));
+        }
+        let out = meshline(&args);
+        let ledger = std::fs::read_to_string(d.join("out.jsonl")).unwrap_or_default();
+        (out, ledger)
+    }
+
+    fn file(&self, steps: &[Step<'_>]) -> String {
+        steps.iter().map(|s| control(s) + "\n").collect()
+    }
+}
+
+#[test]
+fn tick_lines_fire_timers_where_they_stand() {
+    let f = fixture();
+    let lines = f.lines();
+    let (a, b) = lines.split_at(lines.len() / 2);
+    let mut steps: Vec<Step<'_>> = a.iter().map(|l| Step::Line(l)).collect();
+    steps.push(Step::Tick("2026-03-05T00:00:00Z"));
+    steps.extend(b.iter().map(|l| Step::Line(l)));
+    steps.push(Step::Tick("2026-03-20T00:00:00Z"));
+    let (out, ledger) = f.run(&f.file(&steps), false);
+    out.assert_code(0, "run with ticks");
+    assert_eq!(ledger, in_process(&f.first, &steps));
+    // A final tick is `--until`.
+    let until = common::run_cli(
+        f.dir.path(),
+        &f.first_path,
+        &common::sample_events("agency-support"),
+        Some("2026-03-20T00:00:00Z"),
+    );
+    let (_, ticked) = f.run(
+        &format!(
+            "{}\n{}\n",
+            f.sample,
+            control(&Step::Tick("2026-03-20T00:00:00Z"))
+        ),
+        false,
+    );
+    assert_eq!(ticked, until.ledger);
+    assert!(ticked.contains("\"kind\":\"sla_breached\""));
+}
+
+#[test]
+fn deploy_lines_reload_from_the_bundles_folder() {
+    let f = fixture();
+    let lines = f.lines();
+    let (a, b) = lines.split_at(6);
+    let mut steps: Vec<Step<'_>> = a.iter().map(|l| Step::Line(l)).collect();
+    steps.push(Step::Deploy(&f.newer));
+    steps.extend(b.iter().map(|l| Step::Line(l)));
+    steps.push(Step::Deploy(&f.first));
+    // Rolling back needs the first bundle in the folder too.
+    let first_name = format!("bundles/{}.meshb", hash(&f.first));
+    std::fs::write(f.dir.path().join(first_name), &f.first).unwrap();
+    let (out, ledger) = f.run(&f.file(&steps), true);
+    out.assert_code(0, "run with deployments");
+    assert_eq!(ledger, in_process(&f.first, &steps));
+    assert_eq!(ledger.matches("\"kind\":\"deployed\"").count(), 2);
+    assert!(ledger.contains(&hash(&f.newer)));
+}
+
+#[test]
+fn event_lines_apply_the_line_they_carry() {
+    let f = fixture();
+    let lines = f.lines();
+    let wrap = |l: &str| {
+        format!(
+            r#"{{"meshline":"event","line":{}}}"#,
+            serde_json::Value::String(l.to_string())
+        )
+    };
+    let plain = format!("{}\n{}\nnot json\n", lines[0], lines[1]);
+    let wrapped = format!("{}\n{}\n{}\n", wrap(lines[0]), lines[1], wrap("not json"));
+    let (out, want) = f.run(&plain, false);
+    out.assert_code(0, "plain");
+    let (out, got) = f.run(&wrapped, false);
+    out.assert_code(0, "wrapped");
+    assert_eq!(got, want);
+    assert!(got.contains("\"kind\":\"rejected\""));
+}
+
+/// `meshline` anywhere but as a top-level key leaves a line an ordinary event line.
+#[test]
+fn envelopes_mentioning_meshline_are_ordinary_lines() {
+    let f = fixture();
+    let lines = f.lines();
+    let text = [
+        lines[0].replacen("\"channel\"", "\"meshline\": 1, \"channel\"", 1),
+        lines[0].replacen("\"tier\"", "\"meshline\": \"tick\", \"tier\"", 1),
+        lines[0].replace("Refund for", "meshline refund for"),
+        "[\"meshline\", \"tick\"]".to_string(),
+        "{\"meshline\" no json".to_string(),
+    ];
+    let steps: Vec<Step<'_>> = text.iter().map(|l| Step::Line(l)).collect();
+    let (out, ledger) = f.run(&f.file(&steps), false);
+    out.assert_code(0, "meshline in data");
+    assert_eq!(ledger, in_process(&f.first, &steps));
+}
+
+#[test]
+fn control_lines_that_cannot_be_honoured_stop_the_run() {
+    let f = fixture();
+    let lines = f.lines();
+    let d = f.dir.path();
+    let newer = hash(&f.newer);
+    // A bundle file named for one bundle but holding another.
+    let other = d.join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join(format!("{newer}.meshb")), &f.first).unwrap();
+    let deploy = control(&Step::Deploy(&f.newer));
+    let cases: Vec<(String, bool, &str)> = vec![
+        (
+            r#"{"meshline":"rewind"}"#.into(),
+            true,
+            "unknown control line \"rewind\"",
+        ),
+        (
+            r#"{"meshline":"tick","at":"soon"}"#.into(),
+            true,
+            "not an RFC 3339",
+        ),
+        (deploy.clone(), false, "no --bundles DIR"),
+        (
+            r#"{"meshline":"deploy","bundle":"0000"}"#.into(),
+            true,
+            "deploy of bundle 0000: ",
+        ),
+    ];
+    for (line, bundles, want) in cases {
+        let text = format!("{}\n\n{line}\n{}\n", lines[0], lines[1]);
+        let (out, ledger) = f.run(&text, bundles);
+        out.assert_code(2, &line);
+        assert!(
+            out.stderr.contains("in.jsonl, line 3: "),
+            "{line}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(want), "{line}: {}", out.stderr);
+        // What came before the line is written; nothing after it.
+        assert_eq!(
+            ledger,
+            in_process(&f.first, &[Step::Line(lines[0])]),
+            "{line}"
+        );
+    }
+    // The wrong bytes under a bundle's name.
+    let text = format!("{deploy}\n");
+    std::fs::write(d.join("wrong.jsonl"), &text).unwrap();
+    let out = meshline([
+        "run".as_ref(),
+        "--bundle".as_ref(),
+        f.first_path.as_os_str(),
+        "--events".as_ref(),
+        d.join("wrong.jsonl").as_os_str(),
+        "--bundles".as_ref(),
+        other.as_os_str(),
+    ]);
+    out.assert_code(2, "a bundle file holding another bundle");
+    assert!(
+        out.stderr
+            .contains(&format!("holds bundle {}", hash(&f.first))),
+        "{}",
+        out.stderr
+    );
+    // An incompatible bundle is refused as serve refuses it; standard input is named so.
+    let teams = d.join("teams");
+    common::copy_dir(&common::example("agency-support"), &teams);
+    let path = teams.join("rules/teams.mesh");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen(
+            "\"ana@agency.io\", ",
+            "\"ana@agency.io\", \"new@agency.io\", ",
+            1,
+        ),
+    )
+    .unwrap();
+    let incompatible = common::build(&teams);
+    std::fs::write(
+        other.join(format!("{}.meshb", hash(&incompatible))),
+        &incompatible,
+    )
+    .unwrap();
+    let input = format!("{}\n", control(&Step::Deploy(&incompatible)));
+    let out = meshline_stdin(
+        [
+            "run".as_ref(),
+            "--bundle".as_ref(),
+            f.first_path.as_os_str(),
+            "--events".as_ref(),
+            "-".as_ref(),
+            "--bundles".as_ref(),
+            other.as_os_str(),
+        ],
+        input.as_bytes(),
+    );
+    out.assert_code(2, "an incompatible bundle");
+    assert!(
+        out.stderr.contains("standard input, line 1: "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("refused: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("teams and their members"),
+        "{}",
+        out.stderr
+    );
+}
