@@ -327,10 +327,12 @@ fn deliver(
             "ActionFailed",
             json!({ "key": key, "action": action, "retryable": false, "reason": reason }),
         )),
+        // The executor gives up: nobody will retry this step, so it has failed for good
+        // (`retryable: true` would leave the saga waiting for a retry that never comes).
         Attempt::Retry(reason) if attempts >= conn.max_attempts() => Some((
             "ActionFailed",
-            json!({ "key": key, "action": action, "retryable": true,
-                    "reason": format!("{reason} (after {attempts} attempts)") }),
+            json!({ "key": key, "action": action, "retryable": false,
+                    "reason": format!("{reason} (gave up after {attempts} attempts)") }),
         )),
         Attempt::Retry(reason) => {
             let base = conn.backoff_ms().max(1) << (attempts - 1).min(20);
