@@ -53,6 +53,26 @@ impl Place {
         }
     }
 
+    /// The value when it is there (the common case), `None` when [`get`](Self::get) must
+    /// say why not (or give `none`): a single register to return, no error to build.
+    #[inline]
+    fn peek<'r>(&self, f: &'r Frame<'r>) -> Option<&'r Value> {
+        let mut cur = match f.event.as_ref().and_then(|ev| {
+            let i = ev.slots.iter().position(|x| *x == self.slot)?;
+            Some(ev.values.get(i))
+        }) {
+            Some(v) => v?,
+            None => f.facts.get(self.slot as usize)?.as_ref()?,
+        };
+        for (i, _) in &self.path {
+            match cur {
+                Value::Record(items) => cur = items.get(*i as usize)?,
+                _ => return None,
+            }
+        }
+        Some(cur)
+    }
+
     fn get<'r>(&self, f: &'r Frame<'r>) -> Result<&'r Value, EvalError> {
         let from_event = f.event.as_ref().and_then(|ev| {
             let i = ev.slots.iter().position(|x| *x == self.slot)?;
@@ -140,21 +160,23 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
         | (BinOp::Eq | BinOp::Ne, Operand::Place(p), Operand::Value(v)) => {
             if let Value::Enum(e, x) = v {
                 let eq = matches!(op, BinOp::Eq);
-                return Some(Box::new(move |f| match p.get(f)? {
-                    Value::Enum(e2, x2) => Ok((*e2 == e && *x2 == x) == eq),
-                    other => Ok(equals(other, &Value::Enum(e, x))? == eq),
+                return Some(Box::new(move |f| match p.peek(f) {
+                    Some(Value::Enum(e2, x2)) => Ok((*e2 == e && *x2 == x) == eq),
+                    _ => Ok(equals(p.get(f)?, &Value::Enum(e, x))? == eq),
                 }));
             }
             (Operand::Place(p), Operand::Value(v))
         }
         (BinOp::Contains, Operand::Place(p), Operand::Value(Value::Str(x))) => {
-            return Some(Box::new(move |f| match p.get(f)? {
-                Value::List(items) => Ok(items
-                    .iter()
-                    .any(|i| matches!(i, Value::Str(s) if **s == *x))),
-                Value::Str(s) => Ok(s.contains(&*x)),
-                Value::None => Err(EvalError::NoneUnwrapped),
-                a => Err(EvalError::ty(format!("`contains` on {a:?}"))),
+            return Some(Box::new(move |f| {
+                match p.peek(f).map_or_else(|| p.get(f), Ok)? {
+                    Value::List(items) => Ok(items
+                        .iter()
+                        .any(|i| matches!(i, Value::Str(s) if **s == *x))),
+                    Value::Str(s) => Ok(s.contains(&*x)),
+                    Value::None => Err(EvalError::NoneUnwrapped),
+                    a => Err(EvalError::ty(format!("`contains` on {a:?}"))),
+                }
             }));
         }
         (_, a, b) => (a, b),

@@ -143,6 +143,65 @@ proptest! {
     }
 }
 
+/// Values shaped for the specialised comparisons: enums, lists of strings, records of them.
+fn shaped() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        (0u32..2, 0u32..3).prop_map(|(e, v)| Value::Enum(e, v)),
+        prop::collection::vec(
+            prop_oneof![Just("x"), Just("refund")].prop_map(Value::str),
+            0..3
+        )
+        .prop_map(|v| Value::List(v.into())),
+        Just(Value::None),
+        Just(Value::str("refund")),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop::collection::vec(inner, 0..3).prop_map(|v| Value::Record(v.into()))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// `place == Variant`, `place != Variant` (either side) and `place contains "text"` have
+    /// their own closures: they too mean what the general path means.
+    #[test]
+    fn specialised_comparisons_mean_what_the_general_path_means(
+        op in prop_oneof![Just(BinOp::Eq), Just(BinOp::Ne), Just(BinOp::Contains)],
+        slot in 0u32..3,
+        path in prop::collection::vec((0u32..3, any::<bool>()), 0..2),
+        literal in prop_oneof![
+            (0u32..2, 0u32..3).prop_map(|(e, v)| Lit::Variant(e, v)),
+            Just(Lit::Str("refund".into())),
+        ],
+        swap in any::<bool>(),
+        facts in prop::collection::vec(prop::option::of(shaped()), 3),
+        event in prop::option::of((0u32..3, shaped())),
+    ) {
+        let p = program();
+        let place = path.into_iter().fold(Expr::Slot(slot), |e, (i, opt)| {
+            if opt { Expr::OptField(Box::new(e), i) } else { Expr::Field(Box::new(e), i) }
+        });
+        let (l, r) = match swap && op != BinOp::Contains {
+            true => (Expr::Lit(literal), place),
+            false => (place, Expr::Lit(literal)),
+        };
+        let fast = compile(op, &l, &r, &p).expect("a place and a literal are borrowable");
+        let general = binary(op, compile_any(&l, &p), compile_any(&r, &p));
+        let env = Env { program: Arc::new(p), consts: Vec::new(), functions: Vec::new(), zones: Vec::new() };
+        let ctx = CtxVals::default();
+        let (slots, values): (Vec<u32>, Vec<Value>) = event.into_iter().unzip();
+        let frame = Frame {
+            facts: &facts,
+            event: Some(EventView { slots: &slots, values: &values }),
+            params: &[],
+            ctx: &ctx,
+            env: &env,
+        };
+        prop_assert_eq!(fast(&frame).map(Value::Bool), general(&frame));
+    }
+}
+
 fn condition() -> impl Strategy<Value = Expr> {
     let cmp = (op(), operand(), operand())
         .prop_map(|(o, l, r)| Expr::Binary(o, Box::new(l), Box::new(r)));
