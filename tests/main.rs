@@ -15,5 +15,6 @@ mod common;
 mod fmt;
 mod incremental;
 mod no_panic;
+mod reload;
 mod solver_props;
 mod witness;

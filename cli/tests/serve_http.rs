@@ -327,12 +327,13 @@ fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
     let s = Server::new("wall_clock = false\nadmin_token_env = \"MESHLINE_TEST_ADMIN\"\n");
     let env = [("MESHLINE_TEST_ADMIN".to_string(), "adm1n".to_string())];
     let newer = variant(s.dir.path(), "newer", "meshline.toml", "1.4.0", "1.4.1");
-    let other_team = variant(
+    // Reordered variants: stored channel values would change meaning.
+    let reordered = variant(
         s.dir.path(),
-        "teams",
-        "rules/teams.mesh",
-        "\"ana@agency.io\", ",
-        "\"ana@agency.io\", \"new@agency.io\", ",
+        "channels",
+        "rules/data.mesh",
+        "enum Channel { Email, Chat, Slack }",
+        "enum Channel { Chat, Email, Slack }",
     );
     let child = s.start_with(&s.bundle, &env);
     let sample =
@@ -349,9 +350,9 @@ fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
 
     let newer_bytes = std::fs::read(&newer).unwrap();
     assert_eq!(post_bundle(s.port, "wrong", &newer_bytes).0, 401);
-    let (code, out) = post_bundle(s.port, "adm1n", &std::fs::read(&other_team).unwrap());
+    let (code, out) = post_bundle(s.port, "adm1n", &std::fs::read(&reordered).unwrap());
     assert_eq!(code, 409, "{out}");
-    assert!(out.contains("teams and their members"), "{out}");
+    assert!(out.contains("enums (classes and their variants)"), "{out}");
     let (code, out) = post_bundle(s.port, "adm1n", &newer_bytes);
     assert_eq!(code, 200, "{out}");
     let body: Json = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
@@ -370,7 +371,7 @@ fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
     let out = Command::new(BIN)
         .arg("serve")
         .arg("--bundle")
-        .arg(&other_team)
+        .arg(&reordered)
         .arg("--state")
         .arg(s.path("state.sqlite"))
         .arg("--listen")
@@ -379,7 +380,7 @@ fn bundles_deploy_hot_refuse_incompatible_and_roll_back() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("teams and their members"), "{err}");
+    assert!(err.contains("enums (classes and their variants)"), "{err}");
 
     // Restarting with the first bundle rolls back to it (a deployment, recorded).
     let child = s.start_with(&s.bundle, &env);

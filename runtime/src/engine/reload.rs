@@ -1,7 +1,9 @@
 //! Deploying a new bundle over live state (`meshline serve`): the new program's rules take
 //! over from the next event, the cases, timers, approval requests, breakers and cursors stay.
-//! Allowed only when every declaration the live state is indexed by is unchanged; otherwise
-//! the reason names what differs.
+//! Allowed when every declaration the live state refers to by number is unchanged (see
+//! [`Engine::reload_incompatibility`]); otherwise the reason names what differs. Team
+//! members and calendars' hours and holidays may change: running SLA clocks are then
+//! rescheduled on the new calendars.
 
 use serde_json::json;
 
@@ -15,15 +17,23 @@ impl Engine {
     }
 
     /// Why `program` cannot take over this engine's live state, if it cannot.
+    ///
+    /// Live state refers to declarations by number (an enum value is a variant number, a
+    /// fact a slot, a clock an SLA policy, a held request a gate, a saga an automation and
+    /// its steps, an owner a team, a clock a calendar), and numbers follow sorted names, so
+    /// those declarations must stay as they are. What they mean beyond that may change:
+    /// rule bodies, team members and calendars' hours and holidays.
     pub fn reload_incompatibility(&self, program: &Program) -> Option<String> {
         let old = &*self.program;
-        let names = |a: &[String], b: &[String]| a == b;
         let mut differ = Vec::new();
         let mut check = |what: &str, same: bool| {
             if !same {
                 differ.push(what.to_string());
             }
         };
+        fn same_names<T>(a: &[T], b: &[T], name: impl Fn(&T) -> &str) -> bool {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| name(x) == name(y))
+        }
         check(
             "enums (classes and their variants)",
             old.enums == program.enums,
@@ -31,20 +41,27 @@ impl Engine {
         check("records", old.records == program.records);
         check("events", old.events == program.events);
         check("case facts (event fields)", old.slots == program.slots);
-        check("calendars", old.calendars == program.calendars);
-        check("teams and their members", old.teams == program.teams);
+        check(
+            "calendars (names)",
+            same_names(&old.calendars, &program.calendars, |c| &c.name),
+        );
+        check(
+            "teams (names)",
+            same_names(&old.teams, &program.teams, |t| &t.name),
+        );
         check(
             "the classification's enum",
             old.classify.as_ref().map(|c| c.enum_id)
                 == program.classify.as_ref().map(|c| c.enum_id),
         );
-        let sla = |p: &Program| p.slas.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
         check(
-            "SLA policies (names and order)",
-            names(&sla(old), &sla(program)),
+            "SLA policies (names)",
+            same_names(&old.slas, &program.slas, |s| &s.name),
         );
-        let gate = |p: &Program| p.gates.iter().map(|g| g.name.clone()).collect::<Vec<_>>();
-        check("gates (names and order)", names(&gate(old), &gate(program)));
+        check(
+            "gates (names and order)",
+            same_names(&old.gates, &program.gates, |g| &g.name),
+        );
         check("connector actions", old.actions == program.actions);
         let same_autos = old.automations.len() == program.automations.len()
             && old
@@ -58,7 +75,8 @@ impl Engine {
         } else {
             Some(format!(
                 "the new bundle changes declarations that live cases depend on: {}; only rule \
-                 bodies (conditions, routes, owners, targets, rollouts) may change in place",
+                 bodies (conditions, routes, owners, targets, rollouts), team members and \
+                 calendars' hours and holidays may change in place",
                 differ.join(", ")
             ))
         }
@@ -87,13 +105,38 @@ impl Engine {
         fresh.ledger = std::mem::take(&mut self.ledger);
         fresh.commands = std::mem::take(&mut self.commands);
         fresh.command_seq = self.command_seq;
+        let calendars_changed = self.program.calendars != fresh.program.calendars
+            || self.program.default_calendar != fresh.program.default_calendar;
         *self = fresh;
-        self.log(
-            None,
-            "deployed",
-            None,
-            json!({ "from": from, "to": bundle }),
-        );
+        // New hours or holidays move the deadlines of running clocks: reschedule them (in
+        // case order, so that a replay schedules identically; the old timers go stale).
+        let mut rescheduled = 0;
+        if calendars_changed {
+            let mut running: Vec<(std::sync::Arc<str>, usize)> = self
+                .cases
+                .iter()
+                .flat_map(|(id, c)| {
+                    c.clocks.iter().enumerate().filter_map(move |(s, k)| {
+                        k.as_ref()
+                            .filter(|k| {
+                                k.state == super::sla::ClockState::Running
+                                    && k.running_since.is_some()
+                            })
+                            .map(|_| (id.clone(), s))
+                    })
+                })
+                .collect();
+            running.sort();
+            rescheduled = running.len();
+            for (case, s) in running {
+                self.sla_schedule(&case, s);
+            }
+        }
+        let mut detail = json!({ "from": from, "to": bundle });
+        if rescheduled > 0 {
+            detail["rescheduled_clocks"] = json!(rescheduled);
+        }
+        self.log(None, "deployed", None, detail);
         Ok(())
     }
 }

@@ -437,7 +437,7 @@ impl Engine {
     }
 
     /// Compute the due and warning instants of a running clock and set their timers.
-    fn sla_schedule(&mut self, case_id: &Arc<str>, s: usize) {
+    pub(crate) fn sla_schedule(&mut self, case_id: &Arc<str>, s: usize) {
         let Some(k) = self.cases.get(&**case_id).and_then(|c| c.clocks[s].clone()) else {
             return;
         };
