@@ -263,20 +263,21 @@ fn control_lines_that_cannot_be_honoured_stop_the_run() {
         out.stderr
     );
     // An incompatible bundle is refused as serve refuses it; standard input is named so.
-    let teams = d.join("teams");
-    common::copy_dir(&common::example("agency-support"), &teams);
-    let path = teams.join("rules/teams.mesh");
+    // (Reordered variants: stored channel values would change meaning.)
+    let reordered = d.join("reordered");
+    common::copy_dir(&common::example("agency-support"), &reordered);
+    let path = reordered.join("rules/data.mesh");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
         &path,
         text.replacen(
-            "\"ana@agency.io\", ",
-            "\"ana@agency.io\", \"new@agency.io\", ",
+            "enum Channel { Email, Chat, Slack }",
+            "enum Channel { Chat, Email, Slack }",
             1,
         ),
     )
     .unwrap();
-    let incompatible = common::build(&teams);
+    let incompatible = common::build(&reordered);
     std::fs::write(
         other.join(format!("{}.meshb", hash(&incompatible))),
         &incompatible,
@@ -303,7 +304,7 @@ fn control_lines_that_cannot_be_honoured_stop_the_run() {
     );
     assert!(out.stderr.contains("refused: "), "{}", out.stderr);
     assert!(
-        out.stderr.contains("teams and their members"),
+        out.stderr.contains("enums (classes and their variants)"),
         "{}",
         out.stderr
     );
