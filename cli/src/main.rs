@@ -135,6 +135,10 @@ enum Command {
         /// Write the stored ledger (JSON Lines) and exit.
         #[arg(long)]
         export_ledger: Option<std::path::PathBuf>,
+        /// Replay every stored input at start (ignoring engine snapshots, e.g. for an
+        /// audit) and take no snapshot while running.
+        #[arg(long)]
+        no_snapshot: bool,
     },
     /// Create a new project folder with a working example.
     New {
@@ -210,6 +214,7 @@ fn main() -> ExitCode {
             config,
             export_events,
             export_ledger,
+            no_snapshot,
         } => serve::run(serve::Args {
             bundle,
             state,
@@ -217,6 +222,7 @@ fn main() -> ExitCode {
             config,
             export_events,
             export_ledger,
+            no_snapshot,
         }),
         Command::Test {
             path,

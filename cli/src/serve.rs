@@ -1,5 +1,6 @@
 //! `meshline serve --bundle B [--state FILE] [--listen ADDR] [--config FILE]`, and
 //! `meshline serve --state FILE --export-events FILE --export-ledger FILE` (no server).
+//! `--no-snapshot`: replay every stored input at start and take no engine snapshots.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,10 +15,12 @@ pub struct Args {
     pub config: Option<PathBuf>,
     pub export_events: Option<PathBuf>,
     pub export_ledger: Option<PathBuf>,
+    /// Full replay at start, no snapshots.
+    pub no_snapshot: bool,
 }
 
 pub fn run(a: Args) -> ExitCode {
-    let config = match &a.config {
+    let mut config = match &a.config {
         Some(p) => match Config::load(p) {
             Ok(c) => c,
             Err(e) => {
@@ -27,6 +30,9 @@ pub fn run(a: Args) -> ExitCode {
         },
         None => Config::default(),
     };
+    if a.no_snapshot {
+        config.snapshot_every = 0;
+    }
     let state = a
         .state
         .clone()
