@@ -163,7 +163,7 @@ fn step(op: &[u32; 4], ex: &Example, g: &mut Gen, issued: &[Command]) -> Step {
             let c = pick(&requests, op[1]);
             let case = c.body["case"].as_str().unwrap_or("C-0");
             let gate = c.body["gate"].as_str().unwrap_or("");
-            common::approval(&id, &when, case, op[2] % 5 != 0, gate, &person)
+            common::approval(&id, &when, case, !op[2].is_multiple_of(5), gate, &person)
         }
         15 => envelope(
             &id,
