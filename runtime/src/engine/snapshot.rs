@@ -19,31 +19,30 @@
 //! is derived from the program and rebuilt by [`Engine::new`]: compiled code, calendars,
 //! route indexes, team members, the clock text and the detail builder.
 //!
-//! INVARIANT (completeness): both directions destructure `Engine`, `CaseState`, `Saga`,
-//! `Clock`, `Request` and `BreakerState` without `..`, so a new field does not compile
-//! until it is written and read here (or named as derived). Bump [`FORMAT`] whenever the
-//! body's encoding changes.
+//! INVARIANT (completeness): writing destructures `Engine`, `CaseState`, `Saga`, `Clock`,
+//! `EventData`, `Request` and `BreakerState` without `..`, and reading builds them with
+//! struct literals, so a new field does not compile until it is handled here (or named as
+//! derived). Bump [`FORMAT`] whenever the body's encoding changes. The cases are written
+//! straight from the engine (`write.rs`) and read into plain types (`form.rs`) first.
 //!
-//! Determinism: hash maps (seen ids, cases, open cases per person, outstanding keys) are
-//! written sorted, so equal states give equal bytes. No engine output depends on their
-//! iteration order (the one listing, `case_ids`, sorts), so a restored engine writes the
-//! same ledger and commands, byte for byte, as one that never stopped.
+//! Determinism: hash maps are written in a fixed order — the large ones (seen ids, cases)
+//! by the key's Fx hash then the key (fast to sort), the small ones (open cases per person,
+//! outstanding keys) by key — so equal states give equal bytes. No engine output depends on their iteration order (the one listing,
+//! `case_ids`, sorts), so a restored engine writes the same ledger and commands, byte for
+//! byte, as one that never stopped.
 
 mod form;
 mod install;
 #[cfg(test)]
 mod tests;
+mod write;
 
 use sha2::{Digest, Sha256};
 
-use self::form::{
-    Body, Breaker, CState, Case, ClockS, Outstanding, Req, SState, SagaS, TK, TimerS, Trigger, Ts,
-    V, Who,
-};
-use super::actions::{BreakerState, Request, Saga, SagaState};
-use super::case::{Assignee, CaseState};
-use super::sla::{Clock, ClockState};
-use super::{Engine, EventData, TimerKind};
+use self::form::{Body, Breaker, Case, Outstanding, Req, TK, TimerS, Ts};
+use super::actions::{BreakerState, Request, SagaState};
+use super::case::CaseState;
+use super::{Engine, TimerKind};
 use crate::ir::Program;
 use install::install;
 
@@ -111,14 +110,14 @@ impl Engine {
             ));
         }
         let body = self.body();
-        let mut out = Vec::with_capacity(HEAD + 1024);
+        let encoded = postcard::to_stdvec(&body)
+            .map_err(|e| SnapshotError(format!("cannot encode the snapshot: {e}")))?;
+        let mut out = Vec::with_capacity(HEAD + encoded.len() + 32);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes());
-        let mut out = postcard::to_extend(&body, out)
-            .map_err(|e| SnapshotError(format!("cannot encode the snapshot: {e}")))?;
-        let len = (out.len() - HEAD) as u64;
-        out[10..HEAD].copy_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(encoded.len() as u64).to_le_bytes());
+        out.extend_from_slice(&encoded);
+        drop(encoded);
         let digest = Sha256::digest(&out);
         out.extend_from_slice(&digest);
         Ok(out)
@@ -161,7 +160,7 @@ impl Engine {
         }
     }
 
-    fn body(&self) -> Body<'_> {
+    fn body(&self) -> Body<'_, write::Cases<'_>> {
         let Engine {
             // Derived from the program (rebuilt by `Engine::new`) or output, not state:
             program: _,
@@ -195,10 +194,12 @@ impl Engine {
             ledger,
             command_seq,
         } = self;
-        let mut seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+        let mut seen: Vec<(u64, &str)> = seen.iter().map(|s| (fx(s), s.as_str())).collect();
         seen.sort_unstable();
-        let mut cases: Vec<&CaseState> = cases.values().collect();
-        cases.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let seen: Vec<&str> = seen.into_iter().map(|(_, s)| s).collect();
+        let mut cases: Vec<(u64, &CaseState)> = cases.values().map(|c| (fx(&c.id), c)).collect();
+        cases.sort_unstable_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        let cases = write::Cases(cases.into_iter().map(|(_, c)| c).collect());
         let mut open_by_person: Vec<(&str, u32)> =
             open_by_person.iter().map(|(p, n)| (&**p, *n)).collect();
         open_by_person.sort_unstable();
@@ -225,7 +226,7 @@ impl Engine {
             rr_cursor: rr_cursor.iter().map(|c| *c as u64).collect(),
             breakers: breakers.iter().map(breaker_form).collect(),
             seen,
-            cases: cases.into_iter().map(case_form).collect(),
+            cases,
             timers: timers
                 .iter()
                 .map(|(&(due, seq), t)| TimerS {
@@ -279,7 +280,7 @@ pub fn snapshot_info(bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
 }
 
 /// Check the frame, the checksum, the format and the engine; decode the body.
-fn open(bytes: &[u8]) -> Result<Body<'_>, SnapshotError> {
+fn open(bytes: &[u8]) -> Result<Body<'_, Vec<Case<'_>>>, SnapshotError> {
     if bytes.len() < HEAD + 32 {
         return fail(format!(
             "the snapshot is truncated ({} bytes, too short for its header and checksum)",
@@ -314,7 +315,7 @@ fn open(bytes: &[u8]) -> Result<Body<'_>, SnapshotError> {
     if Sha256::digest(framed).as_slice() != sum {
         return fail("the snapshot's checksum does not match: it is corrupted");
     }
-    let (body, rest) = postcard::take_from_bytes::<Body<'_>>(&framed[HEAD..])
+    let (body, rest) = postcard::take_from_bytes::<Body<'_, Vec<Case<'_>>>>(&framed[HEAD..])
         .map_err(|e| SnapshotError(format!("the snapshot's body does not decode: {e}")))?;
     if !rest.is_empty() {
         return fail("the snapshot's body has trailing bytes");
@@ -328,120 +329,17 @@ fn open(bytes: &[u8]) -> Result<Body<'_>, SnapshotError> {
     Ok(body)
 }
 
+/// The sort key of a hash map's keys in the snapshot: their Fx hash (fixed, fast to
+/// compare), then the key itself. Any fixed total order makes equal states equal bytes.
+fn fx(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
 fn breaker_form(b: &BreakerState) -> Breaker {
     let BreakerState { runs, halted } = b;
     Breaker {
         runs: runs.iter().copied().collect(),
         halted: *halted,
-    }
-}
-
-fn case_form(c: &CaseState) -> Case<'_> {
-    let CaseState {
-        id,
-        opened_at,
-        facts,
-        class,
-        owner,
-        escalated,
-        assignee,
-        acknowledged,
-        ack_generation,
-        clocks,
-        sagas,
-    } = c;
-    Case {
-        id,
-        opened_at: Ts::of(*opened_at),
-        facts: facts.iter().map(|f| f.as_ref().map(V::of)).collect(),
-        class: *class,
-        owner: *owner,
-        escalated: *escalated,
-        assignee: assignee.as_ref().map(|a| match a {
-            Assignee::Team(t) => Who::Team(*t),
-            Assignee::Person(p) => Who::Person(p),
-        }),
-        acknowledged: *acknowledged,
-        ack_generation: *ack_generation,
-        clocks: clocks.iter().map(|k| k.as_ref().map(clock_form)).collect(),
-        sagas: sagas.iter().map(saga_form).collect(),
-    }
-}
-
-fn clock_form(k: &Clock) -> ClockS {
-    let Clock {
-        state,
-        cycle,
-        calendar,
-        target,
-        counting_start,
-        running_since,
-        paused_since,
-        elapsed_wall,
-        elapsed_open,
-        paused_open,
-        warned,
-        generation,
-        due,
-    } = k;
-    ClockS {
-        state: match state {
-            ClockState::Running => CState::Running,
-            ClockState::Paused => CState::Paused,
-            ClockState::Met => CState::Met,
-            ClockState::Breached => CState::Breached,
-        },
-        cycle: *cycle,
-        calendar: *calendar,
-        target: *target,
-        counting_start: Ts::of(*counting_start),
-        running_since: running_since.map(Ts::of),
-        paused_since: paused_since.map(Ts::of),
-        elapsed_wall: *elapsed_wall,
-        elapsed_open: *elapsed_open,
-        paused_open: *paused_open,
-        warned: *warned,
-        generation: *generation,
-        due: due.map(Ts::of),
-    }
-}
-
-fn saga_form(s: &Saga) -> SagaS<'_> {
-    let Saga {
-        automation,
-        trigger,
-        next_step,
-        executed,
-        state,
-        requesters,
-    } = s;
-    let EventData {
-        id,
-        event,
-        values,
-        at,
-    } = trigger;
-    SagaS {
-        automation: *automation,
-        trigger: Trigger {
-            id,
-            event: *event,
-            values: V::list(values),
-            at: Ts::of(*at),
-        },
-        next_step: *next_step as u64,
-        executed: executed
-            .iter()
-            .map(|(step, args, key)| (*step as u64, V::list(args), key.as_str()))
-            .collect(),
-        state: match state {
-            SagaState::Running => SState::Running,
-            SagaState::Waiting(k) => SState::Waiting(k),
-            SagaState::Held(r) => SState::Held(*r),
-            SagaState::Done => SState::Done,
-            SagaState::Failed => SState::Failed,
-            SagaState::Cancelled => SState::Cancelled,
-        },
-        requesters: requesters.iter().map(String::as_str).collect(),
     }
 }

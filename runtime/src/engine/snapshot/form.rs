@@ -1,6 +1,7 @@
 //! The snapshot's body: plain serde types mirroring the engine's state, borrowing their
-//! strings (from the engine when writing, from the bytes when reading), and the
-//! conversions between them and the engine's values.
+//! strings (from the engine when writing, from the bytes when reading), and the checked
+//! conversion of values back. The cases are written by [`super::write`] straight from the
+//! engine, in the encoding of [`Case`].
 //!
 //! Instants are (seconds, nanoseconds), decimals (mantissa, scale): exact, compact, and
 //! rebuilt through checked constructors, so a body that decodes can still be refused but
@@ -16,8 +17,10 @@ use super::SnapshotError;
 use crate::ir::{BusinessUnit, DurationSpec, Program};
 use crate::value::Value;
 
+/// The body. `C` is the cases: `Vec<Case>` when reading, written straight from the engine's
+/// cases ([`super::write`]) with the same encoding.
 #[derive(Serialize, Deserialize)]
-pub(super) struct Body<'a> {
+pub(super) struct Body<'a, C> {
     /// The engine that wrote it (`meshline-runtime VERSION`).
     pub engine: &'a str,
     /// The bundle deciding when it was taken.
@@ -32,12 +35,11 @@ pub(super) struct Body<'a> {
     pub request_seq: u64,
     pub rr_cursor: Vec<u64>,
     pub breakers: Vec<Breaker>,
-    /// Every event id seen, sorted.
+    /// Every event id seen, sorted by (Fx hash, id).
     #[serde(borrow)]
     pub seen: Vec<&'a str>,
-    /// Sorted by id.
-    #[serde(borrow)]
-    pub cases: Vec<Case<'a>>,
+    /// Sorted by (Fx hash of the id, id).
+    pub cases: C,
     /// In (due, seq) order.
     #[serde(borrow)]
     pub timers: Vec<TimerS<'a>>,
@@ -76,7 +78,7 @@ pub(super) struct Breaker {
     pub halted: bool,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct Case<'a> {
     pub id: &'a str,
     pub opened_at: Ts,
@@ -125,7 +127,7 @@ pub(super) struct ClockS {
     pub due: Option<Ts>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct SagaS<'a> {
     pub automation: u32,
     #[serde(borrow)]
@@ -140,7 +142,7 @@ pub(super) struct SagaS<'a> {
     pub requesters: Vec<&'a str>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct Trigger<'a> {
     pub id: &'a str,
     pub event: u32,
@@ -196,7 +198,7 @@ pub(super) struct Outstanding<'a> {
 pub(super) struct Dec(i128, u32);
 
 impl Dec {
-    fn of(d: &Decimal) -> Dec {
+    pub fn of(d: &Decimal) -> Dec {
         Dec(d.mantissa(), d.scale())
     }
     fn get(self) -> Result<Decimal, SnapshotError> {
@@ -205,8 +207,8 @@ impl Dec {
     }
 }
 
-/// A runtime value ([`Value`]), variant for variant.
-#[derive(Serialize, Deserialize)]
+/// A runtime value ([`Value`]), variant for variant (written by `write::Val`).
+#[derive(Deserialize)]
 pub(super) enum V<'a> {
     None,
     Bool(bool),
@@ -230,34 +232,7 @@ pub(super) enum V<'a> {
     Record(Vec<V<'a>>),
 }
 
-impl<'a> V<'a> {
-    pub fn of(v: &'a Value) -> V<'a> {
-        match v {
-            Value::None => V::None,
-            Value::Bool(b) => V::Bool(*b),
-            Value::Int(i) => V::Int(*i),
-            Value::Decimal(d) => V::Decimal(Dec::of(d)),
-            Value::Money(d, c) => V::Money(Dec::of(d), *c),
-            Value::Percent(d) => V::Percent(Dec::of(d)),
-            Value::Duration(s) => V::Duration(*s),
-            Value::Business(n, u) => V::Business(*n, *u),
-            Value::Date(d) => V::Date(d.year(), d.month(), d.day()),
-            Value::TimeOfDay(m) => V::TimeOfDay(*m),
-            Value::Time(t) => V::Time(Ts::of(*t)),
-            Value::Str(s) => V::Str(s),
-            Value::Person(s) => V::Person(s),
-            Value::Enum(e, x) => V::Enum(*e, *x),
-            Value::Team(t) => V::Team(*t),
-            Value::Calendar(c) => V::Calendar(*c),
-            Value::List(items) => V::List(items.iter().map(V::of).collect()),
-            Value::Record(items) => V::Record(items.iter().map(V::of).collect()),
-        }
-    }
-
-    pub fn list(vs: &'a [Value]) -> Vec<V<'a>> {
-        vs.iter().map(V::of).collect()
-    }
-
+impl V<'_> {
     /// The value, checked against the program: every enum, team and calendar it names
     /// exists (the engine indexes the program's tables with them).
     pub fn get(&self, p: &Program) -> Result<Value, SnapshotError> {

@@ -38,7 +38,10 @@ impl<'a> People<'a> {
 }
 
 /// Move the body's state into `engine` (fresh from `Engine::new` for the same program).
-pub(super) fn install(engine: &mut Engine, body: &Body<'_>) -> Result<(), SnapshotError> {
+pub(super) fn install(
+    engine: &mut Engine,
+    body: &Body<'_, Vec<Case<'_>>>,
+) -> Result<(), SnapshotError> {
     let Engine {
         program,
         // Derived from the program, fresh from `Engine::new`; `clock_text` is refreshed
