@@ -20,7 +20,7 @@
 //! route indexes, team members, the clock text and the detail builder.
 //!
 //! INVARIANT (completeness): writing destructures `Engine`, `CaseState`, `Saga`, `Clock`,
-//! `EventData`, `Request` and `BreakerState` without `..`, and reading builds them with
+//! `EventData`, `Timer`, `Request` and `BreakerState` without `..`, and reading builds them with
 //! struct literals, so a new field does not compile until it is handled here (or named as
 //! derived). Bump [`FORMAT`] whenever the body's encoding changes. The cases are written
 //! straight from the engine (`write.rs`) and read into plain types (`form.rs`) first.
@@ -42,7 +42,7 @@ use sha2::{Digest, Sha256};
 use self::form::{Body, Breaker, Case, Outstanding, Req, TK, TimerS, Ts};
 use super::actions::{BreakerState, Request, SagaState};
 use super::case::CaseState;
-use super::{Engine, TimerKind};
+use super::{Engine, Timer, TimerKind};
 use crate::ir::Program;
 use install::install;
 
@@ -143,6 +143,7 @@ impl Engine {
         (self.ledger.last_seq(), self.ledger.last_hash())
     }
 
+    /// How much live state the engine holds (for logs and tests).
     pub fn state_summary(&self) -> StateSummary {
         let open_sagas = self
             .cases
@@ -229,11 +230,11 @@ impl Engine {
             cases,
             timers: timers
                 .iter()
-                .map(|(&(due, seq), t)| TimerS {
+                .map(|(&(due, seq), Timer { case, kind })| TimerS {
                     due: Ts::of(due),
                     seq,
-                    case: &t.case,
-                    kind: match t.kind {
+                    case,
+                    kind: match *kind {
                         TimerKind::Ack { generation } => TK::Ack { generation },
                         TimerKind::SlaWarn { sla, generation } => TK::SlaWarn { sla, generation },
                         TimerKind::SlaBreach { sla, generation } => {
