@@ -142,6 +142,10 @@ enum Command {
         /// Write every stored bundle as DIR/<content hash>.meshb and exit.
         #[arg(long)]
         export_bundles: Option<std::path::PathBuf>,
+        /// Replay every stored input at start (ignoring engine snapshots, e.g. for an
+        /// audit) and take no snapshot while running.
+        #[arg(long)]
+        no_snapshot: bool,
     },
     /// Create a new project folder with a working example.
     New {
@@ -220,6 +224,7 @@ fn main() -> ExitCode {
             export_events,
             export_ledger,
             export_bundles,
+            no_snapshot,
         } => serve::run(serve::Args {
             bundle,
             state,
@@ -228,6 +233,7 @@ fn main() -> ExitCode {
             export_events,
             export_ledger,
             export_bundles,
+            no_snapshot,
         }),
         Command::Test {
             path,

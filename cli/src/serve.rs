@@ -1,6 +1,7 @@
 //! `meshline serve --bundle B [--state FILE] [--listen ADDR] [--config FILE]`, and
 //! `meshline serve --state FILE [--export-events FILE] [--export-ledger FILE]
 //! [--export-bundles DIR]` (no server).
+//! `--no-snapshot`: replay every stored input at start and take no engine snapshots.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,10 +17,12 @@ pub struct Args {
     pub export_events: Option<PathBuf>,
     pub export_ledger: Option<PathBuf>,
     pub export_bundles: Option<PathBuf>,
+    /// Full replay at start, no snapshots.
+    pub no_snapshot: bool,
 }
 
 pub fn run(a: Args) -> ExitCode {
-    let config = match &a.config {
+    let mut config = match &a.config {
         Some(p) => match Config::load(p) {
             Ok(c) => c,
             Err(e) => {
@@ -29,6 +32,9 @@ pub fn run(a: Args) -> ExitCode {
         },
         None => Config::default(),
     };
+    if a.no_snapshot {
+        config.snapshot_every = 0;
+    }
     let state = a
         .state
         .clone()

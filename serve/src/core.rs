@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{Batch, Input, LedgerRow, OutboxRow, Store};
+use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store};
 
 /// What became of one submitted line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +52,11 @@ pub struct Writer {
     pub wall_clock: bool,
     /// Connectors delivered over HTTP (their `action` commands are marked for delivery).
     pub http_connectors: std::collections::BTreeSet<String>,
+    /// Take an engine snapshot once this many inputs were stored since the last one (0:
+    /// never).
+    pub snapshot_every: u64,
+    /// Inputs stored since the last snapshot (replayed ones included).
+    pub since_snapshot: u64,
 }
 
 /// The fields of a ledger line the store indexes.
@@ -62,55 +67,6 @@ struct Head<'a> {
     case: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     kind: std::borrow::Cow<'a, str>,
-}
-
-/// Rebuild the engine from the stored inputs and check the result against the stored
-/// ledger: the same number of entries and the same last line (hence the same hash chain).
-pub fn recover(engine: &mut Engine, store: &dyn Store) -> Result<u64, String> {
-    let mut entries = 0u64;
-    let mut last = String::new();
-    let mut inputs = 0u64;
-    let mut bad = None;
-    let take = |engine: &mut Engine, entries: &mut u64, last: &mut String| {
-        let (lines, _) = engine.drain_jsonl();
-        for l in lines.lines() {
-            *entries += 1;
-            last.clear();
-            last.push_str(l);
-        }
-    };
-    store.for_each_input(&mut |input| {
-        inputs += 1;
-        match input {
-            Input::Event(line) => engine.apply_line(&line),
-            Input::Tick(t) => match t.parse::<Timestamp>() {
-                Ok(t) => engine.advance_to(t),
-                Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),
-            },
-            Input::Bundle(h) => {
-                if let Err(e) = load_stored(store, &h).and_then(|p| engine.reload(p, &h)) {
-                    bad.get_or_insert(format!("replaying the deployment of bundle {h}: {e}"));
-                }
-            }
-        }
-        if engine.pending_entries() > 4096 {
-            take(engine, &mut entries, &mut last);
-        }
-    })?;
-    if let Some(b) = bad {
-        return Err(b);
-    }
-    take(engine, &mut entries, &mut last);
-    let tail = store.tail()?;
-    let rebuilt_last = (entries > 0).then_some(last);
-    if tail.entries != entries || tail.last_line != rebuilt_last {
-        return Err(format!(
-            "replaying {inputs} stored inputs gives {entries} ledger entries, but {} are stored \
-             (or the last entry differs): the state was written by another bundle or engine",
-            tail.entries
-        ));
-    }
-    Ok(inputs)
 }
 
 /// A stored bundle's program.
@@ -240,9 +196,11 @@ impl Writer {
                 http,
             });
         }
-        if !batch.inputs.is_empty() {
+        let snapshot_took = self.snapshot_if_due(&mut batch);
+        if !batch.inputs.is_empty() || batch.snapshot.is_some() {
             let t = Instant::now();
             self.store.commit(&batch)?;
+            self.snapshot_committed(&batch, snapshot_took);
             self.metrics
                 .commit_seconds
                 .observe(t.elapsed().as_secs_f64());
@@ -309,7 +267,52 @@ impl Writer {
             return Ok(());
         }
         self.collect(&mut batch, &mut commands)?;
-        self.store.commit(&batch)
+        self.store.commit(&batch)?;
+        self.since_snapshot += batch.inputs.len() as u64;
+        Ok(())
+    }
+
+    /// Put a snapshot of the engine in the batch when enough inputs were stored since the
+    /// last one (the batch's included); how long it took. The engine has applied, and the
+    /// batch holds, every input so far: the snapshot is the state after the batch's last
+    /// input, and commits with it or not at all.
+    fn snapshot_if_due(&mut self, batch: &mut Batch) -> Option<Duration> {
+        let due = self.since_snapshot + batch.inputs.len() as u64;
+        if self.snapshot_every == 0 || due < self.snapshot_every {
+            return None;
+        }
+        let t = Instant::now();
+        match self.engine.snapshot() {
+            Ok(bytes) => {
+                batch.snapshot = Some(NewSnapshot {
+                    bundle: self.engine.bundle_hash().to_string(),
+                    ledger_seq: self.engine.ledger_position().0,
+                    bytes,
+                });
+                Some(t.elapsed())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no snapshot taken");
+                None
+            }
+        }
+    }
+
+    fn snapshot_committed(&mut self, batch: &Batch, took: Option<Duration>) {
+        let (Some(s), Some(took)) = (&batch.snapshot, took) else {
+            self.since_snapshot += batch.inputs.len() as u64;
+            return;
+        };
+        let inputs = self.since_snapshot + batch.inputs.len() as u64;
+        self.since_snapshot = 0;
+        self.metrics.snapshot_taken(s.bytes.len() as u64, took);
+        tracing::info!(
+            inputs,
+            bytes = s.bytes.len(),
+            ms = took.as_millis() as u64,
+            ledger_seq = s.ledger_seq,
+            "engine snapshot stored"
+        );
     }
 
     fn publish_breakers(&self) {

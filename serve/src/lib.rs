@@ -1,7 +1,9 @@
 //! `meshline serve`: the runtime behind HTTP with durable state (brief §6.8).
 //!
 //! - [`store`]: the storage trait and its SQLite implementation (WAL, `synchronous=FULL`).
-//! - [`core`]: the single writer (engine + store), group commit, wall-clock timers.
+//! - [`core`]: the single writer (engine + store), group commit, wall-clock timers, engine
+//!   snapshots.
+//! - [`recovery`]: start-up, from the newest usable snapshot or from every input.
 //! - [`http`]: the axum routes.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
 //! - [`http_connector`]: delivers `action` commands to HTTP(S) endpoints, outcomes fed back.
@@ -15,6 +17,7 @@ pub mod http;
 pub mod http_connector;
 pub mod metrics;
 pub mod replay;
+pub mod recovery;
 pub mod store;
 pub mod webhooks;
 
@@ -24,7 +27,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use meshline_runtime::Engine;
 use meshline_runtime::ir::Program;
 use serde::Deserialize;
 
@@ -46,6 +48,10 @@ pub struct Config {
     pub batch_max: usize,
     /// Fire timers on the wall clock (otherwise only event times move the clock).
     pub wall_clock: bool,
+    /// Store an engine snapshot every this many inputs, and start from the newest one
+    /// (replaying only the inputs after it). 0 turns snapshots off: start-up replays every
+    /// input (`--no-snapshot` does the same for one run).
+    pub snapshot_every: u64,
     /// Connectors that deliver the outbox.
     pub connectors: Connectors,
     /// The token for `/admin/*` (or `admin_token_env`: the variable holding it). Without
@@ -74,6 +80,7 @@ impl Default for Config {
             request_timeout_ms: 10_000,
             batch_max: 4096,
             wall_clock: true,
+            snapshot_every: 100_000,
             connectors: Connectors::default(),
             webhooks: Default::default(),
             admin_token: None,
@@ -160,18 +167,39 @@ pub fn serve(opts: Options) -> Result<(), String> {
         core::load_stored(&store, &first)
             .map_err(|e| format!("{}: the state's first bundle: {e}", state.display()))?
     };
-    let mut engine = Engine::new(first_program, &first).map_err(|e| e.to_string())?;
     let t = std::time::Instant::now();
-    let inputs = core::recover(&mut engine, &store)?;
-    tracing::info!(
-        inputs,
-        cases = engine.case_ids().len(),
-        bundle = engine.bundle_hash(),
-        ms = t.elapsed().as_millis() as u64,
-        "state rebuilt and checked against the stored ledger"
-    );
+    let recovery::Recovered {
+        engine,
+        replayed,
+        snapshot,
+    } = recovery::recover(&store, first_program, &first, config.snapshot_every > 0)?;
+    let ms = t.elapsed().as_millis() as u64;
+    let cases = engine.state_summary().cases;
+    let bundle = engine.bundle_hash();
+    match snapshot {
+        Some(after) => tracing::info!(
+            snapshot = after,
+            replayed,
+            cases,
+            bundle,
+            ms,
+            "state rebuilt from a snapshot and the inputs after it, checked against the stored ledger"
+        ),
+        None => tracing::info!(
+            inputs = replayed,
+            cases,
+            bundle,
+            ms,
+            "state rebuilt from every input and checked against the stored ledger"
+        ),
+    }
     drop(program);
     let metrics = Arc::new(metrics::Metrics::default());
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    metrics.recovery_replayed.store(replayed, relaxed);
+    metrics
+        .recovery_snapshot
+        .store(snapshot.unwrap_or(0), relaxed);
     let (tx, rx) = std::sync::mpsc::channel();
     let mut writer = core::Writer {
         engine,
@@ -180,6 +208,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         batch_max: config.batch_max.max(1),
         wall_clock: config.wall_clock,
         http_connectors: config.connectors.http.keys().cloned().collect(),
+        snapshot_every: config.snapshot_every,
+        since_snapshot: replayed,
     };
     // A different bundle on the command line is a deployment (refused if incompatible).
     writer.deploy_at_start(&bundle_bytes)?;

@@ -81,6 +81,14 @@ pub struct Metrics {
     pub actions_delivered: AtomicU64,
     pub actions_failed: AtomicU64,
     pub timers: AtomicU64,
+    /// Engine snapshots stored since the start; the last one's size and time to take.
+    pub snapshots: AtomicU64,
+    pub snapshot_bytes: AtomicU64,
+    pub snapshot_micros: AtomicU64,
+    /// At start: inputs replayed, and the last input of the snapshot replay started after
+    /// (0 for a full replay).
+    pub recovery_replayed: AtomicU64,
+    pub recovery_snapshot: AtomicU64,
     pub apply_seconds: Histogram,
     pub commit_seconds: Histogram,
     pub ack_seconds: Histogram,
@@ -104,6 +112,11 @@ impl Default for Metrics {
             actions_delivered: AtomicU64::new(0),
             actions_failed: AtomicU64::new(0),
             timers: AtomicU64::new(0),
+            snapshots: AtomicU64::new(0),
+            snapshot_bytes: AtomicU64::new(0),
+            snapshot_micros: AtomicU64::new(0),
+            recovery_replayed: AtomicU64::new(0),
+            recovery_snapshot: AtomicU64::new(0),
             apply_seconds: Histogram::new(LATENCY),
             commit_seconds: Histogram::new(LATENCY),
             ack_seconds: Histogram::new(LATENCY),
@@ -112,6 +125,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    pub fn snapshot_taken(&self, bytes: u64, took: std::time::Duration) {
+        self.snapshots.fetch_add(1, Ordering::Relaxed);
+        self.snapshot_bytes.store(bytes, Ordering::Relaxed);
+        self.snapshot_micros
+            .store(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
     /// Count a committed batch's entries; `class` gives a case's class (for SLA outcomes).
     pub fn count_ledger(&self, rows: &[LedgerRow], class: &dyn Fn(&str) -> Option<String>) {
         let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,6 +324,35 @@ impl Metrics {
             "meshline_ready",
             "1 once recovery is done.",
             u64::from(self.ready.load(Ordering::Relaxed)),
+        );
+        counter(
+            &mut out,
+            "meshline_snapshots_total",
+            "Engine snapshots stored since the start.",
+            self.snapshots.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "meshline_snapshot_bytes",
+            "Size of the last engine snapshot.",
+            self.snapshot_bytes.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP meshline_snapshot_seconds Time the last engine snapshot took.\n# TYPE meshline_snapshot_seconds gauge\nmeshline_snapshot_seconds {}",
+            self.snapshot_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        gauge(
+            &mut out,
+            "meshline_recovery_replayed_inputs",
+            "Inputs replayed at start (after the snapshot, if one was used).",
+            self.recovery_replayed.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "meshline_recovery_snapshot_input",
+            "The last input of the snapshot the start restored (0: full replay).",
+            self.recovery_snapshot.load(Ordering::Relaxed),
         );
         self.apply_seconds
             .write(&mut out, "meshline_apply_seconds", "Engine time per event.");

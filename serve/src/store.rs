@@ -1,8 +1,10 @@
 //! Durable storage behind a trait: the inputs the engine applied (events and wall-clock
 //! ticks, in order), the ledger and the outbox. One [`Batch`] is one transaction.
 //!
-//! The engine's state is not stored: it is rebuilt on start by replaying the inputs (the
-//! engine is deterministic, §6.4) and checked against the stored ledger's tail.
+//! The engine's state is rebuilt on start by replaying the inputs (the engine is
+//! deterministic, §6.4) and checked against the stored ledger's tail. Engine snapshots are
+//! a cache beside the inputs: each covers the inputs up to a seq and is committed in the
+//! same transaction as the last of them, so replay can start after it.
 
 use std::path::Path;
 
@@ -48,7 +50,33 @@ pub struct Batch {
     pub outbox: Vec<OutboxRow>,
     /// Bundles to keep (content hash, bytes), for replay and rollback.
     pub bundles: Vec<(String, Vec<u8>)>,
+    /// An engine snapshot of the state after every input stored so far, this batch's
+    /// included.
+    pub snapshot: Option<NewSnapshot>,
 }
+
+/// A snapshot to store (its input seq is the last input's, known in the transaction).
+#[derive(Clone, Debug)]
+pub struct NewSnapshot {
+    /// The bundle deciding when it was taken.
+    pub bundle: String,
+    /// The ledger's last seq when it was taken.
+    pub ledger_seq: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// A stored snapshot, without its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotMeta {
+    /// The last input it covers: replay continues after it.
+    pub input_seq: u64,
+    pub bundle: String,
+    pub ledger_seq: u64,
+    pub size: u64,
+}
+
+/// How many snapshots are kept (the newest ones).
+pub const SNAPSHOTS_KEPT: u64 = 2;
 
 #[derive(Clone, Debug)]
 pub struct LedgerRow {
@@ -75,7 +103,17 @@ pub trait Store: Send {
     /// The content hashes of every stored bundle, sorted.
     fn bundle_hashes(&self) -> Result<Vec<String>>;
     /// Every stored input, in order.
-    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()>;
+    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()> {
+        self.for_each_input_after(0, f)
+    }
+    /// The stored inputs whose seq is greater than `after`, in order.
+    fn for_each_input_after(&self, after: u64, f: &mut dyn FnMut(Input)) -> Result<()>;
+    /// The stored snapshots, newest first.
+    fn snapshots(&self) -> Result<Vec<SnapshotMeta>>;
+    /// A stored snapshot's bytes.
+    fn snapshot_bytes(&self, input_seq: u64) -> Result<Option<Vec<u8>>>;
+    /// The ledger line with this seq.
+    fn ledger_line(&self, seq: u64) -> Result<Option<String>>;
     fn tail(&self) -> Result<Tail>;
     /// Commit one batch atomically and durably.
     fn commit(&mut self, batch: &Batch) -> Result<()>;
@@ -142,7 +180,10 @@ impl SqliteStore {
                  next_ms INTEGER NOT NULL DEFAULT 0);
              CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
              CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);
-             CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL);",
+             CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS snapshots (
+                 input_seq INTEGER PRIMARY KEY, bundle TEXT NOT NULL,
+                 ledger_seq INTEGER NOT NULL, bytes BLOB NOT NULL);",
         )
         .map_err(err)?;
         Ok(SqliteStore { conn })
@@ -190,12 +231,12 @@ impl Store for SqliteStore {
         rows.collect::<std::result::Result<_, _>>().map_err(err)
     }
 
-    fn for_each_input(&self, f: &mut dyn FnMut(Input)) -> Result<()> {
+    fn for_each_input_after(&self, after: u64, f: &mut dyn FnMut(Input)) -> Result<()> {
         let mut st = self
             .conn
-            .prepare("SELECT kind, body FROM inputs ORDER BY seq")
+            .prepare("SELECT kind, body FROM inputs WHERE seq > ?1 ORDER BY seq")
             .map_err(err)?;
-        let mut rows = st.query([]).map_err(err)?;
+        let mut rows = st.query(params![after as i64]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
             let kind: String = r.get(0).map_err(err)?;
             let body: String = r.get(1).map_err(err)?;
@@ -207,6 +248,50 @@ impl Store for SqliteStore {
             }
         }
         Ok(())
+    }
+
+    fn snapshots(&self) -> Result<Vec<SnapshotMeta>> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT input_seq, bundle, ledger_seq, length(bytes) FROM snapshots
+                 ORDER BY input_seq DESC",
+            )
+            .map_err(err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(SnapshotMeta {
+                    input_seq: r.get::<_, i64>(0)? as u64,
+                    bundle: r.get(1)?,
+                    ledger_seq: r.get::<_, i64>(2)? as u64,
+                    size: r.get::<_, i64>(3)? as u64,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)
+    }
+
+    fn snapshot_bytes(&self, input_seq: u64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM snapshots WHERE input_seq = ?1",
+                params![input_seq as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn ledger_line(&self, seq: u64) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT line FROM ledger WHERE seq = ?1",
+                params![seq as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)
     }
 
     fn tail(&self) -> Result<Tail> {
@@ -262,6 +347,21 @@ impl Store for SqliteStore {
                 let http = o.http.then_some("pending");
                 out.execute(params![o.seq as i64, o.line, http])
                     .map_err(err)?;
+            }
+            if let Some(s) = &batch.snapshot {
+                // It covers every input stored so far: this transaction's are included.
+                tx.execute(
+                    "INSERT OR REPLACE INTO snapshots (input_seq, bundle, ledger_seq, bytes)
+                     VALUES ((SELECT COALESCE(MAX(seq), 0) FROM inputs), ?1, ?2, ?3)",
+                    params![s.bundle, s.ledger_seq as i64, s.bytes],
+                )
+                .map_err(err)?;
+                tx.execute(
+                    "DELETE FROM snapshots WHERE input_seq NOT IN
+                     (SELECT input_seq FROM snapshots ORDER BY input_seq DESC LIMIT ?1)",
+                    params![SNAPSHOTS_KEPT as i64],
+                )
+                .map_err(err)?;
             }
         }
         tx.commit().map_err(err)

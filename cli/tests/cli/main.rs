@@ -1,7 +1,7 @@
 //! Integration tests for the `meshline` binary and the runtime behind it (issue 4):
 //! golden ledgers of the examples, the IR listing, determinism, bundle and ledger
-//! tampering, bad input, gates and dual control, SLA clocks, a property test, and
-//! `meshline fmt`.
+//! tampering, bad input, gates and dual control, SLA clocks, a property test, engine
+//! snapshots, and `meshline fmt`.
 //!
 //! One test binary; each module covers one area. Snapshots live in `cli/tests/snapshots/`.
 
@@ -20,3 +20,4 @@ mod property;
 mod replay;
 mod sagas;
 mod sla;
+mod snapshot;

@@ -20,6 +20,7 @@ mod probe;
 mod record;
 mod reload;
 mod sla;
+mod snapshot;
 mod view;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ pub use case::{Assignee, CaseState};
 pub(crate) use compiled::Compiled;
 pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
+pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
 
 /// A command for the outbox (actions, notifications, approval requests).
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,276 @@
+//! The snapshot's body: plain serde types mirroring the engine's state, borrowing their
+//! strings (from the engine when writing, from the bytes when reading), and the checked
+//! conversion of values back. The cases are written by [`super::write`] straight from the
+//! engine, in the encoding of [`Case`].
+//!
+//! Instants are (seconds, nanoseconds), decimals (mantissa, scale): exact, compact, and
+//! rebuilt through checked constructors, so a body that decodes can still be refused but
+//! never panics.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::SnapshotError;
+use crate::ir::{BusinessUnit, DurationSpec, Program};
+use crate::value::Value;
+
+/// The body. `C` is the cases: `Vec<Case>` when reading, written straight from the engine's
+/// cases ([`super::write`]) with the same encoding.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Body<'a, C> {
+    /// The engine that wrote it (`meshline-runtime VERSION`).
+    pub engine: &'a str,
+    /// The bundle deciding when it was taken.
+    pub bundle: &'a str,
+    /// The ledger writer's position: the last entry's seq and hash.
+    pub ledger_seq: u64,
+    pub ledger_hash: &'a str,
+    pub command_seq: u64,
+    pub clock: Option<Ts>,
+    pub timer_seq: u64,
+    pub generation: u64,
+    pub request_seq: u64,
+    pub rr_cursor: Vec<u64>,
+    pub breakers: Vec<Breaker>,
+    /// Every event id seen, sorted by (Fx hash, id).
+    #[serde(borrow)]
+    pub seen: Vec<&'a str>,
+    /// Sorted by (Fx hash of the id, id).
+    pub cases: C,
+    /// In (due, seq) order.
+    #[serde(borrow)]
+    pub timers: Vec<TimerS<'a>>,
+    /// In id order.
+    #[serde(borrow)]
+    pub requests: Vec<Req<'a>>,
+    /// Sorted by person.
+    #[serde(borrow)]
+    pub open_by_person: Vec<(&'a str, u32)>,
+    /// Sorted by key.
+    #[serde(borrow)]
+    pub outstanding: Vec<Outstanding<'a>>,
+}
+
+/// An instant: seconds since the Unix epoch and nanoseconds.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(super) struct Ts(pub i64, pub i32);
+
+impl Ts {
+    pub fn of(t: Timestamp) -> Ts {
+        Ts(t.as_second(), t.subsec_nanosecond())
+    }
+    pub fn get(self) -> Result<Timestamp, SnapshotError> {
+        Timestamp::new(self.0, self.1)
+            .map_err(|e| SnapshotError(format!("an instant out of range: {e}")))
+    }
+}
+
+pub(super) fn opt_ts(t: Option<Ts>) -> Result<Option<Timestamp>, SnapshotError> {
+    t.map(Ts::get).transpose()
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct Breaker {
+    pub runs: Vec<bool>,
+    pub halted: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Case<'a> {
+    pub id: &'a str,
+    pub opened_at: Ts,
+    #[serde(borrow)]
+    pub facts: Vec<Option<V<'a>>>,
+    pub class: Option<u32>,
+    pub owner: Option<u32>,
+    pub escalated: bool,
+    #[serde(borrow)]
+    pub assignee: Option<Who<'a>>,
+    pub acknowledged: bool,
+    pub ack_generation: u64,
+    pub clocks: Vec<Option<ClockS>>,
+    #[serde(borrow)]
+    pub sagas: Vec<SagaS<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) enum Who<'a> {
+    Team(u32),
+    Person(&'a str),
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(super) enum CState {
+    Running,
+    Paused,
+    Met,
+    Breached,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct ClockS {
+    pub state: CState,
+    pub cycle: u32,
+    pub calendar: Option<u32>,
+    pub target: DurationSpec,
+    pub counting_start: Ts,
+    pub running_since: Option<Ts>,
+    pub paused_since: Option<Ts>,
+    pub elapsed_wall: i64,
+    pub elapsed_open: i64,
+    pub paused_open: i64,
+    pub warned: bool,
+    pub generation: u64,
+    pub due: Option<Ts>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct SagaS<'a> {
+    pub automation: u32,
+    #[serde(borrow)]
+    pub trigger: Trigger<'a>,
+    pub next_step: u64,
+    /// (step, arguments, key).
+    #[serde(borrow)]
+    pub executed: Vec<(u64, Vec<V<'a>>, &'a str)>,
+    #[serde(borrow)]
+    pub state: SState<'a>,
+    #[serde(borrow)]
+    pub requesters: Vec<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Trigger<'a> {
+    pub id: &'a str,
+    pub event: u32,
+    #[serde(borrow)]
+    pub values: Vec<V<'a>>,
+    pub at: Ts,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) enum SState<'a> {
+    Running,
+    Waiting(&'a str),
+    Held(u64),
+    Done,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct TimerS<'a> {
+    pub due: Ts,
+    pub seq: u64,
+    pub case: &'a str,
+    pub kind: TK,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(super) enum TK {
+    Ack { generation: u64 },
+    SlaWarn { sla: u32, generation: u64 },
+    SlaBreach { sla: u32, generation: u64 },
+    GateExpire { request: u64, gate: u32 },
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct Req<'a> {
+    pub id: u64,
+    pub case: &'a str,
+    pub saga: u64,
+    pub pending: Vec<u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct Outstanding<'a> {
+    pub key: &'a str,
+    pub case: &'a str,
+    pub saga: u64,
+    pub compensation: bool,
+}
+
+/// A decimal, exactly: mantissa and scale.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(super) struct Dec(i128, u32);
+
+impl Dec {
+    pub fn of(d: &Decimal) -> Dec {
+        Dec(d.mantissa(), d.scale())
+    }
+    fn get(self) -> Result<Decimal, SnapshotError> {
+        Decimal::try_from_i128_with_scale(self.0, self.1)
+            .map_err(|e| SnapshotError(format!("a decimal out of range: {e}")))
+    }
+}
+
+/// A runtime value ([`Value`]), variant for variant (written by `write::Val`).
+#[derive(Deserialize)]
+pub(super) enum V<'a> {
+    None,
+    Bool(bool),
+    Int(i64),
+    Decimal(Dec),
+    Money(Dec, [u8; 3]),
+    Percent(Dec),
+    Duration(i64),
+    Business(i64, BusinessUnit),
+    Date(i16, i8, i8),
+    TimeOfDay(u16),
+    Time(Ts),
+    Str(&'a str),
+    Person(&'a str),
+    Enum(u32, u32),
+    Team(u32),
+    Calendar(u32),
+    #[serde(borrow)]
+    List(Vec<V<'a>>),
+    #[serde(borrow)]
+    Record(Vec<V<'a>>),
+}
+
+impl V<'_> {
+    /// The value, checked against the program: every enum, team and calendar it names
+    /// exists (the engine indexes the program's tables with them).
+    pub fn get(&self, p: &Program) -> Result<Value, SnapshotError> {
+        let bad = |what: &str| Err(SnapshotError(format!("a value names an unknown {what}")));
+        Ok(match self {
+            V::None => Value::None,
+            V::Bool(b) => Value::Bool(*b),
+            V::Int(i) => Value::Int(*i),
+            V::Decimal(d) => Value::Decimal(d.get()?),
+            V::Money(d, c) => Value::Money(d.get()?, *c),
+            V::Percent(d) => Value::Percent(d.get()?),
+            V::Duration(s) => Value::Duration(*s),
+            V::Business(n, u) => Value::Business(*n, *u),
+            V::Date(y, m, d) => Value::Date(
+                jiff::civil::Date::new(*y, *m, *d)
+                    .map_err(|e| SnapshotError(format!("a date out of range: {e}")))?,
+            ),
+            V::TimeOfDay(m) => Value::TimeOfDay(*m),
+            V::Time(t) => Value::Time(t.get()?),
+            V::Str(s) => Value::Str(Arc::from(*s)),
+            V::Person(s) => Value::Person(Arc::from(*s)),
+            V::Enum(e, x) => {
+                match p.enums.get(*e as usize) {
+                    Some(def) if (*x as usize) < def.variants.len() => {}
+                    _ => return bad("enum variant"),
+                }
+                Value::Enum(*e, *x)
+            }
+            V::Team(t) if (*t as usize) < p.teams.len() => Value::Team(*t),
+            V::Team(_) => return bad("team"),
+            V::Calendar(c) if (*c as usize) < p.calendars.len() => Value::Calendar(*c),
+            V::Calendar(_) => return bad("calendar"),
+            V::List(items) => Value::List(get_all(items, p)?.into()),
+            V::Record(items) => Value::Record(get_all(items, p)?.into()),
+        })
+    }
+}
+
+pub(super) fn get_all(vs: &[V<'_>], p: &Program) -> Result<Vec<Value>, SnapshotError> {
+    vs.iter().map(|v| v.get(p)).collect()
+}
