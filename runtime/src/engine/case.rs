@@ -169,7 +169,13 @@ impl Engine {
         let Some(cl) = &program.classify else {
             return false;
         };
-        if !cl.events.contains(&ev.event) {
+        if !self
+            .code
+            .classify_on
+            .get(ev.event as usize)
+            .copied()
+            .unwrap_or(false)
+        {
             return false;
         }
         let mut class = cl.otherwise;

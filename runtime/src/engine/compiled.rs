@@ -8,6 +8,8 @@ use crate::ir::Program;
 /// Compiled rule code, indexed like the program.
 pub(crate) struct Compiled {
     pub classify: Vec<Pred>,
+    /// Whether classify runs on each event (by event id).
+    pub classify_on: Vec<bool>,
     /// Each classify arm's rule name in the ledger: `classify.Variant`.
     pub classify_rules: Vec<Arc<str>>,
     pub route_cond: Vec<Option<Pred>>,
@@ -15,6 +17,9 @@ pub(crate) struct Compiled {
     /// equality is known to hold: `None` when nothing is left (or there is no such
     /// equality: then `route_cond` decides, see `Engine::route_condition`).
     pub route_residual: Vec<Option<Pred>>,
+    /// Whether each route's condition requires an enum equality (a copy of the program's
+    /// `requires.is_some()`, kept dense for the decision step).
+    pub route_keyed: Vec<bool>,
     pub route_key: Vec<Vec<Code>>,
     pub sla_start: Vec<Vec<Option<Code>>>,
     pub sla_stop: Vec<Vec<Option<Code>>>,
@@ -44,7 +49,12 @@ impl Compiled {
                     .collect()
             })
             .unwrap_or_default();
+        let classify_on = (0..p.events.len() as u32)
+            .map(|e| p.classify.as_ref().is_some_and(|cl| cl.events.contains(&e)))
+            .collect();
         Compiled {
+            route_keyed: p.routes.iter().map(|r| r.requires.is_some()).collect(),
+            classify_on,
             classify_rules,
             classify: p
                 .classify

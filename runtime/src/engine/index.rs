@@ -116,7 +116,7 @@ impl Engine {
     /// required equality is `known` to hold, else the whole condition (`None`: always).
     pub(crate) fn route_condition(&self, r: u32, known: bool) -> Option<&crate::eval::Pred> {
         let r = r as usize;
-        if known && self.program.routes[r].requires.is_some() {
+        if known && self.code.route_keyed[r] {
             self.code.route_residual[r].as_ref()
         } else {
             self.code.route_cond[r].as_ref()

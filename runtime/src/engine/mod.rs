@@ -323,7 +323,7 @@ impl Engine {
         // the routes on this event are.
         let mut class = None;
         if let Some(cl) = &self.program.classify
-            && cl.events.contains(&env.event)
+            && self.code.classify_on[env.event as usize]
         {
             class = Some(cl.otherwise);
             let f = Frame {
