@@ -16,8 +16,8 @@ pub mod executor;
 pub mod http;
 pub mod http_connector;
 pub mod metrics;
-pub mod replay;
 pub mod recovery;
+pub mod replay;
 pub mod store;
 pub mod webhooks;
 
