@@ -1,70 +1,41 @@
 //! `meshline serve` delivering actions over HTTPS: a connector trusting a private CA
 //! (`ca_file`) delivers; one whose endpoint's certificate that CA did not sign fails for
-//! good (no request leaves), so the saga compensates over the working connector; and bad
-//! connector settings stop `serve` before it starts.
+//! good (no request leaves), so the saga compensates over the working connector; a step
+//! the executor gives up on after `max_attempts` fails for good too; and bad connector
+//! settings stop `serve` before it starts.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
 mod serve_support;
-use serve_support::{request, root};
+use serve_support::root;
+use serve_support::server::{Server, http};
 #[path = "serve_support/tls.rs"]
 mod tls;
 
 const BIN: &str = env!("CARGO_BIN_EXE_meshline");
 
-fn build(dir: &Path) -> std::path::PathBuf {
-    let bundle = dir.join("agency.meshb");
-    let out = Command::new(BIN)
-        .arg("build")
-        .arg(root().join("examples/agency-support"))
-        .arg("-o")
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    bundle
+/// A server whose configuration names files in its own folder: `config` receives that
+/// folder's path.
+fn server(files: &[(&str, &[u8])], config: impl Fn(&str) -> String) -> Server {
+    let s = Server::new("");
+    for (name, bytes) in files {
+        std::fs::write(s.path(name), bytes).unwrap();
+    }
+    let dir = s.path("").display().to_string();
+    std::fs::write(s.path("serve.toml"), config(dir.trim_end_matches('/'))).unwrap();
+    s
 }
 
-/// Kills the server if the test panics while it runs.
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Start `serve` with a configuration and wait until it is ready.
-fn start(bundle: &Path, state: &Path, config: &Path) -> (Guard, u16) {
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let api = listen.local_addr().unwrap().port();
-    drop(listen);
-    let guard = Guard(
-        Command::new(BIN)
-            .arg("serve")
-            .arg("--bundle")
-            .arg(bundle)
-            .arg("--state")
-            .arg(state)
-            .arg("--config")
-            .arg(config)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{api}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !matches!(request(api, "GET", "/readyz", "", b""), Ok((200, _))) {
-        assert!(Instant::now() < deadline, "serve did not become ready");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (guard, api)
+/// The stored ledger's entries of one kind.
+fn entries(ledger: &str, kind: &str) -> Vec<Json> {
+    ledger
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|e| e["kind"] == kind)
+        .collect()
 }
 
 /// Send the example's first event (a refund request: refund, then a reply to the client).
@@ -73,7 +44,7 @@ fn send_first_event(api: u16) {
         std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
             .unwrap();
     let first = sample.lines().next().unwrap();
-    let (code, body) = request(api, "POST", "/events", "", first.as_bytes()).unwrap();
+    let (code, body) = http(api, "POST", "/events", first.as_bytes()).unwrap();
     assert_eq!(code, 202, "{body}");
 }
 
@@ -81,7 +52,7 @@ fn send_first_event(api: u16) {
 fn wait_for_compensation(api: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, case) = request(api, "GET", "/cases/T-3001", "", b"").unwrap();
+        let (_, case) = http(api, "GET", "/cases/T-3001", b"").unwrap();
         if case.matches("\"kind\":\"succeeded\"").count() >= 2 {
             break;
         }
@@ -90,46 +61,31 @@ fn wait_for_compensation(api: u16) {
     }
 }
 
-/// Stop `serve` with SIGTERM; it must exit cleanly.
-fn stop(mut guard: Guard) {
-    let st = Command::new("kill")
-        .arg("-TERM")
-        .arg(guard.0.id().to_string())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert!(guard.0.wait().unwrap().success());
-}
-
 #[test]
 fn https_connectors_trust_their_ca_and_refuse_other_certificates() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let bundle = build(d);
     let vendor = tls::pki("vendor");
     let (port, seen) = tls::endpoint(&vendor);
-    std::fs::write(d.join("vendor.pem"), &vendor.ca_pem).unwrap();
-    std::fs::write(d.join("other.pem"), tls::pki("other").ca_pem).unwrap();
-    let config = d.join("serve.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "wall_clock = false\n\
-             [connectors.http.stripe]\nurl = \"https://127.0.0.1:{port}/stripe\"\n\
-             ca_file = {:?}\nbackoff_ms = 50\n\
-             [connectors.http.helpdesk]\nurl = \"https://127.0.0.1:{port}/helpdesk\"\n\
-             ca_file = {:?}\nbackoff_ms = 50\n",
-            d.join("vendor.pem").display().to_string(),
-            d.join("other.pem").display().to_string(),
-        ),
-    )
-    .unwrap();
-    let state = d.join("state.sqlite");
-    let (guard, api) = start(&bundle, &state, &config);
-    send_first_event(api);
+    let other = tls::pki("other").ca_pem;
+    let s = server(
+        &[
+            ("vendor.pem", vendor.ca_pem.as_bytes()),
+            ("other.pem", other.as_bytes()),
+        ],
+        |dir| {
+            format!(
+                "wall_clock = false\n\
+                 [connectors.http.stripe]\nurl = \"https://127.0.0.1:{port}/stripe\"\n\
+                 ca_file = \"{dir}/vendor.pem\"\nbackoff_ms = 50\n\
+                 [connectors.http.helpdesk]\nurl = \"https://127.0.0.1:{port}/helpdesk\"\n\
+                 ca_file = \"{dir}/other.pem\"\nbackoff_ms = 50\n"
+            )
+        },
+    );
+    let child = s.start();
+    send_first_event(s.port);
     // refund succeeds over TLS; reply fails for good (certificate); void_refund compensates.
-    wait_for_compensation(api);
-    stop(guard);
+    wait_for_compensation(s.port);
+    s.stop(child);
 
     let seen = seen.lock().unwrap().clone();
     let paths: Vec<&str> = seen.iter().map(|(p, _, _)| p.as_str()).collect();
@@ -144,24 +100,8 @@ fn https_connectors_trust_their_ca_and_refuse_other_certificates() {
         .collect();
     assert_eq!(actions, ["refund", "void_refund"]);
 
-    let (events, ledger) = (d.join("events.jsonl"), d.join("ledger.jsonl"));
-    let out = Command::new(BIN)
-        .arg("serve")
-        .arg("--state")
-        .arg(&state)
-        .arg("--export-events")
-        .arg(&events)
-        .arg("--export-ledger")
-        .arg(&ledger)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let ledger = std::fs::read_to_string(&ledger).unwrap();
-    let entries: Vec<Json> = ledger
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let failed: Vec<&Json> = entries.iter().filter(|e| e["kind"] == "failed").collect();
+    let (_, ledger, _) = s.export();
+    let failed = entries(&ledger, "failed");
     assert_eq!(failed.len(), 1, "{ledger}");
     let detail = &failed[0]["detail"];
     assert_eq!(detail["action"], "helpdesk.reply");
@@ -171,33 +111,17 @@ fn https_connectors_trust_their_ca_and_refuse_other_certificates() {
         reason.starts_with("TLS: ") && reason.contains("UnknownIssuer"),
         "{reason}"
     );
-    assert!(
-        entries.iter().any(|e| e["kind"] == "compensated"),
-        "{ledger}"
-    );
+    assert!(!entries(&ledger, "compensated").is_empty(), "{ledger}");
     // The outcomes are stored inputs: the run over the export gives the same ledger.
-    let run = Command::new(BIN)
-        .arg("run")
-        .arg("--bundle")
-        .arg(&bundle)
-        .arg("--events")
-        .arg(&events)
-        .arg("--ledger")
-        .arg(d.join("run.jsonl"))
-        .output()
-        .unwrap();
-    assert!(run.status.success());
-    assert_eq!(
-        std::fs::read_to_string(d.join("run.jsonl")).unwrap(),
-        ledger
-    );
+    assert_eq!(s.run(None), ledger);
 }
 
 #[test]
 fn bad_connector_settings_stop_serve_before_it_starts() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let bundle = build(d);
+    let s = Server::new("");
+    let d = s.path("");
+    let d = d.as_path();
+    let bundle = &s.bundle;
     std::fs::write(d.join("not-a-cert.pem"), "hello\n").unwrap();
     let cases = [
         ("url = \"ftp://127.0.0.1/x\"", "only http:// and https://"),
@@ -221,7 +145,7 @@ fn bad_connector_settings_stop_serve_before_it_starts() {
             .current_dir(d)
             .args(["serve", "--config", "serve.toml", "--state", "s.sqlite"])
             .arg("--bundle")
-            .arg(&bundle)
+            .arg(bundle)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .output()
@@ -238,36 +162,27 @@ fn bad_connector_settings_stop_serve_before_it_starts() {
 
 #[test]
 fn a_step_that_keeps_failing_fails_for_good_after_max_attempts() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let bundle = build(d);
     let vendor = tls::pki("vendor");
     let (port, seen) = tls::endpoint(&vendor);
-    std::fs::write(d.join("vendor.pem"), &vendor.ca_pem).unwrap();
     // Nothing listens on the help desk's port: every attempt is a retryable network error.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_port = closed.local_addr().unwrap().port();
     drop(closed);
-    let config = d.join("serve.toml");
-    std::fs::write(
-        &config,
+    let s = server(&[("vendor.pem", vendor.ca_pem.as_bytes())], |dir| {
         format!(
             "wall_clock = false\n\
              [connectors.http.stripe]\nurl = \"https://127.0.0.1:{port}/stripe\"\n\
-             ca_file = {:?}\nbackoff_ms = 20\n\
+             ca_file = \"{dir}/vendor.pem\"\nbackoff_ms = 20\n\
              [connectors.http.helpdesk]\nurl = \"http://127.0.0.1:{closed_port}/helpdesk\"\n\
-             max_attempts = 3\nbackoff_ms = 20\ntimeout_ms = 500\n",
-            d.join("vendor.pem").display().to_string(),
-        ),
-    )
-    .unwrap();
-    let state = d.join("state.sqlite");
-    let (guard, api) = start(&bundle, &state, &config);
-    send_first_event(api);
+             max_attempts = 3\nbackoff_ms = 20\ntimeout_ms = 500\n"
+        )
+    });
+    let child = s.start();
+    send_first_event(s.port);
     // The executor gives up after 3 attempts: the step has failed for good, so the saga
     // compensates (a saga waiting on a step nobody retries would wait forever).
-    wait_for_compensation(api);
-    stop(guard);
+    wait_for_compensation(s.port);
+    s.stop(child);
     let actions: Vec<String> = seen
         .lock()
         .unwrap()
@@ -275,25 +190,13 @@ fn a_step_that_keeps_failing_fails_for_good_after_max_attempts() {
         .map(|(_, _, body)| serde_json::from_str::<Json>(body).unwrap()["action"].to_string())
         .collect();
     assert_eq!(actions, ["\"refund\"", "\"void_refund\""]);
-    let out = Command::new(BIN)
-        .arg("serve")
-        .arg("--state")
-        .arg(&state)
-        .arg("--export-ledger")
-        .arg(d.join("ledger.jsonl"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let ledger = std::fs::read_to_string(d.join("ledger.jsonl")).unwrap();
-    let failed: Vec<Json> = ledger
-        .lines()
-        .map(|l| serde_json::from_str::<Json>(l).unwrap())
-        .filter(|e| e["kind"] == "failed")
-        .collect();
+    let (_, ledger, _) = s.export();
+    let failed = entries(&ledger, "failed");
     assert_eq!(failed.len(), 1, "{ledger}");
     let detail = &failed[0]["detail"];
     assert_eq!(detail["action"], "helpdesk.reply");
     assert_eq!(detail["retryable"], false);
     let reason = detail["reason"].as_str().unwrap();
     assert!(reason.ends_with("(gave up after 3 attempts)"), "{reason}");
+    assert_eq!(s.run(None), ledger);
 }
