@@ -146,3 +146,35 @@ fn changed_meanings_are_refused_with_the_reason() {
         assert!(why.contains(want), "{want}: {why}");
     }
 }
+
+#[test]
+fn a_deadline_the_new_calendar_puts_in_the_past_breaches_right_after_the_deployment() {
+    // Monday is a holiday: a clock started Monday 10:00 counts from Tuesday 09:00.
+    let holiday = BASE.replace(
+        "hours mon-fri 09:00-17:00 }",
+        "hours mon-fri 09:00-17:00 holidays [2026-03-02] }",
+    );
+    let mut engine = Engine::new(program(&holiday), "v1").expect("loads");
+    created(&mut engine, "e1", "T-1", "2026-03-02T10:00:00Z");
+    engine.advance_to("2026-03-02T15:00:00Z".parse().expect("time"));
+    // Without the holiday, 4 business hours from Monday 10:00 ended at 14:00.
+    engine.reload(program(BASE), "v2").expect("compatible");
+    let (entries, _) = engine.drain();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    let deployed = kinds
+        .iter()
+        .position(|k| *k == "deployed")
+        .expect("deployed");
+    let breached = kinds
+        .iter()
+        .position(|k| *k == "sla_breached")
+        .expect("breached");
+    assert!(deployed < breached, "{kinds:?}");
+    assert_eq!(entries[breached].at, "2026-03-02T15:00:00Z");
+    assert!(
+        entries[deployed]
+            .detail
+            .to_string()
+            .contains(r#""rescheduled_clocks":1"#)
+    );
+}

@@ -109,10 +109,11 @@ impl Engine {
             || self.program.default_calendar != fresh.program.default_calendar;
         *self = fresh;
         // New hours or holidays move the deadlines of running clocks: reschedule them (in
-        // case order, so that a replay schedules identically; the old timers go stale).
-        let mut rescheduled = 0;
+        // case order, so that a replay schedules identically; the old timers go stale),
+        // after the `deployed` entry, since a deadline already past breaches at once.
+        let mut running: Vec<(std::sync::Arc<str>, usize)> = Vec::new();
         if calendars_changed {
-            let mut running: Vec<(std::sync::Arc<str>, usize)> = self
+            running = self
                 .cases
                 .iter()
                 .flat_map(|(id, c)| {
@@ -127,16 +128,15 @@ impl Engine {
                 })
                 .collect();
             running.sort();
-            rescheduled = running.len();
-            for (case, s) in running {
-                self.sla_schedule(&case, s);
-            }
         }
         let mut detail = json!({ "from": from, "to": bundle });
-        if rescheduled > 0 {
-            detail["rescheduled_clocks"] = json!(rescheduled);
+        if !running.is_empty() {
+            detail["rescheduled_clocks"] = json!(running.len());
         }
         self.log(None, "deployed", None, detail);
+        for (case, s) in running {
+            self.sla_schedule(&case, s);
+        }
         Ok(())
     }
 }
