@@ -553,5 +553,5 @@ impl Iterator for OpenIntervals<'_> {
 }
 
 #[cfg(test)]
-#[path = "calendar_tests.rs"]
+#[path = "calendar_tests/mod.rs"]
 mod tests;
