@@ -26,7 +26,7 @@ pub type AutoId = u32;
 pub type FnId = u32;
 pub type ConstId = u32;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
     pub package: String,
     pub version: String,

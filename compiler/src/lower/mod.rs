@@ -190,19 +190,8 @@ pub fn lower_with_ids(
                 fact: *fact,
             })
             .collect(),
-        consts: Vec::new(),
-        functions: Vec::new(),
-        calendars: Vec::new(),
-        teams: Vec::new(),
-        classify: None,
-        owners: Vec::new(),
-        acknowledge_within: None,
-        routes: Vec::new(),
-        slas: Vec::new(),
-        actions: Vec::new(),
-        gates: Vec::new(),
-        automations: Vec::new(),
         default_calendar: ids.calendars.get("always").copied(),
+        ..Default::default()
     };
 
     let by_module: BTreeMap<&str, &ModuleInput<'_>> =

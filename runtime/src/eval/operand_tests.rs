@@ -28,19 +28,7 @@ fn program() -> Program {
             slot("b", WireTy::Optional(Box::new(WireTy::Int))),
             slot("c", WireTy::Record(0)),
         ],
-        consts: Vec::new(),
-        functions: Vec::new(),
-        calendars: Vec::new(),
-        teams: Vec::new(),
-        classify: None,
-        owners: Vec::new(),
-        acknowledge_within: None,
-        routes: Vec::new(),
-        slas: Vec::new(),
-        actions: Vec::new(),
-        gates: Vec::new(),
-        automations: Vec::new(),
-        default_calendar: None,
+        ..Default::default()
     }
 }
 

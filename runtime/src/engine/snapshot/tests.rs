@@ -46,19 +46,7 @@ fn program() -> Program {
                 fact: true,
             })
             .collect(),
-        consts: Vec::new(),
-        functions: Vec::new(),
-        calendars: Vec::new(),
-        teams: Vec::new(),
-        classify: None,
-        owners: Vec::new(),
-        acknowledge_within: None,
-        routes: Vec::new(),
-        slas: Vec::new(),
-        actions: Vec::new(),
-        gates: Vec::new(),
-        automations: Vec::new(),
-        default_calendar: None,
+        ..Default::default()
     }
 }
 
