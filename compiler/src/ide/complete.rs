@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use crate::diagnostics::FileName;
 use crate::semantic::index::{OpKind, ProjectIndex};
-use crate::semantic::sig::EffectKind;
+use crate::semantic::sig::{ActionSig, EffectKind};
 use crate::semantic::types::Ty;
 use crate::source::Span;
 
@@ -283,28 +283,35 @@ fn class_variants(index: &ProjectIndex, out: &mut BTreeSet<Candidate>) {
 
 fn action_snippets(index: &ProjectIndex, out: &mut BTreeSet<Candidate>) {
     for (c, a, sig) in index.all_actions() {
-        let args: Vec<String> = sig
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| format!("{n}: ${{{}:{n}}}", i + 1))
-            .collect();
-        let params: Vec<String> = sig
-            .params
-            .iter()
-            .map(|(n, t)| format!("{n}: {}", type_ref_text(t)))
-            .collect();
-        let effect = match sig.effect {
-            EffectKind::Money => " effect money",
-            EffectKind::Destructive => " effect destructive",
-            EffectKind::None => "",
-        };
-        out.insert(Candidate {
-            label: format!("{c}.{a}"),
-            kind: CandidateKind::Action,
-            detail: Some(format!("({}){effect}", params.join(", "))),
-            snippet: Some(format!("{c}.{a}({})", args.join(", "))),
-        });
+        out.insert(action_candidate(&format!("{c}.{a}"), sig, true));
+    }
+}
+
+/// An action call as a completion: `label(param: ${1:param}, …)` to insert, the parameters
+/// with their types (and the action's effect, when asked) as the detail.
+fn action_candidate(label: &str, sig: &ActionSig, with_effect: bool) -> Candidate {
+    let args: Vec<String> = sig
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| format!("{n}: ${{{}:{n}}}", i + 1))
+        .collect();
+    let params: Vec<String> = sig
+        .params
+        .iter()
+        .map(|(n, t)| format!("{n}: {}", type_ref_text(t)))
+        .collect();
+    let effect = match sig.effect {
+        _ if !with_effect => "",
+        EffectKind::Money => " effect money",
+        EffectKind::Destructive => " effect destructive",
+        EffectKind::None => "",
+    };
+    Candidate {
+        label: label.to_string(),
+        kind: CandidateKind::Action,
+        detail: Some(format!("({}){effect}", params.join(", "))),
+        snippet: Some(format!("{label}({})", args.join(", "))),
     }
 }
 
@@ -357,23 +364,7 @@ fn member_candidates(
             && index.lookup_data(module, base).is_none()
         {
             for (a, sig) in actions {
-                let args: Vec<String> = sig
-                    .params
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (n, _))| format!("{n}: ${{{}:{n}}}", i + 1))
-                    .collect();
-                let params: Vec<String> = sig
-                    .params
-                    .iter()
-                    .map(|(n, t)| format!("{n}: {}", type_ref_text(t)))
-                    .collect();
-                out.insert(Candidate {
-                    label: a.clone(),
-                    kind: CandidateKind::Action,
-                    detail: Some(format!("({})", params.join(", "))),
-                    snippet: Some(format!("{a}({})", args.join(", "))),
-                });
+                out.insert(action_candidate(a, sig, false));
             }
             return;
         }
