@@ -72,8 +72,10 @@ pub fn run(a: &Args<'_>) -> ExitCode {
         Err(code) => return code,
     };
     let mut stats = Stats::default();
+    // Drained after every input into the same two buffers (no allocation per event).
+    let (mut lines, mut commands) = (String::new(), Vec::new());
     let mut flush = |engine: &mut Engine, stats: &mut Stats| -> std::io::Result<()> {
-        let (lines, commands) = engine.drain_jsonl();
+        engine.drain_jsonl_into(&mut lines, &mut commands);
         for line in lines.lines() {
             stats.count(ledger::line_kind(line).unwrap_or(""));
         }

@@ -113,11 +113,7 @@ fn write_value(v: &Value, out: &mut String) {
 fn write_str(s: &str, out: &mut String) {
     out.push('"');
     // Fast path: most strings (ids, hashes, names) need no escaping at all.
-    // (No early exit: the scan vectorises, and most strings are short.)
-    if !s
-        .bytes()
-        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'))
-    {
+    if !needs_escape(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -136,6 +132,29 @@ fn write_str(s: &str, out: &mut String) {
         }
     }
     out.push('"');
+}
+
+/// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (the
+/// classic "has a zero byte" bit trick, exact as a yes/no answer), then the tail.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Some byte of `x` is below `n` (n ≤ 128).
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS != 0;
+    let has_byte = |x: u64, b: u8| has_less(x ^ (ONES * u64::from(b)), 1);
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_ne_bytes(w);
+        if has_less(x, 0x20) | has_byte(x, b'"') | has_byte(x, b'\\') {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

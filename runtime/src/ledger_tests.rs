@@ -359,3 +359,26 @@ fn typed_detail_refuses_unsorted_keys() {
     let mut d = Detail::new();
     d.str("b", "x").str("a", "y");
 }
+
+/// The eight-bytes-at-a-time escape check agrees with the byte-by-byte one: every byte
+/// value at every position of the word and of the tail, among fillers that are ASCII,
+/// high (non-ASCII UTF-8 bytes) or just above the control range.
+#[test]
+fn needs_escape_agrees_with_a_byte_by_byte_check() {
+    let naive = |s: &[u8]| s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+    for filler in [b'a', 0x20, 0x21, 0x7f, 0x80, 0xff, b'#', b']'] {
+        for len in [1usize, 7, 8, 9, 16, 19] {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![filler; len];
+                    s[pos] = b;
+                    assert_eq!(
+                        needs_escape(&s),
+                        naive(&s),
+                        "byte {b:#04x} at {pos} of {len} among {filler:#04x}"
+                    );
+                }
+            }
+        }
+    }
+}

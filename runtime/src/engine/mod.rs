@@ -431,6 +431,17 @@ impl Engine {
         (self.ledger.take_jsonl(), std::mem::take(&mut self.commands))
     }
 
+    /// As [`drain_jsonl`](Self::drain_jsonl), into buffers the caller keeps: `lines` and
+    /// `commands` are cleared, then hold what was written, and their old memory goes back
+    /// to the engine. Draining after every event this way allocates nothing once the
+    /// buffers have grown (a fresh `String` per drain regrows, and a large one faults in
+    /// new pages every time).
+    pub fn drain_jsonl_into(&mut self, lines: &mut String, commands: &mut Vec<Command>) {
+        self.ledger.swap_jsonl(lines);
+        commands.clear();
+        std::mem::swap(commands, &mut self.commands);
+    }
+
     /// How many ledger entries are waiting to be drained.
     pub fn pending_entries(&self) -> usize {
         self.ledger.pending()

@@ -10,7 +10,6 @@
 //! is built, the engine's path) or from a `serde_json::Value` (normalised first, see
 //! [`LedgerWriter::append`]). Both give the same bytes for the same object.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use serde_json::Value;
@@ -87,7 +86,7 @@ impl Detail {
     }
 
     pub fn int(&mut self, k: &'static str, v: i64) -> &mut Detail {
-        let _ = write!(self.key(k), "{v}");
+        self.key(k).push_str(itoa::Buffer::new().format(v));
         self
     }
 
@@ -139,6 +138,9 @@ pub struct LedgerWriter {
     last_hash: String,
     buf: String,
     pending: usize,
+    /// The canonical hash input of the entry being written, kept for its memory: SHA-256
+    /// is fed one contiguous slice (17 small updates cost more than the copy).
+    hash_input: String,
 }
 
 impl Default for LedgerWriter {
@@ -172,6 +174,7 @@ impl LedgerWriter {
             last_hash: last_hash.into(),
             buf: String::new(),
             pending: 0,
+            hash_input: String::with_capacity(512),
         }
     }
 
@@ -209,7 +212,7 @@ impl LedgerWriter {
         let b = &mut self.buf;
         let f = Fields {
             seq: put(b, "{\"seq\":", |b| {
-                let _ = write!(b, "{seq}");
+                b.push_str(itoa::Buffer::new().format(seq))
             }),
             at: put(b, ",\"at\":", |b| write_str(at, b)),
             case: put(b, ",\"case\":", |b| write_opt(case, b)),
@@ -219,14 +222,14 @@ impl LedgerWriter {
             bundle: put(b, ",\"bundle\":", |b| write_str(bundle, b)),
             prev: put(b, ",\"prev\":", |b| write_str(&self.last_hash, b)),
         };
-        let digest = hash_fields(b, &f);
+        let digest = hash_fields(b, &f, &mut self.hash_input);
+        let mut hex = [0u8; 64];
+        let hex = hex_into(&digest, &mut hex);
         b.push_str(",\"hash\":\"");
-        let hash_start = b.len();
-        hex_into(&digest, b);
-        let hash_end = b.len();
+        b.push_str(hex);
         b.push_str("\"}\n");
         self.last_hash.clear();
-        self.last_hash.push_str(&b[hash_start..hash_end]);
+        self.last_hash.push_str(hex);
         self.last_seq = seq;
         self.pending += 1;
     }
@@ -261,6 +264,13 @@ impl LedgerWriter {
         self.pending = 0;
         std::mem::take(&mut self.buf)
     }
+    /// Hands over the buffered entries as JSON Lines in `out` (cleared first), whose memory
+    /// the writer keeps for the next entries; keeps the chain going.
+    pub fn swap_jsonl(&mut self, out: &mut String) {
+        out.clear();
+        std::mem::swap(&mut self.buf, out);
+        self.pending = 0;
+    }
     /// The buffered entries as JSON Lines, each line ending in `\n`.
     pub fn to_jsonl(&self) -> String {
         self.buf.clone()
@@ -282,9 +292,10 @@ fn write_opt(v: Option<&str>, b: &mut String) {
     }
 }
 
-/// SHA-256 of the canonical encoding: the fields but `hash`, keys sorted.
-fn hash_fields(b: &str, f: &Fields) -> [u8; 32] {
-    let mut h = Sha256::new();
+/// SHA-256 of the canonical encoding: the fields but `hash`, keys sorted, assembled in
+/// `input` first.
+fn hash_fields(b: &str, f: &Fields, input: &mut String) -> [u8; 32] {
+    input.clear();
     let parts: [(&str, &Range<usize>); 8] = [
         ("{\"at\":", &f.at),
         (",\"bundle\":", &f.bundle),
@@ -296,19 +307,22 @@ fn hash_fields(b: &str, f: &Fields) -> [u8; 32] {
         (",\"seq\":", &f.seq),
     ];
     for (name, range) in parts {
-        h.update(name.as_bytes());
-        h.update(&b.as_bytes()[range.clone()]);
+        input.push_str(name);
+        input.push_str(&b[range.clone()]);
     }
-    h.update(b"}");
-    h.finalize().into()
+    input.push('}');
+    Sha256::digest(input.as_bytes()).into()
 }
 
-fn hex_into(bytes: &[u8], out: &mut String) {
+/// Lower-case hex of a digest, in `out`.
+fn hex_into<'a>(digest: &[u8; 32], out: &'a mut [u8; 64]) -> &'a str {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
     }
+    // Only ASCII digits and letters were written.
+    std::str::from_utf8(out).unwrap_or_default()
 }
 
 /// The `kind` of a line this writer wrote, without parsing it. The first `,"kind":"` in a
