@@ -8,7 +8,9 @@
 //!
 //! `decide ROUNDS`: the decision step over 200,000 envelopes, ROUNDS times (prints ns per
 //! decision). `apply EVENTS`: `Engine::apply` over EVENTS envelopes on EVENTS/5 cases,
-//! draining the ledger every 1,000 (prints ns per event).
+//! draining the ledger every 1,000 (prints ns per event). `ledger EVENTS`: the ledger
+//! floor of `run_bench` on EVENTS events (prints ns per event for the bare writer and for
+//! SHA-256 alone).
 
 use meshline_benches::runtime_gen;
 use meshline_runtime::Engine;
@@ -21,7 +23,7 @@ fn main() {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or(match mode.as_str() {
-            "apply" => 200_000,
+            "apply" | "ledger" => 200_000,
             _ => 100,
         });
     let root = std::env::temp_dir().join(format!("meshline-profile-{}", std::process::id()));
@@ -39,7 +41,7 @@ fn main() {
             .expect("the generated project checks");
         let mut engine = Engine::new(program, "profile").expect("engine");
         let (cases, events) = match mode.as_str() {
-            "apply" => (n / 5, n),
+            "apply" | "ledger" => (n / 5, n),
             _ => (10_000, 200_000),
         };
         let envs: Vec<Envelope> = runtime_gen::events(cases, events, 7)
@@ -50,13 +52,25 @@ fn main() {
                     .expect("valid")
             })
             .collect();
+        if mode == "ledger" {
+            let (write, sha, count) =
+                meshline_benches::ledger_floor::measure(engine.program(), "profile", &envs);
+            println!(
+                "ledger: {:.1} ns per event for the writer, {:.1} for SHA-256 alone ({count} entries)",
+                write * 1e9 / n as f64,
+                sha * 1e9 / n as f64
+            );
+            return;
+        }
         let t = std::time::Instant::now();
         let (mut acc, count) = (0u64, if mode == "apply" { n } else { n * events });
         if mode == "apply" {
+            let (mut lines, mut commands) = (String::new(), Vec::new());
             for (i, e) in envs.into_iter().enumerate() {
                 engine.apply(e);
                 if i % 1000 == 999 {
-                    acc += engine.drain_jsonl().0.len() as u64;
+                    engine.drain_jsonl_into(&mut lines, &mut commands);
+                    acc += lines.len() as u64;
                 }
             }
         } else {

@@ -182,4 +182,5 @@ pub fn generate_in_files(files: usize, accounts: usize) -> Vec<(String, String)>
 pub fn line_count(files: &[(String, String)]) -> usize {
     files.iter().map(|(_, t)| t.lines().count()).sum()
 }
+pub mod ledger_floor;
 pub mod runtime_gen;
