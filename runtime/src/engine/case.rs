@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
+use super::frame::{Scan, scan};
 use super::sla::Clock;
 use super::{Engine, EventData, TimerKind};
 use crate::ir::{Builtin, Strategy, Target};
@@ -178,26 +179,31 @@ impl Engine {
         {
             return false;
         }
-        let mut class = cl.otherwise;
-        let mut rule: Option<Arc<str>> = None;
-        for (i, (variant, _)) in cl.arms.iter().enumerate() {
-            let name = self.code.classify_rules[i].clone();
+        // The arms in one frame; an arm that fails is recorded (which may change the
+        // case) and the scan goes on after it in a fresh frame.
+        let mut from = 0;
+        let hit = loop {
             let Some(case) = self.cases.get(case_id) else {
                 return false;
             };
-            let hit = match self.holds(&self.code.classify[i], case, Some(ev)) {
-                Ok(b) => b,
-                Err(e) => {
+            let code = &self.code.classify;
+            let scanned = self.in_frame(case, Some(ev), &[], |f| {
+                scan(f, from, code.len(), |i| code.get(i))
+            });
+            match scanned {
+                Scan::Hit(i) => break Some(i),
+                Scan::Miss => break None,
+                Scan::Failed(i, e) => {
+                    let name = self.code.classify_rules[i].clone();
                     self.eval_error(case_id, &name, &e);
-                    false
+                    from = i + 1;
                 }
-            };
-            if hit {
-                class = *variant;
-                rule = Some(name);
-                break;
             }
-        }
+        };
+        let (class, rule) = match hit.and_then(|i| Some((cl.arms.get(i)?.0, i))) {
+            Some((variant, i)) => (variant, Some(self.code.classify_rules[i].clone())),
+            None => (cl.otherwise, None),
+        };
         let Some(case) = self.cases.get_mut(case_id) else {
             return false;
         };
@@ -323,33 +329,35 @@ impl Engine {
             self.route_candidates(index, case.class, &case.facts, Some(event), &mut merged);
         // (Copied out: deciding may write to the engine, which holds the index.)
         let candidates = super::index::Candidates::from_slice(candidates);
-        let program = self.program.clone();
-        let mut winner = None;
-        for r in candidates {
-            let name = &program.routes[r as usize].name;
-            // A route considered only because the class changed (it does not list this
-            // event) may read facts its own events would set: unset means "no match".
-            let outside_on = !self.program.routes[r as usize].events.contains(&ev.event);
-            let hit = {
-                let c = self.route_condition(r, known);
-                match (c, self.cases.get(&**case_id)) {
-                    (None, _) => true,
-                    (Some(code), Some(case)) => match self.holds(code, case, Some(ev)) {
-                        Ok(b) => b,
-                        Err(crate::eval::EvalError::UnsetFact(_)) if outside_on => false,
-                        Err(e) => {
-                            self.eval_error(case_id, name, &e);
-                            false
-                        }
-                    },
-                    (Some(_), None) => false,
-                }
+        // The candidates in one frame, best first; a failure is handled and the scan goes
+        // on after it in a fresh frame (recording it may change the case).
+        let mut from = 0;
+        let winner = loop {
+            let Some(case) = self.cases.get(&**case_id) else {
+                return;
             };
-            if hit {
-                winner = Some(r);
-                break;
+            let scanned = self.in_frame(case, Some(ev), &[], |f| {
+                scan(f, from, candidates.len(), |i| {
+                    self.route_condition(candidates[i], known)
+                })
+            });
+            match scanned {
+                Scan::Hit(i) => break Some(candidates[i]),
+                Scan::Miss => break None,
+                Scan::Failed(i, e) => {
+                    let route = &self.program.routes[candidates[i] as usize];
+                    // A route considered only because the class changed (it does not list
+                    // this event) may read facts its own events would set: unset means "no
+                    // match", not an error.
+                    let outside_on = !route.events.contains(&ev.event);
+                    if !(outside_on && matches!(e, crate::eval::EvalError::UnsetFact(_))) {
+                        let name = route.name.clone();
+                        self.eval_error(case_id, &name, &e);
+                    }
+                    from = i + 1;
+                }
             }
-        }
+        };
         match winner {
             Some(r) => self.assign_by_route(case_id, ev, r),
             None => {

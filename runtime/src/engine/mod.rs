@@ -32,7 +32,7 @@ use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
 use crate::calendar::Calendar;
-use crate::eval::{self, CtxVals, Env, EvalError, Frame, Pred};
+use crate::eval::{self, CtxVals, Env, EvalError, Frame};
 use crate::ir::{Program, Target};
 use crate::ledger::{Detail, Entry, LedgerWriter};
 use crate::value::{self, Value};
@@ -317,7 +317,6 @@ impl Engine {
             assignee: eval::Who::Nobody,
             now: self.clock,
         };
-        let holds = |code: &Pred, frame: &Frame<'_>| code(frame) == Ok(true);
         // As `apply` does on a fresh case: classify runs on the events it lists; a class
         // (always a change on a fresh case) makes every route a candidate, otherwise only
         // the routes on this event are.
@@ -325,7 +324,6 @@ impl Engine {
         if let Some(cl) = &self.program.classify
             && self.code.classify_on[env.event as usize]
         {
-            class = Some(cl.otherwise);
             let f = Frame {
                 facts: &[],
                 event: Some(event),
@@ -333,12 +331,12 @@ impl Engine {
                 ctx: &ctx,
                 env: &self.env,
             };
-            for (i, (variant, _)) in cl.arms.iter().enumerate() {
-                if holds(&self.code.classify[i], &f) {
-                    class = Some(*variant);
-                    break;
-                }
-            }
+            let code = &self.code.classify;
+            class = Some(
+                frame::first_hit(&f, code.len(), |i| code.get(i))
+                    .and_then(|i| Some(cl.arms.get(i)?.0))
+                    .unwrap_or(cl.otherwise),
+            );
             ctx.class = class.map(|v| (cl.enum_id, v));
         }
         let index = match class {
@@ -355,13 +353,10 @@ impl Engine {
             ctx: &ctx,
             env: &self.env,
         };
-        let route = candidates
-            .iter()
-            .copied()
-            .find(|r| match self.route_condition(*r, known) {
-                None => true,
-                Some(c) => holds(c, &f),
-            });
+        let route = frame::first_hit(&f, candidates.len(), |i| {
+            self.route_condition(candidates[i], known)
+        })
+        .map(|i| candidates[i]);
         (class, route)
     }
 
