@@ -7,7 +7,10 @@
 //! - `fmt`: the formatter's snapshots (`tests/fmt/`), fixed points and property tests;
 //! - `incremental`: salsa re-executes only what an edit invalidates;
 //! - `witness`, `solver_props`: the safety analysis's witnesses replay through the runtime,
-//!   and conditions it calls disjoint never both match a random event.
+//!   and conditions it calls disjoint never both match a random event;
+//! - `reload`: deploying a bundle over live state; `scan_errors`: a classify arm or route
+//!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
+//!   decision step.
 
 mod check;
 mod codes;
@@ -16,5 +19,6 @@ mod fmt;
 mod incremental;
 mod no_panic;
 mod reload;
+mod scan_errors;
 mod solver_props;
 mod witness;

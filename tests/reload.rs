@@ -33,7 +33,7 @@ sla first_reply for Billing, Triage {
 }
 "#;
 
-fn program(text: &str) -> meshline_runtime::ir::Program {
+pub(crate) fn program(text: &str) -> meshline_runtime::ir::Program {
     let files = project(text);
     meshline_compiler::with_large_stack(|| {
         let database = Database::default();

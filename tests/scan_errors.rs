@@ -1,0 +1,106 @@
+//! Classify arms and route candidates are scanned in order (`engine/frame.rs`): an arm or
+//! route whose condition cannot be evaluated writes `eval_error`, sends the case to its
+//! owner's exception queue, and the scan goes on with the next one. The decision step
+//! (`Engine::decide`, what `run_bench` times) decides the same way.
+
+use meshline_runtime::Engine;
+
+use crate::reload::program;
+
+const RULES: &str = r#"
+enum Tier { Gold, Silver }
+enum Level { Low, High }
+enum Klass { Urgent, Billing, Triage }
+record Ticket { id: String, tier: Tier }
+event TicketCreated { ticket: Ticket }
+event Raised { level: Level }
+calendar office { timezone "UTC" hours mon-fri 09:00-17:00 }
+team desk { members ["ana@x.io"] calendar office }
+team leads { members ["lee@x.io"] calendar office }
+classify Klass on TicketCreated {
+  Urgent when level == High
+  Billing when ticket.tier == Gold
+  otherwise Triage
+}
+owners {
+  Urgent -> leads escalate desk
+  Billing -> desk escalate leads
+  Triage -> desk escalate leads
+}
+route raised on TicketCreated when level == High { assign leads priority 2 }
+route gold on TicketCreated when ticket.tier == Gold { assign desk by round_robin }
+"#;
+
+const CREATED: &str = r#"{"id":"e2","type":"TicketCreated","at":"2026-03-02T10:00:00Z","case":"T-1","data":{"ticket":{"id":"T-1","tier":"Gold"}}}"#;
+
+/// `kind rule detail` of each entry.
+fn lines(engine: &mut Engine) -> Vec<String> {
+    engine
+        .drain()
+        .0
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e.kind,
+                e.rule.as_deref().unwrap_or("-"),
+                e.detail
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_failing_arm_or_route_is_recorded_and_the_next_one_decides() {
+    let program = program(RULES);
+    let mut engine = Engine::new(program, "v1").expect("loads");
+    // `level` is a case fact that only `Raised` sets: unset here, so the first arm and the
+    // first route fail.
+    engine.apply_line(CREATED);
+    assert_eq!(
+        lines(&mut engine),
+        [
+            r#"received - {"at":"2026-03-02T10:00:00Z","id":"e2","type":"TicketCreated"}"#,
+            r#"eval_error classify.Urgent {"error":"case fact `level` has no value yet"}"#,
+            r#"classified classify.Billing {"class":"Billing"}"#,
+            r#"owned owners {"owner":"desk"}"#,
+            r#"eval_error raised {"error":"case fact `level` has no value yet"}"#,
+            r#"assigned exception {"assignee":"desk","exception":true}"#,
+            r#"assigned gold {"assignee":"ana@x.io","priority":0,"route":"gold"}"#,
+        ]
+    );
+    // The decision step passes over the failures the same way: Billing (1), route `gold`.
+    let env = engine
+        .parse_envelope(&serde_json::from_str(CREATED).expect("json"))
+        .expect("valid");
+    let gold = engine
+        .program()
+        .routes
+        .iter()
+        .position(|r| r.name == "gold");
+    assert_eq!(engine.decide(&env), (Some(1), gold.map(|g| g as u32)));
+}
+
+#[test]
+fn with_the_fact_set_the_first_arm_and_route_decide_without_errors() {
+    let mut engine = Engine::new(program(RULES), "v1").expect("loads");
+    engine.apply_line(
+        r#"{"id":"e1","type":"Raised","at":"2026-03-02T09:00:00Z","case":"T-1","data":{"level":"High"}}"#,
+    );
+    engine.apply_line(CREATED);
+    let lines = lines(&mut engine);
+    assert!(
+        lines.iter().all(|l| !l.starts_with("eval_error")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&r#"classified classify.Urgent {"class":"Urgent"}"#.to_string()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(
+            &r#"assigned raised {"assignee":"leads","priority":2,"route":"raised"}"#.to_string()
+        ),
+        "{lines:#?}"
+    );
+}
