@@ -141,6 +141,9 @@ pub struct LedgerWriter {
     /// The canonical hash input of the entry being written, kept for its memory: SHA-256
     /// is fed one contiguous slice (17 small updates cost more than the copy).
     hash_input: String,
+    /// The last `bundle` written and its JSON encoding: an engine writes the same bundle
+    /// hash into every entry, so it is encoded once.
+    bundle: (String, String),
 }
 
 impl Default for LedgerWriter {
@@ -175,6 +178,7 @@ impl LedgerWriter {
             buf: String::new(),
             pending: 0,
             hash_input: String::with_capacity(512),
+            bundle: (String::new(), "\"\"".to_string()),
         }
     }
 
@@ -209,7 +213,14 @@ impl LedgerWriter {
         bundle: &str,
     ) {
         let seq = self.last_seq + 1;
+        if self.bundle.0 != bundle {
+            self.bundle.0.clear();
+            self.bundle.0.push_str(bundle);
+            self.bundle.1.clear();
+            write_str(bundle, &mut self.bundle.1);
+        }
         let b = &mut self.buf;
+        b.reserve(256 + detail.buf.len());
         let f = Fields {
             seq: put(b, "{\"seq\":", |b| {
                 b.push_str(itoa::Buffer::new().format(seq))
@@ -219,7 +230,7 @@ impl LedgerWriter {
             kind: put(b, ",\"kind\":", |b| write_str(kind, b)),
             rule: put(b, ",\"rule\":", |b| write_opt(rule, b)),
             detail: put(b, ",\"detail\":", |b| b.push_str(detail.finish())),
-            bundle: put(b, ",\"bundle\":", |b| write_str(bundle, b)),
+            bundle: put(b, ",\"bundle\":", |b| b.push_str(&self.bundle.1)),
             prev: put(b, ",\"prev\":", |b| write_str(&self.last_hash, b)),
         };
         let digest = hash_fields(b, &f, &mut self.hash_input);
