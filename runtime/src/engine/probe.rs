@@ -28,13 +28,16 @@ impl Engine {
         let holds =
             |pred: &eval::Pred, case: &CaseState| self.holds(pred, case, Some(&ev)) == Ok(true);
         if let Some(cl) = &self.program.classify {
+            // (As before: the arms see the `otherwise` class while they are evaluated.)
             case.class = Some(cl.otherwise);
-            for (i, (variant, _)) in cl.arms.iter().enumerate() {
-                if holds(&self.code.classify[i], &case) {
-                    case.class = Some(*variant);
-                    break;
-                }
-            }
+            let code = &self.code.classify;
+            let hit = self.in_frame(&case, Some(&ev), &[], |f| {
+                super::frame::first_hit(f, code.len(), |i| code.get(i))
+            });
+            case.class = Some(
+                hit.and_then(|i| Some(cl.arms.get(i)?.0))
+                    .unwrap_or(cl.otherwise),
+            );
         }
         let routes = self
             .program
