@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::*;
 
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
-use crate::server::uri_of;
+use crate::convert::uri_of;
 
 pub fn actions(
     s: &Snapshot,

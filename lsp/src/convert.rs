@@ -9,6 +9,10 @@
 use meshline_compiler::diagnostics::{Code, Diagnostic, Severity};
 use meshline_compiler::source::{LineCol, LineIndex, Span};
 use tower_lsp_server::ls_types as lsp;
+use tower_lsp_server::ls_types::Uri;
+
+use crate::analysis::Snapshot;
+use meshline_compiler::db::SourceFile;
 
 /// A file's text with its line index.
 pub struct TextPos<'a> {
@@ -116,4 +120,9 @@ mod tests {
         assert_eq!(pos.offset(lsp::Position::new(0, 99)), 2);
         assert_eq!(pos.offset(lsp::Position::new(9, 0)), text.len());
     }
+}
+
+/// The URI of a project file, if it has one on disk.
+pub fn uri_of(s: &Snapshot, file: SourceFile) -> Option<Uri> {
+    Uri::from_file_path(s.path_of(file)?)
 }

@@ -5,8 +5,8 @@ use meshline_compiler::source::Span;
 use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::Snapshot;
+use crate::convert::uri_of;
 use crate::convert::{self, Locate, TextPos};
-use crate::server::uri_of;
 
 impl Locate for Snapshot {
     fn locate(&self, file: &str, span: Span) -> Option<lsp::Location> {

@@ -6,7 +6,7 @@ use tower_lsp_server::ls_types::{GotoDefinitionResponse, Location, Position};
 
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
-use crate::server::uri_of;
+use crate::convert::uri_of;
 
 /// The symbol under the cursor.
 pub fn symbol_at(s: &Snapshot, file: SourceFile, pos: Position) -> Option<SymbolId> {

@@ -12,7 +12,7 @@ use tower_lsp_server::ls_types::{Position, PrepareRenameResponse, TextEdit, Uri,
 
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
-use crate::server::uri_of;
+use crate::convert::uri_of;
 
 /// Can the name under the cursor be renamed? Answers its range.
 pub fn prepare(s: &Snapshot, file: SourceFile, pos: Position) -> Option<PrepareRenameResponse> {

@@ -21,8 +21,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::analysis::{Analysis, RunError, Snapshot};
 use crate::{
-    code_actions, completion, convert, folding, formatting, goto, hover, rename, semantic_tokens,
-    symbols,
+    code_actions, completion, folding, formatting, goto, hover, rename, semantic_tokens, symbols,
 };
 
 struct Doc {
@@ -560,14 +559,4 @@ impl LanguageServer for Backend {
             None => Ok(None),
         }
     }
-}
-
-/// The URI of a project file, if it has one on disk.
-pub fn uri_of(s: &Snapshot, file: SourceFile) -> Option<Uri> {
-    Uri::from_file_path(s.path_of(file)?)
-}
-
-/// A document position → byte offset in the file's current text.
-pub fn offset_of(s: &Snapshot, file: SourceFile, pos: Position) -> usize {
-    convert::TextPos::new(file.text(&s.db)).offset(pos)
 }
