@@ -2,7 +2,7 @@
 //! §7.4–7.6): exactly one `classify` and one total `owners`; every money or destructive
 //! action an automation issues is covered by a gate (or waived); project-wide uniqueness of
 //! operational names; one type per case fact; one receivable event per name; no recursion;
-//! no unused declarations. The safety analysis of conditions ([`super::safety`]: ambiguous
+//! no unused declarations. The safety analysis of conditions (`safety/`: ambiguous
 //! and unreachable routes, shadowed classify arms, never-true conditions, conflicting gates)
 //! is whole-project too, but a query of its own (`db::safety_check`): it costs more, and
 //! an editor may want the rest first.

@@ -3,7 +3,7 @@
 //! A signature depends only on its own file's declarations and compares equal after an edit
 //! that moves text or changes a rule's body, so salsa can stop there and keep every other
 //! module's checks (the "backdating" that makes a one-file edit cheap). Type references stay
-//! unresolved here ([`TypeRef`]); [`super::index::ProjectIndex`] resolves them.
+//! unresolved here ([`TypeRef`]); the project index (`ProjectIndex`, index.rs) resolves them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
