@@ -105,6 +105,11 @@ pub fn diagnostic(
     }
 }
 
+/// The URI of a project file, if it has one on disk.
+pub fn uri_of(s: &Snapshot, file: SourceFile) -> Option<Uri> {
+    Uri::from_file_path(s.path_of(file)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,9 +125,4 @@ mod tests {
         assert_eq!(pos.offset(lsp::Position::new(0, 99)), 2);
         assert_eq!(pos.offset(lsp::Position::new(9, 0)), text.len());
     }
-}
-
-/// The URI of a project file, if it has one on disk.
-pub fn uri_of(s: &Snapshot, file: SourceFile) -> Option<Uri> {
-    Uri::from_file_path(s.path_of(file)?)
 }
