@@ -12,6 +12,12 @@
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
 //!   decision step.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 mod check;
 mod codes;
 mod common;

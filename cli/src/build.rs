@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use meshline_compiler::diagnostics::render_ariadne;
 use meshline_runtime::bundle;
 
-pub fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode {
+pub(crate) fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode {
     let output = match meshline_compiler::build_path(path) {
         Ok(o) => o,
         Err(e) => {
@@ -48,7 +48,7 @@ pub fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub fn inspect(path: &Path) -> ExitCode {
+pub(crate) fn inspect(path: &Path) -> ExitCode {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {

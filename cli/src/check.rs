@@ -8,7 +8,7 @@ use meshline_compiler::diagnostics::{json, render_ariadne, sarif};
 
 use crate::Format;
 
-pub fn run(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
+pub(crate) fn run(path: &Path, format: Format, deny_warnings: bool) -> ExitCode {
     let output = match meshline_compiler::check_path(path) {
         Ok(o) => o,
         Err(e) => {

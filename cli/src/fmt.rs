@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use meshline_compiler::diagnostics::{FileName, render_ariadne};
 use meshline_compiler::format::{FormatError, format_file};
 
-pub fn run(paths: &[PathBuf], check: bool, stdin: bool) -> ExitCode {
+pub(crate) fn run(paths: &[PathBuf], check: bool, stdin: bool) -> ExitCode {
     if stdin || paths.iter().any(|p| p.as_os_str() == "-") {
         if paths.iter().any(|p| p.as_os_str() != "-") {
             eprintln!("error: `-` (standard input) cannot be combined with other paths");

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 const RULES: &str = include_str!("../templates/rules.mesh");
 
-pub fn run(name: &str) -> ExitCode {
+pub(crate) fn run(name: &str) -> ExitCode {
     if !is_package_name(name) {
         eprintln!(
             "error: `{name}` is not a valid project name: use lower-case letters, digits, `-` and `_`"

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use meshline_runtime::{Engine, bundle, ir, ledger};
 use meshline_serve::replay::{self, Control};
 
-pub struct Args<'a> {
+pub(crate) struct Args<'a> {
     pub bundle: &'a Path,
     pub events: &'a str,
     pub ledger: Option<&'a Path>,
@@ -24,7 +24,7 @@ pub struct Args<'a> {
     pub bundles: Option<&'a Path>,
 }
 
-pub fn run(a: &Args<'_>) -> ExitCode {
+pub(crate) fn run(a: &Args<'_>) -> ExitCode {
     let Args {
         bundle: bundle_path,
         events,
@@ -183,7 +183,7 @@ fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), Str
 }
 
 /// Read a bundle file, or compile a project folder first; errors are printed.
-pub fn load_bundle(
+pub(crate) fn load_bundle(
     bundle_path: &Path,
 ) -> Result<(bundle::Manifest, ir::Program, String), ExitCode> {
     let bytes = bundle_bytes(bundle_path)?;
@@ -197,7 +197,7 @@ pub fn load_bundle(
 }
 
 /// A bundle file's bytes, or a project folder compiled to them; errors are printed.
-pub fn bundle_bytes(bundle_path: &Path) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn bundle_bytes(bundle_path: &Path) -> Result<Vec<u8>, ExitCode> {
     // A project folder is compiled first; anything else must be a bundle file.
     let bytes = if bundle_path.is_dir() {
         match meshline_compiler::build_path(bundle_path) {
@@ -284,7 +284,7 @@ impl Stats {
     }
 }
 
-pub fn verify(path: &Path) -> ExitCode {
+pub(crate) fn verify(path: &Path) -> ExitCode {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {

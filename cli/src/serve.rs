@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use meshline_serve::{Config, Options};
 
-pub struct Args {
+pub(crate) struct Args {
     pub bundle: Option<PathBuf>,
     pub state: Option<PathBuf>,
     pub listen: Option<String>,
@@ -21,7 +21,7 @@ pub struct Args {
     pub no_snapshot: bool,
 }
 
-pub fn run(a: Args) -> ExitCode {
+pub(crate) fn run(a: Args) -> ExitCode {
     let mut config = match &a.config {
         Some(p) => match Config::load(p) {
             Ok(c) => c,

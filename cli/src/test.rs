@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::TestFormat;
 
-pub fn run(
+pub(crate) fn run(
     path: &Path,
     filter: Option<&str>,
     junit: Option<&Path>,

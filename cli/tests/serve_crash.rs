@@ -12,6 +12,12 @@
 //! snapshots are taken every few dozen inputs, so restarts start from one (checked in the
 //! server's log) and the equalities above hold across them.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::path::Path;

@@ -2,6 +2,12 @@
 //! (every one answered, the server never falls over, the ledger stays sound), webhooks, the
 //! HTTP connector, and deployments. Each ends by replaying the export with `meshline run`.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;

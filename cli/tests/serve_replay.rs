@@ -3,6 +3,12 @@
 //! `meshline run`, following the recipe the export prints, reproduces the stored ledger
 //! byte for byte.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use std::process::Command;
 use std::time::Duration;
 

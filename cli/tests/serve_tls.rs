@@ -4,6 +4,12 @@
 //! the executor gives up on after `max_attempts` fails for good too; and bad connector
 //! settings stop `serve` before it starts.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,9 @@
 //! salsa queries so that an edit re-checks only what depends on it. The CLI and the
 //! language server are thin shells over [`db::Database`].
 
+// A library reports through return values and `tracing`, never by printing (docs/architecture.md).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod db;
 pub mod diagnostics;
 pub mod format;

@@ -10,7 +10,7 @@ use crate::analysis::Snapshot;
 use crate::convert::TextPos;
 use crate::convert::uri_of;
 
-pub fn actions(
+pub(crate) fn actions(
     s: &Snapshot,
     file: SourceFile,
     uri: &Uri,

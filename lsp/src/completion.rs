@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::*;
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
 
-pub fn completion(s: &Snapshot, file: SourceFile, pos: Position) -> Vec<CompletionItem> {
+pub(crate) fn completion(s: &Snapshot, file: SourceFile, pos: Position) -> Vec<CompletionItem> {
     let text = file.text(&s.db);
     let offset = TextPos::new(text).offset(pos);
     let index = db::project_index(&s.db, s.project);
@@ -40,7 +40,11 @@ pub fn completion(s: &Snapshot, file: SourceFile, pos: Position) -> Vec<Completi
         .collect()
 }
 
-pub fn signature_help(s: &Snapshot, file: SourceFile, pos: Position) -> Option<SignatureHelp> {
+pub(crate) fn signature_help(
+    s: &Snapshot,
+    file: SourceFile,
+    pos: Position,
+) -> Option<SignatureHelp> {
     let text = file.text(&s.db);
     let offset = TextPos::new(text).offset(pos);
     let index = db::project_index(&s.db, s.project);

@@ -18,7 +18,7 @@ impl Locate for Snapshot {
 }
 
 /// `file`'s diagnostics but the safety analysis's (published first, see `server`).
-pub fn for_file_fast(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::Diagnostic> {
+pub(crate) fn for_file_fast(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::Diagnostic> {
     convert_all(
         s,
         file,
@@ -28,7 +28,11 @@ pub fn for_file_fast(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::
 }
 
 /// The safety analysis's diagnostics in `file`.
-pub fn for_file_safety(s: &Snapshot, file: SourceFile, related: bool) -> Vec<lsp::Diagnostic> {
+pub(crate) fn for_file_safety(
+    s: &Snapshot,
+    file: SourceFile,
+    related: bool,
+) -> Vec<lsp::Diagnostic> {
     convert_all(
         s,
         file,

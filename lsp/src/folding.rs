@@ -7,7 +7,7 @@ use tower_lsp_server::ls_types::{FoldingRange, FoldingRangeKind};
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
 
-pub fn ranges(s: &Snapshot, file: SourceFile) -> Vec<FoldingRange> {
+pub(crate) fn ranges(s: &Snapshot, file: SourceFile) -> Vec<FoldingRange> {
     let text = TextPos::new(file.text(&s.db));
     let mut out = Vec::new();
     fn walk(defs: &[Def], text: &TextPos<'_>, out: &mut Vec<FoldingRange>) {

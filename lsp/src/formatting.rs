@@ -10,7 +10,7 @@ use crate::analysis::Snapshot;
 use crate::convert::TextPos;
 
 /// The edits that format `file` (none when it is already formatted), or why not.
-pub fn format(s: &Snapshot, file: SourceFile) -> Option<Result<Vec<TextEdit>, String>> {
+pub(crate) fn format(s: &Snapshot, file: SourceFile) -> Option<Result<Vec<TextEdit>, String>> {
     let text = file.text(&s.db);
     Some(match meshline_compiler::format_source(text) {
         Ok(formatted) if formatted == *text => Ok(Vec::new()),

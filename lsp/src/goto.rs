@@ -9,13 +9,17 @@ use crate::convert::TextPos;
 use crate::convert::uri_of;
 
 /// The symbol under the cursor.
-pub fn symbol_at(s: &Snapshot, file: SourceFile, pos: Position) -> Option<SymbolId> {
+pub(crate) fn symbol_at(s: &Snapshot, file: SourceFile, pos: Position) -> Option<SymbolId> {
     let offset = TextPos::new(file.text(&s.db)).offset(pos);
     let analysis = ide::file_analysis(&s.db, s.project, file);
     analysis.occurrence_at(offset).map(|o| o.id.clone())
 }
 
-pub fn definition(s: &Snapshot, file: SourceFile, pos: Position) -> Option<GotoDefinitionResponse> {
+pub(crate) fn definition(
+    s: &Snapshot,
+    file: SourceFile,
+    pos: Position,
+) -> Option<GotoDefinitionResponse> {
     let id = symbol_at(s, file, pos)?;
     let (def_file, def) = ide::definition(&s.db, s.project, &id)?;
     let uri = uri_of(s, def_file)?;
@@ -23,7 +27,7 @@ pub fn definition(s: &Snapshot, file: SourceFile, pos: Position) -> Option<GotoD
     Some(GotoDefinitionResponse::Scalar(Location::new(uri, range)))
 }
 
-pub fn references(
+pub(crate) fn references(
     s: &Snapshot,
     file: SourceFile,
     pos: Position,

@@ -8,7 +8,7 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind
 use crate::analysis::Snapshot;
 use crate::convert::TextPos;
 
-pub fn hover(s: &Snapshot, file: SourceFile, pos: Position) -> Option<Hover> {
+pub(crate) fn hover(s: &Snapshot, file: SourceFile, pos: Position) -> Option<Hover> {
     let text = TextPos::new(file.text(&s.db));
     let info = ide::hover::hover(&s.db, s.project, file, text.offset(pos))?;
     Some(Hover {

@@ -5,6 +5,9 @@
 //! convert the compiler's editor knowledge (`meshline_compiler::ide`) into LSP types.
 //! Nothing here parses or checks: every answer comes from the compiler's queries.
 
+// A library reports through return values and `tracing`, never by printing (docs/architecture.md).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod analysis;
 mod code_actions;
 mod completion;

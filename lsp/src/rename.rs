@@ -15,7 +15,11 @@ use crate::convert::TextPos;
 use crate::convert::uri_of;
 
 /// Can the name under the cursor be renamed? Answers its range.
-pub fn prepare(s: &Snapshot, file: SourceFile, pos: Position) -> Option<PrepareRenameResponse> {
+pub(crate) fn prepare(
+    s: &Snapshot,
+    file: SourceFile,
+    pos: Position,
+) -> Option<PrepareRenameResponse> {
     let text = TextPos::new(file.text(&s.db));
     let offset = text.offset(pos);
     let analysis = ide::file_analysis(&s.db, s.project, file);
@@ -30,7 +34,7 @@ fn is_std(s: &Snapshot, id: &SymbolId) -> bool {
     ide::definition(&s.db, s.project, id).is_none_or(|(f, _)| f.is_std(&s.db))
 }
 
-pub fn rename(
+pub(crate) fn rename(
     s: &Snapshot,
     file: SourceFile,
     pos: Position,

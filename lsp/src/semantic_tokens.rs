@@ -29,7 +29,7 @@ const MODIFIERS: &[SemanticTokenModifier] = &[
     SemanticTokenModifier::READONLY,
 ];
 
-pub fn legend() -> SemanticTokensLegend {
+pub(crate) fn legend() -> SemanticTokensLegend {
     SemanticTokensLegend {
         token_types: TYPES.to_vec(),
         token_modifiers: MODIFIERS.to_vec(),
@@ -58,7 +58,7 @@ fn token_type(s: &Snapshot, id: &SymbolId) -> u32 {
     }
 }
 
-pub fn full(s: &Snapshot, file: SourceFile) -> SemanticTokens {
+pub(crate) fn full(s: &Snapshot, file: SourceFile) -> SemanticTokens {
     let text = TextPos::new(file.text(&s.db));
     let analysis = ide::file_analysis(&s.db, s.project, file);
     let parsed = db::parsed(&s.db, file);

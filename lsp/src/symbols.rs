@@ -53,7 +53,7 @@ fn document_symbol(d: &Def, text: &TextPos<'_>) -> DocumentSymbol {
     }
 }
 
-pub fn document(s: &Snapshot, file: SourceFile) -> Vec<DocumentSymbol> {
+pub(crate) fn document(s: &Snapshot, file: SourceFile) -> Vec<DocumentSymbol> {
     let text = TextPos::new(file.text(&s.db));
     ide::file_analysis(&s.db, s.project, file)
         .defs
@@ -67,7 +67,7 @@ pub fn document(s: &Snapshot, file: SourceFile) -> Vec<DocumentSymbol> {
     deprecated,
     reason = "SymbolInformation::deprecated must be spelled out"
 )]
-pub fn workspace(s: &Snapshot, query: &str) -> Vec<SymbolInformation> {
+pub(crate) fn workspace(s: &Snapshot, query: &str) -> Vec<SymbolInformation> {
     let query = query.to_lowercase();
     let mut out = Vec::new();
     for f in s.project.files(&s.db).iter().copied() {

@@ -3,6 +3,12 @@
 //! agency-support example. Responses are insta snapshots with the project path replaced
 //! by `file:///ROOT`; the asserts next to them say what each snapshot must show.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 mod support;
 
 use serde_json::{Value, json};

@@ -4,6 +4,9 @@
 //! No compiler dependencies: the bundle schema (`ir`) lives here and the compiler lowers
 //! into it, so a deployment links only this crate.
 
+// A library reports through return values and `tracing`, never by printing (docs/architecture.md).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod bundle;
 pub mod calendar;
 pub mod engine;

@@ -11,6 +11,11 @@
 //! its size), of restoring it, and of a start from the newest stored snapshot (restore,
 //! replay of the inputs after it, checks).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a load-generating example: it stops on the first error"
+)]
+
 use std::sync::Arc;
 use std::time::Instant;
 

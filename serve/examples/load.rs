@@ -11,6 +11,11 @@
 //! Events are the sample's, repeated with fresh ids and cases, stamped in 2099 so the wall
 //! clock fires no timer.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a load-generating example: it stops on the first error"
+)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

@@ -381,6 +381,10 @@ fn msg_lines(m: &Msg) -> usize {
 /// The engine has applied what the store could not commit: memory and disk disagree, so
 /// the process stops; a restart rebuilds from what is durable (nothing acknowledged is lost,
 /// since answers are sent only after the commit).
+#[allow(
+    clippy::print_stderr,
+    reason = "the process exits next: the reason reaches the terminal even when logs go to a collector"
+)]
 fn fatal(e: &str) -> ! {
     tracing::error!(error = %e, "storage failure; stopping");
     eprintln!("error: {e}");

@@ -11,6 +11,9 @@
 //! - [`metrics`]: Prometheus text format.
 //! - [`replay`]: the export format `meshline run` replays (events and control lines).
 
+// A library reports through return values and `tracing`, never by printing (docs/architecture.md).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod core;
 pub mod executor;
 pub mod http;

@@ -2,6 +2,12 @@
 //! at test time (a private CA and a leaf for 127.0.0.1), plain HTTP, every status class,
 //! network failures and timeouts, and the settings refused when the configuration loads.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

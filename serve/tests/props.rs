@@ -1,6 +1,12 @@
 //! Property tests over the server's input handling: arbitrary bodies, headers and payloads
 //! never panic, and every answer is an answer.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use meshline_serve::http::split_body;
 use meshline_serve::webhooks::{Source, Vendor};
 use proptest::prelude::*;

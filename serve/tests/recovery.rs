@@ -5,6 +5,12 @@
 //! on writing the same ledger and commands. Unusable snapshots (damaged, or disagreeing with
 //! the inputs) are skipped for an older one or a full replay.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::Sender;

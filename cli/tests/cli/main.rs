@@ -5,6 +5,12 @@
 //!
 //! One test binary; each module covers one area. Snapshots live in `cli/tests/snapshots/`.
 
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
 mod bad_input;
 mod bundles;
 mod common;

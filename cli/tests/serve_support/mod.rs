@@ -1,6 +1,6 @@
 //! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_http`,
 //! `serve_tls`); each uses part of them.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses part of these helpers")]
 
 pub mod server;
 

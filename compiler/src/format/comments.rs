@@ -13,14 +13,14 @@
 use super::doc::{Doc, concat, text};
 use crate::syntax::ast::Comment;
 
-pub struct Comments<'a> {
+pub(super) struct Comments<'a> {
     src: &'a str,
     list: &'a [Comment],
     next: usize,
 }
 
 impl<'a> Comments<'a> {
-    pub fn new(src: &'a str, list: &'a [Comment]) -> Self {
+    pub(super) fn new(src: &'a str, list: &'a [Comment]) -> Self {
         Comments { src, list, next: 0 }
     }
 
@@ -36,7 +36,7 @@ impl<'a> Comments<'a> {
     }
 
     /// Does the source between `from` and `to` contain a blank line?
-    pub fn blank_between(&self, from: u32, to: u32) -> bool {
+    pub(super) fn blank_between(&self, from: u32, to: u32) -> bool {
         let (from, to) = (from as usize, to as usize);
         if from >= to || to > self.src.len() {
             return false;
@@ -56,7 +56,7 @@ impl<'a> Comments<'a> {
     /// The next comment, if it is a trailing one before `limit`: printed at the end of the
     /// current line. Only one: a second comment (moved here from inside the node) is left
     /// for [`leading`](Self::leading), which puts it on its own line.
-    pub fn trailing(&mut self, limit: u32) -> Doc {
+    pub(super) fn trailing(&mut self, limit: u32) -> Doc {
         match self.peek() {
             Some(c) if c.span.start < limit && !self.own_line(c) => {
                 self.next += 1;
@@ -69,7 +69,7 @@ impl<'a> Comments<'a> {
     /// Every comment before `pos`, each on its own line, to print before the node at `pos`.
     /// `prev_end` is where the previous sibling ended (for keeping blank lines), or `None`
     /// at the start of a block, where no blank line is kept before the first comment.
-    pub fn leading(&mut self, pos: u32, prev_end: Option<u32>) -> Doc {
+    pub(super) fn leading(&mut self, pos: u32, prev_end: Option<u32>) -> Doc {
         let mut out = Vec::new();
         let mut last = prev_end;
         while let Some(c) = self.peek() {
@@ -98,7 +98,7 @@ impl<'a> Comments<'a> {
 
     /// Comments before `pos` that follow the last element of a block or list (before its
     /// closing bracket): each on its own line, without a line break after the last.
-    pub fn dangling(&mut self, pos: u32) -> Option<Doc> {
+    pub(super) fn dangling(&mut self, pos: u32) -> Option<Doc> {
         if !self.any_before(pos) {
             return None;
         }
@@ -122,7 +122,7 @@ impl<'a> Comments<'a> {
     }
 
     /// Where the next thing to print before `pos` starts: its first leading comment, or `pos`.
-    pub fn first_before(&self, pos: u32) -> u32 {
+    pub(super) fn first_before(&self, pos: u32) -> u32 {
         match self.peek() {
             Some(c) if c.span.start < pos => c.span.start,
             _ => pos,
@@ -131,7 +131,7 @@ impl<'a> Comments<'a> {
 
     /// Where a node really ends: pest spans can run over the whitespace and comments that
     /// follow the node, so step back over them.
-    pub fn real_end(&self, start: u32, end: u32) -> u32 {
+    pub(super) fn real_end(&self, start: u32, end: u32) -> u32 {
         let mut end = end;
         loop {
             let trimmed = self.src[start as usize..end as usize].trim_end().len() as u32;
@@ -145,12 +145,12 @@ impl<'a> Comments<'a> {
     }
 
     /// Is there a comment before `pos` still to print?
-    pub fn any_before(&self, pos: u32) -> bool {
+    pub(super) fn any_before(&self, pos: u32) -> bool {
         self.peek().is_some_and(|c| c.span.start < pos)
     }
 
     /// The comments not printed yet (at the end of the file), each on its own line.
-    pub fn rest(&mut self) -> Vec<&'a Comment> {
+    pub(super) fn rest(&mut self) -> Vec<&'a Comment> {
         let rest = &self.list[self.next..];
         self.next = self.list.len();
         rest.iter().collect()

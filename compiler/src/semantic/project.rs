@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::expr::Use;
 use super::index::{DataKind, OpKind, ProjectIndex};
-use super::sig::{EffectKind, GateSel, TypeRef};
+use super::sig::{EffectKind, GateSel};
 use super::types::{DefId, Ty};
-use crate::diagnostics::{Code, Diagnostic, FileName, Label};
+use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::source::Span;
 use crate::syntax::ast::*;
 
@@ -599,6 +599,3 @@ fn unused(project: &[&ModuleView<'_>], uses: &BTreeSet<Use>, out: &mut Vec<Diagn
         }
     }
 }
-
-#[allow(dead_code)]
-fn _type_ref_marker(_: TypeRef, _: Label) {}

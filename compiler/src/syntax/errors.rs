@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use pest::RuleType;
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::parser::Rule;
@@ -20,7 +19,7 @@ use crate::source::Span;
 /// only while a broken declaration is re-parsed to word its error. The flag is
 /// process-wide: the lock keeps re-parses from switching it off under each other; a parse
 /// on another thread that starts meanwhile only runs slower.
-pub fn with_detail<T>(f: impl FnOnce() -> T) -> T {
+pub(super) fn with_detail<T>(f: impl FnOnce() -> T) -> T {
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK
         .lock()
@@ -32,7 +31,12 @@ pub fn with_detail<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Build an E0001 diagnostic from a pest error raised while parsing `text[base..]`.
-pub fn to_diagnostic(file: &FileName, text: &str, base: usize, err: &Error<Rule>) -> Diagnostic {
+pub(super) fn to_diagnostic(
+    file: &FileName,
+    text: &str,
+    base: usize,
+    err: &Error<Rule>,
+) -> Diagnostic {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -407,9 +411,6 @@ fn describe(rule: Rule, contexts: &[Rule]) -> Option<(u8, String)> {
     };
     Some((s.0, s.1.to_string()))
 }
-
-#[allow(dead_code)]
-fn _assert_rule_type<R: RuleType>() {}
 
 #[cfg(test)]
 mod tests {

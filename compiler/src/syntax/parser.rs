@@ -22,7 +22,7 @@ use crate::source::Span;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/mesh.pest"]
-pub struct MeshParser;
+pub(super) struct MeshParser;
 
 /// Parse one module. Syntax errors come back as diagnostics; the module holds every
 /// declaration that parsed.

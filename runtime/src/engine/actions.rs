@@ -18,7 +18,7 @@ use crate::ir::{Requirement, Rollout, Target, WireTy};
 use crate::value::{self, Value};
 
 #[derive(Clone, Debug, Default)]
-pub struct BreakerState {
+pub(crate) struct BreakerState {
     /// Outcomes of the last runs (true = failed), at most the window.
     pub runs: VecDeque<bool>,
     pub halted: bool,
@@ -48,7 +48,7 @@ pub struct Saga {
 
 /// An approval request for a held step.
 #[derive(Clone, Debug)]
-pub struct Request {
+pub(crate) struct Request {
     pub case: Arc<str>,
     pub saga: usize,
     /// Gates still to release it, in declaration order.
@@ -68,7 +68,7 @@ fn sha_hex(parts: &[&str]) -> String {
 }
 
 /// §7.10: SHA-256 of (automation, case, trigger event id, step index, connector.action).
-pub fn idempotency_key(
+pub(super) fn idempotency_key(
     automation: &str,
     case: &str,
     trigger: &str,
@@ -79,7 +79,7 @@ pub fn idempotency_key(
 }
 
 /// §7.10: first 8 bytes of SHA-256(automation ‖ 0x00 ‖ canonical JSON of the key) mod 10000.
-pub fn rollout_bucket(automation: &str, key_json: &str) -> u32 {
+pub(super) fn rollout_bucket(automation: &str, key_json: &str) -> u32 {
     let mut h = Sha256::new();
     h.update(automation.as_bytes());
     h.update([0u8]);

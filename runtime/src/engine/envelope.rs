@@ -19,9 +19,9 @@ pub struct Envelope {
 }
 
 /// (envelope id if known, case if known, reason).
-pub type Rejection = (Option<String>, Option<String>, String);
+pub(super) type Rejection = (Option<String>, Option<String>, String);
 
-pub fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
+pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
     let Some(obj) = v.as_object() else {
         return Err((
             None,

@@ -48,9 +48,9 @@ use install::install;
 
 const MAGIC: &[u8; 8] = b"MESHSNAP";
 /// The body's encoding; a snapshot of another format is refused.
-pub const FORMAT: u16 = 1;
+pub(super) const FORMAT: u16 = 1;
 /// The engine that writes and reads snapshots; one written by another is refused.
-pub const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
+pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
 const HEAD: usize = 8 + 2 + 8;
 

@@ -76,7 +76,7 @@ pub fn safety_checks(
 
 impl<'a> Analysis<'a> {
     /// Resolve the events a rule lists.
-    pub fn events(&self, module: &str, paths: &[Path]) -> Vec<DefId> {
+    pub(crate) fn events(&self, module: &str, paths: &[Path]) -> Vec<DefId> {
         paths
             .iter()
             .filter_map(|p| {
@@ -96,7 +96,12 @@ impl<'a> Analysis<'a> {
 
     /// What a rule triggered by `events` sees: the case facts, the events' own fields
     /// (which shadow facts of the same name) and `class`.
-    pub fn scope<'m>(&mut self, module: &'m str, events: &[DefId], class: bool) -> Scope<'m> {
+    pub(crate) fn scope<'m>(
+        &mut self,
+        module: &'m str,
+        events: &[DefId],
+        class: bool,
+    ) -> Scope<'m> {
         let roots = match self.roots.get(events) {
             Some(r) => r.clone(),
             None => {
@@ -134,7 +139,7 @@ impl<'a> Analysis<'a> {
     /// Translate a condition (`None`: always true). With `expand_class`, `class == V` is
     /// replaced by the classify's condition for `V`; the flag says if `class` was still
     /// used freely.
-    pub fn translate(
+    pub(crate) fn translate(
         &mut self,
         scope: &Scope<'_>,
         cond: Option<&Expr>,
@@ -160,18 +165,18 @@ impl<'a> Analysis<'a> {
         (tf, raw)
     }
 
-    pub fn decide(&self, parts: &[&Option<Vec<Conj>>]) -> Outcome {
+    pub(crate) fn decide(&self, parts: &[&Option<Vec<Conj>>]) -> Outcome {
         let ps: Vec<Option<&[Conj]>> = parts.iter().map(|p| p.as_deref()).collect();
         solver::decide(&ps, &self.vars)
     }
 
     /// Provably no values make every part true.
-    pub fn disjoint(&self, parts: &[&Option<Vec<Conj>>]) -> bool {
+    pub(crate) fn disjoint(&self, parts: &[&Option<Vec<Conj>>]) -> bool {
         let ps: Vec<Option<&[Conj]>> = parts.iter().map(|p| p.as_deref()).collect();
         solver::disjoint(&ps, &self.vars)
     }
 
-    pub fn not_true(&self, f: &Formula) -> Option<Vec<Conj>> {
+    pub(crate) fn not_true(&self, f: &Formula) -> Option<Vec<Conj>> {
         solver::dnf(&self.vars.negate(f))
     }
 }

@@ -59,10 +59,10 @@ pub(super) struct Body<'a, C> {
 pub(super) struct Ts(pub i64, pub i32);
 
 impl Ts {
-    pub fn of(t: Timestamp) -> Ts {
+    pub(super) fn of(t: Timestamp) -> Ts {
         Ts(t.as_second(), t.subsec_nanosecond())
     }
-    pub fn get(self) -> Result<Timestamp, SnapshotError> {
+    pub(super) fn get(self) -> Result<Timestamp, SnapshotError> {
         Timestamp::new(self.0, self.1)
             .map_err(|e| SnapshotError(format!("an instant out of range: {e}")))
     }
@@ -198,7 +198,7 @@ pub(super) struct Outstanding<'a> {
 pub(super) struct Dec(i128, u32);
 
 impl Dec {
-    pub fn of(d: &Decimal) -> Dec {
+    pub(super) fn of(d: &Decimal) -> Dec {
         Dec(d.mantissa(), d.scale())
     }
     fn get(self) -> Result<Decimal, SnapshotError> {
@@ -235,7 +235,7 @@ pub(super) enum V<'a> {
 impl V<'_> {
     /// The value, checked against the program: every enum, team and calendar it names
     /// exists (the engine indexes the program's tables with them).
-    pub fn get(&self, p: &Program) -> Result<Value, SnapshotError> {
+    pub(super) fn get(&self, p: &Program) -> Result<Value, SnapshotError> {
         let bad = |what: &str| Err(SnapshotError(format!("a value names an unknown {what}")));
         Ok(match self {
             V::None => Value::None,
