@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod fmt;
 mod new;
+mod report;
 mod run;
 mod serve;
 mod test;
@@ -111,6 +112,28 @@ enum Command {
         #[arg(long)]
         stdin: bool,
     },
+    /// KPIs from ledgers alone: automation outcomes, SLA attainment, time to ownership,
+    /// reopen rate, exceptions and volumes (docs/kpis.md).
+    Report {
+        /// Ledger files (JSON Lines), read in order as one history.
+        #[arg(required = true)]
+        ledgers: Vec<std::path::PathBuf>,
+        /// Count entries at or after this instant (RFC 3339, or a date: its start in UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Count entries before this instant.
+        #[arg(long)]
+        until: Option<String>,
+        /// Group case figures by class, team, automation or route.
+        #[arg(long, default_value = "class")]
+        by: String,
+        /// text, json, csv or html (one self-contained page with charts).
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -212,6 +235,21 @@ fn main() -> ExitCode {
             commands: commands.as_deref(),
             until: until.as_deref(),
             bundles: bundles.as_deref(),
+        }),
+        Command::Report {
+            ledgers,
+            since,
+            until,
+            by,
+            format,
+            output,
+        } => report::run(&report::Args {
+            ledgers: &ledgers,
+            since: since.as_deref(),
+            until: until.as_deref(),
+            by: &by,
+            format: &format,
+            output: output.as_deref(),
         }),
         Command::Ledger {
             command: LedgerCommand::Verify { file },

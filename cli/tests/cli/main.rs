@@ -24,6 +24,7 @@ mod ledger_verify;
 mod lsp_nvim;
 mod property;
 mod replay;
+mod report;
 mod sagas;
 mod sla;
 mod snapshot;

@@ -1,0 +1,394 @@
+//! One self-contained HTML page: inline CSS and inline SVG charts, no script, no network.
+//! Colours meet WCAG 2.1 AA contrast on white (text #1a1a1a; bars #1f5fa8, #b3261e,
+//! #2e6b30, #6b4e00 all ≥ 4.5:1 against #ffffff).
+
+use std::fmt::Write as _;
+
+use super::{pct, secs};
+use crate::model::Report;
+
+const BLUE: &str = "#1f5fa8";
+const RED: &str = "#b3261e";
+const GREEN: &str = "#2e6b30";
+const AMBER: &str = "#6b4e00";
+
+/// Text for HTML content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub(super) fn render(r: &Report) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    let by = r.by.as_str();
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    h.push_str("<title>Meshline report</title><style>");
+    h.push_str(
+        "body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;\
+         max-width:1100px;padding:1rem}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;\
+         border-bottom:1px solid #767676}table{border-collapse:collapse;margin:.5rem 0;\
+         font-variant-numeric:tabular-nums}th,td{padding:.25rem .6rem;border-bottom:1px solid \
+         #d0d0d0;text-align:right}th:first-child,td:first-child{text-align:left}th{background:\
+         #f2f2f2}.wrap{overflow-x:auto}svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}\
+         .legend span{display:inline-block;margin-right:1rem}.sw{display:inline-block;width:\
+         .8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}",
+    );
+    h.push_str("</style></head><body>\n<h1>Meshline report</h1>\n");
+    let _ = writeln!(
+        h,
+        "<p>{} ledger entries from {} to {} (UTC).{}</p>",
+        r.entries,
+        esc(r.first_at.as_deref().unwrap_or("-")),
+        esc(r.last_at.as_deref().unwrap_or("-")),
+        match (&r.since, &r.until) {
+            (None, None) => String::new(),
+            (s, u) => format!(
+                " Counted from {} until {}.",
+                esc(s.as_deref().unwrap_or("the start")),
+                esc(u.as_deref().unwrap_or("the end"))
+            ),
+        }
+    );
+
+    // Volumes.
+    let v = &r.volumes;
+    let _ = writeln!(
+        h,
+        "<h2>Volumes</h2><p>{} events received, {} cases opened, {} duplicates, {} rejected.</p>",
+        v.events, v.cases_opened, v.duplicates, v.rejected
+    );
+    let days: Vec<(String, f64)> = v
+        .by_day
+        .iter()
+        .map(|(d, x)| (d.clone(), x.events as f64))
+        .collect();
+    bar_chart(
+        &mut h,
+        "Events received per day (UTC)",
+        &days,
+        BLUE,
+        "events",
+    );
+    table(
+        &mut h,
+        &[by, "cases opened"],
+        v.cases_by_group
+            .iter()
+            .map(|(g, c)| vec![g.clone(), c.to_string()]),
+    );
+
+    // SLA.
+    let _ = writeln!(h, "<h2>SLA attainment by {by}</h2>");
+    for (group, days) in &r.sla_by_day {
+        let points: Vec<(String, f64)> = days
+            .iter()
+            .map(|(d, (met, breached))| {
+                let whole = met + breached;
+                let p = if whole == 0 {
+                    0.0
+                } else {
+                    *met as f64 * 100.0 / whole as f64
+                };
+                (d.clone(), p)
+            })
+            .collect();
+        bar_chart(
+            &mut h,
+            &format!("{group}: attainment per day, % of clocks ended that day"),
+            &points,
+            GREEN,
+            "%",
+        );
+    }
+    table(
+        &mut h,
+        &[
+            by,
+            "policy",
+            "started",
+            "met",
+            "breached",
+            "attainment",
+            "elapsed p50",
+            "p90",
+            "max",
+            "paused",
+            "target",
+        ],
+        r.sla.iter().map(|s| {
+            vec![
+                s.group.clone(),
+                s.policy.clone(),
+                s.started.to_string(),
+                s.met.to_string(),
+                s.breached.to_string(),
+                pct(s.attainment),
+                secs(s.elapsed.p50),
+                secs(s.elapsed.p90),
+                secs(s.elapsed.max),
+                crate::stats::format_seconds(s.paused_seconds),
+                s.targets.join(" | "),
+            ]
+        }),
+    );
+
+    // Automations.
+    h.push_str("<h2>Automation outcomes</h2>\n");
+    stacked_bars(&mut h, r);
+    table(
+        &mut h,
+        &[
+            "automation",
+            "runs",
+            "executed",
+            "held",
+            "approved",
+            "denied",
+            "expired",
+            "succeeded",
+            "failed",
+            "compensated",
+            "halted",
+            "shadowed",
+            "success rate",
+            "exception rate",
+        ],
+        r.automations.iter().map(|(n, a)| {
+            vec![
+                n.clone(),
+                a.runs.to_string(),
+                a.executed.to_string(),
+                a.held.to_string(),
+                a.approved.to_string(),
+                a.denied.to_string(),
+                a.expired.to_string(),
+                a.succeeded.to_string(),
+                a.failed.to_string(),
+                a.compensated.to_string(),
+                a.halted.to_string(),
+                a.shadowed.to_string(),
+                pct(a.success_rate),
+                pct(a.exception_rate),
+            ]
+        }),
+    );
+
+    // Ownership.
+    let _ = writeln!(h, "<h2>Time to ownership (received → acknowledged)</h2>");
+    let hist: Vec<(String, f64)> = r
+        .time_to_ownership_histogram
+        .iter()
+        .map(|(l, n)| (l.clone(), *n as f64))
+        .collect();
+    bar_chart(&mut h, "Cases by time to ownership", &hist, AMBER, "cases");
+    table(
+        &mut h,
+        &[
+            by,
+            "owned",
+            "acknowledged",
+            "p50",
+            "p90",
+            "max",
+            "ack misses",
+            "escalations",
+        ],
+        r.ownership.iter().map(|(g, o)| {
+            vec![
+                g.clone(),
+                o.cases_owned.to_string(),
+                o.acknowledged.to_string(),
+                secs(o.time_to_ownership.p50),
+                secs(o.time_to_ownership.p90),
+                secs(o.time_to_ownership.max),
+                o.acknowledgement_misses.to_string(),
+                o.escalations.to_string(),
+            ]
+        }),
+    );
+
+    let _ = writeln!(h, "<h2>Reopen rate by {by}</h2>");
+    table(
+        &mut h,
+        &[by, "solved", "reopened", "reopen rate"],
+        r.reopens.iter().map(|(g, x)| {
+            vec![
+                g.clone(),
+                x.solved.to_string(),
+                x.reopened.to_string(),
+                pct(x.reopen_rate),
+            ]
+        }),
+    );
+
+    let e = &r.exceptions;
+    let _ = writeln!(
+        h,
+        "<h2>Exceptions</h2><p>{} cases in an exception queue; {} approvals expired.</p>",
+        e.cases_in_exception_queue, e.approvals_expired
+    );
+    let rows = e
+        .rejected_by_reason
+        .iter()
+        .map(|(k, c)| vec!["rejected".to_string(), k.clone(), c.to_string()])
+        .chain(
+            e.eval_errors_by_rule
+                .iter()
+                .map(|(k, c)| vec!["evaluation error".to_string(), k.clone(), c.to_string()]),
+        )
+        .chain(
+            e.refused_by_reason
+                .iter()
+                .map(|(k, c)| vec!["refused".to_string(), k.clone(), c.to_string()]),
+        )
+        .chain(
+            e.exception_assignments
+                .iter()
+                .map(|(k, c)| vec!["exception queue".to_string(), k.clone(), c.to_string()]),
+        );
+    table(&mut h, &["what", "reason, rule or group", "count"], rows);
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    h.push_str("<div class=\"wrap\"><table><thead><tr>");
+    for c in header {
+        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(c));
+    }
+    h.push_str("</tr></thead><tbody>");
+    let mut any = false;
+    for r in rows {
+        any = true;
+        h.push_str("<tr>");
+        for c in r {
+            let _ = write!(h, "<td>{}</td>", esc(&c));
+        }
+        h.push_str("</tr>");
+    }
+    if !any {
+        let _ = write!(h, "<tr><td colspan=\"{}\">none</td></tr>", header.len());
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+/// A vertical bar chart with a value label on each bar; at most the last 120 points.
+fn bar_chart(h: &mut String, title: &str, points: &[(String, f64)], colour: &str, unit: &str) {
+    let points = &points[points.len().saturating_sub(120)..];
+    let _ = writeln!(h, "<figure><figcaption>{}</figcaption>", esc(title));
+    if points.is_empty() {
+        h.push_str("<p>no data</p></figure>\n");
+        return;
+    }
+    let max = points.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1.0);
+    let bar = 28.0;
+    let gap = 8.0;
+    let height = 160.0;
+    let width = 40.0 + points.len() as f64 * (bar + gap);
+    let _ = write!(
+        h,
+        "<div class=\"wrap\"><svg role=\"img\" aria-label=\"{}\" width=\"{width}\" height=\"{}\" \
+         viewBox=\"0 0 {width} {}\">",
+        esc(title),
+        height + 70.0,
+        height + 70.0
+    );
+    for (i, (label, value)) in points.iter().enumerate() {
+        let x = 30.0 + i as f64 * (bar + gap);
+        let bh = (value / max * height).max(if *value > 0.0 { 1.0 } else { 0.0 });
+        let y = 20.0 + height - bh;
+        let shown = if value.fract() == 0.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.1}")
+        };
+        let _ = write!(
+            h,
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{bar}\" height=\"{bh}\" fill=\"{colour}\">\
+             <title>{}: {shown} {}</title></rect>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{shown}</text>\
+             <text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-45 {} {})\">{}</text>",
+            esc(label),
+            esc(unit),
+            x + bar / 2.0,
+            y - 4.0,
+            x + bar / 2.0,
+            height + 36.0,
+            x + bar / 2.0,
+            height + 36.0,
+            esc(label)
+        );
+    }
+    h.push_str("</svg></div></figure>\n");
+}
+
+/// One horizontal bar per automation: succeeded, failed, held and shadowed steps.
+fn stacked_bars(h: &mut String, r: &Report) {
+    if r.automations.is_empty() {
+        h.push_str("<p>No automation ran.</p>\n");
+        return;
+    }
+    let parts = [
+        ("succeeded", GREEN),
+        ("failed", RED),
+        ("held", AMBER),
+        ("shadowed", BLUE),
+    ];
+    h.push_str("<figure><figcaption>Steps by outcome</figcaption><p class=\"legend\">");
+    for (name, colour) in parts {
+        let _ = write!(
+            h,
+            "<span><i class=\"sw\" style=\"background:{colour}\"></i>{name}</span>"
+        );
+    }
+    h.push_str("</p>");
+    let max = r
+        .automations
+        .values()
+        .map(|a| a.succeeded + a.failed + a.held + a.shadowed)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let row = 26.0;
+    let label_w = 200.0;
+    let width = 760.0;
+    let height = r.automations.len() as f64 * row + 10.0;
+    let _ = write!(
+        h,
+        "<div class=\"wrap\"><svg role=\"img\" aria-label=\"automation outcomes\" width=\"{width}\" \
+         height=\"{height}\" viewBox=\"0 0 {width} {height}\">"
+    );
+    for (i, (name, a)) in r.automations.iter().enumerate() {
+        let y = 5.0 + i as f64 * row;
+        let _ = write!(h, "<text x=\"0\" y=\"{}\">{}</text>", y + 16.0, esc(name));
+        let mut x = label_w;
+        for ((part, colour), n) in parts
+            .iter()
+            .zip([a.succeeded, a.failed, a.held, a.shadowed])
+        {
+            if n == 0 {
+                continue;
+            }
+            let w = n as f64 / max * (width - label_w - 10.0);
+            let _ = write!(
+                h,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"20\" fill=\"{colour}\">\
+                 <title>{}: {n} {part}</title></rect>",
+                esc(name)
+            );
+            x += w;
+        }
+    }
+    h.push_str("</svg></div></figure>\n");
+}
