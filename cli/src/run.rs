@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use meshline_runtime::{Engine, bundle, ir, ledger};
-use meshline_serve::replay::{self, Control};
+use meshline_serve::drive::{self, Deploys, DriveError};
 
 pub(crate) struct Args<'a> {
     pub bundle: &'a Path,
@@ -91,53 +91,23 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
         Ok(())
     };
     // Raw bytes per line: a line that is not UTF-8 is rejected and recorded, not fatal.
-    let mut reader = reader;
-    let mut buf = Vec::new();
-    let mut number = 0u64;
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => number += 1,
-            Err(e) => {
-                eprintln!("error: reading events: {e}");
-                return ExitCode::from(2);
-            }
-        }
-        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let honoured = match replay::control(line) {
-            Ok(None) => {
-                engine.apply_bytes(line);
-                Ok(())
-            }
-            Ok(Some(Control::Event(text))) => {
-                engine.apply_line(&text);
-                Ok(())
-            }
-            Ok(Some(Control::Tick(t))) => {
-                engine.advance_to(t);
-                Ok(())
-            }
-            Ok(Some(Control::Deploy(hash))) => deploy(&mut engine, bundles, &hash),
-            Err(e) => Err(e),
-        };
-        let flushed = flush(&mut engine, &mut stats);
-        if let Err(e) = honoured {
+    let driven = drive::drive(&mut engine, reader, Deploys::From(bundles), |engine| {
+        flush(engine, &mut stats)
+    });
+    match driven {
+        Ok(_) => {}
+        Err(DriveError::Line { line, message }) => {
             let name = if events == "-" {
                 "standard input"
             } else {
                 events
             };
-            eprintln!("error: {name}, line {number}: {e}");
+            eprintln!("error: {name}, line {line}: {message}");
             eprintln!("the run stopped there; the ledger and commands before it are written");
             return ExitCode::from(2);
         }
-        if let Err(e) = flushed {
-            eprintln!("error: writing output: {e}");
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     }
@@ -155,31 +125,6 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
         stats.summary(engine.case_ids().len())
     );
     ExitCode::SUCCESS
-}
-
-/// A deploy control line: the bundle `DIR/HASH.meshb` decides from here on, through the
-/// same reload serve uses (state kept, a `deployed` entry written).
-fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), String> {
-    let Some(dir) = dir else {
-        return Err(format!(
-            "deploy of bundle {hash}: no --bundles DIR to find {hash}.meshb in \
-             (`meshline serve --export-bundles DIR` writes them)"
-        ));
-    };
-    let path = dir.join(format!("{hash}.meshb"));
-    let bytes = std::fs::read(&path)
-        .map_err(|e| format!("deploy of bundle {hash}: {}: {e}", path.display()))?;
-    let (_, program, found) = bundle::decode::<ir::Program>(&bytes)
-        .map_err(|e| format!("deploy of bundle {hash}: {}: {e}", path.display()))?;
-    if found != hash {
-        return Err(format!(
-            "deploy of bundle {hash}: {} holds bundle {found}",
-            path.display()
-        ));
-    }
-    engine
-        .reload(program, hash)
-        .map_err(|e| format!("deploy of bundle {hash} refused: {e}"))
 }
 
 /// Read a bundle file, or compile a project folder first; errors are printed.

@@ -10,11 +10,13 @@
 //! - [`webhooks`]: vendor webhooks (signatures, mapping to canonical events).
 //! - [`metrics`]: Prometheus text format.
 //! - [`replay`]: the export format `meshline run` replays (events and control lines).
+//! - [`drive`]: applying such a history to an engine (`meshline run`, `meshline replay`).
 
 // A library reports through return values and `tracing`, never by printing (docs/architecture.md).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod core;
+pub mod drive;
 pub mod executor;
 pub mod http;
 pub mod http_connector;
