@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod fmt;
 mod new;
+mod replay;
 mod report;
 mod run;
 mod serve;
@@ -134,6 +135,37 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<std::path::PathBuf>,
     },
+    /// Run a candidate bundle over recorded inputs in shadow and compare it, case by case,
+    /// with a baseline: changed cases, KPI deltas, agreement with people's decisions.
+    Replay {
+        /// The candidate: a bundle file, or a project folder to compile first.
+        #[arg(long)]
+        bundle: std::path::PathBuf,
+        /// Recorded inputs: a `serve --export-events` file or plain event JSONL.
+        #[arg(long)]
+        inputs: std::path::PathBuf,
+        /// The ledger recorded for these inputs.
+        #[arg(long, conflicts_with = "baseline_bundle")]
+        baseline: Option<std::path::PathBuf>,
+        /// Or: run the same inputs under this bundle (deployments in the inputs honoured).
+        #[arg(long)]
+        baseline_bundle: Option<std::path::PathBuf>,
+        /// Where deployments in the inputs find HASH.meshb (with --baseline-bundle).
+        #[arg(long)]
+        bundles: Option<std::path::PathBuf>,
+        /// Advance the clock to this instant after the last input (fires due timers).
+        #[arg(long)]
+        until: Option<String>,
+        /// Also write one self-contained HTML page here.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Write the candidate's ledger here.
+        #[arg(long)]
+        ledger: Option<std::path::PathBuf>,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -235,6 +267,27 @@ fn main() -> ExitCode {
             commands: commands.as_deref(),
             until: until.as_deref(),
             bundles: bundles.as_deref(),
+        }),
+        Command::Replay {
+            bundle,
+            inputs,
+            baseline,
+            baseline_bundle,
+            bundles,
+            until,
+            report,
+            format,
+            ledger,
+        } => replay::run(&replay::Args {
+            bundle: &bundle,
+            inputs: &inputs,
+            baseline: baseline.as_deref(),
+            baseline_bundle: baseline_bundle.as_deref(),
+            bundles: bundles.as_deref(),
+            until: until.as_deref(),
+            report: report.as_deref(),
+            format: &format,
+            ledger: ledger.as_deref(),
         }),
         Command::Report {
             ledgers,

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::cases::CaseOutcome;
 use crate::model::*;
 use crate::read::Entry;
 use crate::stats::{self, duration_seconds, percent};
@@ -80,6 +81,8 @@ pub(crate) struct Fold {
     reopened: Vec<u32>,
     exception_assignments: Vec<u32>,
     exceptions: Exceptions,
+    /// Per case, when comparing runs (`meshline replay`).
+    outcomes: Option<Vec<CaseOutcome>>,
 }
 
 impl Fold {
@@ -110,7 +113,13 @@ impl Fold {
             reopened: Vec::new(),
             exception_assignments: Vec::new(),
             exceptions: Exceptions::default(),
+            outcomes: None,
         }
+    }
+
+    /// Also follow each case's outcome ([`CaseOutcome`]).
+    pub(crate) fn track_cases(&mut self) {
+        self.outcomes = Some(Vec::new());
     }
 
     fn case(&mut self, id: &str) -> u32 {
@@ -133,8 +142,8 @@ impl Fold {
             .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
-    /// Fold one entry; `at` is the entry's parsed instant.
-    pub(crate) fn push(&mut self, e: &Entry<'_>, at: Timestamp) {
+    /// Fold one entry; `at` is the entry's parsed instant, `line` its text.
+    pub(crate) fn push(&mut self, e: &Entry<'_>, at: Timestamp, line: &str) {
         self.entries += 1;
         if self.first_at.is_none() {
             self.first_at = Some(e.at.to_string());
@@ -145,6 +154,13 @@ impl Fold {
         let rule = e.rule.as_deref().unwrap_or("");
         let d = &e.detail;
         let day = e.at.get(..10).unwrap_or("").to_string();
+        if let (Some(c), Some(outcomes)) = (case, self.outcomes.as_mut()) {
+            let i = c as usize;
+            if outcomes.len() <= i {
+                outcomes.resize_with(i + 1, CaseOutcome::default);
+            }
+            outcomes[i].push(e, line);
+        }
         match &*e.kind {
             "received" => {
                 if let Some(c) = case {
@@ -401,10 +417,19 @@ impl Fold {
                 {
                     *n = n.saturating_sub(1);
                 }
+                let by_expiry = d.by.as_deref() == Some("expiry");
+                if kind != "expired"
+                    && !by_expiry
+                    && let Some(o) = self
+                        .outcomes
+                        .as_mut()
+                        .and_then(|o| o.get_mut(slot.0 as usize))
+                {
+                    o.decided.insert(auto.clone(), kind == "approved");
+                }
                 if !counted {
                     return;
                 }
-                let by_expiry = d.by.as_deref() == Some("expiry");
                 let a = self.automation(&auto);
                 match kind {
                     "approved" => a.approved += 1,
@@ -466,6 +491,19 @@ impl Fold {
             GroupBy::Automation => Some(k.automation.as_deref().unwrap_or("(none)")),
         };
         g.unwrap_or("(unclassified)").to_string()
+    }
+
+    /// The report, and each case's outcome by case id if [`Fold::track_cases`] was called.
+    pub(crate) fn finish_with_cases(mut self) -> (Report, BTreeMap<String, CaseOutcome>) {
+        let mut by_id = BTreeMap::new();
+        if let Some(mut outcomes) = self.outcomes.take() {
+            for (id, &i) in &self.case_ids {
+                if let Some(o) = outcomes.get_mut(i as usize) {
+                    by_id.insert(id.clone(), std::mem::take(o));
+                }
+            }
+        }
+        (self.finish(), by_id)
     }
 
     pub(crate) fn finish(mut self) -> Report {

@@ -10,6 +10,8 @@
 // A library reports through return values, never by printing (docs/architecture.md).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cases;
+pub mod compare;
 mod kpi;
 pub mod model;
 mod read;
@@ -117,22 +119,45 @@ impl Builder {
             if text.is_empty() {
                 continue;
             }
-            let bad = |message: String| ReportError::Entry {
-                file: name.to_string(),
-                line: number,
-                message,
-            };
-            let entry = read::entry(text).map_err(|e| bad(e.to_string()))?;
-            let at: Timestamp = entry
-                .at
-                .parse()
-                .map_err(|e| bad(format!("`at` is not an RFC 3339 instant: {e}")))?;
-            self.fold.push(&entry, at);
+            self.push_line(name, number, text)?;
         }
+    }
+
+    /// Fold one ledger line (as [`Builder::read`] does for each line of a file); `name` and
+    /// `number` place an error.
+    pub fn push_line(&mut self, name: &str, number: u64, text: &str) -> Result<(), ReportError> {
+        let bad = |message: String| ReportError::Entry {
+            file: name.to_string(),
+            line: number,
+            message,
+        };
+        let entry = read::entry(text).map_err(|e| bad(e.to_string()))?;
+        let at: Timestamp = entry
+            .at
+            .parse()
+            .map_err(|e| bad(format!("`at` is not an RFC 3339 instant: {e}")))?;
+        self.fold.push(&entry, at, text);
+        Ok(())
+    }
+
+    /// Also follow each case's outcome, for [`Builder::finish_with_cases`].
+    pub fn track_cases(mut self) -> Builder {
+        self.fold.track_cases();
+        self
     }
 
     pub fn finish(self) -> Report {
         self.fold.finish()
+    }
+
+    /// The report and, if [`Builder::track_cases`] was called, every case's outcome.
+    pub fn finish_with_cases(
+        self,
+    ) -> (
+        Report,
+        std::collections::BTreeMap<String, cases::CaseOutcome>,
+    ) {
+        self.fold.finish_with_cases()
     }
 }
 

@@ -46,6 +46,8 @@ pub(crate) struct Detail<'a> {
     #[serde(borrow)]
     pub(crate) automation: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    pub(crate) action: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     pub(crate) gates: Vec<Cow<'a, str>>,
     pub(crate) request: Option<u64>,
     #[serde(borrow)]

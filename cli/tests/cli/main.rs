@@ -26,5 +26,6 @@ mod property;
 mod replay;
 mod report;
 mod sagas;
+mod shadow_replay;
 mod sla;
 mod snapshot;

@@ -13,7 +13,7 @@ const GREEN: &str = "#2e6b30";
 const AMBER: &str = "#6b4e00";
 
 /// Text for HTML content and attribute values.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -31,20 +31,7 @@ fn esc(text: &str) -> String {
 pub(super) fn render(r: &Report) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let by = r.by.as_str();
-    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    h.push_str("<title>Meshline report</title><style>");
-    h.push_str(
-        "body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;\
-         max-width:1100px;padding:1rem}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;\
-         border-bottom:1px solid #767676}table{border-collapse:collapse;margin:.5rem 0;\
-         font-variant-numeric:tabular-nums}th,td{padding:.25rem .6rem;border-bottom:1px solid \
-         #d0d0d0;text-align:right}th:first-child,td:first-child{text-align:left}th{background:\
-         #f2f2f2}.wrap{overflow-x:auto}svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}\
-         .legend span{display:inline-block;margin-right:1rem}.sw{display:inline-block;width:\
-         .8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}",
-    );
-    h.push_str("</style></head><body>\n<h1>Meshline report</h1>\n");
+    head(&mut h, "Meshline report");
     let _ = writeln!(
         h,
         "<p>{} ledger entries from {} to {} (UTC).{}</p>",
@@ -262,7 +249,25 @@ pub(super) fn render(r: &Report) -> String {
     h
 }
 
-fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+/// The page's head and title: inline CSS only.
+pub(super) fn head(h: &mut String, title: &str) {
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    let _ = write!(h, "<title>{}</title><style>", esc(title));
+    h.push_str(
+        "body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;\
+         max-width:1100px;padding:1rem}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;\
+         border-bottom:1px solid #767676}table{border-collapse:collapse;margin:.5rem 0;\
+         font-variant-numeric:tabular-nums}th,td{padding:.25rem .6rem;border-bottom:1px solid \
+         #d0d0d0;text-align:right}th:first-child,td:first-child{text-align:left}th{background:\
+         #f2f2f2}.wrap{overflow-x:auto}svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}\
+         .legend span{display:inline-block;margin-right:1rem}.sw{display:inline-block;width:\
+         .8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}",
+    );
+    let _ = writeln!(h, "</style></head><body>\n<h1>{}</h1>", esc(title));
+}
+
+pub(super) fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
     h.push_str("<div class=\"wrap\"><table><thead><tr>");
     for c in header {
         let _ = write!(h, "<th scope=\"col\">{}</th>", esc(c));
@@ -284,14 +289,25 @@ fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>
 }
 
 /// A vertical bar chart with a value label on each bar; at most the last 120 points.
-fn bar_chart(h: &mut String, title: &str, points: &[(String, f64)], colour: &str, unit: &str) {
+pub(super) fn bar_chart(
+    h: &mut String,
+    title: &str,
+    points: &[(String, f64)],
+    colour: &str,
+    unit: &str,
+) {
     let points = &points[points.len().saturating_sub(120)..];
     let _ = writeln!(h, "<figure><figcaption>{}</figcaption>", esc(title));
     if points.is_empty() {
         h.push_str("<p>no data</p></figure>\n");
         return;
     }
-    let max = points.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1.0);
+    // Bars show magnitudes; the label keeps the sign (a delta may be negative).
+    let max = points
+        .iter()
+        .map(|p| p.1.abs())
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
     let bar = 28.0;
     let gap = 8.0;
     let height = 160.0;
@@ -306,7 +322,7 @@ fn bar_chart(h: &mut String, title: &str, points: &[(String, f64)], colour: &str
     );
     for (i, (label, value)) in points.iter().enumerate() {
         let x = 30.0 + i as f64 * (bar + gap);
-        let bh = (value / max * height).max(if *value > 0.0 { 1.0 } else { 0.0 });
+        let bh = (value.abs() / max * height).max(if *value != 0.0 { 1.0 } else { 0.0 });
         let y = 20.0 + height - bh;
         let shown = if value.fract() == 0.0 {
             format!("{value:.0}")

@@ -3,6 +3,7 @@
 
 mod csv;
 mod html;
+pub mod replay;
 mod text;
 
 use crate::model::Report;
