@@ -68,6 +68,10 @@ pub(crate) fn inspect(path: &Path) -> ExitCode {
             for (name, v) in &m.automations {
                 println!("  {name} v{v}");
             }
+            println!(
+                "source map:       {} rules (meshline explain shows where each is declared)",
+                m.sources.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod explain;
 mod fmt;
 mod new;
 mod replay;
@@ -166,6 +167,21 @@ enum Command {
         #[arg(long)]
         ledger: Option<std::path::PathBuf>,
     },
+    /// A case's story from the ledger: each decision with its rule and where the rule is declared.
+    Explain {
+        /// The case id.
+        case: String,
+        /// The ledger (JSON Lines).
+        #[arg(long)]
+        ledger: std::path::PathBuf,
+        /// The bundle that decided (its source map): a bundle file, its project folder, or a
+        /// folder of exported bundles (HASH.meshb).
+        #[arg(long)]
+        bundle: Option<std::path::PathBuf>,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -288,6 +304,17 @@ fn main() -> ExitCode {
             report: report.as_deref(),
             format: &format,
             ledger: ledger.as_deref(),
+        }),
+        Command::Explain {
+            case,
+            ledger,
+            bundle,
+            format,
+        } => explain::run(&explain::Args {
+            case: &case,
+            ledger: &ledger,
+            bundle: bundle.as_deref(),
+            format: &format,
         }),
         Command::Report {
             ledgers,

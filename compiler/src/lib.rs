@@ -92,8 +92,29 @@ pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
             return (diags, None);
         }
         let program = db::lower(&database, handle, &project.manifest);
-        (diags, Some(program))
+        let parsed: Vec<(String, String, std::sync::Arc<db::Parsed>)> = handle
+            .files(&database)
+            .iter()
+            .filter(|f| !f.is_std(&database))
+            .map(|f| {
+                (
+                    f.name(&database).to_string(),
+                    f.text(&database).clone(),
+                    db::parsed(&database, *f),
+                )
+            })
+            .collect();
+        let sources = lower::source_map::source_map(
+            parsed
+                .iter()
+                .map(|(name, text, p)| (name.as_str(), text.as_str(), &p.ast)),
+        );
+        (diags, Some((program, sources)))
     });
+    let (program, sources) = match program {
+        Some((p, s)) => (Some(p), s),
+        None => (None, BTreeMap::new()),
+    };
     let (manifest, bundle) = match &program {
         Some(p) => {
             let manifest = meshline_runtime::bundle::Manifest {
@@ -107,6 +128,7 @@ pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
                     .iter()
                     .map(|a| (a.name.clone(), a.version))
                     .collect(),
+                sources,
             };
             let bytes = meshline_runtime::bundle::encode(&manifest, p).ok();
             (Some(manifest), bytes)

@@ -12,6 +12,7 @@
 
 pub mod cases;
 pub mod compare;
+pub mod explain;
 mod kpi;
 pub mod model;
 mod read;

@@ -30,6 +30,7 @@
 //! only then parses the manifest and the payload (which must be consumed exactly). It never
 //! panics, whatever the input.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -55,6 +56,10 @@ pub struct Manifest {
     pub tzdb_version: String,
     /// (automation name, version), sorted.
     pub automations: Vec<(String, u32)>,
+    /// Rule name as the ledger records it → `file:line` of its declaration, for
+    /// `meshline explain`. Absent in bundles built before it existed (read as empty).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,7 +238,6 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], String), BundleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Ir {
@@ -251,6 +255,7 @@ mod tests {
             source_hash: "ab".repeat(32),
             tzdb_version: "2025b".into(),
             automations: vec![("z_close".into(), 2), ("a_refund".into(), 3)],
+            sources: BTreeMap::new(),
         };
         let table = BTreeMap::from([("b".to_owned(), 2), ("a".to_owned(), 1)]);
         let rules = vec!["classify".into(), "route é".into()];

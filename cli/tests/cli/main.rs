@@ -15,6 +15,7 @@ mod bad_input;
 mod bundles;
 mod common;
 mod determinism;
+mod explain;
 mod fmt;
 mod gates;
 mod golden;

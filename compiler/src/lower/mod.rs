@@ -6,6 +6,7 @@
 
 pub mod expr;
 mod rules;
+pub mod source_map;
 pub mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};

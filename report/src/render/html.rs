@@ -311,7 +311,7 @@ pub(super) fn bar_chart(
     let bar = 28.0;
     let gap = 8.0;
     let height = 160.0;
-    let width = 40.0 + points.len() as f64 * (bar + gap);
+    let width = 80.0 + points.len() as f64 * (bar + gap);
     let _ = write!(
         h,
         "<div class=\"wrap\"><svg role=\"img\" aria-label=\"{}\" width=\"{width}\" height=\"{}\" \
@@ -321,7 +321,7 @@ pub(super) fn bar_chart(
         height + 70.0
     );
     for (i, (label, value)) in points.iter().enumerate() {
-        let x = 30.0 + i as f64 * (bar + gap);
+        let x = 70.0 + i as f64 * (bar + gap);
         let bh = (value.abs() / max * height).max(if *value != 0.0 { 1.0 } else { 0.0 });
         let y = 20.0 + height - bh;
         let shown = if value.fract() == 0.0 {

@@ -2,6 +2,7 @@
 //! row per figure) and one self-contained HTML page with charts.
 
 mod csv;
+pub mod explain;
 mod html;
 pub mod replay;
 mod text;
