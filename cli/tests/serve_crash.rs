@@ -286,7 +286,9 @@ fn serve_survives_sigkill_and_matches_run() {
     std::fs::write(
         &config,
         format!(
-            "batch_max = 512\nsnapshot_every = 60\n[connectors]\nlog = {:?}\n\
+            "batch_max = 512\nsnapshot_every = 60\n\
+             # The workload is dated 2099: allow it (docs/deploy.md, \"Limits\").\n\
+             max_future_skew_seconds = 4000000000\n[connectors]\nlog = {:?}\n\
              [connectors.http.stripe]\nurl = \"http://127.0.0.1:{mock_port}/stripe\"\nbackoff_ms = 20\n\
              [connectors.http.helpdesk]\nurl = \"http://127.0.0.1:{mock_port}/helpdesk\"\nbackoff_ms = 20\n",
             outbox_log.display().to_string()

@@ -17,6 +17,7 @@ use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 
 use crate::core::{Msg, Outcome};
+use crate::guard::{Check, Guard};
 use crate::metrics::Metrics;
 use crate::webhooks::Source;
 
@@ -27,6 +28,7 @@ pub struct App {
     pub timeout: Duration,
     pub webhooks: Arc<BTreeMap<String, Source>>,
     pub admin_token: Option<Arc<String>>,
+    pub guard: Arc<Guard>,
 }
 
 pub fn router(app: App, max_body: usize) -> Router {
@@ -93,9 +95,53 @@ pub fn split_body(text: &str) -> Vec<String> {
         .collect()
 }
 
-async fn events(State(app): State<App>, body: Bytes) -> Response {
+/// A whole request refused at the edge: answered, logged, counted; nothing applied.
+fn refuse(
+    app: &App,
+    status: StatusCode,
+    metric: &'static str,
+    who: &str,
+    reason: String,
+) -> Response {
+    app.metrics.refused(metric, 1);
+    tracing::warn!(producer = who, refused = metric, reason = %reason, "request refused at the edge");
+    answer(
+        app,
+        status,
+        json!({ "status": "refused", "reason": reason }),
+    )
+}
+
+async fn events(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("?"));
+    if !crate::guard::json_content_type(content_type) {
+        return refuse(
+            &app,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "",
+            format!(
+                "Content-Type {} is not accepted: send application/json or application/x-ndjson",
+                content_type.unwrap_or_default()
+            ),
+        );
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let Some(caller) = app.guard.authenticate(authorization) else {
+        return refuse(
+            &app,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "",
+            "a producer's bearer token is required (Authorization: Bearer TOKEN)".into(),
+        );
+    };
     let Ok(text) = std::str::from_utf8(&body) else {
         return answer(
             &app,
@@ -103,6 +149,26 @@ async fn events(State(app): State<App>, body: Bytes) -> Response {
             json!({ "status": "rejected", "reason": "the body is not UTF-8" }),
         );
     };
+    // Counted before any line is copied: a body of tiny lines costs one pass.
+    let max_lines = app.guard.max_batch_lines;
+    if text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .nth(max_lines)
+        .is_some()
+        // One pretty-printed envelope spans many lines but is one event.
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
+    {
+        return refuse(
+            &app,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_lines",
+            caller.name(),
+            format!(
+                "the batch has more than {max_lines} lines (max_batch_lines); nothing was applied"
+            ),
+        );
+    }
     let lines = split_body(text);
     if lines.is_empty() {
         return answer(
@@ -111,34 +177,89 @@ async fn events(State(app): State<App>, body: Bytes) -> Response {
             json!({ "status": "rejected", "reason": "no event in the body" }),
         );
     }
+    let now = jiff::Timestamp::now();
+    let checks: Vec<Check> = lines
+        .iter()
+        .map(|l| app.guard.check(&caller, l, now))
+        .collect();
+    let bad = checks.iter().filter(|c| !matches!(c, Check::Pass)).count();
+    if lines.len() > 1 && bad > app.guard.max_rejected_lines {
+        return refuse(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "too_many_rejected",
+            caller.name(),
+            format!(
+                "{bad} of {} lines are not envelopes this server can apply (more than \
+                 max_rejected_lines = {}); nothing was applied",
+                lines.len(),
+                app.guard.max_rejected_lines
+            ),
+        );
+    }
+    // One log line per request, not per line: a refused batch cannot flood the log.
+    let mut logged = false;
+    for c in &checks {
+        if let Check::Refused(metric, reason) = c {
+            app.metrics.refused(metric, 1);
+            if !logged {
+                tracing::warn!(producer = caller.name(), refused = metric, reason = %reason, "event refused at the edge");
+                logged = true;
+            }
+        }
+    }
     let single = lines.len() == 1;
-    let outcomes = match submit(&app, lines).await {
-        Ok(o) => o,
-        Err(r) => return r,
+    let passing: Vec<String> = lines
+        .into_iter()
+        .zip(&checks)
+        .filter(|(_, c)| !matches!(c, Check::Refused(..)))
+        .map(|(l, _)| l)
+        .collect();
+    let applied = if passing.is_empty() {
+        Vec::new()
+    } else {
+        match submit(&app, passing).await {
+            Ok(o) => o,
+            Err(r) => return r,
+        }
     };
     app.metrics
         .ack_seconds
         .observe(started.elapsed().as_secs_f64());
-    let json_of = |o: &Outcome| match o {
-        Outcome::Accepted => json!({ "status": "accepted" }),
-        Outcome::Duplicate => json!({ "status": "duplicate" }),
-        Outcome::Rejected(r) => json!({ "status": "rejected", "reason": r }),
-    };
-    let any_rejected = outcomes.iter().any(|o| matches!(o, Outcome::Rejected(_)));
-    if single {
-        let status = match &outcomes[0] {
-            Outcome::Accepted => StatusCode::ACCEPTED,
-            Outcome::Duplicate => StatusCode::OK,
-            Outcome::Rejected(_) => StatusCode::BAD_REQUEST,
+    let mut applied = applied.into_iter();
+    let mut any_bad = false;
+    let mut results: Vec<(StatusCode, Json)> = Vec::with_capacity(checks.len());
+    for c in checks {
+        let r = match c {
+            Check::Refused(_, reason) => (
+                StatusCode::BAD_REQUEST,
+                json!({ "status": "refused", "reason": reason }),
+            ),
+            _ => match applied.next() {
+                Some(Outcome::Accepted) => (StatusCode::ACCEPTED, json!({ "status": "accepted" })),
+                Some(Outcome::Duplicate) => (StatusCode::OK, json!({ "status": "duplicate" })),
+                Some(Outcome::Rejected(r)) => (
+                    StatusCode::BAD_REQUEST,
+                    json!({ "status": "rejected", "reason": r }),
+                ),
+                None => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "error": "no outcome" }),
+                ),
+            },
         };
-        return answer(&app, status, json_of(&outcomes[0]));
+        any_bad |= r.0 != StatusCode::ACCEPTED && r.0 != StatusCode::OK;
+        results.push(r);
     }
-    let status = if any_rejected {
+    if single && let Some((status, body)) = results.pop() {
+        return answer(&app, status, body);
+    }
+    let status = if any_bad {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::ACCEPTED
     };
-    let results: Vec<Json> = outcomes.iter().map(json_of).collect();
+    let results: Vec<Json> = results.into_iter().map(|(_, j)| j).collect();
     answer(&app, status, json!({ "results": results }))
 }
 
@@ -188,14 +309,23 @@ async fn webhook(
             json!({ "error": format!("no webhook source `{source}`") }),
         );
     };
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
     let now = jiff::Timestamp::now();
-    if let Err(reason) = src.verify(&header, method.as_str(), &body, now.as_second()) {
+    // Off the async workers: a large body's HMAC must not stall other requests (docs/adapters.md).
+    let verdict = {
+        let (src, body, headers) = (src.clone(), body.clone(), headers.clone());
+        tokio::task::spawn_blocking(move || {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            src.verify(&header, method.as_str(), &body, now.as_second())
+        })
+        .await
+        .unwrap_or_else(|_| Err("the signature check failed".into()))
+    };
+    if let Err(reason) = verdict {
         app.metrics
             .webhook_unauthorized
             .fetch_add(1, Ordering::Relaxed);
@@ -222,6 +352,17 @@ async fn webhook(
             );
         }
     };
+    if let Some(at) = envelope["at"].as_str()
+        && let Err(reason) = app.guard.check_time(at, now)
+    {
+        return refuse(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "future_time",
+            &source,
+            reason,
+        );
+    }
     let outcomes = match submit(&app, vec![envelope.to_string()]).await {
         Ok(o) => o,
         Err(r) => return r,

@@ -54,6 +54,10 @@ pub struct HttpConnector {
     /// The longest one attempt may take: connecting, TLS, sending and the response's head.
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// The longest wait before a retry: bounds the exponential backoff and a `Retry-After`
+    /// the endpoint asks for on 429 or 503.
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff_ms: u64,
     /// PEM file whose certificates are the only roots trusted for this connector's TLS
     /// (a private CA); without it, the public web PKI roots.
     #[serde(default)]
@@ -69,6 +73,9 @@ fn default_backoff() -> u64 {
 fn default_timeout() -> u64 {
     10_000
 }
+fn default_max_backoff() -> u64 {
+    60_000
+}
 
 /// What one attempt gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +86,9 @@ pub enum Attempt {
     Refused(String),
     /// Worth retrying: network error, timeout, 5xx, 408, 429.
     Retry(String),
+    /// Worth retrying after at least this many milliseconds: a 429 or 503 with
+    /// `Retry-After`.
+    RetryAfter(String, u64),
 }
 
 /// A connector ready to deliver: its settings and an HTTP agent holding its TLS roots.
@@ -195,6 +205,10 @@ impl Client {
         self.conf.backoff_ms
     }
 
+    pub fn max_backoff_ms(&self) -> u64 {
+        self.conf.max_backoff_ms
+    }
+
     /// One attempt: POST `body` (JSON) with `key` as `Idempotency-Key`.
     pub fn post(&self, key: &str, body: &str) -> Attempt {
         let mut req = self
@@ -217,10 +231,51 @@ impl Client {
             req = req.header(k.as_str(), value);
         }
         match req.send(body) {
-            Ok(resp) => status(resp.status().as_u16()),
+            Ok(resp) => {
+                let code = resp.status().as_u16();
+                let wait = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry_after_ms(v, jiff::Timestamp::now()));
+                match (status(code), wait) {
+                    (Attempt::Retry(r), Some(ms)) if matches!(code, 429 | 503) => {
+                        Attempt::RetryAfter(r, ms)
+                    }
+                    (a, _) => a,
+                }
+            }
             Err(e) => error(e, self.conf.timeout_ms),
         }
     }
+}
+
+/// A `Retry-After` value (delay in seconds, or an HTTP date) as milliseconds from `now`.
+pub fn retry_after_ms(value: &str, now: jiff::Timestamp) -> Option<u64> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs.saturating_mul(1000));
+    }
+    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
+    Some((at.as_millisecond() - now.as_millisecond()).max(0) as u64)
+}
+
+/// The wait before retry number `attempts` (1 for the first): `backoff_ms × 2^(attempts−1)`
+/// plus up to as much again of jitter, at least what `Retry-After` asked, at most
+/// `max_backoff_ms`.
+pub fn retry_wait(
+    backoff_ms: u64,
+    max_backoff_ms: u64,
+    attempts: u32,
+    jitter: u64,
+    retry_after_ms: Option<u64>,
+) -> u64 {
+    let base = backoff_ms
+        .max(1)
+        .saturating_mul(1 << attempts.saturating_sub(1).min(20));
+    let wait = base.saturating_add(jitter % base);
+    wait.max(retry_after_ms.unwrap_or(0))
+        .min(max_backoff_ms.max(1))
 }
 
 /// 2xx success; 408, 429 and 5xx retried; other 4xx refused; anything else retried.
@@ -321,7 +376,8 @@ fn deliver(
         return store.http_update(row.seq, row.attempts, None, "failed");
     };
     let attempts = row.attempts + 1;
-    let outcome = match conn.post(key, &row.line) {
+    let outcome_attempt = conn.post(key, &row.line);
+    let outcome = match outcome_attempt.clone() {
         Attempt::Ok => Some(("ActionSucceeded", json!({ "key": key, "action": action }))),
         Attempt::Refused(reason) => Some((
             "ActionFailed",
@@ -329,15 +385,28 @@ fn deliver(
         )),
         // The executor gives up: nobody will retry this step, so it has failed for good
         // (`retryable: true` would leave the saga waiting for a retry that never comes).
-        Attempt::Retry(reason) if attempts >= conn.max_attempts() => Some((
-            "ActionFailed",
-            json!({ "key": key, "action": action, "retryable": false,
-                    "reason": format!("{reason} (gave up after {attempts} attempts)") }),
-        )),
-        Attempt::Retry(reason) => {
-            let base = conn.backoff_ms().max(1) << (attempts - 1).min(20);
-            let wait = base + jitter % base;
-            tracing::info!(connector = name, key, attempts, reason = %reason, wait_ms = wait, "action retry scheduled");
+        Attempt::Retry(reason) | Attempt::RetryAfter(reason, _)
+            if attempts >= conn.max_attempts() =>
+        {
+            Some((
+                "ActionFailed",
+                json!({ "key": key, "action": action, "retryable": false,
+                        "reason": format!("{reason} (gave up after {attempts} attempts)") }),
+            ))
+        }
+        Attempt::Retry(reason) | Attempt::RetryAfter(reason, _) => {
+            let asked = match &outcome_attempt {
+                Attempt::RetryAfter(_, ms) => Some(*ms),
+                _ => None,
+            };
+            let wait = retry_wait(
+                conn.backoff_ms(),
+                conn.max_backoff_ms(),
+                attempts,
+                jitter,
+                asked,
+            );
+            tracing::info!(connector = name, key, attempts, reason = %reason, wait_ms = wait, retry_after_ms = asked, "action retry scheduled");
             metrics.outbox_retries.fetch_add(1, Ordering::Relaxed);
             return store.http_update(row.seq, attempts, Some(now_ms() + wait as i64), "pending");
         }
@@ -369,4 +438,32 @@ fn deliver(
         metrics.actions_failed.fetch_add(1, Ordering::Relaxed);
     }
     store.http_update(row.seq, attempts, None, if ok { "sent" } else { "failed" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 429 or 503's `Retry-After` (seconds or an HTTP date) sets the least wait, bounded by
+    /// `max_backoff_ms`; without it the exponential backoff is unchanged (but bounded too).
+    #[test]
+    fn retry_after_is_honoured_and_bounded() {
+        let now: jiff::Timestamp = "2015-10-21T07:27:30Z".parse().unwrap();
+        assert_eq!(retry_after_ms("2", now), Some(2000));
+        assert_eq!(
+            retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(30_000)
+        );
+        assert_eq!(
+            retry_after_ms("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(0)
+        );
+        assert_eq!(retry_after_ms("soon", now), None);
+        // First retry, backoff 50 ms, no jitter: 50 ms, or the 2 s the endpoint asked.
+        assert_eq!(retry_wait(50, 60_000, 1, 0, None), 50);
+        assert_eq!(retry_wait(50, 60_000, 1, 0, Some(2000)), 2000);
+        // Never past the policy's maximum.
+        assert_eq!(retry_wait(50, 60_000, 1, 0, Some(3_600_000)), 60_000);
+        assert_eq!(retry_wait(500, 10_000, 30, 7, None), 10_000);
+    }
 }

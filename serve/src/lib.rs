@@ -5,6 +5,8 @@
 //!   snapshots.
 //! - [`recovery`]: start-up, from the newest usable snapshot or from every input.
 //! - [`http`]: the axum routes.
+//! - [`guard`]: who may send events, and what the edge refuses before it becomes an input.
+//! - [`listener`]: the accept loop: timeouts, the connection cap, bounded shutdown.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
 //! - [`http_connector`]: delivers `action` commands to HTTP(S) endpoints, outcomes fed back.
 //! - [`webhooks`]: vendor webhooks (signatures, mapping to canonical events).
@@ -18,8 +20,10 @@
 pub mod core;
 pub mod drive;
 pub mod executor;
+pub mod guard;
 pub mod http;
 pub mod http_connector;
+pub mod listener;
 pub mod metrics;
 pub mod recovery;
 pub mod replay;
@@ -65,6 +69,20 @@ pub struct Config {
     pub admin_token_env: Option<String>,
     /// Vendor webhook sources by name (`POST /webhooks/NAME`).
     pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
+    /// Who may `POST /events` (bearer tokens). None: open, allowed on loopback only.
+    pub producers: std::collections::BTreeMap<String, guard::Producer>,
+    /// How far after the server's clock an event's `at` may be.
+    pub max_future_skew_seconds: u64,
+    /// The most lines one `POST /events` may hold (413 above).
+    pub max_batch_lines: usize,
+    /// The most lines of a batch that may fail the edge's checks (400 above, nothing applied).
+    pub max_rejected_lines: usize,
+    /// A connection's request head must arrive within this long (also the idle timeout).
+    pub header_read_timeout_ms: u64,
+    /// The most open connections (lowered to stay below the open-files limit).
+    pub max_connections: usize,
+    /// How long a shutdown waits for requests in flight before closing their connections.
+    pub shutdown_timeout_ms: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -90,6 +108,13 @@ impl Default for Config {
             webhooks: Default::default(),
             admin_token: None,
             admin_token_env: None,
+            producers: Default::default(),
+            max_future_skew_seconds: 300,
+            max_batch_lines: 10_000,
+            max_rejected_lines: 100,
+            header_read_timeout_ms: 10_000,
+            max_connections: 512,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
@@ -150,8 +175,22 @@ pub fn serve(opts: Options) -> Result<(), String> {
         }
         (None, None) => None,
     };
+    let event_types = program.events.iter().map(|e| e.name.clone()).collect();
+    let guard = guard::Guard::new(
+        &config.producers,
+        config.webhooks.keys().cloned(),
+        event_types,
+        listen,
+        (
+            config.max_future_skew_seconds,
+            config.max_batch_lines,
+            config.max_rejected_lines,
+        ),
+    )?;
     // Before the (possibly long) replay, so that a bad connector setting fails fast.
     let http_clients = http_connector::prepare_all(&config.connectors.http)?;
+    // Held until the process exits: one server per state file.
+    let _lock = lock_state(&state)?;
     let mut store = SqliteStore::open(&state)?;
     // The engine starts from the bundle the state was first built with; deployments since
     // are inputs like events, replayed in order.
@@ -250,23 +289,38 @@ pub fn serve(opts: Options) -> Result<(), String> {
         timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
         webhooks: Arc::new(config.webhooks.clone()),
         admin_token: admin_token.map(Arc::new),
+        guard: Arc::new(guard),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let result = rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
+        let socket = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let addr = socket.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, state = %state.display(), "listening");
+        if app.guard.is_open() {
+            tracing::warn!(
+                %addr,
+                "POST /events is open (no [producers] configured, listening on loopback): \
+                 for development only"
+            );
+        }
+        let metrics = app.metrics.clone();
         let router = http::router(app, config.max_body_bytes);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| e.to_string())
+        let limits = listener::Limits {
+            header_read_timeout: Duration::from_millis(config.header_read_timeout_ms.max(1)),
+            max_connections: listener::connection_cap(config.max_connections),
+            shutdown_timeout: Duration::from_millis(config.shutdown_timeout_ms),
+        };
+        listener::serve(socket, router, limits, metrics, shutdown_signal()).await;
+        Ok::<(), String>(())
     });
+    // Whatever a connection task still holds (a request's sender to the writer) is dropped
+    // with the runtime, so the writer below sees every sender gone.
+    rt.shutdown_timeout(Duration::from_secs(1));
     // The router is gone; the HTTP executor stops (dropping its sender) after the delivery
     // in hand; then the writer commits what is queued and stops.
     stop_http.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -280,6 +334,32 @@ pub fn serve(opts: Options) -> Result<(), String> {
     }
     tracing::info!("stopped");
     result
+}
+
+/// Take the exclusive lock on `STATE.lock` (an OS lock: released when the process exits,
+/// even by SIGKILL), or say which file another server holds.
+fn lock_state(state: &Path) -> Result<std::fs::File, String> {
+    let mut name = state.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "{}: the state is in use by another `meshline serve` (it holds {}); stop that one \
+             first, or give this one another --state",
+            state.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("{}: cannot lock: {e}", path.display()))
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -302,7 +382,7 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-    tracing::info!("shutdown requested: draining in-flight requests");
+    tracing::info!("shutdown requested");
 }
 
 /// What [`export`] wrote.

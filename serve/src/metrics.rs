@@ -70,6 +70,8 @@ pub struct Metrics {
     sla: Mutex<BTreeMap<(String, String, String), u64>>,
     /// Circuit breakers: automation → halted.
     pub breakers: Mutex<BTreeMap<String, bool>>,
+    /// Requests and lines refused at the HTTP edge (never applied nor stored), by reason.
+    refused: Mutex<BTreeMap<&'static str, u64>>,
     pub http_requests: AtomicU64,
     pub http_bad_requests: AtomicU64,
     pub webhook_unauthorized: AtomicU64,
@@ -101,6 +103,7 @@ impl Default for Metrics {
             kinds: Mutex::new(BTreeMap::new()),
             sla: Mutex::new(BTreeMap::new()),
             breakers: Mutex::new(BTreeMap::new()),
+            refused: Mutex::new(BTreeMap::new()),
             http_requests: AtomicU64::new(0),
             http_bad_requests: AtomicU64::new(0),
             webhook_unauthorized: AtomicU64::new(0),
@@ -125,6 +128,12 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Count `n` refusals at the HTTP edge (docs/deploy.md, "Limits").
+    pub fn refused(&self, reason: &'static str, n: u64) {
+        let mut r = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        *r.entry(reason).or_insert(0) += n;
+    }
+
     pub fn snapshot_taken(&self, bytes: u64, took: std::time::Duration) {
         self.snapshots.fetch_add(1, Ordering::Relaxed);
         self.snapshot_bytes.store(bytes, Ordering::Relaxed);
@@ -262,6 +271,21 @@ impl Metrics {
             "HTTP requests answered 4xx.",
             self.http_bad_requests.load(Ordering::Relaxed),
         );
+        let _ = writeln!(
+            out,
+            "# HELP meshline_http_refused_total Requests and event lines refused at the HTTP edge (not applied, not stored), by reason.\n# TYPE meshline_http_refused_total counter"
+        );
+        for (reason, v) in self
+            .refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "meshline_http_refused_total{{reason=\"{reason}\"}} {v}"
+            );
+        }
         counter(
             &mut out,
             "meshline_webhook_unauthorized_total",

@@ -163,6 +163,7 @@ fn connector(url: &str, ca_file: Option<&Path>) -> HttpConnector {
         headers: BTreeMap::new(),
         max_attempts: 5,
         backoff_ms: 10,
+        max_backoff_ms: 60_000,
         timeout_ms: 5_000,
         ca_file: ca_file.map(Path::to_path_buf),
     }

@@ -1,5 +1,5 @@
-//! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_http`,
-//! `serve_tls`); each uses part of them.
+//! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_guard`,
+//! `serve_http`, `serve_replay`, `serve_tls`); each uses part of them.
 #![allow(dead_code, reason = "each test binary uses part of these helpers")]
 
 pub mod server;

@@ -74,9 +74,11 @@ impl Engine {
     }
 
     pub(super) fn reject(&mut self, id: Option<&str>, case: Option<&str>, reason: &str) {
-        let mut detail = json!({ "reason": reason });
+        // A reason quotes the input (an unknown type, a bad value): bounded, so a rejected
+        // line costs a small entry however large it is (docs/deploy.md, "Limits").
+        let mut detail = json!({ "reason": clip(reason, MAX_REASON_BYTES) });
         if let Some(id) = id {
-            detail["id"] = json!(id);
+            detail["id"] = json!(clip(id, MAX_REASON_BYTES / 2));
         }
         // §7.13: an unknown type or an unparsable line has `case: null`.
         self.log(case, "rejected", None, detail);
@@ -99,4 +101,19 @@ impl Engine {
             );
         }
     }
+}
+
+/// The most bytes of reason text a `rejected` entry records.
+pub(crate) const MAX_REASON_BYTES: usize = 512;
+
+/// `s` cut to at most `max` bytes (on a character boundary), marked with `…` when cut.
+fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return s.into();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end]).into()
 }
