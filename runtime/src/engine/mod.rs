@@ -21,6 +21,7 @@ mod record;
 mod reload;
 mod sla;
 mod snapshot;
+mod timers;
 mod view;
 
 use std::collections::BTreeMap;
@@ -114,6 +115,8 @@ pub struct Engine {
     pub(crate) seen: HashSet<String>,
     pub(crate) cases: HashMap<Arc<str>, CaseState>,
     pub(crate) timers: BTreeMap<(Timestamp, u64), Timer>,
+    /// The keys of each case's timers: derived from `timers` (see `timers.rs`).
+    pub(crate) timers_by_case: HashMap<Arc<str>, Vec<(Timestamp, u64)>>,
     pub(crate) timer_seq: u64,
     pub(crate) generation: u64,
     pub(crate) rr_cursor: Vec<usize>,
@@ -227,6 +230,7 @@ impl Engine {
             seen: HashSet::default(),
             cases: HashMap::default(),
             timers: BTreeMap::new(),
+            timers_by_case: HashMap::default(),
             timer_seq: 0,
             generation: 0,
             open_by_person: HashMap::default(),
@@ -462,38 +466,12 @@ impl Engine {
 
     // --- timers --------------------------------------------------------------------------
 
-    pub(crate) fn schedule(&mut self, due: Timestamp, case: &Arc<str>, kind: TimerKind) {
-        self.timer_seq += 1;
-        self.timers.insert(
-            (due, self.timer_seq),
-            Timer {
-                case: case.clone(),
-                kind,
-            },
-        );
-    }
-
     pub(crate) fn next_generation(&mut self) -> u64 {
         self.generation += 1;
         self.generation
     }
 
-    fn fire_timers_until(&mut self, t: Timestamp) {
-        while let Some((&(due, seq), _)) = self.timers.first_key_value() {
-            if due > t {
-                break;
-            }
-            let Some(timer) = self.timers.remove(&(due, seq)) else {
-                break;
-            };
-            if self.clock.is_none_or(|c| c < due) {
-                self.clock = Some(due);
-            }
-            self.fire(timer);
-        }
-    }
-
-    fn fire(&mut self, timer: Timer) {
+    pub(crate) fn fire(&mut self, timer: Timer) {
         let case = timer.case.clone();
         match timer.kind {
             TimerKind::Ack { generation } => self.ack_timeout(&case, generation),
@@ -592,6 +570,7 @@ impl Engine {
         self.route(&case_id, &view, class_changed);
         self.slas(&case_id, &view);
         self.automations(&case_id, &view);
+        self.drop_stale_timers(&case_id);
     }
 
     pub(crate) fn target_json(&self, t: &Target) -> Json {

@@ -178,6 +178,7 @@ impl Engine {
             clock_text: _,
             scratch: _,
             commands: _,
+            timers_by_case: _,
             // State:
             bundle,
             clock,

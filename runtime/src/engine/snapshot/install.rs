@@ -60,6 +60,8 @@ pub(super) fn install(
         clock_text: _,
         scratch: _,
         commands: _,
+        // Rebuilt from the timers below.
+        timers_by_case: _,
         clock,
         seen,
         cases,
@@ -182,6 +184,7 @@ pub(super) fn install(
     *outstanding = new_outstanding;
     *ledger = LedgerWriter::resume(body.ledger_seq, body.ledger_hash);
     *command_seq = body.command_seq;
+    engine.drop_all_stale_timers();
     Ok(())
 }
 
