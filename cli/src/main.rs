@@ -146,6 +146,10 @@ enum Command {
         /// audit) and take no snapshot while running.
         #[arg(long)]
         no_snapshot: bool,
+        /// Also verify the whole stored ledger's hash chain at start (by default only the
+        /// entries after the snapshot replay starts from are checked, by replaying them).
+        #[arg(long)]
+        verify_ledger: bool,
     },
     /// Create a new project folder with a working example.
     New {
@@ -225,6 +229,7 @@ fn main() -> ExitCode {
             export_ledger,
             export_bundles,
             no_snapshot,
+            verify_ledger,
         } => serve::run(serve::Args {
             bundle,
             state,
@@ -234,6 +239,7 @@ fn main() -> ExitCode {
             export_ledger,
             export_bundles,
             no_snapshot,
+            verify_ledger,
         }),
         Command::Test {
             path,

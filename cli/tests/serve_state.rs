@@ -92,3 +92,196 @@ fn met_slas_and_approved_gates_leave_no_pending_timers() {
     assert_eq!(s.run(None), ledger);
 }
 
+const BIN: &str = env!("CARGO_BIN_EXE_meshline");
+
+/// Start `meshline serve` on the test's state expecting it to refuse: its stderr. Panics if
+/// it becomes ready or does not exit within a minute.
+fn refused(s: &Server, extra: &[&str]) -> String {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg("--bundle")
+        .arg(&s.bundle)
+        .arg("--state")
+        .arg(s.path("state.sqlite"))
+        .arg("--config")
+        .arg(s.path("serve.toml"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", s.port))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            assert!(!st.success(), "serve exited 0: {err}");
+            return err;
+        }
+        if Instant::now() > deadline || matches!(http(s.port, "GET", "/readyz", b""), Ok((200, _)))
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve started on a state it should refuse");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn db(s: &Server) -> rusqlite::Connection {
+    rusqlite::Connection::open(s.path("state.sqlite")).unwrap()
+}
+
+/// The first `received` entry after ledger entry `after`: its seq, edited (an id changed).
+fn edit_received_after(s: &Server, after: u64) -> u64 {
+    let c = db(s);
+    let seq: i64 = c
+        .query_row(
+            "SELECT seq FROM ledger WHERE kind = 'received' AND seq > ?1 ORDER BY seq LIMIT 1",
+            [after as i64],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let n = c
+        .execute(
+            "UPDATE ledger SET line = replace(line, 'evt_7f3a', 'evt_XXXX') WHERE seq = ?1",
+            [seq],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    seq as u64
+}
+
+fn all_sample() -> Vec<u8> {
+    std::fs::read(root().join("examples/agency-support/events/sample.jsonl")).unwrap()
+}
+
+/// Issue 15 item 7: 4 KB of garbage in the middle of the state file is found at start
+/// (SQLite `quick_check`) and the server refuses with the reason; export refuses before
+/// writing anything.
+#[test]
+fn damaged_state_file_is_refused_at_start_and_by_export() {
+    let s = Server::new("wall_clock = false\n");
+    let child = s.start();
+    let (code, body) = http(s.port, "POST", "/events", &all_sample()).unwrap();
+    assert_eq!(code, 202, "{body}");
+    s.stop(child);
+    let path = s.path("state.sqlite");
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(!s.path("state.sqlite-wal").exists() || bytes.len() > 4096 * 8);
+    let middle = (bytes.len() / 2) / 4096 * 4096;
+    for (i, b) in bytes[middle..middle + 4096].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37) ^ 0xA5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let err = refused(&s, &[]);
+    assert!(
+        err.contains("damaged") && err.contains("quick_check"),
+        "{err}"
+    );
+    let out = std::process::Command::new(BIN)
+        .arg("serve")
+        .arg("--state")
+        .arg(&path)
+        .arg("--export-ledger")
+        .arg(s.path("ledger.jsonl"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("damaged"), "{err}");
+}
+
+/// Issue 15 item 7: a ledger row edited in the middle is found at start — by replay, line by
+/// line, for the entries after the snapshot replay starts from (all of them with
+/// `--no-snapshot`), and by `--verify-ledger` (the whole chain) for the ones before it.
+#[test]
+fn edited_ledger_rows_are_refused_at_start() {
+    // Without snapshots: every entry is replayed and compared.
+    let s = Server::new("wall_clock = false\nsnapshot_every = 0\n");
+    let child = s.start();
+    let (code, body) = http(s.port, "POST", "/events", &all_sample()).unwrap();
+    assert_eq!(code, 202, "{body}");
+    s.stop(child);
+    let seq = edit_received_after(&s, 10);
+    let err = refused(&s, &[]);
+    assert!(err.contains(&format!("ledger entry {seq} ")), "{err}");
+    // With a snapshot: two batches, the newest snapshot after the first.
+    let s = Server::new("wall_clock = false\nsnapshot_every = 8\n");
+    let child = s.start();
+    let text = String::from_utf8(all_sample()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for part in [&lines[..10], &lines[10..15]] {
+        let (code, body) = http(s.port, "POST", "/events", part.join("\n").as_bytes()).unwrap();
+        assert_eq!(code, 202, "{body}");
+    }
+    s.stop(child);
+    let snap: i64 = db(&s)
+        .query_row("SELECT MAX(ledger_seq) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert!(snap > 2, "no snapshot taken");
+    // Before the snapshot point: only the whole-chain check sees it.
+    edit_received_after(&s, 1);
+    let child = s.start();
+    s.stop(child);
+    let err = refused(&s, &["--verify-ledger"]);
+    assert!(err.contains("does not verify"), "{err}");
+    // After it: replay from the snapshot sees it.
+    let seq = edit_received_after(&s, snap as u64);
+    let err = refused(&s, &[]);
+    assert!(err.contains(&format!("ledger entry {seq} ")), "{err}");
+}
+
+/// Issue 15 item 7: when commits cannot succeed (a full disk, here a size limit on the
+/// state file) the server does not exit: posts get 503, `/readyz` says why, reads still
+/// work; a restart with room serves again and nothing acknowledged is lost.
+#[test]
+fn full_storage_makes_the_server_not_ready_instead_of_exiting() {
+    let s = Server::new("wall_clock = false\nstate_max_bytes = 200000\n");
+    let mut child = s.start();
+    let mut accepted = Vec::new();
+    let mut refused_code = None;
+    for i in 0..5000 {
+        let line = format!(
+            r#"{{"id": "full-{i}", "type": "TicketCreated", "at": "2026-03-02T09:05:12Z", "case": "F-{i}", "data": {{"ticket": {{"id": "F-{i}", "type": "billing", "subject": "Refund {i} {pad}", "tags": ["refund"], "tier": "Gold", "priority": "Normal", "status": "New", "client_id": "c-9"}}, "channel": "Email"}}}}"#,
+            pad = "x".repeat(400)
+        );
+        let (code, body) = http(s.port, "POST", "/events", line.as_bytes()).unwrap();
+        match code {
+            202 => accepted.push(i),
+            503 => {
+                assert!(body.contains("storage"), "{body}");
+                refused_code = Some(code);
+                break;
+            }
+            _ => panic!("{code} {body}"),
+        }
+    }
+    assert_eq!(refused_code, Some(503), "the limit was never reached");
+    assert!(!accepted.is_empty());
+    assert!(child.try_wait().unwrap().is_none(), "serve exited");
+    let (code, body) = http(s.port, "GET", "/readyz", b"").unwrap();
+    assert_eq!(code, 503);
+    assert!(body.contains("storage failing"), "{body}");
+    assert_eq!(http(s.port, "GET", "/healthz", b"").unwrap().0, 200);
+    assert_eq!(gauge(s.port, "meshline_ready"), 0);
+    let last = accepted.last().unwrap();
+    assert_eq!(case(s.port, &format!("F-{last}"))["class"], "Billing");
+    let (code, _) = http(s.port, "POST", "/events", &sample(&["evt_7f3a0001"])).unwrap();
+    assert_eq!(code, 503);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert!(child.try_wait().unwrap().is_none(), "serve exited");
+    s.stop(child);
+    std::fs::write(s.path("serve.toml"), "wall_clock = false\n").unwrap();
+    let child = s.start();
+    s.stop(child);
+    let (events, ledger, _) = s.export();
+    for i in &accepted {
+        assert!(events.contains(&format!("\"full-{i}\"")), "lost full-{i}");
+    }
+    assert_eq!(s.run(None), ledger);
+}

@@ -154,9 +154,10 @@ async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response>
     }
     match tokio::time::timeout(app.timeout, rx).await {
         Ok(Ok(Ok(o))) => Ok(o),
+        // Not committed (the storage failed): nothing was applied; the sender retries.
         Ok(Ok(Err(e))) => Err(answer(
             app,
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             json!({ "error": e }),
         )),
         Ok(Err(_)) => Err(answer(
@@ -354,6 +355,12 @@ async fn metrics(State(app): State<App>) -> Response {
 async fn readyz(State(app): State<App>) -> Response {
     if app.metrics.ready.load(Ordering::SeqCst) {
         (StatusCode::OK, "ready\n").into_response()
+    } else if app.metrics.storage_failing.load(Ordering::SeqCst) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage failing: commits cannot succeed\n",
+        )
+            .into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "recovering\n").into_response()
     }

@@ -60,6 +60,9 @@ pub struct Config {
     pub admin_token_env: Option<String>,
     /// Vendor webhook sources by name (`POST /webhooks/NAME`).
     pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
+    /// The most the state file may grow to (0: no limit); past it commits fail as on a
+    /// full disk (docs/deploy.md, "When commits fail").
+    pub state_max_bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -85,6 +88,7 @@ impl Default for Config {
             webhooks: Default::default(),
             admin_token: None,
             admin_token_env: None,
+            state_max_bytes: 0,
         }
     }
 }
@@ -114,6 +118,9 @@ pub struct Options {
     pub state: PathBuf,
     pub listen: SocketAddr,
     pub config: Config,
+    /// Verify the whole stored ledger's hash chain at start (`--verify-ledger`), not only
+    /// the entries replay reproduces.
+    pub verify_ledger: bool,
 }
 
 /// Structured JSON logs on stderr (`RUST_LOG` filters; default `info`).
@@ -137,6 +144,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         state,
         listen,
         config,
+        verify_ledger,
     } = opts;
     let admin_token = match (&config.admin_token, &config.admin_token_env) {
         (Some(t), _) => Some(t.clone()),
@@ -148,6 +156,13 @@ pub fn serve(opts: Options) -> Result<(), String> {
     // Before the (possibly long) replay, so that a bad connector setting fails fast.
     let http_clients = http_connector::prepare_all(&config.connectors.http)?;
     let mut store = SqliteStore::open(&state)?;
+    // A damaged file would serve some cases and fail others: refuse it, with the reason.
+    store
+        .check()
+        .map_err(|e| format!("{}: {e}; restore it from a back-up", state.display()))?;
+    if config.state_max_bytes > 0 {
+        store.set_max_bytes(config.state_max_bytes)?;
+    }
     // The engine starts from the bundle the state was first built with; deployments since
     // are inputs like events, replayed in order.
     let first = match store.bundle()? {
@@ -172,7 +187,14 @@ pub fn serve(opts: Options) -> Result<(), String> {
         engine,
         replayed,
         snapshot,
-    } = recovery::recover(&store, first_program, &first, config.snapshot_every > 0)?;
+    } = recovery::recover(
+        &store,
+        first_program,
+        &first,
+        config.snapshot_every > 0,
+        verify_ledger,
+    )
+    .map_err(|e| format!("{}: {e}", state.display()))?;
     let ms = t.elapsed().as_millis() as u64;
     let cases = engine.state_summary().cases;
     let bundle = engine.bundle_hash();
@@ -210,6 +232,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         http_connectors: config.connectors.http.keys().cloned().collect(),
         snapshot_every: config.snapshot_every,
         since_snapshot: replayed,
+        rebuild: rebuild(first.clone(), config.snapshot_every > 0),
+        storage_failed: None,
     };
     // A different bundle on the command line is a deployment (refused if incompatible).
     writer.deploy_at_start(&bundle_bytes)?;
@@ -277,6 +301,16 @@ pub fn serve(opts: Options) -> Result<(), String> {
     result
 }
 
+/// How the writer rebuilds its engine from what is durable after a commit failed (the
+/// engine had applied what the store did not keep).
+pub fn rebuild(first: String, snapshots: bool) -> core::Rebuild {
+    Box::new(move |store: &dyn Store| {
+        let program = core::load_stored(store, &first)?;
+        let r = recovery::recover(store, program, &first, snapshots, false)?;
+        Ok((r.engine, r.replayed))
+    })
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -326,6 +360,10 @@ pub fn export(
         return Err(format!("{}: no such file", state.display()));
     }
     let store = SqliteStore::open(state)?;
+    // Refuse a damaged file before writing anything, rather than fail midway.
+    store
+        .check()
+        .map_err(|e| format!("{}: {e}", state.display()))?;
     let mut done = Exported {
         first_bundle: store.bundle()?,
         ..Exported::default()
