@@ -285,3 +285,59 @@ fn full_storage_makes_the_server_not_ready_instead_of_exiting() {
     }
     assert_eq!(s.run(None), ledger);
 }
+
+/// Issue 15 item 9: a case's ledger comes a page at a time (`ledger_limit`, default 100, at
+/// most 1000; `after_seq`; `next_after_seq` until the last page), and the pages put together
+/// are the case's whole ledger.
+#[test]
+fn case_ledgers_are_paged() {
+    let s = Server::new("wall_clock = false\n");
+    let child = s.start();
+    let mut body = sample(&["evt_7f3a0001"]);
+    for i in 0..150 {
+        let line = format!(
+            r#"{{"id": "reply-{i}", "type": "CustomerReplied", "at": "2026-03-02T09:{:02}:{:02}Z", "case": "T-3001", "data": {{"body": "again {i}"}}}}"#,
+            6 + i / 60,
+            i % 60
+        );
+        body.extend_from_slice(line.as_bytes());
+        body.push(b'\n');
+    }
+    let (code, text) = http(s.port, "POST", "/events", &body).unwrap();
+    assert_eq!(code, 202, "{text}");
+    let first = case(s.port, "T-3001");
+    assert_eq!(first["class"], "Billing");
+    let mut got: Vec<Json> = first["ledger"].as_array().unwrap().clone();
+    assert_eq!(got.len(), 100);
+    let mut next = first["next_after_seq"].clone();
+    assert_eq!(next, got[99]["seq"]);
+    while let Some(after) = next.as_u64() {
+        let page = case(s.port, &format!("T-3001?after_seq={after}&ledger_limit=70"));
+        let entries = page["ledger"].as_array().unwrap();
+        assert!(!entries.is_empty() && entries.len() <= 70);
+        assert!(entries[0]["seq"].as_u64().unwrap() > after);
+        got.extend(entries.iter().cloned());
+        next = page["next_after_seq"].clone();
+    }
+    for bad in [
+        "ledger_limit=0",
+        "ledger_limit=1001",
+        "ledger_limit=x",
+        "after_seq=-1",
+    ] {
+        let (code, text) = http(s.port, "GET", &format!("/cases/T-3001?{bad}"), b"").unwrap();
+        assert_eq!(code, 400, "{bad}: {text}");
+    }
+    let big = case(s.port, "T-3001?ledger_limit=1000");
+    assert_eq!(big["next_after_seq"], Json::Null);
+    s.stop(child);
+    let (_, ledger, _) = s.export();
+    let whole: Vec<Json> = ledger
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .filter(|e| e["case"] == "T-3001")
+        .collect();
+    assert!(whole.len() > 250, "{}", whole.len());
+    assert_eq!(got, whole);
+    assert_eq!(big["ledger"].as_array().unwrap(), &whole);
+}

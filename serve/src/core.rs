@@ -31,9 +31,11 @@ pub enum Msg {
         lines: Vec<String>,
         reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
     },
+    /// A case's state (without its ledger, which is read off the writer thread: see
+    /// `reader.rs`) and the ledger's last seq at that moment.
     Case {
         id: String,
-        reply: oneshot::Sender<Result<Option<Json>, String>>,
+        reply: oneshot::Sender<Result<Option<(Json, u64)>, String>>,
     },
     /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
     Deploy {
@@ -410,17 +412,11 @@ impl Writer {
         }
     }
 
-    fn case(&self, id: &str) -> Result<Option<Json>, String> {
-        let Some(mut view) = self.engine.case_json(id) else {
-            return Ok(None);
-        };
-        let lines = self.store.case_ledger(id)?;
-        let entries: Vec<Json> = lines
-            .iter()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        view["ledger"] = Json::Array(entries);
-        Ok(Some(view))
+    fn case(&self, id: &str) -> Result<Option<(Json, u64)>, String> {
+        Ok(self
+            .engine
+            .case_json(id)
+            .map(|view| (view, self.engine.ledger_position().0)))
     }
 
     /// Move what the engine wrote into the batch; the outcome of the input just applied.

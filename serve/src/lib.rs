@@ -3,6 +3,7 @@
 //! - [`store`]: the storage trait and its SQLite implementation (WAL, `synchronous=FULL`).
 //! - [`core`]: the single writer (engine + store), group commit, wall-clock timers, engine
 //!   snapshots.
+//! - [`reader`]: case ledgers read off the writer thread, a page at a time.
 //! - [`recovery`]: start-up, from the newest usable snapshot or from every input.
 //! - [`http`]: the axum routes.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
@@ -16,6 +17,7 @@ pub mod executor;
 pub mod http;
 pub mod http_connector;
 pub mod metrics;
+pub mod reader;
 pub mod recovery;
 pub mod replay;
 pub mod store;
@@ -269,6 +271,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
         webhooks: Arc::new(config.webhooks.clone()),
         admin_token: admin_token.map(Arc::new),
+        reader: Arc::new(reader::Reader::new(&state)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

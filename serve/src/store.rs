@@ -125,8 +125,6 @@ pub trait Store: Send {
     fn tail(&self) -> Result<Tail>;
     /// Commit one batch atomically and durably.
     fn commit(&mut self, batch: &Batch) -> Result<()>;
-    /// A case's ledger lines, in order.
-    fn case_ledger(&self, case: &str) -> Result<Vec<String>>;
     /// The whole ledger, in order.
     fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()>;
     /// Outbox commands not yet delivered, oldest first.
@@ -428,18 +426,6 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().map_err(err)
-    }
-
-    fn case_ledger(&self, case: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT line FROM ledger WHERE case_id = ?1 ORDER BY seq")
-            .map_err(err)?;
-        let rows = st
-            .query_map(params![case], |r| r.get::<_, String>(0))
-            .map_err(err)?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(err)
     }
 
     fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()> {
