@@ -341,3 +341,31 @@ fn case_ledgers_are_paged() {
     assert_eq!(got, whole);
     assert_eq!(big["ledger"].as_array().unwrap(), &whole);
 }
+
+/// Issue 15 item 8: `serve` remembers event ids for 7 days of engine-clock time: a
+/// redelivery within them is a duplicate (also after a restart from a snapshot), one after
+/// them is applied again; `meshline run` over the export forgets the same ids.
+#[test]
+fn event_ids_are_forgotten_after_the_dedupe_window() {
+    let s = Server::new("wall_clock = false\nsnapshot_every = 1\n");
+    let child = s.start();
+    let ack = |id: &str, at: &str| {
+        format!(
+            r#"{{"id": "{id}", "type": "OwnerAcknowledged", "at": "{at}", "case": "T-3001", "data": {{"by": "ana@agency.io"}}}}"#
+        )
+    };
+    let post = |line: String| http(s.port, "POST", "/events", line.as_bytes()).unwrap().0;
+    assert_eq!(post(ack("a", "2026-03-02T09:00:00Z")), 202);
+    assert_eq!(post(ack("a", "2026-03-02T09:00:00Z")), 200);
+    s.kill(child);
+    // Restarted from a snapshot: `a` is still remembered.
+    let child = s.start();
+    assert_eq!(post(ack("a", "2026-03-02T09:00:00Z")), 200);
+    assert_eq!(post(ack("b", "2026-03-09T09:00:01Z")), 202);
+    // Past the window: `a` is applied again (as a late event).
+    assert_eq!(post(ack("a", "2026-03-02T09:00:00Z")), 202);
+    assert_eq!(post(ack("a", "2026-03-02T09:00:00Z")), 200);
+    s.stop(child);
+    let (_, ledger, _) = s.export();
+    assert_eq!(s.run(None), ledger);
+}

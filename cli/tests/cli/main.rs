@@ -8,6 +8,7 @@
 mod bad_input;
 mod bundles;
 mod common;
+mod dedupe;
 mod determinism;
 mod fmt;
 mod gates;

@@ -13,6 +13,7 @@
 mod actions;
 mod case;
 mod compiled;
+mod dedupe;
 mod envelope;
 mod frame;
 mod index;
@@ -26,7 +27,7 @@ mod view;
 
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -40,6 +41,7 @@ use crate::value::{self, Value};
 pub(crate) use case::AssignWhy;
 pub use case::{Assignee, CaseState};
 pub(crate) use compiled::Compiled;
+pub use dedupe::DedupeWindow;
 pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
@@ -112,7 +114,8 @@ pub struct Engine {
     clock_text: (Option<Timestamp>, String),
     /// A `detail` builder kept between entries for its memory.
     scratch: Option<Detail>,
-    pub(crate) seen: HashSet<String>,
+    /// Event ids applied within the deduplication window (`dedupe.rs`).
+    pub(crate) seen: dedupe::Seen,
     pub(crate) cases: HashMap<Arc<str>, CaseState>,
     pub(crate) timers: BTreeMap<(Timestamp, u64), Timer>,
     /// The keys of each case's timers: derived from `timers` (see `timers.rs`).
@@ -227,7 +230,7 @@ impl Engine {
             clock: None,
             clock_text: (None, "1970-01-01T00:00:00Z".to_string()),
             scratch: None,
-            seen: HashSet::default(),
+            seen: dedupe::Seen::default(),
             cases: HashMap::default(),
             timers: BTreeMap::new(),
             timers_by_case: HashMap::default(),
@@ -241,6 +244,19 @@ impl Engine {
             commands: Vec::new(),
             command_seq: 0,
         })
+    }
+
+    /// How long and how many event ids are remembered for deduplication. Every host uses
+    /// the default (docs/runtime.md, Deduplication); a different window gives a different
+    /// ledger for the same inputs.
+    pub fn dedupe_window(&self) -> DedupeWindow {
+        self.seen.window
+    }
+
+    /// Set the deduplication window (tests, tools): ids already remembered past the new
+    /// bounds are forgotten at the next event.
+    pub fn set_dedupe_window(&mut self, w: DedupeWindow) {
+        self.seen.window = w;
     }
 
     pub fn program(&self) -> &Program {
@@ -275,6 +291,8 @@ impl Engine {
     /// Apply one envelope given as JSON.
     pub fn apply_json(&mut self, v: &Json) {
         // §6.3: dedupe comes first, so a redelivery is a duplicate even if it is malformed.
+        // Ids older than the window are forgotten first (docs/runtime.md, Deduplication).
+        self.seen.forget_before(self.clock);
         if let Some(id) = v.get("id").and_then(Json::as_str)
             && self.seen.contains(id)
         {
@@ -499,7 +517,8 @@ impl Engine {
             );
             return;
         }
-        // §6.1: duplicates are recorded and ignored.
+        // §6.1: duplicates are recorded and ignored (within the window, `dedupe.rs`).
+        self.seen.forget_before(self.clock);
         if self.seen.contains(&env.id) {
             self.log(
                 Some(&env.case),
@@ -509,13 +528,13 @@ impl Engine {
             );
             return;
         }
-        self.seen.insert(env.id.clone());
         // §6.2: timers due at or before the event fire first; a late event runs at the clock.
         self.fire_timers_until(env.at);
         let late = self.clock.is_some_and(|c| env.at < c);
         if !late {
             self.clock = Some(env.at);
         }
+        self.seen.insert(self.clock.unwrap_or(env.at), &env.id);
         let mut d = self.detail();
         let ev = &self.program.events[env.event as usize];
         d.str("at", &value::format_time(env.at)).str("id", &env.id);
