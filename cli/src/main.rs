@@ -217,6 +217,10 @@ enum Command {
         /// audit) and take no snapshot while running.
         #[arg(long)]
         no_snapshot: bool,
+        /// Also verify the whole stored ledger's hash chain at start (by default only the
+        /// entries after the snapshot replay starts from are checked, by replaying them).
+        #[arg(long)]
+        verify_ledger: bool,
     },
     /// Create a new project folder with a working example.
     New {
@@ -343,6 +347,7 @@ fn main() -> ExitCode {
             export_ledger,
             export_bundles,
             no_snapshot,
+            verify_ledger,
         } => serve::run(serve::Args {
             bundle,
             state,
@@ -352,6 +357,7 @@ fn main() -> ExitCode {
             export_ledger,
             export_bundles,
             no_snapshot,
+            verify_ledger,
         }),
         Command::Test {
             path,

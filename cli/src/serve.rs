@@ -2,6 +2,7 @@
 //! `meshline serve --state FILE [--export-events FILE] [--export-ledger FILE]
 //! [--export-bundles DIR]` (no server).
 //! `--no-snapshot`: replay every stored input at start and take no engine snapshots.
+//! `--verify-ledger`: also verify the whole stored ledger's hash chain at start.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ pub(crate) struct Args {
     pub export_bundles: Option<PathBuf>,
     /// Full replay at start, no snapshots.
     pub no_snapshot: bool,
+    /// Verify the whole stored ledger's hash chain at start.
+    pub verify_ledger: bool,
 }
 
 pub(crate) fn run(a: Args) -> ExitCode {
@@ -83,6 +86,7 @@ pub(crate) fn run(a: Args) -> ExitCode {
         state,
         listen,
         config,
+        verify_ledger: a.verify_ledger,
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -69,7 +69,7 @@ fn main() {
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| serde_json::from_str(l).unwrap())
                 .collect();
-            let r = recover(&store, program, &hash, true).expect("recover");
+            let r = recover(&store, program, &hash, true, false).expect("recover");
             let writer = Writer {
                 engine: r.engine,
                 store: Box::new(store),
@@ -79,6 +79,8 @@ fn main() {
                 http_connectors: Default::default(),
                 snapshot_every: every,
                 since_snapshot: r.replayed,
+                rebuild: meshline_serve::rebuild(hash.clone(), true),
+                storage_failed: None,
             };
             let (tx, rx) = std::sync::mpsc::channel();
             let t = Instant::now();
@@ -98,7 +100,7 @@ fn main() {
             let snaps = store.snapshots().unwrap();
             println!("snapshots stored: {snaps:?}");
             let t = Instant::now();
-            let full = recover(&store, program.clone(), &hash, false).expect("full replay");
+            let full = recover(&store, program.clone(), &hash, false, false).expect("full replay");
             let replay = t.elapsed();
             let s = full.engine.state_summary();
             println!(
@@ -121,7 +123,7 @@ fn main() {
                 restore.as_millis()
             );
             let t = Instant::now();
-            let fast = recover(&store, program, &hash, true).expect("from a snapshot");
+            let fast = recover(&store, program, &hash, true, false).expect("from a snapshot");
             println!(
                 "start from the newest stored snapshot ({:?}): {} inputs replayed, {:.2} s",
                 fast.snapshot,

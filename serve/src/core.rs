@@ -31,9 +31,11 @@ pub enum Msg {
         lines: Vec<String>,
         reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
     },
+    /// A case's state (without its ledger, which is read off the writer thread: see
+    /// `reader.rs`) and the ledger's last seq at that moment.
     Case {
         id: String,
-        reply: oneshot::Sender<Result<Option<Json>, String>>,
+        reply: oneshot::Sender<Result<Option<(Json, u64)>, String>>,
     },
     /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
     Deploy {
@@ -57,7 +59,18 @@ pub struct Writer {
     pub snapshot_every: u64,
     /// Inputs stored since the last snapshot (replayed ones included).
     pub since_snapshot: u64,
+    /// Rebuilds the engine from the store after a failed commit.
+    pub rebuild: Rebuild,
+    /// Why the last commit failed, while commits cannot succeed (not ready meanwhile).
+    pub storage_failed: Option<String>,
 }
+
+/// Rebuild an engine from what a store holds: the engine and the inputs replayed.
+pub type Rebuild = Box<dyn Fn(&dyn Store) -> Result<(Engine, u64), String> + Send>;
+
+/// How much a probe writes before the writer takes inputs again after a failed commit: a
+/// round's batch is usually far smaller.
+const PROBE_BYTES: usize = 1 << 20;
 
 /// The fields of a ledger line the store indexes.
 #[derive(Deserialize)]
@@ -97,7 +110,9 @@ impl Writer {
         if let Err(e) = self.round(Vec::new()) {
             fatal(&e);
         }
-        self.metrics.ready.store(true, Ordering::SeqCst);
+        self.metrics
+            .ready
+            .store(self.storage_failed.is_none(), Ordering::SeqCst);
         loop {
             let wait = self.until_next_timer();
             let first = match rx.recv_timeout(wait) {
@@ -125,7 +140,8 @@ impl Writer {
 
     fn until_next_timer(&self) -> Duration {
         let cap = Duration::from_secs(1);
-        if !self.wall_clock {
+        // While commits fail, probe once a second at most, however overdue a timer is.
+        if !self.wall_clock || self.storage_failed.is_some() {
             return cap;
         }
         match self.engine.next_timer_due() {
@@ -143,6 +159,10 @@ impl Writer {
 
     /// One transaction: a wall-clock tick if a timer is due, then the queued events.
     fn round(&mut self, msgs: Vec<Msg>) -> Result<(), String> {
+        if self.storage_failed.is_some() && !self.storage_writable() {
+            self.refuse(msgs);
+            return Ok(());
+        }
         let mut batch = Batch::default();
         let mut commands = Vec::new();
         if self.wall_clock {
@@ -199,7 +219,11 @@ impl Writer {
         let snapshot_took = self.snapshot_if_due(&mut batch);
         if !batch.inputs.is_empty() || batch.snapshot.is_some() {
             let t = Instant::now();
-            self.store.commit(&batch)?;
+            if let Err(e) = self.store.commit(&batch) {
+                self.commit_failed(e)?;
+                self.refuse(answers.into_iter().map(|(m, _)| m).collect());
+                return Ok(());
+            }
             self.snapshot_committed(&batch, snapshot_took);
             self.metrics
                 .commit_seconds
@@ -240,6 +264,68 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// A commit failed (disk full, I/O error): the engine applied what the store did not
+    /// keep, so it is rebuilt from the store (what was acknowledged), and the server is not
+    /// ready until a write succeeds again, instead of exiting and failing the same way after
+    /// every restart (docs/deploy.md, "When commits fail"). `Err` when the rebuild fails.
+    fn commit_failed(&mut self, e: String) -> Result<(), String> {
+        tracing::error!(error = %e, "commit failed: refusing inputs until the store takes writes again");
+        self.metrics.ready.store(false, Ordering::SeqCst);
+        self.metrics.storage_failing.store(true, Ordering::SeqCst);
+        self.metrics
+            .storage_failures
+            .fetch_add(1, Ordering::Relaxed);
+        let (engine, replayed) = (self.rebuild)(&*self.store)
+            .map_err(|r| format!("{e}; and rebuilding from the store failed: {r}"))?;
+        self.engine = engine;
+        self.since_snapshot = replayed;
+        self.publish_breakers();
+        self.metrics
+            .timers
+            .store(self.engine.pending_timers() as u64, Ordering::Relaxed);
+        self.storage_failed = Some(e);
+        Ok(())
+    }
+
+    /// After a failed commit: whether a probe write succeeds now (then ready again).
+    fn storage_writable(&mut self) -> bool {
+        match self.store.probe_write(PROBE_BYTES) {
+            Ok(()) => {
+                tracing::info!("the store takes writes again: ready");
+                self.storage_failed = None;
+                self.metrics.storage_failing.store(false, Ordering::SeqCst);
+                self.metrics.ready.store(true, Ordering::SeqCst);
+                true
+            }
+            Err(e) => {
+                self.storage_failed = Some(e);
+                false
+            }
+        }
+    }
+
+    /// Answer without applying: events and deployments are refused (nothing was applied;
+    /// the sender retries), case reads are answered from the engine.
+    fn refuse(&self, msgs: Vec<Msg>) {
+        let why = format!(
+            "storage failing, nothing applied; retry later with the same ids: {}",
+            self.storage_failed.as_deref().unwrap_or("commit failed")
+        );
+        for msg in msgs {
+            match msg {
+                Msg::Events { reply, .. } => {
+                    let _ = reply.send(Err(why.clone()));
+                }
+                Msg::Deploy { reply, .. } => {
+                    let _ = reply.send(Err(why.clone()));
+                }
+                Msg::Case { id, reply } => {
+                    let _ = reply.send(self.case(&id));
+                }
+            }
+        }
     }
 
     /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
@@ -326,17 +412,11 @@ impl Writer {
         }
     }
 
-    fn case(&self, id: &str) -> Result<Option<Json>, String> {
-        let Some(mut view) = self.engine.case_json(id) else {
-            return Ok(None);
-        };
-        let lines = self.store.case_ledger(id)?;
-        let entries: Vec<Json> = lines
-            .iter()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        view["ledger"] = Json::Array(entries);
-        Ok(Some(view))
+    fn case(&self, id: &str) -> Result<Option<(Json, u64)>, String> {
+        Ok(self
+            .engine
+            .case_json(id)
+            .map(|view| (view, self.engine.ledger_position().0)))
     }
 
     /// Move what the engine wrote into the batch; the outcome of the input just applied.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +29,8 @@ pub struct App {
     pub webhooks: Arc<BTreeMap<String, Source>>,
     pub admin_token: Option<Arc<String>>,
     pub guard: Arc<Guard>,
+    /// Case ledgers, read off the writer thread.
+    pub reader: Arc<crate::reader::Reader>,
 }
 
 pub fn router(app: App, max_body: usize) -> Router {
@@ -275,9 +277,10 @@ async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response>
     }
     match tokio::time::timeout(app.timeout, rx).await {
         Ok(Ok(Ok(o))) => Ok(o),
+        // Not committed (the storage failed): nothing was applied; the sender retries.
         Ok(Ok(Err(e))) => Err(answer(
             app,
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             json!({ "error": e }),
         )),
         Ok(Err(_)) => Err(answer(
@@ -454,32 +457,80 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn case(State(app): State<App>, Path(id): Path<String>) -> Response {
+/// `GET /cases/{id}[?ledger_limit=N&after_seq=S]`: the case's state from the writer (small),
+/// then one page of its ledger from a read-only connection on a blocking thread, so a case
+/// with a long ledger does not hold up the writer (docs/deploy.md, "Endpoints").
+async fn case(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let (after, limit) = match crate::reader::page_params(&q) {
+        Ok(p) => p,
+        Err(reason) => {
+            return answer(&app, StatusCode::BAD_REQUEST, json!({ "error": reason }));
+        }
+    };
     let (reply, rx) = oneshot::channel();
-    if app.tx.send(Msg::Case { id, reply }).is_err() {
+    if app
+        .tx
+        .send(Msg::Case {
+            id: id.clone(),
+            reply,
+        })
+        .is_err()
+    {
         return answer(
             &app,
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "error": "shutting down" }),
         );
     }
-    match tokio::time::timeout(app.timeout, rx).await {
-        Ok(Ok(Ok(Some(view)))) => answer(&app, StatusCode::OK, view),
-        Ok(Ok(Ok(None))) => answer(
-            &app,
-            StatusCode::NOT_FOUND,
-            json!({ "error": "no such case" }),
-        ),
-        Ok(Ok(Err(e))) => answer(
+    let (mut view, upto) = match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(Some(v)))) => v,
+        Ok(Ok(Ok(None))) => {
+            return answer(
+                &app,
+                StatusCode::NOT_FOUND,
+                json!({ "error": "no such case" }),
+            );
+        }
+        Ok(Ok(Err(e))) => {
+            return answer(
+                &app,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": e }),
+            );
+        }
+        _ => {
+            return answer(
+                &app,
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "no answer in time" }),
+            );
+        }
+    };
+    let reader = app.reader.clone();
+    let page = tokio::task::spawn_blocking(move || reader.case_ledger(&id, after, upto, limit))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    match page {
+        Ok(page) => {
+            let entries: Vec<Json> = page
+                .lines
+                .iter()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            view["ledger"] = Json::Array(entries);
+            view["next_after_seq"] = json!(page.next_after_seq);
+            answer(&app, StatusCode::OK, view)
+        }
+        Err(e) => answer(
             &app,
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "error": e }),
-        ),
-        _ => answer(
-            &app,
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": "no answer in time" }),
         ),
     }
 }
@@ -495,6 +546,12 @@ async fn metrics(State(app): State<App>) -> Response {
 async fn readyz(State(app): State<App>) -> Response {
     if app.metrics.ready.load(Ordering::SeqCst) {
         (StatusCode::OK, "ready\n").into_response()
+    } else if app.metrics.storage_failing.load(Ordering::SeqCst) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage failing: commits cannot succeed\n",
+        )
+            .into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "recovering\n").into_response()
     }

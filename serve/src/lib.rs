@@ -3,6 +3,7 @@
 //! - [`store`]: the storage trait and its SQLite implementation (WAL, `synchronous=FULL`).
 //! - [`core`]: the single writer (engine + store), group commit, wall-clock timers, engine
 //!   snapshots.
+//! - [`reader`]: case ledgers read off the writer thread, a page at a time.
 //! - [`recovery`]: start-up, from the newest usable snapshot or from every input.
 //! - [`http`]: the axum routes.
 //! - [`guard`]: who may send events, and what the edge refuses before it becomes an input.
@@ -25,6 +26,7 @@ pub mod http;
 pub mod http_connector;
 pub mod listener;
 pub mod metrics;
+pub mod reader;
 pub mod recovery;
 pub mod replay;
 pub mod store;
@@ -83,6 +85,9 @@ pub struct Config {
     pub max_connections: usize,
     /// How long a shutdown waits for requests in flight before closing their connections.
     pub shutdown_timeout_ms: u64,
+    /// The most the state file may grow to (0: no limit); past it commits fail as on a
+    /// full disk (docs/deploy.md, "When commits fail").
+    pub state_max_bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -115,6 +120,7 @@ impl Default for Config {
             header_read_timeout_ms: 10_000,
             max_connections: 512,
             shutdown_timeout_ms: 10_000,
+            state_max_bytes: 0,
         }
     }
 }
@@ -144,6 +150,9 @@ pub struct Options {
     pub state: PathBuf,
     pub listen: SocketAddr,
     pub config: Config,
+    /// Verify the whole stored ledger's hash chain at start (`--verify-ledger`), not only
+    /// the entries replay reproduces.
+    pub verify_ledger: bool,
 }
 
 /// Structured JSON logs on stderr (`RUST_LOG` filters; default `info`).
@@ -167,6 +176,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         state,
         listen,
         config,
+        verify_ledger,
     } = opts;
     let admin_token = match (&config.admin_token, &config.admin_token_env) {
         (Some(t), _) => Some(t.clone()),
@@ -192,6 +202,13 @@ pub fn serve(opts: Options) -> Result<(), String> {
     // Held until the process exits: one server per state file.
     let _lock = lock_state(&state)?;
     let mut store = SqliteStore::open(&state)?;
+    // A damaged file would serve some cases and fail others: refuse it, with the reason.
+    store
+        .check()
+        .map_err(|e| format!("{}: {e}; restore it from a back-up", state.display()))?;
+    if config.state_max_bytes > 0 {
+        store.set_max_bytes(config.state_max_bytes)?;
+    }
     // The engine starts from the bundle the state was first built with; deployments since
     // are inputs like events, replayed in order.
     let first = match store.bundle()? {
@@ -216,7 +233,14 @@ pub fn serve(opts: Options) -> Result<(), String> {
         engine,
         replayed,
         snapshot,
-    } = recovery::recover(&store, first_program, &first, config.snapshot_every > 0)?;
+    } = recovery::recover(
+        &store,
+        first_program,
+        &first,
+        config.snapshot_every > 0,
+        verify_ledger,
+    )
+    .map_err(|e| format!("{}: {e}", state.display()))?;
     let ms = t.elapsed().as_millis() as u64;
     let cases = engine.state_summary().cases;
     let bundle = engine.bundle_hash();
@@ -254,6 +278,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         http_connectors: config.connectors.http.keys().cloned().collect(),
         snapshot_every: config.snapshot_every,
         since_snapshot: replayed,
+        rebuild: rebuild(first.clone(), config.snapshot_every > 0),
+        storage_failed: None,
     };
     // A different bundle on the command line is a deployment (refused if incompatible).
     writer.deploy_at_start(&bundle_bytes)?;
@@ -290,6 +316,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         webhooks: Arc::new(config.webhooks.clone()),
         admin_token: admin_token.map(Arc::new),
         guard: Arc::new(guard),
+        reader: Arc::new(reader::Reader::new(&state)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -362,6 +389,16 @@ fn lock_state(state: &Path) -> Result<std::fs::File, String> {
     }
 }
 
+/// How the writer rebuilds its engine from what is durable after a commit failed (the
+/// engine had applied what the store did not keep).
+pub fn rebuild(first: String, snapshots: bool) -> core::Rebuild {
+    Box::new(move |store: &dyn Store| {
+        let program = core::load_stored(store, &first)?;
+        let r = recovery::recover(store, program, &first, snapshots, false)?;
+        Ok((r.engine, r.replayed))
+    })
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -411,6 +448,10 @@ pub fn export(
         return Err(format!("{}: no such file", state.display()));
     }
     let store = SqliteStore::open(state)?;
+    // Refuse a damaged file before writing anything, rather than fail midway.
+    store
+        .check()
+        .map_err(|e| format!("{}: {e}", state.display()))?;
     let mut done = Exported {
         first_bundle: store.bundle()?,
         ..Exported::default()

@@ -64,6 +64,10 @@ impl Histogram {
 
 pub struct Metrics {
     pub ready: AtomicBool,
+    /// Commits fail (disk full, I/O error): not ready until a write succeeds again.
+    pub storage_failing: AtomicBool,
+    /// Commits that failed since the start.
+    pub storage_failures: AtomicU64,
     /// Ledger entries by kind (received, rejected, duplicate, decisions, SLA, actions).
     kinds: Mutex<BTreeMap<String, u64>>,
     /// SLA outcomes by (kind, policy, class).
@@ -100,6 +104,8 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             ready: AtomicBool::new(false),
+            storage_failing: AtomicBool::new(false),
+            storage_failures: AtomicU64::new(0),
             kinds: Mutex::new(BTreeMap::new()),
             sla: Mutex::new(BTreeMap::new()),
             breakers: Mutex::new(BTreeMap::new()),
@@ -346,8 +352,14 @@ impl Metrics {
         gauge(
             &mut out,
             "meshline_ready",
-            "1 once recovery is done.",
+            "1 once recovery is done and while commits succeed.",
             u64::from(self.ready.load(Ordering::Relaxed)),
+        );
+        counter(
+            &mut out,
+            "meshline_storage_failures_total",
+            "Commits that failed (the inputs were refused, the engine rebuilt from the store).",
+            self.storage_failures.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

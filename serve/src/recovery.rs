@@ -6,11 +6,16 @@
 //! it was taken, or after which replay does not reproduce the stored ledger's tail is
 //! skipped with a warning, and the next older one, then a full replay, is tried. Only when
 //! a full replay does not reproduce the stored ledger does the server refuse to start.
+//!
+//! "Reproduce" is checked line by line: every ledger entry replay writes must equal the
+//! stored one byte for byte, so an entry edited after the point replay starts from is found
+//! (docs/deploy.md, "Start-up checks"). Entries before a snapshot are checked only with
+//! `verify_all` (`--verify-ledger`): their hash chain, from the genesis entry.
 
 use jiff::Timestamp;
 use meshline_runtime::Engine;
 use meshline_runtime::ir::Program;
-use meshline_runtime::ledger::GENESIS_PREV;
+use meshline_runtime::ledger::{GENESIS_PREV, Verifier};
 
 use crate::core::load_stored;
 use crate::store::{Input, SnapshotMeta, Store};
@@ -26,13 +31,18 @@ pub struct Recovered {
 
 /// Rebuild the engine: from the newest usable snapshot when `snapshots` is on, else (or
 /// when none is usable) from `first` (the program of `first_hash`, the bundle the state was
-/// first built with) and every stored input.
+/// first built with) and every stored input. With `verify_all`, the whole stored ledger's
+/// hash chain is verified first.
 pub fn recover(
     store: &dyn Store,
     first: Program,
     first_hash: &str,
     snapshots: bool,
+    verify_all: bool,
 ) -> Result<Recovered, String> {
+    if verify_all {
+        verify_chain(store)?;
+    }
     if snapshots {
         for meta in store.snapshots()? {
             match from_snapshot(store, &meta) {
@@ -85,23 +95,75 @@ fn line_hash(line: &str) -> Option<String> {
     v.get("hash")?.as_str().map(str::to_string)
 }
 
-/// Apply the stored inputs after `after`, then check the ledger the engine is at against
-/// the stored one: the same number of entries and the same last entry (the same line when
-/// replay wrote it, else the same hash), hence the same hash chain.
+/// The whole stored ledger's hash chain, from the genesis entry.
+pub fn verify_chain(store: &dyn Store) -> Result<(), String> {
+    let mut v = Verifier::new();
+    let mut bad = None;
+    store.for_each_ledger_line(&mut |l| {
+        if bad.is_none()
+            && let Err(e) = v.push_line(l)
+        {
+            bad = Some(e);
+        }
+    })?;
+    match bad {
+        Some(e) => Err(format!("the stored ledger does not verify: {e}")),
+        None => Ok(()),
+    }
+}
+
+/// Compare the lines replay wrote (the entries after `before`, JSON Lines) with the stored
+/// ones; `Err` names the first that differs or is missing.
+fn compare(store: &dyn Store, before: u64, lines: &str) -> Result<(), String> {
+    let wrote: Vec<&str> = lines.lines().collect();
+    let Some(last) = before.checked_add(wrote.len() as u64) else {
+        return Err("the ledger's seq overflows".to_string());
+    };
+    if wrote.is_empty() {
+        return Ok(());
+    }
+    let mut expect = before + 1;
+    let mut bad = None;
+    store.ledger_lines(before + 1, last, &mut |seq, stored| {
+        if bad.is_some() {
+            return;
+        }
+        let i = (seq - before - 1) as usize;
+        if seq != expect || wrote.get(i) != Some(&stored) {
+            bad = Some(expect);
+        }
+        expect += 1;
+    })?;
+    if bad.is_none() && expect <= last {
+        bad = Some(expect);
+    }
+    match bad {
+        None => Ok(()),
+        Some(seq) => Err(format!(
+            "stored ledger entry {seq} is not the one replaying the inputs writes: the ledger \
+             was edited or damaged (or the state was written by another bundle or engine)"
+        )),
+    }
+}
+
+/// Apply the stored inputs after `after`, comparing every ledger entry the engine writes
+/// with the stored one, then check that the stored ledger has no entry beyond them.
 fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, String> {
-    let mut entries = 0u64;
-    let mut last = String::new();
     let mut inputs = 0u64;
     let mut bad = None;
-    let take = |engine: &mut Engine, entries: &mut u64, last: &mut String| {
+    let take = |engine: &mut Engine, bad: &mut Option<String>| {
+        let before = engine.ledger_position().0 - engine.pending_entries() as u64;
         let (lines, _) = engine.drain_jsonl();
-        for l in lines.lines() {
-            *entries += 1;
-            last.clear();
-            last.push_str(l);
+        if bad.is_none()
+            && let Err(e) = compare(store, before, &lines)
+        {
+            *bad = Some(e);
         }
     };
     store.for_each_input_after(after, &mut |input| {
+        if bad.is_some() {
+            return;
+        }
         inputs += 1;
         match input {
             Input::Event(line) => engine.apply_line(&line),
@@ -116,24 +178,19 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
             }
         }
         if engine.pending_entries() > 4096 {
-            take(engine, &mut entries, &mut last);
+            take(engine, &mut bad);
         }
     })?;
+    take(engine, &mut bad);
     if let Some(b) = bad {
         return Err(b);
     }
-    take(engine, &mut entries, &mut last);
     let tail = store.tail()?;
-    let (seq, hash) = engine.ledger_position();
-    let same_last = match (&tail.last_line, entries) {
-        (None, _) => seq == 0,
-        (Some(stored), 0) => line_hash(stored).as_deref() == Some(hash),
-        (Some(stored), _) => *stored == last,
-    };
-    if tail.entries != seq || !same_last {
+    let (seq, _) = engine.ledger_position();
+    if tail.entries != seq {
         return Err(format!(
-            "replaying {inputs} stored inputs gives {seq} ledger entries, but {} are stored \
-             (or the last entry differs): the state was written by another bundle or engine",
+            "replaying {inputs} stored inputs gives {seq} ledger entries, but {} are stored: \
+             the state was written by another bundle or engine, or the ledger was edited",
             tail.entries
         ));
     }

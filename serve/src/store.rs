@@ -114,11 +114,17 @@ pub trait Store: Send {
     fn snapshot_bytes(&self, input_seq: u64) -> Result<Option<Vec<u8>>>;
     /// The ledger line with this seq.
     fn ledger_line(&self, seq: u64) -> Result<Option<String>>;
+    /// The ledger lines with `from <= seq <= to`, in order, with their seq.
+    fn ledger_lines(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &str)) -> Result<()>;
+    /// The database's own consistency check (SQLite `quick_check`): `Err` names what is
+    /// damaged.
+    fn check(&self) -> Result<()>;
+    /// Whether a write of about `bytes` can commit now (written, committed, then removed):
+    /// how a server that could not commit learns that it can again.
+    fn probe_write(&mut self, bytes: usize) -> Result<()>;
     fn tail(&self) -> Result<Tail>;
     /// Commit one batch atomically and durably.
     fn commit(&mut self, batch: &Batch) -> Result<()>;
-    /// A case's ledger lines, in order.
-    fn case_ledger(&self, case: &str) -> Result<Vec<String>>;
     /// The whole ledger, in order.
     fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()>;
     /// Outbox commands not yet delivered, oldest first.
@@ -152,6 +158,18 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Self::init(conn)
+    }
+
+    /// Let the file grow to about `bytes` at most: past it commits fail as on a full disk.
+    pub fn set_max_bytes(&mut self, bytes: u64) -> Result<()> {
+        let page: u64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(err)?;
+        let pages = (bytes / page.max(1)).max(1);
+        self.conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .map_err(err)
     }
 
     fn init(conn: Connection) -> Result<SqliteStore> {
@@ -294,6 +312,49 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
+    fn ledger_lines(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &str)) -> Result<()> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT seq, line FROM ledger WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")
+            .map_err(err)?;
+        let mut rows = st.query(params![from as i64, to as i64]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let seq: i64 = r.get(0).map_err(err)?;
+            let line: String = r.get(1).map_err(err)?;
+            f(seq as u64, &line);
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<()> {
+        let mut st = self.conn.prepare("PRAGMA quick_check(5)").map_err(err)?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(err)?;
+        let found = rows
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(err)?;
+        if found.len() == 1 && found[0] == "ok" {
+            return Ok(());
+        }
+        Err(format!(
+            "the database is damaged (SQLite quick_check: {})",
+            found.join("; ")
+        ))
+    }
+
+    fn probe_write(&mut self, bytes: usize) -> Result<()> {
+        let blob = vec![0u8; bytes];
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', ?1)",
+                params![blob],
+            )
+            .map_err(err)?;
+        self.conn
+            .execute("DELETE FROM meta WHERE key = 'write_probe'", [])
+            .map(drop)
+            .map_err(err)
+    }
+
     fn tail(&self) -> Result<Tail> {
         let entries: u64 = self
             .conn
@@ -365,18 +426,6 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().map_err(err)
-    }
-
-    fn case_ledger(&self, case: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT line FROM ledger WHERE case_id = ?1 ORDER BY seq")
-            .map_err(err)?;
-        let rows = st
-            .query_map(params![case], |r| r.get::<_, String>(0))
-            .map_err(err)?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(err)
     }
 
     fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()> {

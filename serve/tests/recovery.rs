@@ -92,13 +92,14 @@ fn open(state: &Path, first: &[u8], snapshots: bool) -> (SqliteStore, Recovered)
             })
             .unwrap();
     }
-    let r = recover(&store, program, &hash, snapshots).unwrap();
+    let r = recover(&store, program, &hash, snapshots, false).unwrap();
     (store, r)
 }
 
 /// A writer thread over the state; `every` is the snapshot interval.
 fn serve(state: &Path, first: &[u8], every: u64) -> (Sender<Msg>, std::thread::JoinHandle<()>) {
     let (store, r) = open(state, first, true);
+    let first_hash = store.bundle().unwrap().unwrap();
     let writer = Writer {
         engine: r.engine,
         store: Box::new(store),
@@ -108,6 +109,8 @@ fn serve(state: &Path, first: &[u8], every: u64) -> (Sender<Msg>, std::thread::J
         http_connectors: Default::default(),
         snapshot_every: every,
         since_snapshot: r.replayed,
+        rebuild: meshline_serve::rebuild(first_hash, true),
+        storage_failed: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     (tx, std::thread::spawn(move || writer.run(rx)))

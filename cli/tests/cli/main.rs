@@ -14,6 +14,7 @@
 mod bad_input;
 mod bundles;
 mod common;
+mod dedupe;
 mod determinism;
 mod explain;
 mod fmt;

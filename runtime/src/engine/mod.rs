@@ -13,6 +13,7 @@
 mod actions;
 mod case;
 mod compiled;
+mod dedupe;
 mod envelope;
 mod frame;
 mod index;
@@ -21,11 +22,12 @@ mod record;
 mod reload;
 mod sla;
 mod snapshot;
+mod timers;
 mod view;
 
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -39,6 +41,7 @@ use crate::value::{self, Value};
 pub(crate) use case::AssignWhy;
 pub use case::{Assignee, CaseState};
 pub(crate) use compiled::Compiled;
+pub use dedupe::DedupeWindow;
 pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
@@ -111,9 +114,12 @@ pub struct Engine {
     clock_text: (Option<Timestamp>, String),
     /// A `detail` builder kept between entries for its memory.
     scratch: Option<Detail>,
-    pub(crate) seen: HashSet<String>,
+    /// Event ids applied within the deduplication window (`dedupe.rs`).
+    pub(crate) seen: dedupe::Seen,
     pub(crate) cases: HashMap<Arc<str>, CaseState>,
     pub(crate) timers: BTreeMap<(Timestamp, u64), Timer>,
+    /// The keys of each case's timers: derived from `timers` (see `timers.rs`).
+    pub(crate) timers_by_case: HashMap<Arc<str>, Vec<(Timestamp, u64)>>,
     pub(crate) timer_seq: u64,
     pub(crate) generation: u64,
     pub(crate) rr_cursor: Vec<usize>,
@@ -224,9 +230,10 @@ impl Engine {
             clock: None,
             clock_text: (None, "1970-01-01T00:00:00Z".to_string()),
             scratch: None,
-            seen: HashSet::default(),
+            seen: dedupe::Seen::default(),
             cases: HashMap::default(),
             timers: BTreeMap::new(),
+            timers_by_case: HashMap::default(),
             timer_seq: 0,
             generation: 0,
             open_by_person: HashMap::default(),
@@ -237,6 +244,19 @@ impl Engine {
             commands: Vec::new(),
             command_seq: 0,
         })
+    }
+
+    /// How long and how many event ids are remembered for deduplication. Every host uses
+    /// the default (docs/runtime.md, Deduplication); a different window gives a different
+    /// ledger for the same inputs.
+    pub fn dedupe_window(&self) -> DedupeWindow {
+        self.seen.window
+    }
+
+    /// Set the deduplication window (tests, tools): ids already remembered past the new
+    /// bounds are forgotten at the next event.
+    pub fn set_dedupe_window(&mut self, w: DedupeWindow) {
+        self.seen.window = w;
     }
 
     pub fn program(&self) -> &Program {
@@ -271,6 +291,8 @@ impl Engine {
     /// Apply one envelope given as JSON.
     pub fn apply_json(&mut self, v: &Json) {
         // §6.3: dedupe comes first, so a redelivery is a duplicate even if it is malformed.
+        // Ids older than the window are forgotten first (docs/runtime.md, Deduplication).
+        self.seen.forget_before(self.clock);
         if let Some(id) = v.get("id").and_then(Json::as_str)
             && self.seen.contains(id)
         {
@@ -462,38 +484,12 @@ impl Engine {
 
     // --- timers --------------------------------------------------------------------------
 
-    pub(crate) fn schedule(&mut self, due: Timestamp, case: &Arc<str>, kind: TimerKind) {
-        self.timer_seq += 1;
-        self.timers.insert(
-            (due, self.timer_seq),
-            Timer {
-                case: case.clone(),
-                kind,
-            },
-        );
-    }
-
     pub(crate) fn next_generation(&mut self) -> u64 {
         self.generation += 1;
         self.generation
     }
 
-    fn fire_timers_until(&mut self, t: Timestamp) {
-        while let Some((&(due, seq), _)) = self.timers.first_key_value() {
-            if due > t {
-                break;
-            }
-            let Some(timer) = self.timers.remove(&(due, seq)) else {
-                break;
-            };
-            if self.clock.is_none_or(|c| c < due) {
-                self.clock = Some(due);
-            }
-            self.fire(timer);
-        }
-    }
-
-    fn fire(&mut self, timer: Timer) {
+    pub(crate) fn fire(&mut self, timer: Timer) {
         let case = timer.case.clone();
         match timer.kind {
             TimerKind::Ack { generation } => self.ack_timeout(&case, generation),
@@ -521,7 +517,8 @@ impl Engine {
             );
             return;
         }
-        // §6.1: duplicates are recorded and ignored.
+        // §6.1: duplicates are recorded and ignored (within the window, `dedupe.rs`).
+        self.seen.forget_before(self.clock);
         if self.seen.contains(&env.id) {
             self.log(
                 Some(&env.case),
@@ -531,13 +528,13 @@ impl Engine {
             );
             return;
         }
-        self.seen.insert(env.id.clone());
         // §6.2: timers due at or before the event fire first; a late event runs at the clock.
         self.fire_timers_until(env.at);
         let late = self.clock.is_some_and(|c| env.at < c);
         if !late {
             self.clock = Some(env.at);
         }
+        self.seen.insert(self.clock.unwrap_or(env.at), &env.id);
         let mut d = self.detail();
         let ev = &self.program.events[env.event as usize];
         d.str("at", &value::format_time(env.at)).str("id", &env.id);
@@ -592,6 +589,7 @@ impl Engine {
         self.route(&case_id, &view, class_changed);
         self.slas(&case_id, &view);
         self.automations(&case_id, &view);
+        self.drop_stale_timers(&case_id);
     }
 
     pub(crate) fn target_json(&self, t: &Target) -> Json {

@@ -94,6 +94,7 @@ impl Engine {
         fresh.seen = std::mem::take(&mut self.seen);
         fresh.cases = std::mem::take(&mut self.cases);
         fresh.timers = std::mem::take(&mut self.timers);
+        fresh.timers_by_case = std::mem::take(&mut self.timers_by_case);
         fresh.timer_seq = self.timer_seq;
         fresh.generation = self.generation;
         fresh.rr_cursor = std::mem::take(&mut self.rr_cursor);
@@ -137,6 +138,7 @@ impl Engine {
         for (case, s) in running {
             self.sla_schedule(&case, s);
         }
+        self.drop_all_stale_timers();
         Ok(())
     }
 }

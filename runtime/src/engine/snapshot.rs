@@ -11,7 +11,8 @@
 //! policy, enum variant, calendar) the bundle does not have. Nothing here panics on any
 //! input.
 //!
-//! State and caches: the snapshot holds the clock, the event ids seen, the cases (facts,
+//! State and caches: the snapshot holds the clock, the deduplication window and the event ids
+//! remembered with their instants, the cases (facts,
 //! class, owner, assignee, acknowledgement, SLA clocks, sagas), the timers and their
 //! sequence, the generation counter, the round-robin cursors, open cases per person, the
 //! breakers, the approval requests and their sequence, the outstanding action keys, the
@@ -25,7 +26,8 @@
 //! derived). Bump [`FORMAT`] whenever the body's encoding changes. The cases are written
 //! straight from the engine (`write.rs`) and read into plain types (`form.rs`) first.
 //!
-//! Determinism: hash maps are written in a fixed order — the large ones (seen ids, cases)
+//! Determinism: the ids seen are written in the order they were remembered (which decides
+//! which is forgotten first); hash maps are written in a fixed order — the large one (cases)
 //! by the key's Fx hash then the key (fast to sort), the small ones (open cases per person,
 //! outstanding keys) by key — so equal states give equal bytes. No engine output depends on their iteration order (the one listing,
 //! `case_ids`, sorts), so a restored engine writes the same ledger and commands, byte for
@@ -47,8 +49,9 @@ use crate::ir::Program;
 use install::install;
 
 const MAGIC: &[u8; 8] = b"MESHSNAP";
-/// The body's encoding; a snapshot of another format is refused.
-pub(super) const FORMAT: u16 = 1;
+/// The body's encoding; a snapshot of another format is refused (a host then replays
+/// every input). 2: the deduplication window and the ids with their instants, in order.
+pub(super) const FORMAT: u16 = 2;
 /// The engine that writes and reads snapshots; one written by another is refused.
 pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
@@ -178,6 +181,7 @@ impl Engine {
             clock_text: _,
             scratch: _,
             commands: _,
+            timers_by_case: _,
             // State:
             bundle,
             clock,
@@ -195,9 +199,8 @@ impl Engine {
             ledger,
             command_seq,
         } = self;
-        let mut seen: Vec<(u64, &str)> = seen.iter().map(|s| (fx(s), s.as_str())).collect();
-        seen.sort_unstable();
-        let seen: Vec<&str> = seen.into_iter().map(|(_, s)| s).collect();
+        let window = seen.window;
+        let seen: Vec<(Ts, &str)> = seen.iter().map(|(at, id)| (Ts::of(at), id)).collect();
         let mut cases: Vec<(u64, &CaseState)> = cases.values().map(|c| (fx(&c.id), c)).collect();
         cases.sort_unstable_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         let cases = write::Cases(cases.into_iter().map(|(_, c)| c).collect());
@@ -226,6 +229,8 @@ impl Engine {
             request_seq: *request_seq,
             rr_cursor: rr_cursor.iter().map(|c| *c as u64).collect(),
             breakers: breakers.iter().map(breaker_form).collect(),
+            dedupe_age: window.age,
+            dedupe_max_ids: window.max_ids,
             seen,
             cases,
             timers: timers

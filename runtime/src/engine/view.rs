@@ -26,7 +26,8 @@ impl Engine {
             .collect()
     }
 
-    /// How many timers are pending.
+    /// How many timers are pending (stale ones are dropped as they go stale, see
+    /// `timers.rs`).
     pub fn pending_timers(&self) -> usize {
         self.timers.len()
     }
@@ -84,11 +85,16 @@ impl Engine {
                 _ => None,
             })
             .collect();
-        let timers: Vec<Json> = self
-            .timers
+        // Through the case's index, in (due, creation) order; stale timers were dropped
+        // (`timers.rs`), so each one listed will act when it fires.
+        let mut keys: Vec<(Timestamp, u64)> =
+            self.timers_by_case.get(id).cloned().unwrap_or_default();
+        keys.sort_unstable();
+        let timers: Vec<Json> = keys
             .iter()
-            .filter(|(_, t)| &*t.case == id)
-            .map(|(&(due, _), t)| {
+            .filter_map(|k| Some((k.0, self.timers.get(k)?)))
+            .filter(|(_, t)| self.timer_live(t))
+            .map(|(due, t)| {
                 let kind = match t.kind {
                     super::TimerKind::Ack { .. } => "acknowledgement",
                     super::TimerKind::SlaWarn { .. } => "sla_warn",

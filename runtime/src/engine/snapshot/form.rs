@@ -35,9 +35,12 @@ pub(super) struct Body<'a, C> {
     pub request_seq: u64,
     pub rr_cursor: Vec<u64>,
     pub breakers: Vec<Breaker>,
-    /// Every event id seen, sorted by (Fx hash, id).
+    /// The deduplication window: age in seconds, most ids.
+    pub dedupe_age: i64,
+    pub dedupe_max_ids: u64,
+    /// The event ids remembered, with the instant each was remembered at, oldest first.
     #[serde(borrow)]
-    pub seen: Vec<&'a str>,
+    pub seen: Vec<(Ts, &'a str)>,
     /// Sorted by (Fx hash of the id, id).
     pub cases: C,
     /// In (due, seq) order.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::SnapshotError;
 use super::form::{Body, CState, Case, ClockS, SState, SagaS, TK, Ts, Who, get_all, opt_ts};
@@ -60,6 +60,8 @@ pub(super) fn install(
         clock_text: _,
         scratch: _,
         commands: _,
+        // Rebuilt from the timers below.
+        timers_by_case: _,
         clock,
         seen,
         cases,
@@ -150,9 +152,24 @@ pub(super) fn install(
         let v = (case_arc(o.case), index(o.saga, "saga")?, o.compensation);
         new_outstanding.insert(o.key.to_string(), v);
     }
-    let mut new_seen = HashSet::default();
-    new_seen.reserve(body.seen.len());
-    new_seen.extend(body.seen.iter().map(|s| s.to_string()));
+    if body.dedupe_age < 0 {
+        return bad("a negative deduplication window");
+    }
+    let window = crate::engine::DedupeWindow {
+        age: body.dedupe_age,
+        max_ids: body.dedupe_max_ids,
+    };
+    let mut items = Vec::with_capacity(body.seen.len());
+    let mut last = None;
+    for (at, id) in &body.seen {
+        let at = at.get()?;
+        if last.is_some_and(|l| l > at) {
+            return bad("the event ids remembered are out of order");
+        }
+        last = Some(at);
+        items.push((at, *id));
+    }
+    let new_seen = crate::engine::dedupe::Seen::restore(window, items);
     *open_by_person = body
         .open_by_person
         .iter()
@@ -182,6 +199,7 @@ pub(super) fn install(
     *outstanding = new_outstanding;
     *ledger = LedgerWriter::resume(body.ledger_seq, body.ledger_hash);
     *command_seq = body.command_seq;
+    engine.drop_all_stale_timers();
     Ok(())
 }
 

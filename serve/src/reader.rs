@@ -1,0 +1,130 @@
+//! Reads that do not go through the writer: a case's ledger, a page at a time, from
+//! read-only SQLite connections (WAL lets them read the last commit while the writer
+//! commits). A large case's ledger then costs the request that asks for it, not every
+//! request queued behind the writer (docs/deploy.md, "Endpoints").
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, params};
+
+/// The page size when none is asked for, and the largest one allowed.
+pub const PAGE_DEFAULT: u64 = 100;
+pub const PAGE_MAX: u64 = 1000;
+
+/// Read-only connections to the state file, reused between requests.
+pub struct Reader {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// One page of a case's ledger.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Page {
+    pub lines: Vec<String>,
+    /// The seq to pass as `after_seq` for the next page, if there are more entries.
+    pub next_after_seq: Option<u64>,
+}
+
+impl Reader {
+    pub fn new(path: &Path) -> Reader {
+        Reader {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn connection(&self) -> Result<Connection, String> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        if let Some(c) = idle {
+            return Ok(c);
+        }
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        c.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| format!("storage: {e}"))?;
+        Ok(c)
+    }
+
+    /// The case's ledger entries with `after < seq <= upto`, at most `limit` of them, in
+    /// order. `upto` is the writer's ledger position when it answered the case's state, so
+    /// the page is of the same moment (nothing committed since is included).
+    pub fn case_ledger(
+        &self,
+        case: &str,
+        after: u64,
+        upto: u64,
+        limit: u64,
+    ) -> Result<Page, String> {
+        let c = self.connection()?;
+        let page = read_page(&c, case, after, upto, limit).map_err(|e| format!("storage: {e}"));
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < 8 {
+            idle.push(c);
+        }
+        page
+    }
+}
+
+fn read_page(
+    c: &Connection,
+    case: &str,
+    after: u64,
+    upto: u64,
+    limit: u64,
+) -> rusqlite::Result<Page> {
+    let mut st = c.prepare_cached(
+        "SELECT seq, line FROM ledger WHERE case_id = ?1 AND seq > ?2 AND seq <= ?3
+         ORDER BY seq LIMIT ?4",
+    )?;
+    let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    // One more than asked: whether there is a next page.
+    let mut rows = st.query(params![
+        case,
+        to_i64(after),
+        to_i64(upto),
+        to_i64(limit.saturating_add(1))
+    ])?;
+    let mut lines = Vec::new();
+    let mut last = None;
+    let mut more = false;
+    while let Some(r) = rows.next()? {
+        if lines.len() as u64 == limit {
+            more = true;
+            break;
+        }
+        let seq: i64 = r.get(0)?;
+        lines.push(r.get::<_, String>(1)?);
+        last = Some(seq as u64);
+    }
+    Ok(Page {
+        lines,
+        next_after_seq: if more { last } else { None },
+    })
+}
+
+/// `ledger_limit` and `after_seq` from a query string's parameters: (after, limit), or why
+/// they are refused.
+pub fn page_params(q: &std::collections::BTreeMap<String, String>) -> Result<(u64, u64), String> {
+    let limit = match q.get("ledger_limit") {
+        None => PAGE_DEFAULT,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if (1..=PAGE_MAX).contains(&n) => n,
+            _ => {
+                return Err(format!(
+                    "ledger_limit must be a whole number from 1 to {PAGE_MAX}"
+                ));
+            }
+        },
+    };
+    let after = match q.get("after_seq") {
+        None => 0,
+        Some(v) => v
+            .parse::<u64>()
+            .map_err(|_| "after_seq must be a ledger seq (a whole number)".to_string())?,
+    };
+    Ok((after, limit))
+}
