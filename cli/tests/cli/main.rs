@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod bundles;
+mod business_timeouts;
 mod common;
 mod determinism;
 mod fmt;
