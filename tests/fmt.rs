@@ -146,7 +146,7 @@ fn runner(cases: u32, seed: u64) -> TestRunner {
 /// `480 USD` or `2 business days`) becomes the next choice, sometimes with a comment in
 /// the middle of a declaration; each line break gets the next indentation, sometimes a
 /// blank line, an own-line comment or a trailing comment.
-fn respace(text: &str, choices: &[u8]) -> String {
+pub(crate) fn respace(text: &str, choices: &[u8]) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     let mut next = choices.iter().cycle();
     let mut pick = || *next.next().unwrap_or(&0);

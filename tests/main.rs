@@ -5,6 +5,7 @@
 //! - `codes`: meta-tests tying `Code::ALL`, the fixtures and `docs/diagnostics.md`;
 //! - `no_panic`: truncated, mutated and hostile inputs never panic, hang or overflow;
 //! - `fmt`: the formatter's snapshots (`tests/fmt/`), fixed points and property tests;
+//! - `fmt_props`: perturbed projects that check always format, soundly;
 //! - `incremental`: salsa re-executes only what an edit invalidates;
 //! - `witness`, `solver_props`: the safety analysis's witnesses replay through the runtime,
 //!   and conditions it calls disjoint never both match a random event;
@@ -22,6 +23,7 @@ mod check;
 mod codes;
 mod common;
 mod fmt;
+mod fmt_props;
 mod incremental;
 mod no_panic;
 mod reload;

@@ -183,15 +183,21 @@ pub fn file_diagnostics_fast(
     project: Project,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
-    let mut out = parsed(db, file).diagnostics.clone();
-    out.extend(module_check(db, project, file).diagnostics.iter().cloned());
+    let mut checks = module_check(db, project, file).diagnostics.clone();
     let name = file.name(db);
-    out.extend(
+    checks.extend(
         project_check(db, project)
             .iter()
             .filter(|d| d.primary.file == name)
             .cloned(),
     );
+    let index = project_index(db, project);
+    let mut out = parsed(db, file).diagnostics.clone();
+    out.extend(crate::semantic::dependent::suppress(
+        &index,
+        file.text(db),
+        checks,
+    ));
     diagnostics::sort(&mut out);
     Arc::new(out)
 }

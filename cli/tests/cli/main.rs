@@ -13,6 +13,7 @@
 
 mod bad_input;
 mod bundles;
+mod business_timeouts;
 mod common;
 mod dedupe;
 mod determinism;

@@ -137,7 +137,7 @@ impl Printer<'_> {
             ItemKind::Test(d) => self.test(d, item.span.end),
             ItemKind::Acceptance(d) => self.acceptance(d, item.span.end),
             // `format_file` refuses files with syntax errors, so this is never printed.
-            ItemKind::Error => text(self.slice(item.span)),
+            ItemKind::Error(_) => text(self.slice(item.span)),
         }
     }
 

@@ -95,3 +95,22 @@ fn refuses_syntax_errors() {
     assert!(matches!(err, super::FormatError::Syntax(_)), "{err}");
     assert!(!err.diagnostics().is_empty());
 }
+
+/// A declaration keyword used as a name (a fact, a field, the event) loses its
+/// parentheses and still parses: only a whole declaration head (`team ops {`) ends an
+/// expression (docs/language.md §2.2).
+#[test]
+fn contextual_keywords_as_names() {
+    assert_eq!(
+        fmt("route r on BreakerReset { assign ops key (automation) priority 1 }"),
+        "route r on BreakerReset {\n  assign ops\n  key automation\n  priority 1\n}\n"
+    );
+    assert_eq!(
+        fmt("route r on Handoff { assign ops key (reason), (team) priority 1 }"),
+        "route r on Handoff {\n  assign ops\n  key reason, team\n  priority 1\n}\n"
+    );
+    assert_eq!(
+        fmt("route r on X when (event).type == \"X\" { assign ops key (event) }"),
+        "route r on X when event.type == \"X\" {\n  assign ops\n  key event\n}\n"
+    );
+}

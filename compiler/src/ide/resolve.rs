@@ -147,7 +147,7 @@ impl Walker<'_> {
 
     fn item(&mut self, item: &Item) {
         match &item.kind {
-            ItemKind::Error => {}
+            ItemKind::Error(_) => {}
             ItemKind::Import(i) => {
                 let target = i.module.dotted();
                 if self.index.modules.contains_key(&target) {

@@ -20,7 +20,7 @@ impl Cx<'_> {
         self.check_local_duplicates(module);
         for item in &module.items {
             match &item.kind {
-                ItemKind::Import(_) | ItemKind::Error => {}
+                ItemKind::Import(_) | ItemKind::Error(_) => {}
                 ItemKind::Enum(e) => self.check_enum(e),
                 ItemKind::Record(r) | ItemKind::Event(r) => {
                     self.check_record(r, matches!(item.kind, ItemKind::Event(_)))

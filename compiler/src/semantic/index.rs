@@ -186,6 +186,11 @@ impl ProjectIndex {
         index
     }
 
+    /// The project's declarations that did not parse (the standard library always parses).
+    pub fn broken(&self) -> impl Iterator<Item = &crate::syntax::ast::BrokenDecl> {
+        self.modules.values().flat_map(|m| m.broken.iter())
+    }
+
     pub fn sig(&self, module: &str) -> Option<&ModuleSig> {
         self.modules.get(module).map(|m| &**m)
     }

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod decls;
+pub mod dependent;
 pub mod expr;
 pub mod index;
 pub mod operators;

@@ -324,6 +324,24 @@ impl Cx<'_> {
         }
     }
 
+    /// `amount > 250`: money compared with a bare number. The help writes the number with
+    /// the money's currency (USD when it is not known), as `let limit: Money = 250` does.
+    fn money_number_help(&self, l: &Ty, r: &Ty, lhs: &Expr, rhs: &Expr) -> Option<String> {
+        let (money, number) = match (l, r) {
+            (Ty::Money, Ty::Int | Ty::Decimal) => (lhs, rhs),
+            (Ty::Int | Ty::Decimal, Ty::Money) => (rhs, lhs),
+            _ => return None,
+        };
+        let currency = self
+            .known_currency(money)
+            .unwrap_or_else(|| "USD".to_string());
+        Some(match &number.kind {
+            ExprKind::Int(v) => format!("money needs a currency: write `{v} {currency}`"),
+            ExprKind::Decimal(v) => format!("money needs a currency: write `{v} {currency}`"),
+            _ => format!("money compares only with money, e.g. `250 {currency}`"),
+        })
+    }
+
     pub(crate) fn currency_check(&mut self, lhs: &Expr, rhs: &Expr) {
         if let (Some(a), Some(b)) = (self.known_currency(lhs), self.known_currency(rhs))
             && a != b
@@ -365,15 +383,16 @@ impl Cx<'_> {
             BinOp::Eq | BinOp::Ne => {
                 let (l, r) = self.pair(lhs, rhs, scope);
                 if !comparable(&l, &r) {
+                    let help = self.money_number_help(&l, &r, lhs, rhs).unwrap_or_else(|| {
+                        "values of different types are never equal; compare like with like".into()
+                    });
                     self.error(
                         Code::TypeMismatch,
                         e.span,
                         format!("cannot compare `{l}` with `{r}`"),
                         "different types",
                     )
-                    .help = Some(
-                        "values of different types are never equal; compare like with like".into(),
-                    );
+                    .help = Some(help);
                 } else if l == Ty::Money || r == Ty::Money {
                     self.currency_check(lhs, rhs);
                 }
@@ -391,6 +410,7 @@ impl Cx<'_> {
                     )
                     .help = Some("unwrap with `!` or give a default with `?? value`".into());
                 } else if !comparable(&l, &r) {
+                    let money = self.money_number_help(&l, &r, lhs, rhs);
                     let d = self.error(
                         Code::TypeMismatch,
                         e.span,
@@ -399,6 +419,8 @@ impl Cx<'_> {
                     );
                     if matches!((&l, &r), (Ty::Percent, _) | (_, Ty::Percent)) {
                         d.help = Some("a percent compares only with a percent, e.g. `85%`".into());
+                    } else if money.is_some() {
+                        d.help = money;
                     }
                 } else if !l.is_ordered() {
                     self.error(

@@ -102,6 +102,9 @@ pub struct ModuleSig {
     pub automations: BTreeSet<String>,
     /// `classify ENUM on …`: the enum as written.
     pub classify: Vec<Vec<String>>,
+    /// Declarations that did not parse (with a keyword): the checks of what depends on them
+    /// stay quiet.
+    pub broken: Vec<ast::BrokenDecl>,
 }
 
 impl ModuleSig {
@@ -257,8 +260,12 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
                     .map(|s| s.name.clone())
                     .collect(),
             ),
-            ItemKind::Owners(_) | ItemKind::Test(_) | ItemKind::Acceptance(_) | ItemKind::Error => {
+            ItemKind::Error(b) => {
+                if b.keyword.is_some() {
+                    sig.broken.push(b.clone());
+                }
             }
+            ItemKind::Owners(_) | ItemKind::Test(_) | ItemKind::Acceptance(_) => {}
         }
     }
     sig

@@ -85,7 +85,18 @@ pub enum ItemKind {
     Test(TestDecl),
     Acceptance(AcceptanceDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
-    Error,
+    Error(BrokenDecl),
+}
+
+/// What the first words of a declaration that did not parse say about it, so that the
+/// checks can stay quiet about what depends on it (docs/diagnostics.md, "Declarations that
+/// did not parse").
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BrokenDecl {
+    /// The declaration keyword (`owners`, `sla`, ...), when the text starts with one.
+    pub keyword: Option<String>,
+    /// The declared name (`first_reply` in `sla first_reply for …`), when there is one.
+    pub name: Option<String>,
 }
 
 impl ItemKind {
@@ -110,7 +121,7 @@ impl ItemKind {
             ItemKind::Fixture(_) => "fixture",
             ItemKind::Test(_) => "test",
             ItemKind::Acceptance(_) => "acceptance",
-            ItemKind::Error => "<error>",
+            ItemKind::Error(_) => "<error>",
         }
     }
 }

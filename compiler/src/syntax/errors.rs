@@ -130,6 +130,11 @@ pub(super) fn to_diagnostic(
     if abs < text.len() && expected.remove(&(6, "the end of the file".to_string())) {
         expected.insert((6, "the end of the declaration".to_string()));
     }
+    // `30 minutes`, `2 days`: a number and a unit word is not a duration. Say so where it
+    // is written, whether pest stopped at the word or after it (docs/language.md §2.3).
+    if let Some(d) = unit_word_duration(file, text, base, abs) {
+        return d;
+    }
     let end = (abs + found.1).min(text.len());
     let list = join_expected(&expected);
     let message = if list.is_empty() {
@@ -147,6 +152,80 @@ pub(super) fn to_diagnostic(
         d = d.with_help(h);
     }
     d
+}
+
+/// The units people write after a number instead of a duration's letter.
+fn time_unit(word: &str) -> Option<char> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "second" | "seconds" | "sec" | "secs" => 's',
+        "minute" | "minutes" | "min" | "mins" => 'm',
+        "hour" | "hours" | "hr" | "hrs" => 'h',
+        "day" | "days" => 'd',
+        "week" | "weeks" => 'w',
+        _ => return None,
+    })
+}
+
+/// A syntax error at or right after `N unit` (`30 minutes`, `2 days`), at byte `abs` of a
+/// declaration that starts at `base`: an E0001 on the `N unit` with the durations to write.
+fn unit_word_duration(file: &FileName, text: &str, base: usize, abs: usize) -> Option<Diagnostic> {
+    let at_word = word_len(&text[abs..]);
+    // Either the error is at the unit word (`30 minutes`: a currency was one of the
+    // things expected after `30`) or right after it (`_ -> 2 days` then `}`).
+    let (word_start, word_end) = if at_word > 0 && time_unit(&text[abs..abs + at_word]).is_some() {
+        (abs, abs + at_word)
+    } else {
+        let before = code_before(text, abs);
+        let start = before.len() - word_len_back(before);
+        (start, before.len())
+    };
+    let unit = time_unit(&text[word_start..word_end])?;
+    let gap = text[..word_start].trim_end_matches([' ', '\t']);
+    if gap.len() == word_start || gap.len() < base {
+        return None;
+    }
+    let digits = gap.len()
+        - gap
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+            .len();
+    let num_start = gap.len() - digits;
+    let preceded_ok = text[..num_start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+    if digits == 0 || num_start < base || !preceded_ok {
+        return None;
+    }
+    let written = &text[num_start..word_end];
+    let n: u64 = text[num_start..gap.len()].replace('_', "").parse().ok()?;
+    let help = match unit {
+        's' => format!("write `{n}s`"),
+        'm' => format!("write `{n}m` or `{n} business minutes`"),
+        'h' => format!("write `{n}h` or `{n} business hours`"),
+        'd' => match n.checked_mul(24) {
+            Some(h) => format!("write `{n} business days` or `{h}h`"),
+            None => format!("write `{n} business days` or `{n}d`"),
+        },
+        _ => format!("write `{n}w`"),
+    };
+    let shown: String = written.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(
+        Diagnostic::new(
+            Code::Syntax,
+            file,
+            Span::new(num_start, word_end),
+            format!("expected a duration such as `30m` or `4 business hours`, found `{shown}`"),
+            "not a duration",
+        )
+        .with_help(help),
+    )
+}
+
+/// The length of the word that ends `s`.
+fn word_len_back(s: &str) -> usize {
+    s.len()
+        - s.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_')
+            .len()
 }
 
 fn word_len(s: &str) -> usize {

@@ -9,7 +9,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::parser::{Lower, Rule, span, strip_underscores};
-use crate::diagnostics::Code;
+use crate::diagnostics::{Code, Diagnostic};
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
@@ -234,6 +234,9 @@ impl Lower<'_> {
     pub(super) fn duration(&self, p: &Pair<'_, Rule>) -> i64 {
         let mut total: i64 = 0;
         let mut num = String::new();
+        // docs/language.md §2.3: units go largest first, each at most once (`1h30m`, not
+        // `30m1h` or `1h1h`), so one length has one spelling.
+        let mut last_unit: Option<i64> = None;
         for ch in p.as_str().chars() {
             if ch.is_ascii_digit() {
                 num.push(ch);
@@ -246,6 +249,25 @@ impl Lower<'_> {
                 'm' => 60,
                 _ => 1,
             };
+            if last_unit.is_some_and(|last| unit >= last) {
+                let mut d = Diagnostic::new(
+                    Code::InvalidLiteral,
+                    &self.file,
+                    span(p),
+                    format!(
+                        "duration `{}` repeats a unit or puts a smaller one first",
+                        p.as_str()
+                    ),
+                    "units out of order",
+                );
+                d.help = Some(match canonical_duration(p.as_str()) {
+                    Some(c) => format!("write the units largest first, each once: `{c}`"),
+                    None => "write the units largest first, each once, e.g. `1h30m`".into(),
+                });
+                self.diags.borrow_mut().push(d);
+                return 0;
+            }
+            last_unit = Some(unit);
             let n: Option<i64> = num.parse().ok();
             match n
                 .and_then(|n| n.checked_mul(unit))
@@ -266,4 +288,35 @@ impl Lower<'_> {
         }
         total
     }
+}
+
+/// `30s30m` → `30m30s`, `1h1h` → `2h`: the same length with each unit once, largest first.
+/// `None` when a number does not fit.
+fn canonical_duration(text: &str) -> Option<String> {
+    const UNITS: [(char, i64); 5] = [
+        ('w', 604_800),
+        ('d', 86_400),
+        ('h', 3_600),
+        ('m', 60),
+        ('s', 1),
+    ];
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            num.push(ch);
+            continue;
+        }
+        let size = UNITS.iter().find(|(u, _)| *u == ch).map_or(1, |(_, s)| *s);
+        total = total.checked_add(num.parse::<i64>().ok()?.checked_mul(size)?)?;
+        num.clear();
+    }
+    let mut out = String::new();
+    for (u, size) in UNITS {
+        if total >= size {
+            out.push_str(&format!("{}{u}", total / size));
+            total %= size;
+        }
+    }
+    Some(if out.is_empty() { "0s".into() } else { out })
 }

@@ -179,7 +179,7 @@ impl<'t> Lower<'t> {
                     self.diags.borrow_mut().push(diag);
                     return Item {
                         doc: None,
-                        kind: ItemKind::Error,
+                        kind: ItemKind::Error(trivia::broken_head(whole)),
                         span: sp,
                     };
                 }
@@ -198,7 +198,7 @@ impl<'t> Lower<'t> {
         self.diags.borrow_mut().push(diag);
         Item {
             doc: None,
-            kind: ItemKind::Error,
+            kind: ItemKind::Error(trivia::broken_head(slice)),
             span: sp,
         }
     }
@@ -229,7 +229,7 @@ impl<'t> Lower<'t> {
             Rule::fixture_decl => ItemKind::Fixture(self.fixture(decl)),
             Rule::test_decl => ItemKind::Test(self.test(decl)),
             Rule::acceptance_decl => ItemKind::Acceptance(self.acceptance(decl)),
-            _ => ItemKind::Error,
+            _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {
             doc,

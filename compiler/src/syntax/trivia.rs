@@ -192,6 +192,40 @@ pub fn starts_declaration(rest: &str) -> bool {
     DECL_KEYWORDS.contains(&&rest[..word_end])
 }
 
+/// The keyword and name of the declaration that `text` starts (after doc comments and
+/// blanks), read from its first words: `sla first_reply for` → (`sla`, `first_reply`).
+/// `classify`, `owners` and `test` have no name here; `import` names its module.
+pub fn broken_head(text: &str) -> super::ast::BrokenDecl {
+    let mut rest = text.trim_start();
+    while rest.starts_with("//") {
+        rest = rest.find('\n').map_or("", |i| &rest[i + 1..]).trim_start();
+    }
+    let word = |s: &str| -> usize { s.bytes().position(|b| !is_ident_byte(b)).unwrap_or(s.len()) };
+    let kw_len = word(rest);
+    let keyword = &rest[..kw_len];
+    if !DECL_KEYWORDS.contains(&keyword) {
+        return super::ast::BrokenDecl::default();
+    }
+    let after = rest[kw_len..].trim_start_matches([' ', '\t']);
+    let name_len = match keyword {
+        "classify" | "owners" | "test" => 0,
+        "import" => after
+            .bytes()
+            .position(|b| !(is_ident_byte(b) || b == b'.'))
+            .unwrap_or(after.len()),
+        _ => word(after),
+    };
+    let name = after[..name_len].trim_end_matches('.');
+    let is_name = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    super::ast::BrokenDecl {
+        keyword: Some(keyword.to_string()),
+        name: is_name.then(|| name.to_string()),
+    }
+}
+
 /// The words that start a top-level declaration (brief §7.2).
 pub const DECL_KEYWORDS: &[&str] = &[
     "import",
@@ -251,6 +285,29 @@ mod tests {
             Some("Doc one\ntwo")
         );
         assert_eq!(docs.doc_before(text, text.find("a =").unwrap()), None);
+    }
+
+    #[test]
+    fn broken_heads() {
+        let head = |t: &str| {
+            let b = broken_head(t);
+            (b.keyword, b.name)
+        };
+        let s = |x: &str| Some(x.to_string());
+        assert_eq!(
+            head("sla first_reply for A {"),
+            (s("sla"), s("first_reply"))
+        );
+        assert_eq!(head("/// Doc\n// c\nteam ops {"), (s("team"), s("ops")));
+        assert_eq!(head("owners {\n  A -> b"), (s("owners"), None));
+        assert_eq!(
+            head("import std.helpdesk.{X"),
+            (s("import"), s("std.helpdesk"))
+        );
+        assert_eq!(head("let = 1"), (s("let"), None));
+        assert_eq!(head("let 1x = 1"), (s("let"), None));
+        assert_eq!(head("foo bar"), (None, None));
+        assert_eq!(head(""), (None, None));
     }
 
     #[test]
