@@ -10,7 +10,7 @@
 //!   and conditions it calls disjoint never both match a random event;
 //! - `reload`: deploying a bundle over live state; `scan_errors`: a classify arm or route
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
-//!   decision step.
+//!   decision step; `sla_warn`: `warn at 0%` fires when the clock starts running.
 
 mod check;
 mod codes;
@@ -20,5 +20,6 @@ mod incremental;
 mod no_panic;
 mod reload;
 mod scan_errors;
+mod sla_warn;
 mod solver_props;
 mod witness;

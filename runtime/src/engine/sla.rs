@@ -496,16 +496,22 @@ impl Engine {
         let now = self.clock.unwrap_or(since);
         if let Some(w) = warn_at
             && !k.warned
-            && w > now
         {
-            self.schedule(
-                w,
-                case_id,
-                TimerKind::SlaWarn {
-                    sla: s as u32,
-                    generation,
-                },
-            );
+            if w > now {
+                self.schedule(
+                    w,
+                    case_id,
+                    TimerKind::SlaWarn {
+                        sla: s as u32,
+                        generation,
+                    },
+                );
+            } else if warn_pct == Some(0) {
+                // `warn at 0%` fires when the clock starts running: now (docs/language.md
+                // §9.2). A later warning whose instant a smaller recomputed target has put
+                // in the past stays silent, as before: the breach says more.
+                self.sla_warn(case_id, s as u32, generation);
+            }
         }
         match due {
             // An already exceeded target breaches at once.
