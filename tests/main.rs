@@ -10,9 +10,14 @@
 //!   and conditions it calls disjoint never both match a random event;
 //! - `reload`: deploying a bundle over live state; `scan_errors`: a classify arm or route
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
-//!   decision step; `sla_warn`: `warn at 0%` fires when the clock starts running.
+//!   decision step (and a route whose key fails does not match);
+//! - `unset_facts`: `?.`, `??` and `== none` on facts not set yet, errors in SLA conditions
+//!   that keep the assignee and are recorded once; `class_routes`: which routes a class
+//!   change evaluates, and the analysis of the pairs that meet that way; `sla_warn`:
+//!   `warn at 0%` fires when the clock starts running.
 
 mod check;
+mod class_routes;
 mod codes;
 mod common;
 mod fmt;
@@ -22,4 +27,5 @@ mod reload;
 mod scan_errors;
 mod sla_warn;
 mod solver_props;
+mod unset_facts;
 mod witness;

@@ -48,7 +48,7 @@ use install::install;
 
 const MAGIC: &[u8; 8] = b"MESHSNAP";
 /// The body's encoding; a snapshot of another format is refused.
-pub const FORMAT: u16 = 1;
+pub const FORMAT: u16 = 2;
 /// The engine that writes and reads snapshots; one written by another is refused.
 pub const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
@@ -171,7 +171,7 @@ impl Engine {
             always: _,
             event_ids: _,
             route_index: _,
-            route_index_all: _,
+            route_index_class: _,
             route_rank: _,
             autos_by_event: _,
             members: _,
