@@ -196,6 +196,19 @@ fn compile_read(e: &Expr, program: &Program, maybe_unset: bool) -> Code {
     }
 }
 
+/// A binary operator on the general path (the in-place comparisons of `operand.rs` must
+/// mean the same). `??` and `== none` / `!= none` read a bare unset fact as `none`.
+fn general_binary(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Code {
+    let none = |e: &Expr| matches!(e, Expr::Lit(Lit::None));
+    let eq = matches!(op, BinOp::Eq | BinOp::Ne);
+    let l_maybe = op == BinOp::Coalesce || (eq && none(r));
+    binary(
+        op,
+        compile_read(l, program, l_maybe),
+        compile_read(r, program, eq && none(l)),
+    )
+}
+
 /// Compile an expression. `program` gives slot names and optionality.
 pub fn compile(e: &Expr, program: &Program) -> Code {
     match e {
@@ -258,16 +271,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
         }
         Expr::Binary(op, l, r) => match operand::compile(*op, l, r, program) {
             Some(p) => Box::new(move |f| p(f).map(Value::Bool)),
-            None => {
-                let none = |e: &Expr| matches!(e, Expr::Lit(Lit::None));
-                let eq = matches!(op, BinOp::Eq | BinOp::Ne);
-                let l_maybe = *op == BinOp::Coalesce || (eq && none(r));
-                binary(
-                    *op,
-                    compile_read(l, program, l_maybe),
-                    compile_read(r, program, eq && none(l)),
-                )
-            }
+            None => general_binary(*op, l, r, program),
         },
         Expr::Matches(b, pattern) => {
             let b = compile(b, program);
