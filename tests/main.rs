@@ -11,7 +11,11 @@
 //!   and conditions it calls disjoint never both match a random event;
 //! - `reload`: deploying a bundle over live state; `scan_errors`: a classify arm or route
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
-//!   decision step.
+//!   decision step (and a route whose key fails does not match);
+//! - `unset_facts`: `?.`, `??` and `== none` on facts not set yet, errors in SLA conditions
+//!   that keep the assignee and are recorded once; `class_routes`: which routes a class
+//!   change evaluates, and the analysis of the pairs that meet that way; `sla_warn`:
+//!   `warn at 0%` fires when the clock starts running.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,6 +24,7 @@
 )]
 
 mod check;
+mod class_routes;
 mod codes;
 mod common;
 mod fmt;
@@ -28,5 +33,7 @@ mod incremental;
 mod no_panic;
 mod reload;
 mod scan_errors;
+mod sla_warn;
 mod solver_props;
+mod unset_facts;
 mod witness;

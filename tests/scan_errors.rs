@@ -104,3 +104,54 @@ fn with_the_fact_set_the_first_arm_and_route_decide_without_errors() {
         "{lines:#?}"
     );
 }
+
+/// A route whose `key` cannot be evaluated counts as not matching: the next route decides
+/// (docs/language.md §8.3), in `apply` and in the decision step.
+const KEYED: &str = r#"
+enum Tier { Gold, Silver }
+enum Level { Low, High }
+enum Klass { Billing, Triage }
+record Ticket { id: String, tier: Tier }
+event TicketCreated { ticket: Ticket }
+event Raised { level: Level }
+team desk { members ["ana@x.io"] }
+team leads { members ["lee@x.io"] }
+classify Klass on TicketCreated {
+  Billing when ticket.tier == Gold
+  otherwise Triage
+}
+owners {
+  Billing -> desk escalate leads
+  Triage -> desk escalate leads
+}
+route keyed on TicketCreated when ticket.tier == Gold { assign leads key level priority 2 }
+route gold on TicketCreated when ticket.tier == Gold { assign desk by round_robin }
+"#;
+
+#[test]
+fn a_route_whose_key_fails_does_not_match_and_the_next_one_decides() {
+    let program = program(KEYED);
+    let mut engine = Engine::new(program, "v1").expect("loads");
+    // `level` (the key of `keyed`) is unset: `keyed` does not match, `gold` assigns.
+    engine.apply_line(CREATED);
+    assert_eq!(
+        lines(&mut engine),
+        [
+            r#"received - {"at":"2026-03-02T10:00:00Z","id":"e2","type":"TicketCreated"}"#,
+            r#"classified classify.Billing {"class":"Billing"}"#,
+            r#"owned owners {"owner":"desk"}"#,
+            r#"eval_error keyed {"error":"case fact `level` has no value yet"}"#,
+            r#"assigned exception {"assignee":"desk","exception":true}"#,
+            r#"assigned gold {"assignee":"ana@x.io","priority":0,"route":"gold"}"#,
+        ]
+    );
+    let env = engine
+        .parse_envelope(&serde_json::from_str(CREATED).expect("json"))
+        .expect("valid");
+    let gold = engine
+        .program()
+        .routes
+        .iter()
+        .position(|r| r.name == "gold");
+    assert_eq!(engine.decide(&env), (Some(0), gold.map(|g| g as u32)));
+}

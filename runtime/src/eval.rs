@@ -166,6 +166,49 @@ pub fn lit(l: &Lit) -> Value {
     }
 }
 
+/// A case fact's value, by slot: the triggering event's field if it has one, else the fact.
+/// An unset fact is an evaluation error, unless its type is optional or `maybe_unset` says
+/// the read is one that asks whether it is set (docs/language.md §6.1: the base of `?.`,
+/// the left of `??`, a side of `== none` / `!= none`); then it reads `none`.
+fn slot(s: SlotId, program: &Program, maybe_unset: bool) -> Code {
+    let def = &program.slots[s as usize];
+    let optional = maybe_unset || matches!(def.ty, WireTy::Optional(_));
+    let name: Arc<str> = Arc::from(def.name.as_str());
+    Box::new(move |f| {
+        if let Some(ev) = &f.event
+            && let Some(i) = ev.slots.iter().position(|x| *x == s)
+        {
+            return Ok(ev.values.get(i).cloned().unwrap_or(Value::None));
+        }
+        match f.facts.get(s as usize) {
+            Some(Some(v)) => Ok(v.clone()),
+            _ if optional => Ok(Value::None),
+            _ => Err(EvalError::UnsetFact(name.clone())),
+        }
+    })
+}
+
+/// [`compile`], except that a bare fact read where `maybe_unset` reads `none` when unset.
+fn compile_read(e: &Expr, program: &Program, maybe_unset: bool) -> Code {
+    match e {
+        Expr::Slot(s) if maybe_unset => slot(*s, program, true),
+        _ => compile(e, program),
+    }
+}
+
+/// A binary operator on the general path (the in-place comparisons of `operand.rs` must
+/// mean the same). `??` and `== none` / `!= none` read a bare unset fact as `none`.
+fn general_binary(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Code {
+    let none = |e: &Expr| matches!(e, Expr::Lit(Lit::None));
+    let eq = matches!(op, BinOp::Eq | BinOp::Ne);
+    let l_maybe = op == BinOp::Coalesce || (eq && none(r));
+    binary(
+        op,
+        compile_read(l, program, l_maybe),
+        compile_read(r, program, eq && none(l)),
+    )
+}
+
 /// Compile an expression. `program` gives slot names and optionality.
 pub fn compile(e: &Expr, program: &Program) -> Code {
     match e {
@@ -173,24 +216,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             let v = lit(l);
             Box::new(move |_| Ok(v.clone()))
         }
-        Expr::Slot(s) => {
-            let s = *s;
-            let def = &program.slots[s as usize];
-            let optional = matches!(def.ty, WireTy::Optional(_));
-            let name: Arc<str> = Arc::from(def.name.as_str());
-            Box::new(move |f| {
-                if let Some(ev) = &f.event
-                    && let Some(i) = ev.slots.iter().position(|x| *x == s)
-                {
-                    return Ok(ev.values.get(i).cloned().unwrap_or(Value::None));
-                }
-                match f.facts.get(s as usize) {
-                    Some(Some(v)) => Ok(v.clone()),
-                    _ if optional => Ok(Value::None),
-                    _ => Err(EvalError::UnsetFact(name.clone())),
-                }
-            })
-        }
+        Expr::Slot(s) => slot(*s, program, false),
         Expr::Param(i) => {
             let i = *i as usize;
             Box::new(move |f| Ok(f.params.get(i).cloned().unwrap_or(Value::None)))
@@ -215,7 +241,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             })
         }
         Expr::OptField(b, i) => {
-            let (b, i) = (compile(b, program), *i as usize);
+            let (b, i) = (compile_read(b, program, true), *i as usize);
             Box::new(move |f| match b(f)? {
                 Value::Record(items) => Ok(items.get(i).cloned().unwrap_or(Value::None)),
                 _ => Ok(Value::None),
@@ -245,7 +271,7 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
         }
         Expr::Binary(op, l, r) => match operand::compile(*op, l, r, program) {
             Some(p) => Box::new(move |f| p(f).map(Value::Bool)),
-            None => binary(*op, compile(l, program), compile(r, program)),
+            None => general_binary(*op, l, r, program),
         },
         Expr::Matches(b, pattern) => {
             let b = compile(b, program);

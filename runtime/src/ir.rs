@@ -459,6 +459,41 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Whether the expression reads `class` (function bodies cannot: they see only their
+    /// parameters and top-level names). On an event that changes the class, the routes
+    /// whose condition reads it are evaluated beside those that list the event
+    /// (docs/language.md §8.3).
+    pub fn reads_class(&self) -> bool {
+        match self {
+            Expr::Ctx(c) => *c == Ctx::Class,
+            Expr::Lit(_) | Expr::Slot(_) | Expr::Param(_) | Expr::Const(_) => false,
+            Expr::Field(b, _)
+            | Expr::OptField(b, _)
+            | Expr::Unwrap(b)
+            | Expr::Not(b)
+            | Expr::Neg(b)
+            | Expr::Matches(b, _) => b.reads_class(),
+            Expr::Binary(_, l, r) => l.reads_class() || r.reads_class(),
+            Expr::Call(_, args) | Expr::Builtin(_, args) | Expr::List(args) => {
+                args.iter().any(Expr::reads_class)
+            }
+            Expr::If(c, t, e) => c.reads_class() || t.reads_class() || e.reads_class(),
+            Expr::Match {
+                scrutinee,
+                arms,
+                default,
+            } => {
+                scrutinee.reads_class()
+                    || arms.iter().any(|(_, e)| e.reads_class())
+                    || default.as_ref().is_some_and(|d| d.reads_class())
+            }
+            Expr::Record { base, fields } => {
+                base.as_ref().is_some_and(|b| b.reads_class())
+                    || fields.iter().flatten().any(Expr::reads_class)
+            }
+        }
+    }
+
     /// An enum equality this condition requires at its top level (through `and`s, the
     /// leftmost first): `ticket.queue == Q7 and …` requires (`ticket`.[queue], Q7). Routes
     /// are indexed by it.

@@ -278,6 +278,13 @@ impl Cx<'_> {
         }
     }
 
+    /// A case fact named directly (not a parameter or local of that name): it may be
+    /// unset, so `?.`, `??` and `== none` read it as optional (docs/language.md §6.1).
+    pub(crate) fn is_fact(&self, e: &Expr, scope: &Scope) -> bool {
+        matches!(&e.kind, ExprKind::Name(id)
+            if self.index.facts.get(&id.name).is_some_and(|t| scope.locals.get(&id.name) == Some(t)))
+    }
+
     /// Check two operands that must have one type: the one that needs context goes second.
     pub(crate) fn pair(&mut self, lhs: &Expr, rhs: &Expr, scope: &Scope) -> (Ty, Ty) {
         if self.needs_context(lhs, scope) && !self.needs_context(rhs, scope) {
@@ -382,7 +389,11 @@ impl Cx<'_> {
             }
             BinOp::Eq | BinOp::Ne => {
                 let (l, r) = self.pair(lhs, rhs, scope);
-                if !comparable(&l, &r) {
+                // A case fact may be unset whatever its type: `fact == none` asks whether
+                // it is set (docs/language.md §6.1).
+                let unset_test = (r == Ty::NoneLit && self.is_fact(lhs, scope))
+                    || (l == Ty::NoneLit && self.is_fact(rhs, scope));
+                if !unset_test && !comparable(&l, &r) {
                     let help = self.money_number_help(&l, &r, lhs, rhs).unwrap_or_else(|| {
                         "values of different types are never equal; compare like with like".into()
                     });

@@ -137,7 +137,7 @@ impl Cx<'_> {
     pub(crate) fn check_expectation(&mut self, e: &Expectation) {
         match e {
             Expectation::Assigned(t) | Expectation::Owner(t) | Expectation::Notified(t) => {
-                self.target(t, true)
+                self.expected_target(e, t)
             }
             Expectation::Class(c) => self.class_ref(c),
             Expectation::Held { action, gate } => {
@@ -174,6 +174,48 @@ impl Cx<'_> {
                     .help = Some("SLA states are `running`, `paused`, `met` and `breached`".into());
                 }
             }
+        }
+    }
+
+    /// The team or person an `expect assigned/owner/notified` compares with. The ledger and
+    /// the case name real teams and persons, so `assignee` or `owner` there could never
+    /// match, and an owner is never a person: such an expectation is refused rather than
+    /// left to fail every run (docs/language.md §12.2).
+    fn expected_target(&mut self, e: &Expectation, t: &Target) {
+        let step = match e {
+            Expectation::Assigned(_) => "expect assigned",
+            Expectation::Owner(_) => "expect owner",
+            _ => "expect notified",
+        };
+        match t {
+            Target::Name(id) if matches!(id.name.as_str(), "assignee" | "owner") => {
+                self.error(
+                    Code::TestStructure,
+                    id.span,
+                    format!("`{step} {}` can never pass", id.name),
+                    "not a team or a person",
+                )
+                .help = Some(if matches!(e, Expectation::Owner(_)) {
+                    "a test compares with the team it expects by name: write `expect owner billing_ops`".to_string()
+                } else {
+                    format!(
+                        "a test compares with the team or person it expects by name: write `{step} billing_ops` or `{step} \"ana@agency.io\"`"
+                    )
+                });
+            }
+            Target::Person(p) if matches!(e, Expectation::Owner(_)) => {
+                self.error(
+                    Code::TestStructure,
+                    p.span,
+                    "`expect owner` with a person can never pass",
+                    "an owner is a team",
+                )
+                .help = Some(
+                    "owners are teams (from `owners`); to check a person, use `expect assigned`"
+                        .into(),
+                );
+            }
+            _ => self.target(t, false),
         }
     }
 

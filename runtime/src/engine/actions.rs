@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::AssignWhy;
-use super::{Engine, EventData, TimerKind};
+use super::{Engine, EventData, OnError, TimerKind};
 use crate::ir::{Requirement, Rollout, Target, WireTy};
 use crate::value::{self, Value};
 
@@ -115,9 +115,12 @@ impl Engine {
                 (Some(_), None) => Ok(false),
             };
             let fire = match result {
-                Ok(b) => b,
+                Ok(b) => {
+                    self.eval_ok(case_id, &name, "when");
+                    b
+                }
                 Err(e) => {
-                    self.eval_error(case_id, &name, &e);
+                    self.eval_error(case_id, &name, "when", &e, OnError::Keep);
                     false
                 }
             };
@@ -178,7 +181,7 @@ impl Engine {
             match self.eval(&self.code.auto_key[a as usize][i], case, Some(ev), &[]) {
                 Ok(v) => vals.push(v),
                 Err(e) => {
-                    self.eval_error(case_id, &name, &e);
+                    self.eval_error(case_id, &name, "key", &e, OnError::Keep);
                     return None;
                 }
             }
@@ -210,7 +213,7 @@ impl Engine {
             ) {
                 Ok(v) => out.push(v),
                 Err(e) => {
-                    self.eval_error(case_id, &name, &e);
+                    self.eval_error(case_id, &name, "step", &e, OnError::Keep);
                     return None;
                 }
             }
@@ -259,10 +262,13 @@ impl Engine {
                     self.eval(code, c, Some(ev), &gp)
                         .and_then(|v| crate::eval::truthy(&v))
                 }) {
-                    Some(Ok(b)) => b,
+                    Some(Ok(b)) => {
+                        self.eval_ok(case_id, &name, "when");
+                        b
+                    }
                     Some(Err(e)) => {
                         // An unevaluable gate holds: safety first.
-                        self.eval_error(case_id, &name, &e);
+                        self.eval_error(case_id, &name, "when", &e, OnError::Keep);
                         true
                     }
                     None => false,

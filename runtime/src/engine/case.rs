@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 
 use super::frame::{Scan, scan};
 use super::sla::Clock;
-use super::{Engine, EventData, TimerKind};
+use super::{Engine, EventData, OnError, TimerKind};
 use crate::ir::{Builtin, Strategy, Target};
 use crate::value::Value;
 
@@ -34,6 +34,17 @@ pub struct CaseState {
     /// One per SLA policy of the program (most stay `None`).
     pub clocks: Vec<Option<Clock>>,
     pub sagas: Vec<super::actions::Saga>,
+    /// The last evaluation error recorded per rule and part, in the order first seen: a
+    /// repeat of the same error is not recorded again (docs/runtime.md).
+    pub errors: Vec<ErrorMemo>,
+}
+
+/// An evaluation error remembered for a case: `rule`'s `part` last failed with `error`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorMemo {
+    pub rule: String,
+    pub part: String,
+    pub error: String,
 }
 
 impl CaseState {
@@ -50,6 +61,7 @@ impl CaseState {
             ack_generation: 0,
             clocks: vec![None; slas],
             sagas: Vec::new(),
+            errors: Vec::new(),
         }
     }
 }
@@ -182,6 +194,7 @@ impl Engine {
         // The arms in one frame; an arm that fails is recorded (which may change the
         // case) and the scan goes on after it in a fresh frame.
         let mut from = 0;
+        let mut failed = smallvec::SmallVec::<[usize; 4]>::new();
         let hit = loop {
             let Some(case) = self.cases.get(case_id) else {
                 return false;
@@ -195,11 +208,24 @@ impl Engine {
                 Scan::Miss => break None,
                 Scan::Failed(i, e) => {
                     let name = self.code.classify_rules[i].clone();
-                    self.eval_error(case_id, &name, &e);
+                    self.eval_error(case_id, &name, "when", &e, OnError::Reassign);
+                    failed.push(i);
                     from = i + 1;
                 }
             }
         };
+        if self
+            .cases
+            .get(case_id)
+            .is_some_and(|c| !c.errors.is_empty())
+        {
+            // The arms that evaluated (up to the hit) may fail again later: that is news.
+            let end = hit.map_or(self.code.classify.len(), |i| i + 1);
+            for i in (0..end).filter(|i| !failed.contains(i)) {
+                let name = self.code.classify_rules[i].clone();
+                self.eval_ok(case_id, &name, "when");
+            }
+        }
         let (class, rule) = match hit.and_then(|i| Some((cl.arms.get(i)?.0, i))) {
             Some((variant, i)) => (variant, Some(self.code.classify_rules[i].clone())),
             None => (cl.otherwise, None),
@@ -300,14 +326,15 @@ impl Engine {
         }
     }
 
-    /// Routes (§3.5, §7.7): on events some route lists, and when the class changes.
+    /// Routes (docs/language.md §8.3): on events some route lists; on an event that changes
+    /// the class, also the routes whose condition reads `class`.
     ///
     /// Candidates come from the route index: routes whose condition requires an enum
     /// equality are looked up by the value the case has now, so routes that cannot match
     /// are never visited; the rest are tried best first (priority, then declaration order).
     pub(crate) fn route(&mut self, case_id: &Arc<str>, ev: &EventData, class_changed: bool) {
         let index = if class_changed {
-            &self.route_index_all
+            &self.route_index_class[ev.event as usize]
         } else {
             &self.route_index[ev.event as usize]
         };
@@ -330,8 +357,11 @@ impl Engine {
         // (Copied out: deciding may write to the engine, which holds the index.)
         let candidates = super::index::Candidates::from_slice(candidates);
         // The candidates in one frame, best first; a failure is handled and the scan goes
-        // on after it in a fresh frame (recording it may change the case).
+        // on after it in a fresh frame (recording it may change the case). A route whose
+        // `key` fails to evaluate counts as not matching, as a failing condition does
+        // (docs/language.md §8.3).
         let mut from = 0;
+        let mut failed = smallvec::SmallVec::<[usize; 4]>::new();
         let winner = loop {
             let Some(case) = self.cases.get(&**case_id) else {
                 return;
@@ -341,25 +371,42 @@ impl Engine {
                     self.route_condition(candidates[i], known)
                 })
             });
-            match scanned {
-                Scan::Hit(i) => break Some(candidates[i]),
+            let (i, part, e) = match scanned {
+                Scan::Hit(i) => match self.route_key(case, ev, candidates[i]) {
+                    Ok(key) => break Some((i, key)),
+                    Err(e) => (i, "key", e),
+                },
                 Scan::Miss => break None,
-                Scan::Failed(i, e) => {
-                    let route = &self.program.routes[candidates[i] as usize];
-                    // A route considered only because the class changed (it does not list
-                    // this event) may read facts its own events would set: unset means "no
-                    // match", not an error.
-                    let outside_on = !route.events.contains(&ev.event);
-                    if !(outside_on && matches!(e, crate::eval::EvalError::UnsetFact(_))) {
-                        let name = route.name.clone();
-                        self.eval_error(case_id, &name, &e);
-                    }
-                    from = i + 1;
+                Scan::Failed(i, e) => (i, "when", e),
+            };
+            let route = &self.program.routes[candidates[i] as usize];
+            // A route considered only because the class changed (it does not list this
+            // event) may read facts its own events would set: unset means "no match", not
+            // an error.
+            let outside_on = !route.events.contains(&ev.event);
+            if !(outside_on && matches!(e, crate::eval::EvalError::UnsetFact(_))) {
+                let name = route.name.clone();
+                self.eval_error(case_id, &name, part, &e, OnError::Reassign);
+            }
+            failed.push(i);
+            from = i + 1;
+        };
+        if self
+            .cases
+            .get(&**case_id)
+            .is_some_and(|c| !c.errors.is_empty())
+        {
+            let end = winner.as_ref().map_or(candidates.len(), |(i, _)| i + 1);
+            for i in (0..end).filter(|i| !failed.contains(i)) {
+                let name = self.program.routes[candidates[i] as usize].name.clone();
+                self.eval_ok(case_id, &name, "when");
+                if winner.as_ref().is_some_and(|(w, _)| *w == i) {
+                    self.eval_ok(case_id, &name, "key");
                 }
             }
-        };
+        }
         match winner {
-            Some(r) => self.assign_by_route(case_id, ev, r),
+            Some((i, key)) => self.assign_by_route(case_id, candidates[i], key),
             None => {
                 // No match: the class owner is the assignee.
                 if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
@@ -369,22 +416,22 @@ impl Engine {
         }
     }
 
-    fn assign_by_route(&mut self, case_id: &Arc<str>, ev: &EventData, r: u32) {
+    /// A route's `key` values, as JSON (empty without a `key` clause).
+    fn route_key(
+        &self,
+        case: &CaseState,
+        ev: &EventData,
+        r: u32,
+    ) -> Result<Vec<Json>, crate::eval::EvalError> {
+        self.code.route_key[r as usize]
+            .iter()
+            .map(|code| Ok(self.value_json(&self.eval(code, case, Some(ev), &[])?)))
+            .collect()
+    }
+
+    fn assign_by_route(&mut self, case_id: &Arc<str>, r: u32, key: Vec<Json>) {
         let program = self.program.clone();
         let route = &program.routes[r as usize];
-        let mut key = Vec::new();
-        for (i, _) in route.key.iter().enumerate() {
-            let Some(case) = self.cases.get(&**case_id) else {
-                return;
-            };
-            match self.eval(&self.code.route_key[r as usize][i], case, Some(ev), &[]) {
-                Ok(v) => key.push(self.value_json(&v)),
-                Err(e) => {
-                    self.eval_error(case_id, &route.name, &e);
-                    return;
-                }
-            }
-        }
         let assignee = match (&route.target, route.strategy) {
             (Target::Person(p), _) => Assignee::Person(Arc::from(p.as_str())),
             (Target::Team(t), Strategy::Queue) => Assignee::Team(*t),

@@ -39,11 +39,12 @@ use crate::ir::{Program, Target};
 use crate::ledger::{Detail, Entry, LedgerWriter};
 use crate::value::{self, Value};
 pub(crate) use case::AssignWhy;
-pub use case::{Assignee, CaseState};
+pub use case::{Assignee, CaseState, ErrorMemo};
 pub(crate) use compiled::Compiled;
 pub use dedupe::DedupeWindow;
 pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
+pub(crate) use record::OnError;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
 
 /// A command for the outbox (actions, notifications, approval requests).
@@ -103,9 +104,10 @@ pub struct Engine {
     pub(crate) always: Calendar,
     pub(crate) bundle: String,
     pub(crate) event_ids: HashMap<String, u32>,
-    /// Route index per event id, and over all routes (for class changes).
+    /// Route index per event id: the routes that list the event, and (for an event that
+    /// changes the class) those plus the routes whose condition reads `class`.
     pub(crate) route_index: Vec<RouteIndex>,
-    pub(crate) route_index_all: RouteIndex,
+    pub(crate) route_index_class: Vec<RouteIndex>,
     /// Each route's rank: priority first, then declaration order.
     pub(crate) route_rank: Vec<u32>,
     pub(crate) autos_by_event: Vec<Vec<u32>>,
@@ -190,7 +192,20 @@ impl Engine {
                 )
             })
             .collect();
-        let route_index_all = RouteIndex::build(p, order.iter().copied());
+        // §8.3: on a class change, the routes on the event and those whose `when` reads
+        // `class`.
+        let route_index_class = (0..p.events.len() as u32)
+            .map(|e| {
+                RouteIndex::build(
+                    p,
+                    order.iter().copied().filter(|r| {
+                        let route = &p.routes[*r as usize];
+                        route.events.contains(&e)
+                            || route.cond.as_ref().is_some_and(|c| c.reads_class())
+                    }),
+                )
+            })
+            .collect();
         let mut autos_by_event = vec![Vec::new(); p.events.len()];
         for (i, a) in p.automations.iter().enumerate() {
             for e in &a.events {
@@ -207,7 +222,7 @@ impl Engine {
                 .map(|(i, e)| (e.name.clone(), i as u32))
                 .collect(),
             route_index,
-            route_index_all,
+            route_index_class,
             route_rank,
             autos_by_event,
             rr_cursor: vec![0; p.teams.len()],
@@ -340,8 +355,8 @@ impl Engine {
             now: self.clock,
         };
         // As `apply` does on a fresh case: classify runs on the events it lists; a class
-        // (always a change on a fresh case) makes every route a candidate, otherwise only
-        // the routes on this event are.
+        // (always a change on a fresh case) adds the routes whose condition reads `class`
+        // to the routes on this event.
         let mut class = None;
         if let Some(cl) = &self.program.classify
             && self.code.classify_on[env.event as usize]
@@ -362,7 +377,7 @@ impl Engine {
             ctx.class = class.map(|v| (cl.enum_id, v));
         }
         let index = match class {
-            Some(_) => &self.route_index_all,
+            Some(_) => &self.route_index_class[env.event as usize],
             None => &self.route_index[env.event as usize],
         };
         let mut merged = index::Candidates::new();
@@ -375,10 +390,23 @@ impl Engine {
             ctx: &ctx,
             env: &self.env,
         };
-        let route = frame::first_hit(&f, candidates.len(), |i| {
-            self.route_condition(candidates[i], known)
-        })
-        .map(|i| candidates[i]);
+        // A route whose key fails to evaluate does not match (docs/language.md §8.3).
+        let mut from = 0;
+        let route = loop {
+            match frame::scan(&f, from, candidates.len(), |i| {
+                self.route_condition(candidates[i], known)
+            }) {
+                frame::Scan::Hit(i) => {
+                    let keys = &self.code.route_key[candidates[i] as usize];
+                    if keys.iter().all(|k| k(&f).is_ok()) {
+                        break Some(candidates[i]);
+                    }
+                    from = i + 1;
+                }
+                frame::Scan::Failed(i, _) => from = i + 1,
+                frame::Scan::Miss => break None,
+            }
+        };
         (class, route)
     }
 

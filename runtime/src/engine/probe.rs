@@ -10,8 +10,10 @@ use super::envelope::Envelope;
 use crate::eval;
 
 impl Engine {
-    /// The class the `classify` gives an event on a fresh case, and every route listing the
-    /// event whose condition evaluates to true (in route order). No state changes.
+    /// The class the `classify` gives an event on a fresh case, and every route evaluated on
+    /// it whose condition evaluates to true (in route order): the routes listing the event
+    /// and, when it classifies the case (a class change on a fresh case), the routes whose
+    /// condition reads `class` (docs/language.md §8.3). No state changes.
     pub fn matching_routes(&self, env: &Envelope) -> (Option<u32>, Vec<u32>) {
         let case_id: Arc<str> = Arc::from(env.case.as_str());
         let mut case = CaseState::new(case_id, env.at, self.program.slots.len(), 0);
@@ -27,6 +29,12 @@ impl Engine {
         };
         let holds =
             |pred: &eval::Pred, case: &CaseState| self.holds(pred, case, Some(&ev)) == Ok(true);
+        let classified = self
+            .code
+            .classify_on
+            .get(env.event as usize)
+            .copied()
+            .unwrap_or(false);
         if let Some(cl) = &self.program.classify {
             // (As before: the arms see the `otherwise` class while they are evaluated.)
             case.class = Some(cl.otherwise);
@@ -44,7 +52,10 @@ impl Engine {
             .routes
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.events.contains(&env.event))
+            .filter(|(_, r)| {
+                r.events.contains(&env.event)
+                    || (classified && r.cond.as_ref().is_some_and(|c| c.reads_class()))
+            })
             .filter(|(i, _)| match &self.code.route_cond[*i] {
                 None => true,
                 Some(c) => holds(c, &case),

@@ -84,15 +84,51 @@ impl Engine {
         self.log(case, "rejected", None, detail);
     }
 
-    pub(crate) fn eval_error(&mut self, case: &str, rule: &str, err: &EvalError) {
+    /// A rule could not be evaluated (docs/language.md §4.5, docs/runtime.md "Applying an
+    /// event"): write `eval_error`, once per case, rule and part while the error stays the
+    /// same (a `pause` that fails on every event is one entry, not one per event), and,
+    /// when `how` says so, send the case to its owner team's exception queue.
+    ///
+    /// `part` names which of the rule's expressions failed (`when`, `key`, `pause`, ...): a
+    /// rule whose parts fail differently keeps one memory per part, and the ledger's `rule`
+    /// stays the rule's name.
+    pub(crate) fn eval_error(
+        &mut self,
+        case: &str,
+        rule: &str,
+        part: &'static str,
+        err: &EvalError,
+        how: OnError,
+    ) {
+        let text = err.to_string();
+        let Some(c) = self.cases.get_mut(case) else {
+            return;
+        };
+        match c
+            .errors
+            .iter_mut()
+            .find(|m| m.rule == rule && m.part == part)
+        {
+            Some(m) if m.error == text => return,
+            Some(m) => m.error = text.clone(),
+            None => c.errors.push(super::case::ErrorMemo {
+                rule: rule.to_string(),
+                part: part.to_string(),
+                error: text.clone(),
+            }),
+        }
         self.log(
             Some(case),
             "eval_error",
             Some(rule),
-            json!({ "error": err.to_string() }),
+            json!({ "error": text }),
         );
-        // §6.7: the case goes to its owner's exception queue.
-        if let Some(owner) = self.cases.get(case).and_then(|c| c.owner) {
+        // §6.7: a classify arm or route that fails sends the case to its owner's exception
+        // queue. An SLA, gate or automation condition never changes the assignee: its
+        // `eval_error` entry is the exception (docs/runtime.md).
+        if how == OnError::Reassign
+            && let Some(owner) = self.cases.get(case).and_then(|c| c.owner)
+        {
             self.set_assignee(
                 case,
                 Assignee::Team(owner),
@@ -101,6 +137,24 @@ impl Engine {
             );
         }
     }
+
+    /// A rule's part evaluated: a later failure of it is news again.
+    pub(crate) fn eval_ok(&mut self, case: &str, rule: &str, part: &str) {
+        if let Some(c) = self.cases.get_mut(case)
+            && !c.errors.is_empty()
+        {
+            c.errors.retain(|m| !(m.rule == rule && m.part == part));
+        }
+    }
+}
+
+/// What an evaluation error does to the case besides the `eval_error` entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnError {
+    /// Classify arms and routes: the owner team becomes the assignee (`exception: true`).
+    Reassign,
+    /// SLA, gate and automation conditions, keys and arguments: the assignee is kept.
+    Keep,
 }
 
 /// The most bytes of reason text a `rejected` entry records.

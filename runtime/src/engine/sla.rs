@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 
 use super::AssignWhy;
 use super::case::Assignee;
-use super::{Engine, EventData, TimerKind};
+use super::{Engine, EventData, OnError, TimerKind};
 use crate::calendar::Calendar;
 use crate::ir::{Action, BusinessUnit, DurationSpec, Recipient, SlaTarget, Target};
 use crate::ledger::Detail;
@@ -180,15 +180,23 @@ impl Engine {
             let Some(case) = self.cases.get(&**case_id) else {
                 return false;
             };
+            let part = match which {
+                0 => "start",
+                1 => "stop",
+                _ => "reset",
+            };
             let ok = match code {
                 None => true,
                 Some(c) => match self
                     .eval(c, case, Some(ev), &[])
                     .and_then(|v| crate::eval::truthy(&v))
                 {
-                    Ok(b) => b,
+                    Ok(b) => {
+                        self.eval_ok(case_id, name, part);
+                        b
+                    }
                     Err(e) => {
-                        self.eval_error(case_id, name, &e);
+                        self.eval_error(case_id, name, part, &e, OnError::Keep);
                         false
                     }
                 },
@@ -236,13 +244,18 @@ impl Engine {
             SlaTarget::By { arms, .. } => {
                 let code = self.code.sla_target_field[s].as_ref()?;
                 let case = self.cases.get(&**case_id)?;
-                match self.eval(code, case, ev, &[]) {
-                    Ok(Value::Enum(_, v)) => arms.get(v as usize).copied(),
-                    Ok(_) => None,
+                let result = self.eval(code, case, ev, &[]);
+                let name = &program.slas[s].name;
+                match result {
+                    Ok(v) => {
+                        self.eval_ok(case_id, name, "target");
+                        match v {
+                            Value::Enum(_, v) => arms.get(v as usize).copied(),
+                            _ => None,
+                        }
+                    }
                     Err(e) => {
-                        let program = self.program.clone();
-                        let name = &program.slas[s].name;
-                        self.eval_error(case_id, name, &e);
+                        self.eval_error(case_id, name, "target", &e, OnError::Keep);
                         None
                     }
                 }
@@ -308,15 +321,19 @@ impl Engine {
         let Some(case) = self.cases.get(&**case_id) else {
             return false;
         };
-        match self
+        let result = self
             .eval(code, case, ev, &[])
-            .and_then(|v| crate::eval::truthy(&v))
-        {
-            Ok(b) => b,
+            .and_then(|v| crate::eval::truthy(&v));
+        let program = self.program.clone();
+        let name = &program.slas[s].name;
+        match result {
+            Ok(b) => {
+                self.eval_ok(case_id, name, "pause");
+                b
+            }
             Err(e) => {
-                let program = self.program.clone();
-                let name = &program.slas[s].name;
-                self.eval_error(case_id, name, &e);
+                // The clock stays as it is; the assignee too (docs/runtime.md).
+                self.eval_error(case_id, name, "pause", &e, OnError::Keep);
                 false
             }
         }
@@ -496,16 +513,22 @@ impl Engine {
         let now = self.clock.unwrap_or(since);
         if let Some(w) = warn_at
             && !k.warned
-            && w > now
         {
-            self.schedule(
-                w,
-                case_id,
-                TimerKind::SlaWarn {
-                    sla: s as u32,
-                    generation,
-                },
-            );
+            if w > now {
+                self.schedule(
+                    w,
+                    case_id,
+                    TimerKind::SlaWarn {
+                        sla: s as u32,
+                        generation,
+                    },
+                );
+            } else if warn_pct == Some(0) {
+                // `warn at 0%` fires when the clock starts running: now (docs/language.md
+                // §9.2). A later warning whose instant a smaller recomputed target has put
+                // in the past stays silent, as before: the breach says more.
+                self.sla_warn(case_id, s as u32, generation);
+            }
         }
         match due {
             // An already exceeded target breaches at once.

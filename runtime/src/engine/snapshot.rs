@@ -50,7 +50,8 @@ use install::install;
 
 const MAGIC: &[u8; 8] = b"MESHSNAP";
 /// The body's encoding; a snapshot of another format is refused (a host then replays
-/// every input). 2: the deduplication window and the ids with their instants, in order.
+/// every input). 2: the deduplication window and the ids with their instants, in order;
+/// each case's remembered evaluation errors.
 pub(super) const FORMAT: u16 = 2;
 /// The engine that writes and reads snapshots; one written by another is refused.
 pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
@@ -174,7 +175,7 @@ impl Engine {
             always: _,
             event_ids: _,
             route_index: _,
-            route_index_all: _,
+            route_index_class: _,
             route_rank: _,
             autos_by_event: _,
             members: _,

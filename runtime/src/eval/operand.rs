@@ -46,7 +46,12 @@ impl Place {
             }
             Expr::Field(b, i) | Expr::OptField(b, i) => {
                 let mut p = Place::of(b, program)?;
-                p.path.push((*i, matches!(e, Expr::OptField(..))));
+                let optional = matches!(e, Expr::OptField(..));
+                // `fact?.field` on an unset fact reads none (docs/language.md §6.1).
+                if optional && p.path.is_empty() {
+                    p.optional = true;
+                }
+                p.path.push((*i, optional));
                 Some(p)
             }
             _ => None,
@@ -148,9 +153,25 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
     if !borrowable {
         return None;
     }
-    let (a, b) = (Operand::of(l, program)?, Operand::of(r, program)?);
+    let (mut a, mut b) = (Operand::of(l, program)?, Operand::of(r, program)?);
     if !matches!(a, Operand::Place(_)) && !matches!(b, Operand::Place(_)) {
         return None;
+    }
+    // `fact == none` / `fact != none` asks whether the fact is set: an unset fact reads
+    // none there, whatever its type (docs/language.md §6.1).
+    if matches!(op, BinOp::Eq | BinOp::Ne) {
+        let (a_none, b_none) = (
+            matches!(b, Operand::Value(Value::None)),
+            matches!(a, Operand::Value(Value::None)),
+        );
+        for (x, with_none) in [(&mut a, a_none), (&mut b, b_none)] {
+            if with_none
+                && let Operand::Place(p) = x
+                && p.path.is_empty()
+            {
+                p.optional = true;
+            }
+        }
     }
     // The commonest conditions of all, `field == Variant` / `field != Variant` and
     // `list_field contains "literal"`: one place read and one integer or string compare.

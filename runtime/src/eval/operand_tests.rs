@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use super::super::{CtxVals, Env, EventView, binary, compile as compile_any};
+use super::super::{CtxVals, Env, EventView, compile as compile_any, general_binary};
 use super::*;
 use crate::ir::{Lit, SlotDef};
 
@@ -116,7 +116,7 @@ proptest! {
             // Not borrowable (two literals): the general path handles it, nothing to compare.
             return Ok(());
         };
-        let general = binary(op, compile_any(&l, &p), compile_any(&r, &p));
+        let general = general_binary(op, &l, &r, &p);
         let env = Env { program: Arc::new(p), consts, functions: Vec::new(), zones: Vec::new() };
         let ctx = CtxVals::default();
         let (slots, values): (Vec<u32>, Vec<Value>) = event.into_iter().unzip();
@@ -175,7 +175,7 @@ proptest! {
             false => (place, Expr::Lit(literal)),
         };
         let fast = compile(op, &l, &r, &p).expect("a place and a literal are borrowable");
-        let general = binary(op, compile_any(&l, &p), compile_any(&r, &p));
+        let general = general_binary(op, &l, &r, &p);
         let env = Env { program: Arc::new(p), consts: Vec::new(), functions: Vec::new(), zones: Vec::new() };
         let ctx = CtxVals::default();
         let (slots, values): (Vec<u32>, Vec<Value>) = event.into_iter().unzip();

@@ -33,6 +33,59 @@ struct RouteInfo<'a> {
     class_is_fresh: bool,
     /// The condition with `class == V` expanded (computed on demand).
     expanded: Option<Option<(Option<Vec<Conj>>, bool)>>,
+    /// The condition reads `class`: on an event that changes the class the route is
+    /// evaluated even if it does not list the event (docs/language.md §8.3).
+    reads_class: bool,
+}
+
+/// Whether an expression reads `class` (function bodies cannot).
+fn reads_class(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Name(id) => id.name == "class",
+        ExprKind::List(items) => items.iter().any(reads_class),
+        ExprKind::Record { spread, fields, .. } => {
+            spread.as_deref().is_some_and(reads_class)
+                || fields.iter().any(|f| reads_class(&f.value))
+        }
+        ExprKind::Field { base, .. } => reads_class(base),
+        ExprKind::Unwrap(x) | ExprKind::Unary { operand: x, .. } => reads_class(x),
+        ExprKind::Call { args, .. } => args.iter().any(|a| reads_class(&a.value)),
+        ExprKind::Binary { lhs, rhs, .. } => reads_class(lhs) || reads_class(rhs),
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => reads_class(cond) || reads_class(then) || reads_class(otherwise),
+        ExprKind::Match { scrutinee, arms } => {
+            reads_class(scrutinee) || arms.iter().any(|a| reads_class(&a.value))
+        }
+        _ => false,
+    }
+}
+
+/// An event on which both routes are evaluated, if there is one: one both list, else (a
+/// class change) an event one lists that the classify runs on while the other's condition
+/// reads `class`, else any classify event when both read it (docs/language.md §8.3).
+fn meeting_event(a: &RouteInfo<'_>, b: &RouteInfo<'_>, classify: &[DefId]) -> Option<DefId> {
+    if let Some(e) = a.events.iter().find(|e| b.events.contains(e)) {
+        return Some(e.clone());
+    }
+    let changes_class = |x: &RouteInfo<'_>, y: &RouteInfo<'_>| {
+        if !y.reads_class {
+            return None;
+        }
+        x.events.iter().find(|e| classify.contains(e)).cloned()
+    };
+    changes_class(a, b)
+        .or_else(|| changes_class(b, a))
+        .or_else(|| (a.reads_class && b.reads_class).then(|| classify.first().cloned())?)
+}
+
+/// Whether `hi` is evaluated on every event `lo` is: it lists all of `lo`'s events, and if
+/// `lo` is also evaluated on class changes (it reads `class`), so is `hi`.
+fn covers(hi: &RouteInfo<'_>, lo: &RouteInfo<'_>, classify: &[DefId]) -> bool {
+    lo.events.iter().all(|e| hi.events.contains(e))
+        && (!lo.reads_class || hi.reads_class || classify.iter().all(|e| hi.events.contains(e)))
 }
 
 fn target_of(r: &RouteDecl) -> Option<String> {
@@ -91,6 +144,7 @@ pub(super) fn routes(
                 dnf,
                 class_is_fresh,
                 expanded: None,
+                reads_class: r.cond.as_ref().is_some_and(reads_class),
             });
         }
     }
@@ -107,15 +161,23 @@ pub(super) fn routes(
             ));
         }
     }
+    let classify_events: Vec<DefId> = an
+        .classify
+        .as_ref()
+        .map(|c| c.events.clone())
+        .unwrap_or_default();
     let mut shadowers: Vec<Vec<usize>> = vec![Vec::new(); rs.len()];
     for (i, j) in candidate_pairs(&rs) {
-        if dead[i] || dead[j] || !rs[i].events.iter().any(|e| rs[j].events.contains(e)) {
+        if dead[i] || dead[j] {
             continue;
         }
+        let Some(event) = meeting_event(&rs[i], &rs[j], &classify_events) else {
+            continue;
+        };
         let (a, b) = (&rs[i], &rs[j]);
         if a.priority == b.priority {
             if a.target != b.target {
-                ambiguity(an, &mut rs, i, j, out);
+                ambiguity(an, &mut rs, i, j, &event, out);
             }
             continue;
         }
@@ -127,7 +189,7 @@ pub(super) fn routes(
         } else {
             (j, i)
         };
-        if rs[lo].events.iter().all(|e| rs[hi].events.contains(e)) {
+        if covers(&rs[hi], &rs[lo], &classify_events) {
             shadowers[lo].push(hi);
         }
     }
@@ -180,16 +242,18 @@ fn expanded<'r>(
     r: &'r mut RouteInfo<'_>,
 ) -> &'r Option<(Option<Vec<Conj>>, bool)> {
     if r.expanded.is_none() {
-        let value = if r.class_is_fresh {
-            let scope = an.scope(r.module, &r.events, true);
-            let ((t, _), raw) = an.translate(&scope, r.decl.cond.as_ref(), true);
-            Some((solver::dnf(&t), raw))
-        } else {
-            None
-        };
+        let value = r.class_is_fresh.then(|| expand_now(an, r));
         r.expanded = Some(value);
     }
     r.expanded.as_ref().expect("just set")
+}
+
+/// The condition with `class == V` expanded, whatever the route's own events: for two
+/// routes that meet on a class change, where `class` is the classify's verdict on it.
+fn expand_now(an: &mut Analysis<'_>, r: &RouteInfo<'_>) -> (Option<Vec<Conj>>, bool) {
+    let scope = an.scope(r.module, &r.events, true);
+    let ((t, _), raw) = an.translate(&scope, r.decl.cond.as_ref(), true);
+    (solver::dnf(&t), raw)
 }
 
 fn ambiguity(
@@ -197,6 +261,7 @@ fn ambiguity(
     rs: &mut [RouteInfo<'_>],
     i: usize,
     j: usize,
+    event: &DefId,
     out: &mut Vec<Diagnostic>,
 ) {
     let mut outcome = an.decide(&[&rs[i].dnf, &rs[j].dnf]);
@@ -206,8 +271,16 @@ fn ambiguity(
     // With the classify's verdict instead of a free `class`: an overlap then holds for one
     // event, and some "overlaps" disappear.
     let mut free_class = true;
-    let ei = expanded(an, &mut rs[i]).clone();
-    let ej = expanded(an, &mut rs[j]).clone();
+    // Met on a class change (one does not list the event): both see the fresh class.
+    let on_class_change = !(rs[i].events.contains(event) && rs[j].events.contains(event));
+    let (ei, ej) = if on_class_change {
+        (Some(expand_now(an, &rs[i])), Some(expand_now(an, &rs[j])))
+    } else {
+        (
+            expanded(an, &mut rs[i]).clone(),
+            expanded(an, &mut rs[j]).clone(),
+        )
+    };
     if let (Some((di, raw_i)), Some((dj, raw_j))) = (ei, ej) {
         outcome = match an.decide(&[&di, &dj]) {
             Outcome::Overlap(_) if raw_i || raw_j => Outcome::Unknown,
@@ -218,12 +291,10 @@ fn ambiguity(
     // Report at the route declared later (source order breaks ties at run time).
     let (first, second) = order(rs, i, j);
     let (a, b) = (&rs[first], &rs[second]);
-    let event = a.events.iter().find(|e| b.events.contains(e)).cloned();
     match outcome {
         Outcome::Disjoint => {}
         Outcome::Overlap(model) => {
-            let Some(event) = event else { return };
-            let w = render_event(an.index, &event, &model, &an.vars);
+            let w = render_event(an.index, event, &model, &an.vars);
             let mut d = Diagnostic::new(
                 Code::AmbiguousRoute,
                 b.file,

@@ -72,7 +72,11 @@ fn solve_var(vars: &Vars, v: VarId, lits: &[&Lit], want_model: bool) -> VarOutco
     let info = vars.info(v);
     let must_none = lits.iter().any(|l| matches!(l, Lit::IsNone(_, true)));
     let must_some = lits.iter().any(|l| !matches!(l, Lit::IsNone(_, true)));
-    if must_none && (must_some || !info.optional) {
+    // A case fact may be unset whatever its type, and `fact == none` then holds
+    // (docs/language.md §6.1): only a field below it, or a parameter, is never none.
+    let may_be_unset =
+        info.path.len() == 1 && info.path[0] != "class" && !info.path[0].starts_with("param:");
+    if must_none && (must_some || !(info.optional || may_be_unset)) {
         return VarOutcome::Unsat;
     }
     if must_none {

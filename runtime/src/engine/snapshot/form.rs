@@ -97,6 +97,9 @@ pub(super) struct Case<'a> {
     pub clocks: Vec<Option<ClockS>>,
     #[serde(borrow)]
     pub sagas: Vec<SagaS<'a>>,
+    /// The evaluation errors remembered per (rule, part): (rule, part, error).
+    #[serde(borrow)]
+    pub errors: Vec<(&'a str, &'a str, &'a str)>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -53,7 +53,7 @@ pub(super) fn install(
         bundle: _,
         event_ids: _,
         route_index: _,
-        route_index_all: _,
+        route_index_class: _,
         route_rank: _,
         autos_by_event: _,
         members: _,
@@ -257,6 +257,15 @@ fn case_state<'a>(
         ack_generation: c.ack_generation,
         clocks,
         sagas,
+        errors: c
+            .errors
+            .iter()
+            .map(|(rule, part, error)| crate::engine::ErrorMemo {
+                rule: rule.to_string(),
+                part: part.to_string(),
+                error: error.to_string(),
+            })
+            .collect(),
     })
 }
 

@@ -54,12 +54,13 @@ impl Serialize for CaseOut<'_> {
             ack_generation,
             clocks,
             sagas,
+            errors,
         } = self.0;
         let assignee = assignee.as_ref().map(|a| match a {
             Assignee::Team(t) => Who::Team(*t),
             Assignee::Person(p) => Who::Person(p),
         });
-        let mut st = s.serialize_struct("Case", 11)?;
+        let mut st = s.serialize_struct("Case", 12)?;
         st.serialize_field("id", &**id)?;
         st.serialize_field("opened_at", &Ts::of(*opened_at))?;
         st.serialize_field("facts", &seq(facts, |f| f.as_ref().map(Val)))?;
@@ -71,6 +72,12 @@ impl Serialize for CaseOut<'_> {
         st.serialize_field("ack_generation", ack_generation)?;
         st.serialize_field("clocks", &seq(clocks, |k| k.as_ref().map(clock)))?;
         st.serialize_field("sagas", &seq(sagas, SagaOut))?;
+        st.serialize_field(
+            "errors",
+            &seq(errors, |m| {
+                (m.rule.as_str(), m.part.as_str(), m.error.as_str())
+            }),
+        )?;
         st.end()
     }
 }
