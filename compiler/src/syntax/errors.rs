@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-use super::parser::Rule;
+use super::grammar::Rule;
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::source::Span;
 

@@ -8,7 +8,8 @@ use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
-use super::parser::{Lower, Rule, span, strip_underscores};
+use super::grammar::Rule;
+use super::parser::{Lower, span, strip_underscores};
 use crate::diagnostics::{Code, Diagnostic};
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {

@@ -5,7 +5,8 @@
 use pest::iterators::Pair;
 
 use super::ast::*;
-use super::parser::{Lower, Rule, span};
+use super::grammar::Rule;
+use super::parser::{Lower, span};
 use crate::source::Span;
 
 impl Lower<'_> {

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod errors;
+mod grammar;
 mod lower_expr;
 mod lower_rules;
 mod parser;

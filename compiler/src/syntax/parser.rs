@@ -16,13 +16,11 @@ use pest::iterators::Pair;
 
 use super::ast::*;
 use super::errors;
+use super::grammar::MeshParser;
+pub(super) use super::grammar::Rule;
 use super::trivia::{self, DocIndex};
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::source::Span;
-
-#[derive(pest_derive::Parser)]
-#[grammar = "syntax/mesh.pest"]
-pub(super) struct MeshParser;
 
 /// Parse one module. Syntax errors come back as diagnostics; the module holds every
 /// declaration that parsed.
