@@ -36,8 +36,11 @@ run() {
   local t=$1
   shift
   mkdir -p "corpus/$t" "artifacts/$t"
+  # A dictionary named after the target's family (webhook_stripe → dict/webhook.dict).
+  local dict=()
+  [ -f "dict/${t%%_*}.dict" ] && dict=(-dict="dict/${t%%_*}.dict")
   "$BIN_DIR/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" -timeout=30 \
-    -print_final_stats=1 "$@"
+    -print_final_stats=1 "${dict[@]}" "$@"
 }
 
 # summary TARGET LOG: one line with the executions, the time and the corpus size.
