@@ -11,10 +11,12 @@
 # This is what `cargo fuzz build -s none` does (the same instrumentation flags, no sanitizer,
 # so no nightly-only flag), without needing cargo-fuzz installed; `cargo fuzz run -s none
 # TARGET` works as well. Corpora go to fuzz/corpus/TARGET (each target writes its seeds
-# there when it starts), crashes to fuzz/artifacts/TARGET/.
+# there when it starts), crashes to fuzz/artifacts/TARGET/; fuzz/dict/FAMILY.dict, when there
+# is one, is the dictionary of the targets named FAMILY or FAMILY_* (webhook_stripe → webhook).
 set -euo pipefail
 cd "$(dirname "$0")"
 FUZZ_DIR=$(pwd)
+SELF="$FUZZ_DIR/$(basename "$0")"
 
 TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$FUZZ_DIR/../target}"
@@ -79,7 +81,7 @@ case "${1:-}" in
     for t in $TARGETS; do
       log="artifacts/$t.log"
       mkdir -p artifacts
-      if ! nice -n 19 "$0" run "$t" -runs="$runs" >"$log" 2>&1; then
+      if ! nice -n 19 "$SELF" run "$t" -runs="$runs" >"$log" 2>&1; then
         tail -n 60 "$log"
         echo "fuzz target $t failed; the input is in fuzz/artifacts/$t/" >&2
         exit 1
@@ -88,7 +90,7 @@ case "${1:-}" in
     done
     ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$SELF" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
