@@ -11,3 +11,8 @@ pub mod lsp;
 pub mod seeds;
 pub mod source;
 pub mod webhook;
+
+/// `serve/src/webhooks.rs`, compiled into [`webhook`] by path, calls `crate::guard`.
+#[path = "../../serve/src/guard.rs"]
+#[allow(dead_code, unused_imports)]
+mod guard;

@@ -115,6 +115,7 @@ fn manifest(p: &Program) -> meshline_runtime::bundle::Manifest {
             .iter()
             .map(|a| (a.name.clone(), a.version))
             .collect(),
+        sources: Default::default(),
     }
 }
 
