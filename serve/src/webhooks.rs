@@ -91,7 +91,8 @@ impl Source {
         let secret = self.secret()?;
         let key = secret.as_bytes();
         let fresh = |t: i64| {
-            if (now - t).abs() > self.tolerance_seconds {
+            // In i128: a signed timestamp is any i64, and `now - t` can overflow an i64.
+            if (i128::from(now) - i128::from(t)).abs() > i128::from(self.tolerance_seconds) {
                 Err(format!(
                     "signature timestamp {t} is outside the tolerance of {} s",
                     self.tolerance_seconds
@@ -347,6 +348,28 @@ mod tests {
         let rolled = format!("t=1000,v1={junk},v1={sig},v1={junk}");
         let hdr = |n: &str| (n == "stripe-signature").then(|| rolled.clone());
         assert_eq!(s.verify(&hdr, "POST", &body, 1000), Ok(()));
+    }
+
+    /// Found by the `webhook_stripe` fuzz target (docs/reliability.md): a correctly signed
+    /// request whose timestamp is an extreme i64 overflowed `now - t` (a panic with overflow
+    /// checks, a wrapped difference that could pass the tolerance without them).
+    #[test]
+    fn stripe_extreme_timestamps_are_outside_the_tolerance() {
+        let s = source(Vendor::Stripe);
+        let body = br#"{"id":"evt_1"}"#;
+        for (t, now) in [
+            (i64::MIN, 1_700_000_000),
+            (i64::MAX, -1_700_000_000),
+            (i64::MAX, jiff::Timestamp::MIN.as_second()),
+        ] {
+            let mut msg = format!("{t}.").into_bytes();
+            msg.extend_from_slice(body);
+            let sig = hex(&hmac256(b"s3cret", &[&msg]).finalize().into_bytes());
+            let h = format!("t={t},v1={sig}");
+            let hdr = |n: &str| (n == "stripe-signature").then(|| h.clone());
+            let err = s.verify(&hdr, "POST", body, now).unwrap_err();
+            assert!(err.contains("outside the tolerance"), "t={t}: {err}");
+        }
     }
 
     #[test]

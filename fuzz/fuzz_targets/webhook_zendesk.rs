@@ -1,0 +1,6 @@
+#![no_main]
+//! Zendesk webhook requests: signature check and mapping. See docs/reliability.md.
+
+use meshline_fuzz::webhook::{Vendor, run, seeds};
+
+libfuzzer_sys::fuzz_target!(init: meshline_fuzz::seeds::install(|| seeds(Vendor::Zendesk)), |data: &[u8]| run(Vendor::Zendesk, data));
