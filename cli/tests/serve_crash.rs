@@ -116,8 +116,8 @@ fn workload(rounds: usize, rng: &mut Rng) -> Vec<Send> {
             let id = format!("{}-r{r}", v["id"].as_str().unwrap());
             let case = format!("{}-r{r}", v["case"].as_str().unwrap());
             let at: jiff::Timestamp = v["at"].as_str().unwrap().parse().unwrap();
-            let at = jiff::Timestamp::from_second(at.as_second() + shift + r as i64 * 3_600)
-                .unwrap();
+            let at =
+                jiff::Timestamp::from_second(at.as_second() + shift + r as i64 * 3_600).unwrap();
             v["id"] = json!(id);
             v["case"] = json!(case);
             v["at"] = json!(at.to_string());
