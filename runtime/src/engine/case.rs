@@ -6,17 +6,12 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
+pub use super::assignee::Assignee;
 use super::frame::{Scan, scan};
 use super::sla::Clock;
 use super::{Engine, EventData, OnError, TimerKind};
 use crate::ir::{Builtin, Strategy, Target};
 use crate::value::Value;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Assignee {
-    Team(u32),
-    Person(Arc<str>),
-}
 
 /// Everything the engine keeps per case.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value as Json, json};
 
 use super::AssignWhy;
-use super::case::Assignee;
+use super::assignee::Assignee;
 use super::{Engine, EventData, OnError, TimerKind};
 use crate::calendar::Calendar;
 use crate::ir::{Action, BusinessUnit, DurationSpec, Recipient, SlaTarget, Target};

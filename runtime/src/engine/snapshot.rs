@@ -33,6 +33,7 @@
 //! `case_ids`, sorts), so a restored engine writes the same ledger and commands, byte for
 //! byte, as one that never stopped.
 
+mod error;
 mod form;
 mod install;
 #[cfg(test)]
@@ -41,7 +42,9 @@ mod write;
 
 use sha2::{Digest, Sha256};
 
-use self::form::{Body, Breaker, Case, Outstanding, Req, TK, TimerS, Ts};
+pub use self::error::SnapshotError;
+
+use self::form::{Body, Breaker, Case, InstantForm, Outstanding, Req, TimerKindForm, TimerS};
 use super::actions::{BreakerState, Request, SagaState};
 use super::case::CaseState;
 use super::{Engine, Timer, TimerKind};
@@ -57,18 +60,6 @@ pub(super) const FORMAT: u16 = 2;
 pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
 const HEAD: usize = 8 + 2 + 8;
-
-/// Why a snapshot could not be taken or restored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SnapshotError(pub String);
-
-impl std::fmt::Display for SnapshotError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SnapshotError {}
 
 fn fail<T>(msg: impl Into<String>) -> Result<T, SnapshotError> {
     Err(SnapshotError(msg.into()))
@@ -201,7 +192,10 @@ impl Engine {
             command_seq,
         } = self;
         let window = seen.window;
-        let seen: Vec<(Ts, &str)> = seen.iter().map(|(at, id)| (Ts::of(at), id)).collect();
+        let seen: Vec<(InstantForm, &str)> = seen
+            .iter()
+            .map(|(at, id)| (InstantForm::of(at), id))
+            .collect();
         let mut cases: Vec<(u64, &CaseState)> = cases.values().map(|c| (fx(&c.id), c)).collect();
         cases.sort_unstable_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         let cases = write::Cases(cases.into_iter().map(|(_, c)| c).collect());
@@ -224,7 +218,7 @@ impl Engine {
             ledger_seq: ledger.last_seq(),
             ledger_hash: ledger.last_hash(),
             command_seq: *command_seq,
-            clock: clock.map(Ts::of),
+            clock: clock.map(InstantForm::of),
             timer_seq: *timer_seq,
             generation: *generation,
             request_seq: *request_seq,
@@ -237,16 +231,20 @@ impl Engine {
             timers: timers
                 .iter()
                 .map(|(&(due, seq), Timer { case, kind })| TimerS {
-                    due: Ts::of(due),
+                    due: InstantForm::of(due),
                     seq,
                     case,
                     kind: match *kind {
-                        TimerKind::Ack { generation } => TK::Ack { generation },
-                        TimerKind::SlaWarn { sla, generation } => TK::SlaWarn { sla, generation },
-                        TimerKind::SlaBreach { sla, generation } => {
-                            TK::SlaBreach { sla, generation }
+                        TimerKind::Ack { generation } => TimerKindForm::Ack { generation },
+                        TimerKind::SlaWarn { sla, generation } => {
+                            TimerKindForm::SlaWarn { sla, generation }
                         }
-                        TimerKind::GateExpire { request, gate } => TK::GateExpire { request, gate },
+                        TimerKind::SlaBreach { sla, generation } => {
+                            TimerKindForm::SlaBreach { sla, generation }
+                        }
+                        TimerKind::GateExpire { request, gate } => {
+                            TimerKindForm::GateExpire { request, gate }
+                        }
                     },
                 })
                 .collect(),

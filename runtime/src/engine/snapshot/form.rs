@@ -1,6 +1,6 @@
 //! The snapshot's body: plain serde types mirroring the engine's state, borrowing their
 //! strings (from the engine when writing, from the bytes when reading), and the checked
-//! conversion of values back. The cases are written by [`super::write`] straight from the
+//! conversion of values back. The cases are written by `write.rs` straight from the
 //! engine, in the encoding of [`Case`].
 //!
 //! Instants are (seconds, nanoseconds), decimals (mantissa, scale): exact, compact, and
@@ -13,12 +13,12 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::SnapshotError;
+use super::error::SnapshotError;
 use crate::ir::{BusinessUnit, DurationSpec, Program};
 use crate::value::Value;
 
 /// The body. `C` is the cases: `Vec<Case>` when reading, written straight from the engine's
-/// cases ([`super::write`]) with the same encoding.
+/// cases (`write.rs`) with the same encoding.
 #[derive(Serialize, Deserialize)]
 pub(super) struct Body<'a, C> {
     /// The engine that wrote it (`meshline-runtime VERSION`).
@@ -29,7 +29,7 @@ pub(super) struct Body<'a, C> {
     pub ledger_seq: u64,
     pub ledger_hash: &'a str,
     pub command_seq: u64,
-    pub clock: Option<Ts>,
+    pub clock: Option<InstantForm>,
     pub timer_seq: u64,
     pub generation: u64,
     pub request_seq: u64,
@@ -40,7 +40,7 @@ pub(super) struct Body<'a, C> {
     pub dedupe_max_ids: u64,
     /// The event ids remembered, with the instant each was remembered at, oldest first.
     #[serde(borrow)]
-    pub seen: Vec<(Ts, &'a str)>,
+    pub seen: Vec<(InstantForm, &'a str)>,
     /// Sorted by (Fx hash of the id, id).
     pub cases: C,
     /// In (due, seq) order.
@@ -59,11 +59,11 @@ pub(super) struct Body<'a, C> {
 
 /// An instant: seconds since the Unix epoch and nanoseconds.
 #[derive(Clone, Copy, Serialize, Deserialize)]
-pub(super) struct Ts(pub i64, pub i32);
+pub(super) struct InstantForm(pub i64, pub i32);
 
-impl Ts {
-    pub(super) fn of(t: Timestamp) -> Ts {
-        Ts(t.as_second(), t.subsec_nanosecond())
+impl InstantForm {
+    pub(super) fn of(t: Timestamp) -> InstantForm {
+        InstantForm(t.as_second(), t.subsec_nanosecond())
     }
     pub(super) fn get(self) -> Result<Timestamp, SnapshotError> {
         Timestamp::new(self.0, self.1)
@@ -71,8 +71,8 @@ impl Ts {
     }
 }
 
-pub(super) fn opt_ts(t: Option<Ts>) -> Result<Option<Timestamp>, SnapshotError> {
-    t.map(Ts::get).transpose()
+pub(super) fn opt_ts(t: Option<InstantForm>) -> Result<Option<Timestamp>, SnapshotError> {
+    t.map(InstantForm::get).transpose()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -84,9 +84,9 @@ pub(super) struct Breaker {
 #[derive(Deserialize)]
 pub(super) struct Case<'a> {
     pub id: &'a str,
-    pub opened_at: Ts,
+    pub opened_at: InstantForm,
     #[serde(borrow)]
-    pub facts: Vec<Option<V<'a>>>,
+    pub facts: Vec<Option<ValueForm<'a>>>,
     pub class: Option<u32>,
     pub owner: Option<u32>,
     pub escalated: bool,
@@ -109,7 +109,7 @@ pub(super) enum Who<'a> {
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
-pub(super) enum CState {
+pub(super) enum ClockStateForm {
     Running,
     Paused,
     Met,
@@ -118,19 +118,19 @@ pub(super) enum CState {
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct ClockS {
-    pub state: CState,
+    pub state: ClockStateForm,
     pub cycle: u32,
     pub calendar: Option<u32>,
     pub target: DurationSpec,
-    pub counting_start: Ts,
-    pub running_since: Option<Ts>,
-    pub paused_since: Option<Ts>,
+    pub counting_start: InstantForm,
+    pub running_since: Option<InstantForm>,
+    pub paused_since: Option<InstantForm>,
     pub elapsed_wall: i64,
     pub elapsed_open: i64,
     pub paused_open: i64,
     pub warned: bool,
     pub generation: u64,
-    pub due: Option<Ts>,
+    pub due: Option<InstantForm>,
 }
 
 #[derive(Deserialize)]
@@ -141,9 +141,9 @@ pub(super) struct SagaS<'a> {
     pub next_step: u64,
     /// (step, arguments, key).
     #[serde(borrow)]
-    pub executed: Vec<(u64, Vec<V<'a>>, &'a str)>,
+    pub executed: Vec<(u64, Vec<ValueForm<'a>>, &'a str)>,
     #[serde(borrow)]
-    pub state: SState<'a>,
+    pub state: SagaStateForm<'a>,
     #[serde(borrow)]
     pub requesters: Vec<&'a str>,
 }
@@ -153,12 +153,12 @@ pub(super) struct Trigger<'a> {
     pub id: &'a str,
     pub event: u32,
     #[serde(borrow)]
-    pub values: Vec<V<'a>>,
-    pub at: Ts,
+    pub values: Vec<ValueForm<'a>>,
+    pub at: InstantForm,
 }
 
 #[derive(Serialize, Deserialize)]
-pub(super) enum SState<'a> {
+pub(super) enum SagaStateForm<'a> {
     Running,
     Waiting(&'a str),
     Held(u64),
@@ -169,14 +169,14 @@ pub(super) enum SState<'a> {
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct TimerS<'a> {
-    pub due: Ts,
+    pub due: InstantForm,
     pub seq: u64,
     pub case: &'a str,
-    pub kind: TK,
+    pub kind: TimerKindForm,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
-pub(super) enum TK {
+pub(super) enum TimerKindForm {
     Ack { generation: u64 },
     SlaWarn { sla: u32, generation: u64 },
     SlaBreach { sla: u32, generation: u64 },
@@ -201,11 +201,11 @@ pub(super) struct Outstanding<'a> {
 
 /// A decimal, exactly: mantissa and scale.
 #[derive(Clone, Copy, Serialize, Deserialize)]
-pub(super) struct Dec(i128, u32);
+pub(super) struct DecimalForm(i128, u32);
 
-impl Dec {
-    pub(super) fn of(d: &Decimal) -> Dec {
-        Dec(d.mantissa(), d.scale())
+impl DecimalForm {
+    pub(super) fn of(d: &Decimal) -> DecimalForm {
+        DecimalForm(d.mantissa(), d.scale())
     }
     fn get(self) -> Result<Decimal, SnapshotError> {
         Decimal::try_from_i128_with_scale(self.0, self.1)
@@ -215,68 +215,68 @@ impl Dec {
 
 /// A runtime value ([`Value`]), variant for variant (written by `write::Val`).
 #[derive(Deserialize)]
-pub(super) enum V<'a> {
+pub(super) enum ValueForm<'a> {
     None,
     Bool(bool),
     Int(i64),
-    Decimal(Dec),
-    Money(Dec, [u8; 3]),
-    Percent(Dec),
+    Decimal(DecimalForm),
+    Money(DecimalForm, [u8; 3]),
+    Percent(DecimalForm),
     Duration(i64),
     Business(i64, BusinessUnit),
     Date(i16, i8, i8),
     TimeOfDay(u16),
-    Time(Ts),
+    Time(InstantForm),
     Str(&'a str),
     Person(&'a str),
     Enum(u32, u32),
     Team(u32),
     Calendar(u32),
     #[serde(borrow)]
-    List(Vec<V<'a>>),
+    List(Vec<ValueForm<'a>>),
     #[serde(borrow)]
-    Record(Vec<V<'a>>),
+    Record(Vec<ValueForm<'a>>),
 }
 
-impl V<'_> {
+impl ValueForm<'_> {
     /// The value, checked against the program: every enum, team and calendar it names
     /// exists (the engine indexes the program's tables with them).
     pub(super) fn get(&self, p: &Program) -> Result<Value, SnapshotError> {
         let bad = |what: &str| Err(SnapshotError(format!("a value names an unknown {what}")));
         Ok(match self {
-            V::None => Value::None,
-            V::Bool(b) => Value::Bool(*b),
-            V::Int(i) => Value::Int(*i),
-            V::Decimal(d) => Value::Decimal(d.get()?),
-            V::Money(d, c) => Value::Money(d.get()?, *c),
-            V::Percent(d) => Value::Percent(d.get()?),
-            V::Duration(s) => Value::Duration(*s),
-            V::Business(n, u) => Value::Business(*n, *u),
-            V::Date(y, m, d) => Value::Date(
+            ValueForm::None => Value::None,
+            ValueForm::Bool(b) => Value::Bool(*b),
+            ValueForm::Int(i) => Value::Int(*i),
+            ValueForm::Decimal(d) => Value::Decimal(d.get()?),
+            ValueForm::Money(d, c) => Value::Money(d.get()?, *c),
+            ValueForm::Percent(d) => Value::Percent(d.get()?),
+            ValueForm::Duration(s) => Value::Duration(*s),
+            ValueForm::Business(n, u) => Value::Business(*n, *u),
+            ValueForm::Date(y, m, d) => Value::Date(
                 jiff::civil::Date::new(*y, *m, *d)
                     .map_err(|e| SnapshotError(format!("a date out of range: {e}")))?,
             ),
-            V::TimeOfDay(m) => Value::TimeOfDay(*m),
-            V::Time(t) => Value::Time(t.get()?),
-            V::Str(s) => Value::Str(Arc::from(*s)),
-            V::Person(s) => Value::Person(Arc::from(*s)),
-            V::Enum(e, x) => {
+            ValueForm::TimeOfDay(m) => Value::TimeOfDay(*m),
+            ValueForm::Time(t) => Value::Time(t.get()?),
+            ValueForm::Str(s) => Value::Str(Arc::from(*s)),
+            ValueForm::Person(s) => Value::Person(Arc::from(*s)),
+            ValueForm::Enum(e, x) => {
                 match p.enums.get(*e as usize) {
                     Some(def) if (*x as usize) < def.variants.len() => {}
                     _ => return bad("enum variant"),
                 }
                 Value::Enum(*e, *x)
             }
-            V::Team(t) if (*t as usize) < p.teams.len() => Value::Team(*t),
-            V::Team(_) => return bad("team"),
-            V::Calendar(c) if (*c as usize) < p.calendars.len() => Value::Calendar(*c),
-            V::Calendar(_) => return bad("calendar"),
-            V::List(items) => Value::List(get_all(items, p)?.into()),
-            V::Record(items) => Value::Record(get_all(items, p)?.into()),
+            ValueForm::Team(t) if (*t as usize) < p.teams.len() => Value::Team(*t),
+            ValueForm::Team(_) => return bad("team"),
+            ValueForm::Calendar(c) if (*c as usize) < p.calendars.len() => Value::Calendar(*c),
+            ValueForm::Calendar(_) => return bad("calendar"),
+            ValueForm::List(items) => Value::List(get_all(items, p)?.into()),
+            ValueForm::Record(items) => Value::Record(get_all(items, p)?.into()),
         })
     }
 }
 
-pub(super) fn get_all(vs: &[V<'_>], p: &Program) -> Result<Vec<Value>, SnapshotError> {
+pub(super) fn get_all(vs: &[ValueForm<'_>], p: &Program) -> Result<Vec<Value>, SnapshotError> {
     vs.iter().map(|v| v.get(p)).collect()
 }

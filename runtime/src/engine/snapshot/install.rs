@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::SnapshotError;
-use super::form::{Body, CState, Case, ClockS, SState, SagaS, TK, Ts, Who, get_all, opt_ts};
+use super::error::SnapshotError;
+use super::form::{
+    Body, Case, ClockS, ClockStateForm, InstantForm, SagaS, SagaStateForm, TimerKindForm, Who,
+    get_all, opt_ts,
+};
 use crate::engine::actions::{BreakerState, Request, Saga, SagaState};
 use crate::engine::case::{Assignee, CaseState};
 use crate::engine::sla::{Clock, ClockState};
@@ -112,14 +115,14 @@ pub(super) fn install(
     let mut new_timers = BTreeMap::new();
     for t in &body.timers {
         let kind = match t.kind {
-            TK::Ack { generation } => TimerKind::Ack { generation },
-            TK::SlaWarn { sla, generation } if (sla as usize) < p.slas.len() => {
+            TimerKindForm::Ack { generation } => TimerKind::Ack { generation },
+            TimerKindForm::SlaWarn { sla, generation } if (sla as usize) < p.slas.len() => {
                 TimerKind::SlaWarn { sla, generation }
             }
-            TK::SlaBreach { sla, generation } if (sla as usize) < p.slas.len() => {
+            TimerKindForm::SlaBreach { sla, generation } if (sla as usize) < p.slas.len() => {
                 TimerKind::SlaBreach { sla, generation }
             }
-            TK::GateExpire { request, gate } if (gate as usize) < p.gates.len() => {
+            TimerKindForm::GateExpire { request, gate } if (gate as usize) < p.gates.len() => {
                 TimerKind::GateExpire { request, gate }
             }
             _ => return bad("a timer names an unknown SLA policy or gate"),
@@ -272,10 +275,10 @@ fn case_state<'a>(
 fn clock(k: &ClockS) -> Result<Clock, SnapshotError> {
     Ok(Clock {
         state: match k.state {
-            CState::Running => ClockState::Running,
-            CState::Paused => ClockState::Paused,
-            CState::Met => ClockState::Met,
-            CState::Breached => ClockState::Breached,
+            ClockStateForm::Running => ClockState::Running,
+            ClockStateForm::Paused => ClockState::Paused,
+            ClockStateForm::Met => ClockState::Met,
+            ClockStateForm::Breached => ClockState::Breached,
         },
         cycle: k.cycle,
         calendar: k.calendar,
@@ -317,17 +320,17 @@ fn saga(s: &SagaS<'_>, p: &Program) -> Result<Saga, SnapshotError> {
             id: t.id.to_string(),
             event: t.event,
             values: get_all(&t.values, p)?,
-            at: Ts::get(t.at)?,
+            at: InstantForm::get(t.at)?,
         },
         next_step,
         executed,
         state: match &s.state {
-            SState::Running => SagaState::Running,
-            SState::Waiting(k) => SagaState::Waiting(k.to_string()),
-            SState::Held(r) => SagaState::Held(*r),
-            SState::Done => SagaState::Done,
-            SState::Failed => SagaState::Failed,
-            SState::Cancelled => SagaState::Cancelled,
+            SagaStateForm::Running => SagaState::Running,
+            SagaStateForm::Waiting(k) => SagaState::Waiting(k.to_string()),
+            SagaStateForm::Held(r) => SagaState::Held(*r),
+            SagaStateForm::Done => SagaState::Done,
+            SagaStateForm::Failed => SagaState::Failed,
+            SagaStateForm::Cancelled => SagaState::Cancelled,
         },
         requesters: s.requesters.iter().map(|r| r.to_string()).collect(),
     })

@@ -1,13 +1,13 @@
 //! Writing the cases straight from the engine: each case, its facts and its sagas are
 //! encoded as they are walked, with exactly the encoding of the reading types in
-//! [`super::form`] (`Case`, `V`, `SagaS`, `Trigger`: the same fields in the same order, the
+//! [`super::form`] (`Case`, `ValueForm`, `SagaS`, `Trigger`: the same fields in the same order, the
 //! same variant indices) — without first building a copy of every case, which took most of
 //! a snapshot's time. The round trip is checked by the snapshot tests (restore → snapshot
 //! gives the same bytes).
 
 use serde::ser::{Serialize, SerializeStruct, SerializeTupleVariant, Serializer};
 
-use super::form::{CState, ClockS, Dec, SState, Ts, Who};
+use super::form::{ClockS, ClockStateForm, DecimalForm, InstantForm, SagaStateForm, Who};
 use crate::engine::EventData;
 use crate::engine::actions::{Saga, SagaState};
 use crate::engine::case::{Assignee, CaseState};
@@ -62,7 +62,7 @@ impl Serialize for CaseOut<'_> {
         });
         let mut st = s.serialize_struct("Case", 12)?;
         st.serialize_field("id", &**id)?;
-        st.serialize_field("opened_at", &Ts::of(*opened_at))?;
+        st.serialize_field("opened_at", &InstantForm::of(*opened_at))?;
         st.serialize_field("facts", &seq(facts, |f| f.as_ref().map(Val)))?;
         st.serialize_field("class", class)?;
         st.serialize_field("owner", owner)?;
@@ -100,23 +100,23 @@ pub(super) fn clock(k: &Clock) -> ClockS {
     } = k;
     ClockS {
         state: match state {
-            ClockState::Running => CState::Running,
-            ClockState::Paused => CState::Paused,
-            ClockState::Met => CState::Met,
-            ClockState::Breached => CState::Breached,
+            ClockState::Running => ClockStateForm::Running,
+            ClockState::Paused => ClockStateForm::Paused,
+            ClockState::Met => ClockStateForm::Met,
+            ClockState::Breached => ClockStateForm::Breached,
         },
         cycle: *cycle,
         calendar: *calendar,
         target: *target,
-        counting_start: Ts::of(*counting_start),
-        running_since: running_since.map(Ts::of),
-        paused_since: paused_since.map(Ts::of),
+        counting_start: InstantForm::of(*counting_start),
+        running_since: running_since.map(InstantForm::of),
+        paused_since: paused_since.map(InstantForm::of),
         elapsed_wall: *elapsed_wall,
         elapsed_open: *elapsed_open,
         paused_open: *paused_open,
         warned: *warned,
         generation: *generation,
-        due: due.map(Ts::of),
+        due: due.map(InstantForm::of),
     }
 }
 
@@ -134,12 +134,12 @@ impl Serialize for SagaOut<'_> {
             requesters,
         } = self.0;
         let state = match state {
-            SagaState::Running => SState::Running,
-            SagaState::Waiting(k) => SState::Waiting(k),
-            SagaState::Held(r) => SState::Held(*r),
-            SagaState::Done => SState::Done,
-            SagaState::Failed => SState::Failed,
-            SagaState::Cancelled => SState::Cancelled,
+            SagaState::Running => SagaStateForm::Running,
+            SagaState::Waiting(k) => SagaStateForm::Waiting(k),
+            SagaState::Held(r) => SagaStateForm::Held(*r),
+            SagaState::Done => SagaStateForm::Done,
+            SagaState::Failed => SagaStateForm::Failed,
+            SagaState::Cancelled => SagaStateForm::Cancelled,
         };
         let executed = seq(executed, |(step, args, key)| {
             (*step as u64, seq(args, Val), key.as_str())
@@ -170,57 +170,63 @@ impl Serialize for TriggerOut<'_> {
         st.serialize_field("id", id.as_str())?;
         st.serialize_field("event", event)?;
         st.serialize_field("values", &seq(values, Val))?;
-        st.serialize_field("at", &Ts::of(*at))?;
+        st.serialize_field("at", &InstantForm::of(*at))?;
         st.end()
     }
 }
 
-/// As `form::V` (variant indices in its declaration order).
+/// As `form::ValueForm` (variant indices in its declaration order).
 struct Val<'a>(&'a Value);
 
 impl Serialize for Val<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        const V: &str = "V";
+        const NAME: &str = "ValueForm";
         match self.0 {
-            Value::None => s.serialize_unit_variant(V, 0, "None"),
-            Value::Bool(b) => s.serialize_newtype_variant(V, 1, "Bool", b),
-            Value::Int(i) => s.serialize_newtype_variant(V, 2, "Int", i),
-            Value::Decimal(d) => s.serialize_newtype_variant(V, 3, "Decimal", &Dec::of(d)),
+            Value::None => s.serialize_unit_variant(NAME, 0, "None"),
+            Value::Bool(b) => s.serialize_newtype_variant(NAME, 1, "Bool", b),
+            Value::Int(i) => s.serialize_newtype_variant(NAME, 2, "Int", i),
+            Value::Decimal(d) => {
+                s.serialize_newtype_variant(NAME, 3, "Decimal", &DecimalForm::of(d))
+            }
             Value::Money(d, c) => {
-                let mut t = s.serialize_tuple_variant(V, 4, "Money", 2)?;
-                t.serialize_field(&Dec::of(d))?;
+                let mut t = s.serialize_tuple_variant(NAME, 4, "Money", 2)?;
+                t.serialize_field(&DecimalForm::of(d))?;
                 t.serialize_field(c)?;
                 t.end()
             }
-            Value::Percent(d) => s.serialize_newtype_variant(V, 5, "Percent", &Dec::of(d)),
-            Value::Duration(x) => s.serialize_newtype_variant(V, 6, "Duration", x),
+            Value::Percent(d) => {
+                s.serialize_newtype_variant(NAME, 5, "Percent", &DecimalForm::of(d))
+            }
+            Value::Duration(x) => s.serialize_newtype_variant(NAME, 6, "Duration", x),
             Value::Business(n, u) => {
-                let mut t = s.serialize_tuple_variant(V, 7, "Business", 2)?;
+                let mut t = s.serialize_tuple_variant(NAME, 7, "Business", 2)?;
                 t.serialize_field(n)?;
                 t.serialize_field(u)?;
                 t.end()
             }
             Value::Date(d) => {
-                let mut t = s.serialize_tuple_variant(V, 8, "Date", 3)?;
+                let mut t = s.serialize_tuple_variant(NAME, 8, "Date", 3)?;
                 t.serialize_field(&d.year())?;
                 t.serialize_field(&d.month())?;
                 t.serialize_field(&d.day())?;
                 t.end()
             }
-            Value::TimeOfDay(m) => s.serialize_newtype_variant(V, 9, "TimeOfDay", m),
-            Value::Time(t) => s.serialize_newtype_variant(V, 10, "Time", &Ts::of(*t)),
-            Value::Str(x) => s.serialize_newtype_variant(V, 11, "Str", &**x),
-            Value::Person(x) => s.serialize_newtype_variant(V, 12, "Person", &**x),
+            Value::TimeOfDay(m) => s.serialize_newtype_variant(NAME, 9, "TimeOfDay", m),
+            Value::Time(t) => s.serialize_newtype_variant(NAME, 10, "Time", &InstantForm::of(*t)),
+            Value::Str(x) => s.serialize_newtype_variant(NAME, 11, "Str", &**x),
+            Value::Person(x) => s.serialize_newtype_variant(NAME, 12, "Person", &**x),
             Value::Enum(e, x) => {
-                let mut t = s.serialize_tuple_variant(V, 13, "Enum", 2)?;
+                let mut t = s.serialize_tuple_variant(NAME, 13, "Enum", 2)?;
                 t.serialize_field(e)?;
                 t.serialize_field(x)?;
                 t.end()
             }
-            Value::Team(t) => s.serialize_newtype_variant(V, 14, "Team", t),
-            Value::Calendar(c) => s.serialize_newtype_variant(V, 15, "Calendar", c),
-            Value::List(items) => s.serialize_newtype_variant(V, 16, "List", &seq(items, Val)),
-            Value::Record(items) => s.serialize_newtype_variant(V, 17, "Record", &seq(items, Val)),
+            Value::Team(t) => s.serialize_newtype_variant(NAME, 14, "Team", t),
+            Value::Calendar(c) => s.serialize_newtype_variant(NAME, 15, "Calendar", c),
+            Value::List(items) => s.serialize_newtype_variant(NAME, 16, "List", &seq(items, Val)),
+            Value::Record(items) => {
+                s.serialize_newtype_variant(NAME, 17, "Record", &seq(items, Val))
+            }
         }
     }
 }
