@@ -75,7 +75,7 @@ pub type SourceMaps = BTreeMap<String, BTreeMap<String, String>>;
 /// Read `ledger` and tell the story of `case`.
 pub fn explain<R: BufRead>(
     name: &str,
-    mut ledger: R,
+    ledger: R,
     case: &str,
     maps: &SourceMaps,
 ) -> Result<Explanation, ReportError> {
@@ -83,36 +83,19 @@ pub fn explain<R: BufRead>(
         case: case.to_string(),
         ..Explanation::default()
     };
-    let mut line = String::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        let n = ledger
-            .read_line(&mut line)
-            .map_err(|error| ReportError::Read {
-                file: name.to_string(),
-                error,
-            })?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
-        if text.is_empty() {
-            continue;
-        }
+    crate::lines(name, ledger, |number, _, text| {
         let bad = |message: String| ReportError::Entry {
             file: name.to_string(),
             line: number,
             message,
         };
         let entry = crate::read::entry(text).map_err(|e| bad(e.to_string()))?;
-        if entry.case.as_deref() != Some(case) {
-            continue;
+        if entry.case.as_deref() == Some(case) {
+            let v: Json = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+            x.push(&v, maps);
         }
-        let v: Json = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        x.push(&v, maps);
-    }
+        Ok(())
+    })?;
     Ok(x)
 }
 

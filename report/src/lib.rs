@@ -94,34 +94,15 @@ impl Builder {
     pub fn read<R: BufRead>(
         &mut self,
         name: &str,
-        mut input: R,
+        input: R,
         mut progress: impl FnMut(u64),
     ) -> Result<(), ReportError> {
-        let mut line = String::new();
-        let mut number = 0u64;
-        let mut bytes = 0u64;
-        loop {
-            line.clear();
-            let n = input
-                .read_line(&mut line)
-                .map_err(|error| ReportError::Read {
-                    file: name.to_string(),
-                    error,
-                })?;
-            if n == 0 {
-                return Ok(());
-            }
-            number += 1;
-            bytes += n as u64;
+        lines(name, input, |number, bytes, text| {
             if number.is_multiple_of(65_536) {
                 progress(bytes);
             }
-            let text = line.trim_end_matches(['\n', '\r']);
-            if text.is_empty() {
-                continue;
-            }
-            self.push_line(name, number, text)?;
-        }
+            self.push_line(name, number, text)
+        })
     }
 
     /// Fold one ledger line (as [`Builder::read`] does for each line of a file); `name` and
@@ -159,6 +140,36 @@ impl Builder {
         std::collections::BTreeMap<String, cases::CaseOutcome>,
     ) {
         self.fold.finish_with_cases()
+    }
+}
+
+/// Call `each(line number, bytes read so far, text)` for every non-empty line of a ledger,
+/// without its line ending; stops at the first error.
+pub(crate) fn lines<R: BufRead>(
+    name: &str,
+    mut input: R,
+    mut each: impl FnMut(u64, u64, &str) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let mut line = String::new();
+    let mut number = 0u64;
+    let mut bytes = 0u64;
+    loop {
+        line.clear();
+        let n = input
+            .read_line(&mut line)
+            .map_err(|error| ReportError::Read {
+                file: name.to_string(),
+                error,
+            })?;
+        if n == 0 {
+            return Ok(());
+        }
+        number += 1;
+        bytes += n as u64;
+        let text = line.trim_end_matches(['\n', '\r']);
+        if !text.is_empty() {
+            each(number, bytes, text)?;
+        }
     }
 }
 

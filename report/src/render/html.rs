@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{pct, secs};
+use super::tables::{self, Grid};
 use crate::model::Report;
 
 const BLUE: &str = "#1f5fa8";
@@ -67,13 +67,7 @@ pub(super) fn render(r: &Report) -> String {
         BLUE,
         "events",
     );
-    table(
-        &mut h,
-        &[by, "cases opened"],
-        v.cases_by_group
-            .iter()
-            .map(|(g, c)| vec![g.clone(), c.to_string()]),
-    );
+    grid(&mut h, &tables::cases_opened(r));
 
     // SLA.
     let _ = writeln!(h, "<h2>SLA attainment by {by}</h2>");
@@ -98,78 +92,12 @@ pub(super) fn render(r: &Report) -> String {
             "%",
         );
     }
-    table(
-        &mut h,
-        &[
-            by,
-            "policy",
-            "started",
-            "met",
-            "breached",
-            "attainment",
-            "elapsed p50",
-            "p90",
-            "max",
-            "paused",
-            "target",
-        ],
-        r.sla.iter().map(|s| {
-            vec![
-                s.group.clone(),
-                s.policy.clone(),
-                s.started.to_string(),
-                s.met.to_string(),
-                s.breached.to_string(),
-                pct(s.attainment),
-                secs(s.elapsed.p50),
-                secs(s.elapsed.p90),
-                secs(s.elapsed.max),
-                crate::stats::format_seconds(s.paused_seconds),
-                s.targets.join(" | "),
-            ]
-        }),
-    );
+    grid(&mut h, &tables::sla(r));
 
     // Automations.
     h.push_str("<h2>Automation outcomes</h2>\n");
     stacked_bars(&mut h, r);
-    table(
-        &mut h,
-        &[
-            "automation",
-            "runs",
-            "executed",
-            "held",
-            "approved",
-            "denied",
-            "expired",
-            "succeeded",
-            "failed",
-            "compensated",
-            "halted",
-            "shadowed",
-            "success rate",
-            "exception rate",
-        ],
-        r.automations.iter().map(|(n, a)| {
-            vec![
-                n.clone(),
-                a.runs.to_string(),
-                a.executed.to_string(),
-                a.held.to_string(),
-                a.approved.to_string(),
-                a.denied.to_string(),
-                a.expired.to_string(),
-                a.succeeded.to_string(),
-                a.failed.to_string(),
-                a.compensated.to_string(),
-                a.halted.to_string(),
-                a.shadowed.to_string(),
-                pct(a.success_rate),
-                pct(a.exception_rate),
-            ]
-        }),
-    );
+    grid(&mut h, &tables::automations(r));
 
     // Ownership.
     let _ = writeln!(h, "<h2>Time to ownership (received → acknowledged)</h2>");
@@ -179,45 +107,10 @@ pub(super) fn render(r: &Report) -> String {
         .map(|(l, n)| (l.clone(), *n as f64))
         .collect();
     bar_chart(&mut h, "Cases by time to ownership", &hist, AMBER, "cases");
-    table(
-        &mut h,
-        &[
-            by,
-            "owned",
-            "acknowledged",
-            "p50",
-            "p90",
-            "max",
-            "ack misses",
-            "escalations",
-        ],
-        r.ownership.iter().map(|(g, o)| {
-            vec![
-                g.clone(),
-                o.cases_owned.to_string(),
-                o.acknowledged.to_string(),
-                secs(o.time_to_ownership.p50),
-                secs(o.time_to_ownership.p90),
-                secs(o.time_to_ownership.max),
-                o.acknowledgement_misses.to_string(),
-                o.escalations.to_string(),
-            ]
-        }),
-    );
+    grid(&mut h, &tables::ownership(r));
 
     let _ = writeln!(h, "<h2>Reopen rate by {by}</h2>");
-    table(
-        &mut h,
-        &[by, "solved", "reopened", "reopen rate"],
-        r.reopens.iter().map(|(g, x)| {
-            vec![
-                g.clone(),
-                x.solved.to_string(),
-                x.reopened.to_string(),
-                pct(x.reopen_rate),
-            ]
-        }),
-    );
+    grid(&mut h, &tables::reopens(r));
 
     let e = &r.exceptions;
     let _ = writeln!(
@@ -225,26 +118,7 @@ pub(super) fn render(r: &Report) -> String {
         "<h2>Exceptions</h2><p>{} cases in an exception queue; {} approvals expired.</p>",
         e.cases_in_exception_queue, e.approvals_expired
     );
-    let rows = e
-        .rejected_by_reason
-        .iter()
-        .map(|(k, c)| vec!["rejected".to_string(), k.clone(), c.to_string()])
-        .chain(
-            e.eval_errors_by_rule
-                .iter()
-                .map(|(k, c)| vec!["evaluation error".to_string(), k.clone(), c.to_string()]),
-        )
-        .chain(
-            e.refused_by_reason
-                .iter()
-                .map(|(k, c)| vec!["refused".to_string(), k.clone(), c.to_string()]),
-        )
-        .chain(
-            e.exception_assignments
-                .iter()
-                .map(|(k, c)| vec!["exception queue".to_string(), k.clone(), c.to_string()]),
-        );
-    table(&mut h, &["what", "reason, rule or group", "count"], rows);
+    grid(&mut h, &tables::exceptions(r));
     h.push_str("</body></html>\n");
     h
 }
@@ -265,6 +139,11 @@ pub(super) fn head(h: &mut String, title: &str) {
          .8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}",
     );
     let _ = writeln!(h, "</style></head><body>\n<h1>{}</h1>", esc(title));
+}
+
+fn grid(h: &mut String, g: &Grid) {
+    let header: Vec<&str> = g.header.iter().map(String::as_str).collect();
+    table(h, &header, g.rows.iter().cloned());
 }
 
 pub(super) fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {

@@ -5,6 +5,7 @@ mod csv;
 pub mod explain;
 mod html;
 pub mod replay;
+mod tables;
 mod text;
 
 use crate::model::Report;
