@@ -167,7 +167,8 @@ pub(super) fn table(h: &mut String, header: &[&str], rows: impl Iterator<Item = 
     h.push_str("</tbody></table></div>\n");
 }
 
-/// A vertical bar chart with a value label on each bar; at most the last 120 points.
+/// A vertical bar chart with a value label on each bar; at most the last 120 points. Labels
+/// longer than a date are drawn as horizontal bars, so they can be read in full.
 pub(super) fn bar_chart(
     h: &mut String,
     title: &str,
@@ -175,6 +176,9 @@ pub(super) fn bar_chart(
     colour: &str,
     unit: &str,
 ) {
+    if points.iter().any(|(l, _)| l.chars().count() > 12) {
+        return hbar_chart(h, title, points, colour, unit);
+    }
     let points = &points[points.len().saturating_sub(120)..];
     let _ = writeln!(h, "<figure><figcaption>{}</figcaption>", esc(title));
     if points.is_empty() {
@@ -223,6 +227,55 @@ pub(super) fn bar_chart(
             x + bar / 2.0,
             height + 36.0,
             esc(label)
+        );
+    }
+    h.push_str("</svg></div></figure>\n");
+}
+
+/// One horizontal bar per point, its label on the left and its value after the bar; at
+/// most the first 60 points. Bars show magnitudes; the value keeps its sign.
+fn hbar_chart(h: &mut String, title: &str, points: &[(String, f64)], colour: &str, unit: &str) {
+    let points = &points[..points.len().min(60)];
+    let _ = writeln!(h, "<figure><figcaption>{}</figcaption>", esc(title));
+    if points.is_empty() {
+        h.push_str("<p>no data</p></figure>\n");
+        return;
+    }
+    let max = points
+        .iter()
+        .map(|p| p.1.abs())
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let (row, label_w, bar_w) = (24.0, 320.0, 360.0);
+    let width = label_w + bar_w + 80.0;
+    let height = points.len() as f64 * row + 6.0;
+    let _ = write!(
+        h,
+        "<div class=\"wrap\"><svg role=\"img\" aria-label=\"{}\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\">",
+        esc(title)
+    );
+    for (i, (label, value)) in points.iter().enumerate() {
+        let y = 3.0 + i as f64 * row;
+        let w = (value.abs() / max * bar_w).max(if *value != 0.0 { 1.0 } else { 0.0 });
+        let shown = if value.fract() == 0.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.1}")
+        };
+        let _ = write!(
+            h,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"{colour}\">\
+             <title>{}: {shown} {}</title></rect>\
+             <text x=\"{}\" y=\"{}\">{shown}</text>",
+            label_w - 8.0,
+            y + 14.0,
+            esc(label),
+            esc(label),
+            esc(unit),
+            label_w + w + 6.0,
+            y + 14.0
         );
     }
     h.push_str("</svg></div></figure>\n");
