@@ -664,10 +664,19 @@ fn histogram(seconds: impl Iterator<Item = i64>) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// A reason's class: the text before the first `:` with quoted names (between backticks)
-/// and numbers left out, so `unknown event type `Foo`` and `… `Bar`` count together.
+/// A reason's class: the text before the first `: ` or ` (` (with the next part when the
+/// first is one name, such as an event type), with quoted names (between backticks),
+/// addresses and numbers left out, so `unknown event type `Foo`` and `… `Bar`` count together.
 fn reason_class(reason: &str) -> String {
-    let head = reason.split(':').next().unwrap_or(reason);
+    // The words before the first `: ` (and before a parenthesis); when they are one name
+    // (an event type: `TicketCreated: field …`), the next part too.
+    let mut parts = reason.split(": ");
+    let first = parts.next().unwrap_or(reason);
+    let head = match parts.next() {
+        Some(second) if !first.contains(' ') => format!("{first}: {second}"),
+        _ => first.to_string(),
+    };
+    let head = head.split(" (").next().unwrap_or(&head);
     // People's addresses are names too: `ana@x.io is not a member …` → `… is not a member …`.
     let head: String = head
         .split(' ')
@@ -717,9 +726,17 @@ mod tests {
         );
         assert_eq!(
             reason_class("not valid UTF-8 (at byte 17)"),
-            "not valid UTF-# (at byte #)"
+            "not valid UTF-#"
         );
         assert_eq!(reason_class(""), "(no reason)");
+        assert_eq!(
+            reason_class("TicketCreated: field `ticket`: missing field `type`"),
+            "TicketCreated: field …"
+        );
+        assert_eq!(
+            reason_class("unknown event type `X` (this bundle receives: A, B)"),
+            "unknown event type …"
+        );
         assert_eq!(
             reason_class("li@agency.io is not a member of finance_managers"),
             "… is not a member of finance_managers"
