@@ -207,11 +207,7 @@ pub(super) fn bar_chart(
         let x = 70.0 + i as f64 * (bar + gap);
         let bh = (value.abs() / max * height).max(if *value != 0.0 { 1.0 } else { 0.0 });
         let y = 20.0 + height - bh;
-        let shown = if value.fract() == 0.0 {
-            format!("{value:.0}")
-        } else {
-            format!("{value:.1}")
-        };
+        let shown = super::figure(*value);
         let _ = write!(
             h,
             "<rect x=\"{x}\" y=\"{y}\" width=\"{bar}\" height=\"{bh}\" fill=\"{colour}\">\
@@ -258,11 +254,7 @@ fn hbar_chart(h: &mut String, title: &str, points: &[(String, f64)], colour: &st
     for (i, (label, value)) in points.iter().enumerate() {
         let y = 3.0 + i as f64 * row;
         let w = (value.abs() / max * bar_w).max(if *value != 0.0 { 1.0 } else { 0.0 });
-        let shown = if value.fract() == 0.0 {
-            format!("{value:.0}")
-        } else {
-            format!("{value:.1}")
-        };
+        let shown = super::figure(*value);
         let _ = write!(
             h,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\

@@ -54,3 +54,12 @@ fn secs(v: Option<i64>) -> String {
 fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |p| format!("{p:.1}%"))
 }
+
+/// A figure for people: whole numbers without decimals, others with one (`3`, `33.3`).
+fn figure(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}

@@ -8,11 +8,7 @@ use super::pct;
 use crate::compare::Comparison;
 
 fn num(v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
-        Some(x) => format!("{x:.1}"),
-    }
+    v.map_or_else(|| "-".into(), super::figure)
 }
 
 fn changed_deltas(c: &Comparison) -> impl Iterator<Item = &crate::compare::Delta> {
