@@ -5,7 +5,9 @@ mod build;
 mod check;
 mod explain;
 mod fmt;
+mod import;
 mod new;
+mod progress;
 mod replay;
 mod report;
 mod run;
@@ -182,6 +184,11 @@ enum Command {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Convert a help desk's history into canonical events (for `replay` and `run`).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -226,6 +233,26 @@ enum Command {
     New {
         /// Project name (also the folder name).
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A Zendesk export (incremental tickets, ticket events or ticket audits, as the API
+    /// returns them) → event JSONL, through the serve configuration's Zendesk webhook mapping.
+    Zendesk {
+        /// Export files: JSON pages as the API returned them (one or several per file).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The serve configuration whose `[webhooks.NAME]` (vendor = "zendesk") maps payloads.
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// Which Zendesk webhook source, when the configuration declares several.
+        #[arg(long)]
+        source: Option<String>,
+        /// Write the events here instead of standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -333,6 +360,20 @@ fn main() -> ExitCode {
             until: until.as_deref(),
             by: &by,
             format: &format,
+            output: output.as_deref(),
+        }),
+        Command::Import {
+            command:
+                ImportCommand::Zendesk {
+                    files,
+                    config,
+                    source,
+                    output,
+                },
+        } => import::zendesk(&import::Args {
+            files: &files,
+            config: &config,
+            source: source.as_deref(),
             output: output.as_deref(),
         }),
         Command::Ledger {

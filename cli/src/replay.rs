@@ -3,11 +3,11 @@
 //! run a candidate bundle over recorded inputs in shadow (nothing leaves: no connector is
 //! called), and compare it case by case with a baseline (docs/kpis.md, "Replays").
 
-use std::io::{BufRead, BufReader, IsTerminal as _, Read, Write as _};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::progress::Counted;
 use meshline_report::{Builder, Options, compare, render};
 use meshline_runtime::Engine;
 use meshline_serve::drive::{self, Deploys};
@@ -29,33 +29,8 @@ fn fail(code: u8, message: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Counts the bytes read, for the progress bar.
-struct Counted<R> {
-    inner: R,
-    bar: ProgressBar,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
-}
-
-fn progress(path: &Path, what: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}, {eta} left",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_string());
-    bar
+fn progress(path: &Path, what: &str) -> indicatif::ProgressBar {
+    crate::progress::bytes(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0), what)
 }
 
 /// Run `bundle` over the inputs; every ledger line goes to `builder` (and `ledger_out`).

@@ -1,11 +1,10 @@
 //! `meshline report LEDGER... [--since T] [--until T] [--by class|team|automation|route]
 //! [--format text|json|csv|html] [-o FILE]`: KPIs from ledgers alone (docs/kpis.md).
 
-use std::io::{BufReader, IsTerminal as _, Write as _};
+use std::io::{BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 use meshline_report::render::{self, Format};
 use meshline_report::{Builder, GroupBy, Options};
@@ -41,20 +40,6 @@ fn instant(flag: &str, text: &str) -> Result<Timestamp, String> {
 fn usage(message: &str) -> ExitCode {
     eprintln!("meshline report: {message}");
     ExitCode::from(2)
-}
-
-/// A progress bar on a terminal (bytes read, rate, time left); nothing otherwise.
-fn progress(total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}, {eta} left",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 pub(crate) fn run(a: &Args<'_>) -> ExitCode {
@@ -100,7 +85,7 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let bar = progress(total);
+    let bar = crate::progress::bytes(total, "");
     let mut builder = Builder::new(options);
     let mut done = 0u64;
     for path in a.ledgers {

@@ -25,12 +25,14 @@ pub mod guard;
 pub mod http;
 pub mod http_connector;
 pub mod listener;
+pub mod mapping;
 pub mod metrics;
 pub mod reader;
 pub mod recovery;
 pub mod replay;
 pub mod store;
 pub mod webhooks;
+pub mod zendesk_export;
 
 use std::io::Write;
 use std::net::SocketAddr;

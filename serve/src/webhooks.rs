@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
+use crate::mapping;
+
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Vendor {
@@ -62,8 +64,8 @@ pub struct Mapping {
     /// A pointer to the event time (RFC 3339, or Unix seconds); absent: the time of receipt.
     #[serde(default)]
     pub at: Option<String>,
-    /// Fields of `data`: a string starting with `/` is a pointer, `=text` the literal
-    /// `text`, any other value a literal.
+    /// Fields of `data`, each built by `mapping::value`: pointers (`/…`), literals
+    /// (`=text`, numbers, booleans), lookups (`{ from, map, default }`) and nested records.
     #[serde(default)]
     pub data: BTreeMap<String, toml::Value>,
 }
@@ -204,7 +206,7 @@ impl Source {
             .find(|m| {
                 m.when
                     .iter()
-                    .all(|(ptr, want)| payload.pointer(ptr) == Some(&toml_json(want)))
+                    .all(|(ptr, want)| payload.pointer(ptr) == Some(&mapping::literal(want)))
             })
             .ok_or_else(|| {
                 format!("the payload matches no mapping of webhook source `{source}`")
@@ -230,19 +232,11 @@ impl Source {
                 _ => return Err(format!("the payload has no time at {ptr}")),
             },
         };
-        let mut data = Map::new();
-        for (k, v) in &m.data {
-            let value = match v {
-                toml::Value::String(s) if s.starts_with('/') => {
-                    payload.pointer(s).cloned().unwrap_or(Json::Null)
-                }
-                toml::Value::String(s) => {
-                    Json::String(s.strip_prefix('=').unwrap_or(s).to_string())
-                }
-                other => toml_json(other),
-            };
-            data.insert(k.clone(), value);
-        }
+        let data: Map<String, Json> = m
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), mapping::value(payload, v)))
+            .collect();
         Ok(json!({ "id": id, "type": m.event, "at": at, "case": case, "data": data }))
     }
 }
@@ -266,20 +260,6 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
-}
-
-fn toml_json(v: &toml::Value) -> Json {
-    match v {
-        toml::Value::String(s) => Json::String(s.clone()),
-        toml::Value::Integer(i) => json!(i),
-        toml::Value::Float(f) => json!(f),
-        toml::Value::Boolean(b) => json!(b),
-        toml::Value::Datetime(d) => Json::String(d.to_string()),
-        toml::Value::Array(a) => Json::Array(a.iter().map(toml_json).collect()),
-        toml::Value::Table(t) => {
-            Json::Object(t.iter().map(|(k, v)| (k.clone(), toml_json(v))).collect())
-        }
-    }
 }
 
 #[cfg(test)]

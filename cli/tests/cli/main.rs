@@ -22,6 +22,7 @@ mod fmt;
 mod gates;
 mod golden;
 mod harness;
+mod import;
 mod ir;
 mod ledger_verify;
 mod lsp_nvim;
