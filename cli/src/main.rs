@@ -189,6 +189,9 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Print an argon2 hash of the password read from standard input, for a console user's
+    /// `password_hash` (docs/console.md).
+    PasswordHash,
     /// Ledger tools.
     Ledger {
         #[command(subcommand)]
@@ -376,6 +379,7 @@ fn main() -> ExitCode {
             source: source.as_deref(),
             output: output.as_deref(),
         }),
+        Command::PasswordHash => serve::password_hash(),
         Command::Ledger {
             command: LedgerCommand::Verify { file },
         } => run::verify(&file),

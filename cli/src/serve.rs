@@ -162,3 +162,27 @@ fn export(
     }
     ExitCode::SUCCESS
 }
+
+/// `meshline password-hash`: the first line of standard input → an argon2id PHC string.
+pub(crate) fn password_hash() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("meshline password-hash: {e}");
+        return ExitCode::from(2);
+    }
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        eprintln!("meshline password-hash: give the password on standard input");
+        return ExitCode::from(2);
+    }
+    match meshline_serve::console::auth::hash_password(password) {
+        Ok(h) => {
+            println!("{h}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("meshline password-hash: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

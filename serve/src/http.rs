@@ -31,6 +31,8 @@ pub struct App {
     pub guard: Arc<Guard>,
     /// Case ledgers, read off the writer thread.
     pub reader: Arc<crate::reader::Reader>,
+    /// The console under `/ui`, when the configuration has `[console]`.
+    pub console: Option<Arc<crate::console::Console>>,
 }
 
 pub fn router(app: App, max_body: usize) -> Router {
@@ -57,6 +59,7 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .merge(crate::console::routes())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(timeout)
         .with_state(app)
@@ -266,7 +269,7 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
 }
 
 /// Queue lines for the writer and wait until they are durable.
-async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response> {
+pub(crate) async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response> {
     let (reply, rx) = oneshot::channel();
     if app.tx.send(Msg::Events { lines, reply }).is_err() {
         return Err(answer(
@@ -472,43 +475,24 @@ async fn case(
             return answer(&app, StatusCode::BAD_REQUEST, json!({ "error": reason }));
         }
     };
-    let (reply, rx) = oneshot::channel();
-    if app
-        .tx
-        .send(Msg::Case {
-            id: id.clone(),
-            reply,
-        })
-        .is_err()
-    {
-        return answer(
-            &app,
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": "shutting down" }),
-        );
-    }
-    let (mut view, upto) = match tokio::time::timeout(app.timeout, rx).await {
-        Ok(Ok(Ok(Some(v)))) => v,
-        Ok(Ok(Ok(None))) => {
+    let (mut view, upto) = match case_state(&app, &id).await {
+        Ok(Some(v)) => v,
+        Ok(None) => {
             return answer(
                 &app,
                 StatusCode::NOT_FOUND,
                 json!({ "error": "no such case" }),
             );
         }
-        Ok(Ok(Err(e))) => {
+        Err(CaseError::Engine(e)) => {
             return answer(
                 &app,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({ "error": e }),
             );
         }
-        _ => {
-            return answer(
-                &app,
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": "no answer in time" }),
-            );
+        Err(CaseError::Unavailable(e)) => {
+            return answer(&app, StatusCode::SERVICE_UNAVAILABLE, json!({ "error": e }));
         }
     };
     let reader = app.reader.clone();
@@ -532,6 +516,44 @@ async fn case(
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "error": e }),
         ),
+    }
+}
+
+/// Why a case's state could not be read.
+pub(crate) enum CaseError {
+    /// The writer answered with an error.
+    Engine(String),
+    /// Shutting down, or no answer in time.
+    Unavailable(&'static str),
+}
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaseError::Engine(e) => f.write_str(e),
+            CaseError::Unavailable(e) => f.write_str(e),
+        }
+    }
+}
+
+/// A case's state from the writer and the ledger's last seq at that moment; `None` for an
+/// unknown case.
+pub(crate) async fn case_state(app: &App, id: &str) -> Result<Option<(Json, u64)>, CaseError> {
+    let (reply, rx) = oneshot::channel();
+    if app
+        .tx
+        .send(Msg::Case {
+            id: id.to_string(),
+            reply,
+        })
+        .is_err()
+    {
+        return Err(CaseError::Unavailable("shutting down"));
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(v))) => Ok(v),
+        Ok(Ok(Err(e))) => Err(CaseError::Engine(e)),
+        _ => Err(CaseError::Unavailable("no answer in time")),
     }
 }
 

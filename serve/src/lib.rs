@@ -18,6 +18,7 @@
 // A library reports through return values and `tracing`, never by printing (docs/architecture.md).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod console;
 pub mod core;
 pub mod drive;
 pub mod executor;
@@ -90,6 +91,8 @@ pub struct Config {
     /// The most the state file may grow to (0: no limit); past it commits fail as on a
     /// full disk (docs/deploy.md, "When commits fail").
     pub state_max_bytes: u64,
+    /// The operator's console under `/ui` (docs/console.md); off without it.
+    pub console: Option<console::auth::ConsoleConfig>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -123,6 +126,7 @@ impl Default for Config {
             max_connections: 512,
             shutdown_timeout_ms: 10_000,
             state_max_bytes: 0,
+            console: None,
         }
     }
 }
@@ -140,6 +144,9 @@ impl Config {
 
     /// What can be checked before serving: the HTTP connectors' URLs, headers and CA files.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(c) = &self.console {
+            c.check()?;
+        }
         http_connector::prepare_all(&self.connectors.http).map(drop)
     }
 }
@@ -311,6 +318,11 @@ pub fn serve(opts: Options) -> Result<(), String> {
             stop_http.clone(),
         )?)
     };
+    let reader = Arc::new(reader::Reader::new(&state));
+    let console = match &config.console {
+        Some(c) => Some(console::Console::start(c.clone(), reader.clone())?),
+        None => None,
+    };
     let app = http::App {
         tx,
         metrics,
@@ -318,7 +330,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         webhooks: Arc::new(config.webhooks.clone()),
         admin_token: admin_token.map(Arc::new),
         guard: Arc::new(guard),
-        reader: Arc::new(reader::Reader::new(&state)),
+        reader: reader.clone(),
+        console,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

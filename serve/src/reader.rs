@@ -69,6 +69,63 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// Run `f` on a pooled read-only connection.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, String> {
+        let c = self.connection()?;
+        let out = f(&c).map_err(|e| format!("storage: {e}"));
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < 8 {
+            idle.push(c);
+        }
+        out
+    }
+
+    /// Ledger lines with `seq > after`, in order, at most `limit`: `(seq, line)`.
+    pub fn ledger_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, line FROM ledger WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = st.query_map(
+                params![
+                    i64::try_from(after).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+            )?;
+            rows.collect()
+        })
+    }
+
+    /// The ledger's last seq (0 when empty).
+    pub fn last_seq(&self) -> Result<u64, String> {
+        self.with(|c| {
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM ledger", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+        })
+    }
+
+    /// The first `limit` case ids that start with `prefix`, in order.
+    pub fn cases_with_prefix(&self, prefix: &str, limit: u64) -> Result<Vec<String>, String> {
+        // Ids are compared as text; `prefix || char(1114111)` bounds the range without LIKE
+        // (whose wildcards a search must not interpret).
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT DISTINCT case_id FROM ledger WHERE case_id >= ?1 AND case_id < ?1 || char(1114111)
+                 ORDER BY case_id LIMIT ?2",
+            )?;
+            let rows = st.query_map(
+                params![prefix, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| r.get::<_, String>(0),
+            )?;
+            rows.collect()
+        })
+    }
+}
+
 fn read_page(
     c: &Connection,
     case: &str,

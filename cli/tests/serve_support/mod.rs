@@ -1,7 +1,8 @@
-//! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_guard`,
+//! Helpers shared by the `meshline serve` test binaries (`serve_crash`, `serve_guard`, `serve_console`, `console_browser`,
 //! `serve_http`, `serve_replay`, `serve_tls`); each uses part of them.
 #![allow(dead_code, reason = "each test binary uses part of these helpers")]
 
+pub mod console;
 pub mod server;
 
 use std::io::{Read, Write};

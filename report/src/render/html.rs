@@ -30,8 +30,16 @@ pub(super) fn esc(text: &str) -> String {
 
 pub(super) fn render(r: &Report) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let by = r.by.as_str();
     head(&mut h, "Meshline report");
+    sections(&mut h, r);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The report's sections (figures, charts, tables), without the page around them: the
+/// file `meshline report --format html` writes and the console's overview share them.
+pub(super) fn sections(h: &mut String, r: &Report) {
+    let by = r.by.as_str();
     let _ = writeln!(
         h,
         "<p>{} ledger entries from {} to {} (UTC).{}</p>",
@@ -60,14 +68,8 @@ pub(super) fn render(r: &Report) -> String {
         .iter()
         .map(|(d, x)| (d.clone(), x.events as f64))
         .collect();
-    bar_chart(
-        &mut h,
-        "Events received per day (UTC)",
-        &days,
-        BLUE,
-        "events",
-    );
-    grid(&mut h, &tables::cases_opened(r));
+    bar_chart(h, "Events received per day (UTC)", &days, BLUE, "events");
+    grid(h, &tables::cases_opened(r));
 
     // SLA.
     let _ = writeln!(h, "<h2>SLA attainment by {by}</h2>");
@@ -85,19 +87,19 @@ pub(super) fn render(r: &Report) -> String {
             })
             .collect();
         bar_chart(
-            &mut h,
+            h,
             &format!("{group}: attainment per day, % of clocks ended that day"),
             &points,
             GREEN,
             "%",
         );
     }
-    grid(&mut h, &tables::sla(r));
+    grid(h, &tables::sla(r));
 
     // Automations.
     h.push_str("<h2>Automation outcomes</h2>\n");
-    stacked_bars(&mut h, r);
-    grid(&mut h, &tables::automations(r));
+    stacked_bars(h, r);
+    grid(h, &tables::automations(r));
 
     // Ownership.
     let _ = writeln!(h, "<h2>Time to ownership (received → acknowledged)</h2>");
@@ -106,11 +108,11 @@ pub(super) fn render(r: &Report) -> String {
         .iter()
         .map(|(l, n)| (l.clone(), *n as f64))
         .collect();
-    bar_chart(&mut h, "Cases by time to ownership", &hist, AMBER, "cases");
-    grid(&mut h, &tables::ownership(r));
+    bar_chart(h, "Cases by time to ownership", &hist, AMBER, "cases");
+    grid(h, &tables::ownership(r));
 
     let _ = writeln!(h, "<h2>Reopen rate by {by}</h2>");
-    grid(&mut h, &tables::reopens(r));
+    grid(h, &tables::reopens(r));
 
     let e = &r.exceptions;
     let _ = writeln!(
@@ -118,26 +120,25 @@ pub(super) fn render(r: &Report) -> String {
         "<h2>Exceptions</h2><p>{} cases in an exception queue; {} approvals expired.</p>",
         e.cases_in_exception_queue, e.approvals_expired
     );
-    grid(&mut h, &tables::exceptions(r));
-    h.push_str("</body></html>\n");
-    h
+    grid(h, &tables::exceptions(r));
 }
 
-/// The page's head and title: inline CSS only.
-pub(super) fn head(h: &mut String, title: &str) {
-    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    let _ = write!(h, "<title>{}</title><style>", esc(title));
-    h.push_str(
-        "body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;\
+/// The CSS of every page: reports, replays and the console.
+pub(super) const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;\
          max-width:1100px;padding:1rem}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;\
          border-bottom:1px solid #767676}table{border-collapse:collapse;margin:.5rem 0;\
          font-variant-numeric:tabular-nums}th,td{padding:.25rem .6rem;border-bottom:1px solid \
          #d0d0d0;text-align:right}th:first-child,td:first-child{text-align:left}th{background:\
          #f2f2f2}.wrap{overflow-x:auto}svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}\
          .legend span{display:inline-block;margin-right:1rem}.sw{display:inline-block;width:\
-         .8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}",
-    );
+         .8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}";
+
+/// The page's head and title: inline CSS only.
+pub(super) fn head(h: &mut String, title: &str) {
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    let _ = write!(h, "<title>{}</title><style>", esc(title));
+    h.push_str(STYLE);
     let _ = writeln!(h, "</style></head><body>\n<h1>{}</h1>", esc(title));
 }
 

@@ -3,6 +3,7 @@
 
 mod csv;
 pub mod explain;
+pub mod explain_html;
 mod html;
 pub mod replay;
 mod tables;
@@ -61,5 +62,26 @@ fn figure(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")
+    }
+}
+
+/// For pages that embed reports (the console in `meshline serve`): the same sections,
+/// charts and CSS as `--format html`, without a page around them.
+pub mod page {
+    use crate::model::Report;
+
+    /// The CSS every page shares (WCAG 2.1 AA contrast on white).
+    pub const STYLE: &str = super::html::STYLE;
+
+    /// A report's sections, charts and tables as HTML.
+    pub fn sections(r: &Report) -> String {
+        let mut h = String::with_capacity(64 * 1024);
+        super::html::sections(&mut h, r);
+        h
+    }
+
+    /// Text for HTML content and attribute values.
+    pub fn esc(text: &str) -> String {
+        super::html::esc(text)
     }
 }

@@ -1,0 +1,156 @@
+//! The console under `/ui` over HTTP (docs/console.md): nothing for an anonymous client,
+//! sign-in with hashed passwords, CSRF on every form, and approvals that go through the
+//! engine's dual control with `by` the signed-in person.
+
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
+)]
+
+mod serve_support;
+use serve_support::console::{call, console_server, csrf_of, form_for, held_refund, sign_in};
+
+#[test]
+fn anonymous_clients_see_nothing_and_are_sent_to_sign_in() {
+    let (s, _child) = console_server();
+    held_refund(s.port, "T-7001", "olivia@brightlane.co");
+    for path in [
+        "/ui",
+        "/ui/at-risk",
+        "/ui/cases",
+        "/ui/cases/T-7001",
+        "/ui?window=7days",
+    ] {
+        let a = call(s.port, "GET", path, None, "");
+        assert_eq!(a.status, 303, "{path}: {}", a.body);
+        assert_eq!(a.header("location"), Some("/ui/login"), "{path}");
+        assert!(!a.body.contains("T-7001"), "{path}");
+    }
+    // A forged session cookie is no session.
+    let a = call(
+        s.port,
+        "GET",
+        "/ui/cases/T-7001",
+        Some("meshline_session=00"),
+        "",
+    );
+    assert_eq!(a.status, 303);
+    // A decision without a session changes nothing.
+    let a = call(
+        s.port,
+        "POST",
+        "/ui/cases/T-7001/decide",
+        None,
+        "csrf=x&approval=manager_approval&decision=approve",
+    );
+    assert_eq!(a.status, 303);
+    // Wrong passwords, known user or not, get the same answer.
+    for (user, pw) in [("luis@tallyhub.com", "nope"), ("eve@example.com", "nope")] {
+        let a = call(
+            s.port,
+            "POST",
+            "/ui/login",
+            None,
+            &format!("user={user}&password={pw}"),
+        );
+        assert_eq!(a.status, 401);
+        assert!(a.body.contains("Wrong e-mail or password."));
+        assert!(a.header("set-cookie").is_none());
+    }
+    let page = call(s.port, "GET", "/ui/login", None, "");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'sha256-"),
+        "{csp}"
+    );
+    let (_, ledger, _) = s.export();
+    assert!(!ledger.contains("ApprovalGranted") && !ledger.contains("\"kind\":\"approved\""));
+}
+
+#[test]
+fn approvals_from_the_console_keep_dual_control() {
+    let (s, _child) = console_server();
+    held_refund(s.port, "T-7002", "dana@tallyhub.com");
+
+    // Dana asked for the refund: her own approval is refused, with the engine's reason.
+    let dana = sign_in(s.port, "dana@tallyhub.com", "dana-pass");
+    let page = form_for(s.port, &dana, "T-7002");
+    assert!(
+        page.contains("waits for <strong>manager_approval</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("stripe.refund of 480.00 USD"), "{page}");
+    let csrf = csrf_of(&page);
+    // A form without the session's CSRF token is refused and records nothing.
+    let a = call(
+        s.port,
+        "POST",
+        "/ui/cases/T-7002/decide",
+        Some(&dana),
+        "csrf=0000&approval=manager_approval&decision=approve",
+    );
+    assert_eq!(a.status, 403);
+    let a = call(
+        s.port,
+        "POST",
+        "/ui/cases/T-7002/decide",
+        Some(&dana),
+        &format!("csrf={csrf}&approval=manager_approval&decision=approve"),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        a.body
+            .contains("Refused: dual control: the requester cannot approve their own request"),
+        "{}",
+        a.body
+    );
+
+    // Luis, the other manager, approves: the refund executes.
+    let luis = sign_in(s.port, "luis@tallyhub.com", "luis-pass");
+    let page = form_for(s.port, &luis, "T-7002");
+    let csrf = csrf_of(&page);
+    let a = call(
+        s.port,
+        "POST",
+        "/ui/cases/T-7002/decide",
+        Some(&luis),
+        &format!("csrf={csrf}&approval=manager_approval&decision=approve"),
+    );
+    assert!(
+        a.body.contains("Approved by luis@tallyhub.com."),
+        "{}",
+        a.body
+    );
+    let (_, ledger, _) = s.export();
+    let approved = ledger
+        .lines()
+        .find(|l| l.contains("\"kind\":\"approved\"") && l.contains("T-7002"))
+        .unwrap();
+    assert!(
+        approved.contains("\"by\":\"luis@tallyhub.com\""),
+        "{approved}"
+    );
+    assert!(
+        ledger.lines().any(|l| l.contains("\"kind\":\"executed\"")
+            && l.contains("T-7002")
+            && l.contains("stripe.refund")),
+        "the approved refund executes"
+    );
+    assert!(ledger.contains("dual control: the requester cannot approve their own request"));
+
+    // Signing out ends the session.
+    let overview = call(s.port, "GET", "/ui", Some(&luis), "");
+    assert_eq!(overview.status, 200);
+    let csrf = csrf_of(&overview.body);
+    let a = call(
+        s.port,
+        "POST",
+        "/ui/logout",
+        Some(&luis),
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(a.status, 303);
+    assert_eq!(call(s.port, "GET", "/ui", Some(&luis), "").status, 303);
+}

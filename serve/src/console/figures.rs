@@ -1,0 +1,199 @@
+//! The console's figures, recomputed off the request path: a thread reads the ledger from
+//! a read-only connection every `refresh_seconds` and folds it with the same code as
+//! `meshline report` (docs/kpis.md), so pages answer from memory and never wait on the
+//! writer (docs/console.md, "How fresh the figures are").
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use meshline_report::{Builder, Options, Report};
+use serde_json::Value as Json;
+
+use crate::reader::Reader;
+
+/// A held action nobody has decided yet.
+#[derive(Clone, Debug)]
+pub struct OpenHold {
+    pub case: String,
+    pub request: u64,
+    pub automation: String,
+    pub action: String,
+    pub gates: Vec<String>,
+    pub held_at: String,
+    /// The action's `amount` argument, when it has one.
+    pub amount: Option<String>,
+}
+
+/// Everything the pages show that is not one case.
+#[derive(Default)]
+pub struct Figures {
+    /// (label, report) for today (UTC), the last 7 and the last 30 days.
+    pub windows: Vec<(&'static str, Report)>,
+    /// Undecided holds, oldest first.
+    pub holds: Vec<OpenHold>,
+    pub entries: u64,
+    /// When these figures were computed (server clock), and how long that took.
+    pub computed_at: Option<Timestamp>,
+    pub took: Duration,
+}
+
+/// Reads holds out of the ledger as it goes by.
+#[derive(Default)]
+struct Holds {
+    open: BTreeMap<(String, u64), OpenHold>,
+}
+
+impl Holds {
+    fn push(&mut self, v: &Json) {
+        let s = |k: &str| v.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+        let d = v.get("detail").unwrap_or(&Json::Null);
+        let (Some(case), Some(request)) = (
+            v.get("case").and_then(Json::as_str),
+            d.get("request").and_then(Json::as_u64),
+        ) else {
+            return;
+        };
+        let key = (case.to_string(), request);
+        match v.get("kind").and_then(Json::as_str) {
+            Some("held") => {
+                let hold = OpenHold {
+                    case: case.to_string(),
+                    request,
+                    automation: d
+                        .get("automation")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    action: d
+                        .get("action")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    gates: d
+                        .get("gates")
+                        .and_then(Json::as_array)
+                        .map(|g| {
+                            g.iter()
+                                .filter_map(Json::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    held_at: s("at"),
+                    amount: d
+                        .get("args")
+                        .and_then(|a| a.get("amount"))
+                        .and_then(Json::as_str)
+                        .map(str::to_string),
+                };
+                self.open.insert(key, hold);
+            }
+            Some("approved" | "denied" | "expired" | "cancelled") => {
+                self.open.remove(&key);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One pass over the whole ledger.
+fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
+    let started = Instant::now();
+    let day = jiff::SignedDuration::from_hours(24);
+    // The start of today in UTC: figures are reported in UTC (docs/kpis.md).
+    let secs = now.as_second();
+    let midnight = Timestamp::from_second(secs - secs.rem_euclid(86_400)).unwrap_or(now);
+    let mut windows: Vec<(&'static str, Builder)> = [
+        ("today", midnight),
+        ("7 days", now - day * 7),
+        ("30 days", now - day * 30),
+    ]
+    .into_iter()
+    .map(|(label, since)| {
+        (
+            label,
+            Builder::new(Options {
+                since: Some(since),
+                ..Options::default()
+            }),
+        )
+    })
+    .collect();
+    let mut holds = Holds::default();
+    let mut after = 0u64;
+    let mut entries = 0u64;
+    loop {
+        let chunk = reader.ledger_after(after, 10_000)?;
+        let Some(last) = chunk.last().map(|(seq, _)| *seq) else {
+            break;
+        };
+        for (seq, line) in &chunk {
+            entries += 1;
+            for (_, b) in &mut windows {
+                b.push_line("ledger", *seq, line)
+                    .map_err(|e| e.to_string())?;
+            }
+            if line.contains("\"request\"")
+                && let Ok(v) = serde_json::from_str::<Json>(line)
+            {
+                holds.push(&v);
+            }
+        }
+        after = last;
+    }
+    let mut open: Vec<OpenHold> = holds.open.into_values().collect();
+    open.sort_by(|a, b| (&a.held_at, &a.case).cmp(&(&b.held_at, &b.case)));
+    Ok(Figures {
+        windows: windows
+            .into_iter()
+            .map(|(label, b)| (label, b.finish()))
+            .collect(),
+        holds: open,
+        entries,
+        computed_at: Some(now),
+        took: started.elapsed(),
+    })
+}
+
+/// The latest figures, shared with the pages.
+pub type Shared = Arc<RwLock<Arc<Figures>>>;
+
+/// Recompute now (after an approval, so the page that follows shows it).
+pub fn refresh(reader: &Reader, shared: &Shared) -> Result<(), String> {
+    // Whole seconds: pages show this instant to people.
+    let now = Timestamp::now();
+    let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
+    let figures = compute(reader, now)?;
+    *shared.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(figures);
+    Ok(())
+}
+
+/// Keep `shared` fresh until the console is dropped: every `every`, or every ten times the
+/// last pass took if that is longer (a large ledger must not keep a core busy).
+pub fn follow(reader: Arc<Reader>, shared: Weak<RwLock<Arc<Figures>>>, every: Duration) {
+    std::thread::Builder::new()
+        .name("console-figures".into())
+        .spawn(move || {
+            loop {
+                let Some(target) = shared.upgrade() else {
+                    return;
+                };
+                let pause = match refresh(&reader, &target) {
+                    Ok(()) => {
+                        let took = target.read().map(|f| f.took).unwrap_or_default();
+                        every.max(took * 10)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "console: figures not refreshed");
+                        every
+                    }
+                };
+                drop(target);
+                std::thread::sleep(pause);
+            }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::warn!(error = %e, "console: no figures thread"));
+}

@@ -1,0 +1,253 @@
+//! The console's HTML: one layout, server-rendered, CSS and the refresh script inline (no
+//! network, no CDN). Every value from the ledger or a request is escaped.
+
+use std::fmt::Write as _;
+
+use meshline_report::render::page::{STYLE, esc, sections};
+
+use super::auth::Session;
+use super::figures::{Figures, OpenHold};
+
+/// A page: navigation, the signed-in user, `main` (which the script refreshes in place every
+/// `refresh` seconds when `refresh > 0`).
+pub fn layout(title: &str, session: Option<&Session>, main: &str, refresh: u64) -> String {
+    let mut h = String::with_capacity(main.len() + 4096);
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    let _ = write!(h, "<title>{} · Meshline</title><style>{STYLE}", esc(title));
+    h.push_str(
+        "nav{display:flex;flex-wrap:wrap;gap:.8rem;align-items:center;border-bottom:1px solid \
+         #767676;padding-bottom:.5rem}nav a{color:#1f5fa8}nav .who{margin-left:auto}\
+         .notice{border:2px solid #1f5fa8;padding:.5rem}.refused{border-color:#b3261e}\
+         form.inline{display:inline}button{font:inherit;padding:.2rem .6rem}\
+         input{font:inherit;padding:.2rem}label{display:block;margin:.4rem 0}",
+    );
+    h.push_str("</style></head><body>\n");
+    if let Some(s) = session {
+        let _ = writeln!(
+            h,
+            "<nav><strong>Meshline</strong><a href=\"/ui\">Overview</a><a href=\"/ui/at-risk\">At risk</a>\
+             <a href=\"/ui/cases\">Cases</a><span class=\"who\">{} ({})</span>\
+             <form class=\"inline\" method=\"post\" action=\"/ui/logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form></nav>",
+            esc(&s.user),
+            s.role.as_str(),
+            esc(&s.csrf)
+        );
+    }
+    let _ = write!(
+        h,
+        "<h1>{}</h1>\n<main id=\"main\">{main}</main>\n",
+        esc(title)
+    );
+    if refresh > 0 {
+        let _ = write!(h, "<script>{}</script>", refresh_script(refresh));
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// Replaces `main` with the same page's fresh `main` every `seconds`; a failed fetch keeps
+/// the old one. Its exact text is hashed into the Content-Security-Policy.
+pub fn refresh_script(seconds: u64) -> String {
+    format!(
+        "setInterval(function(){{fetch(location.href,{{credentials:'same-origin'}})\
+         .then(function(r){{return r.ok?r.text():null}}).then(function(t){{if(!t)return;\
+         var d=new DOMParser().parseFromString(t,'text/html').getElementById('main');\
+         if(d)document.getElementById('main').innerHTML=d.innerHTML}}).catch(function(){{}})}},{});",
+        seconds * 1000
+    )
+}
+
+pub fn login(error: Option<&str>) -> String {
+    let mut m = String::new();
+    if let Some(e) = error {
+        let _ = write!(
+            m,
+            "<p class=\"notice refused\" role=\"alert\">{}</p>",
+            esc(e)
+        );
+    }
+    m.push_str(
+        "<form method=\"post\" action=\"/ui/login\">\
+         <label>E-mail <input name=\"user\" type=\"email\" autocomplete=\"username\" required></label>\
+         <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button>Sign in</button></form>",
+    );
+    layout("Sign in", None, &m, 0)
+}
+
+fn freshness(f: &Figures) -> String {
+    match f.computed_at {
+        None => "<p>Figures are being computed…</p>".to_string(),
+        Some(t) => format!(
+            "<p>Figures from {} ledger entries, computed at {} (UTC) in {} ms.</p>",
+            f.entries,
+            esc(&t.to_string()),
+            f.took.as_millis()
+        ),
+    }
+}
+
+/// The overview: the KPIs of one window (`today`, `7 days`, `30 days`).
+pub fn overview(f: &Figures, window: &str) -> String {
+    let mut m = freshness(f);
+    m.push_str("<p>Window: ");
+    for (label, _) in &f.windows {
+        let q = label.replace(' ', "");
+        if *label == window {
+            let _ = write!(m, "<strong>{}</strong> ", esc(label));
+        } else {
+            let _ = write!(m, "<a href=\"/ui?window={}\">{}</a> ", esc(&q), esc(label));
+        }
+    }
+    let _ = write!(
+        m,
+        "· <a href=\"/ui/at-risk\">{} held action{} waiting</a></p>",
+        f.holds.len(),
+        if f.holds.len() == 1 { "" } else { "s" }
+    );
+    if let Some((_, r)) = f.windows.iter().find(|(l, _)| *l == window) {
+        m.push_str(&sections(r));
+    }
+    m
+}
+
+fn holds_table(m: &mut String, holds: &[OpenHold]) {
+    m.push_str(
+        "<div class=\"wrap\"><table><tr><th>case</th><th>automation</th><th>action</th>\
+         <th>amount</th><th>gates</th><th>held since (UTC)</th></tr>\n",
+    );
+    for o in holds {
+        let _ = writeln!(
+            m,
+            "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&urlencode(&o.case)),
+            esc(&o.case),
+            esc(&o.automation),
+            esc(&o.action),
+            esc(o.amount.as_deref().unwrap_or("-")),
+            esc(&o.gates.join(", ")),
+            esc(&o.held_at)
+        );
+    }
+    m.push_str("</table></div>\n");
+}
+
+pub fn at_risk(f: &Figures) -> String {
+    let mut m = freshness(f);
+    let _ = write!(
+        m,
+        "<h2>Held actions waiting for a decision ({})</h2>",
+        f.holds.len()
+    );
+    if f.holds.is_empty() {
+        m.push_str("<p>None.</p>");
+    } else {
+        holds_table(&mut m, &f.holds);
+    }
+    m
+}
+
+pub fn cases(query: &str, found: &[String]) -> String {
+    let mut m = format!(
+        "<form method=\"get\" action=\"/ui/cases\"><label>Case id starts with \
+         <input name=\"q\" value=\"{}\"></label><button>Search</button></form>",
+        esc(query)
+    );
+    if found.is_empty() {
+        m.push_str("<p>No case found.</p>");
+    } else {
+        m.push_str("<ul>");
+        for c in found {
+            let _ = write!(
+                m,
+                "<li><a href=\"/ui/cases/{}\">{}</a></li>",
+                esc(&urlencode(c)),
+                esc(c)
+            );
+        }
+        m.push_str("</ul>");
+    }
+    m
+}
+
+/// A case: the notice of a decision just taken, decision forms for its open holds, its
+/// state, then its story (the same explanation as `meshline explain`).
+pub fn case(
+    id: &str,
+    session: &Session,
+    notice: Option<(&str, bool)>,
+    holds: &[OpenHold],
+    state: &serde_json::Value,
+    story: &str,
+) -> String {
+    let mut m = String::new();
+    if let Some((text, refused)) = notice {
+        let _ = write!(
+            m,
+            "<p class=\"notice{}\" role=\"status\">{}</p>",
+            if refused { " refused" } else { "" },
+            esc(text)
+        );
+    }
+    let field = |k: &str| {
+        state
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map_or("-".to_string(), esc)
+    };
+    let _ = write!(
+        m,
+        "<p>Class <strong>{}</strong> · owner <strong>{}</strong> · assignee <strong>{}</strong> · opened {} (UTC)</p>",
+        field("class"),
+        field("owner"),
+        field("assignee"),
+        field("opened_at")
+    );
+    for o in holds {
+        for gate in &o.gates {
+            let _ = write!(
+                m,
+                "<form method=\"post\" action=\"/ui/cases/{case}/decide\" class=\"notice\">\
+                 <p>{action}{amount} by <strong>{auto}</strong> waits for <strong>{gate}</strong> \
+                 (request {req}, held since {at} UTC).</p>\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"approval\" value=\"{gate}\">\
+                 <button name=\"decision\" value=\"approve\">Approve as {me}</button> \
+                 <button name=\"decision\" value=\"deny\">Deny</button></form>",
+                case = esc(&urlencode(id)),
+                action = esc(&o.action),
+                amount = o
+                    .amount
+                    .as_deref()
+                    .map(|a| format!(" of {}", esc(a)))
+                    .unwrap_or_default(),
+                auto = esc(&o.automation),
+                gate = esc(gate),
+                req = o.request,
+                at = esc(&o.held_at),
+                csrf = esc(&session.csrf),
+                me = esc(&session.user),
+            );
+        }
+    }
+    m.push_str(story);
+    layout(&format!("Case {id}"), Some(session), &m, 0)
+}
+
+/// Percent-encoding for a path segment (case ids are free text).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
