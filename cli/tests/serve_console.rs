@@ -76,6 +76,18 @@ fn approvals_from_the_console_keep_dual_control() {
 
     // Dana asked for the refund: her own approval is refused, with the engine's reason.
     let dana = sign_in(s.port, "dana@tallyhub.com", "dana-pass");
+    // At risk: the hold, the case's running clocks and its unacknowledged ownership.
+    let page = form_for(s.port, &dana, "T-7002");
+    assert!(page.contains("name=\"decision\""), "{page}");
+    let risk = call(s.port, "GET", "/ui/at-risk", Some(&dana), "").body;
+    for want in [
+        "Held actions waiting for a decision (1)",
+        "<td>refund_turnaround</td>",
+        "Owned, not yet acknowledged (1)",
+        "/ui/cases/T-7002",
+    ] {
+        assert!(risk.contains(want), "{want}\n{risk}");
+    }
     let page = form_for(s.port, &dana, "T-7002");
     assert!(
         page.contains("waits for <strong>manager_approval</strong>"),

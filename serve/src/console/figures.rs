@@ -26,6 +26,28 @@ pub struct OpenHold {
     pub amount: Option<String>,
 }
 
+/// An SLA clock that has started and not ended.
+#[derive(Clone, Debug)]
+pub struct RunningClock {
+    pub case: String,
+    pub policy: String,
+    pub started: String,
+    pub target: String,
+    pub calendar: String,
+    pub paused: bool,
+    /// When it warned, the due time it named.
+    pub warned_due: Option<String>,
+}
+
+/// A case owned by a team that nobody has acknowledged yet.
+#[derive(Clone, Debug)]
+pub struct Unacknowledged {
+    pub case: String,
+    pub owner: String,
+    pub owned_at: String,
+    pub acknowledge_by: String,
+}
+
 /// Everything the pages show that is not one case.
 #[derive(Default)]
 pub struct Figures {
@@ -33,6 +55,10 @@ pub struct Figures {
     pub windows: Vec<(&'static str, Report)>,
     /// Undecided holds, oldest first.
     pub holds: Vec<OpenHold>,
+    /// Running clocks: warned ones first by due time, then the others by start.
+    pub clocks: Vec<RunningClock>,
+    /// Unacknowledged ownerships by their deadline.
+    pub unacknowledged: Vec<Unacknowledged>,
     pub entries: u64,
     /// When these figures were computed (server clock), and how long that took.
     pub computed_at: Option<Timestamp>,
@@ -98,6 +124,68 @@ impl Holds {
     }
 }
 
+/// Reads running clocks and unacknowledged ownerships out of the ledger.
+#[derive(Default)]
+struct Watch {
+    clocks: BTreeMap<(String, String), RunningClock>,
+    owned: BTreeMap<String, Unacknowledged>,
+}
+
+impl Watch {
+    fn push(&mut self, v: &Json) {
+        let text = |x: &Json, k: &str| x.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+        let Some(case) = v.get("case").and_then(Json::as_str) else {
+            return;
+        };
+        let d = v.get("detail").unwrap_or(&Json::Null);
+        let key = (case.to_string(), text(v, "rule"));
+        match v.get("kind").and_then(Json::as_str).unwrap_or("") {
+            "sla_started" => {
+                self.clocks.insert(
+                    key.clone(),
+                    RunningClock {
+                        case: key.0,
+                        policy: key.1,
+                        started: text(v, "at"),
+                        target: text(d, "target"),
+                        calendar: text(d, "calendar"),
+                        paused: false,
+                        warned_due: None,
+                    },
+                );
+            }
+            "sla_paused" | "sla_resumed" => {
+                if let Some(c) = self.clocks.get_mut(&key) {
+                    c.paused = v.get("kind").and_then(Json::as_str) == Some("sla_paused");
+                }
+            }
+            "sla_warned" => {
+                if let Some(c) = self.clocks.get_mut(&key) {
+                    c.warned_due = d.get("due").and_then(Json::as_str).map(str::to_string);
+                }
+            }
+            "sla_met" | "sla_breached" => {
+                self.clocks.remove(&key);
+            }
+            "owned" => {
+                self.owned.insert(
+                    case.to_string(),
+                    Unacknowledged {
+                        case: case.to_string(),
+                        owner: text(d, "owner"),
+                        owned_at: text(v, "at"),
+                        acknowledge_by: text(d, "acknowledge_by"),
+                    },
+                );
+            }
+            "acknowledged" => {
+                self.owned.remove(case);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// One pass over the whole ledger.
 fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
     let started = Instant::now();
@@ -122,6 +210,7 @@ fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
     })
     .collect();
     let mut holds = Holds::default();
+    let mut watch = Watch::default();
     let mut after = 0u64;
     let mut entries = 0u64;
     loop {
@@ -135,17 +224,37 @@ fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
                 b.push_line("ledger", *seq, line)
                     .map_err(|e| e.to_string())?;
             }
-            if line.contains("\"request\"")
+            let watched = line.contains("\"kind\":\"sla_")
+                || line.contains("\"kind\":\"owned\"")
+                || line.contains("\"kind\":\"acknowledged\"");
+            if (watched || line.contains("\"request\""))
                 && let Ok(v) = serde_json::from_str::<Json>(line)
             {
                 holds.push(&v);
+                if watched {
+                    watch.push(&v);
+                }
             }
         }
         after = last;
     }
     let mut open: Vec<OpenHold> = holds.open.into_values().collect();
     open.sort_by(|a, b| (&a.held_at, &a.case).cmp(&(&b.held_at, &b.case)));
+    let mut clocks: Vec<RunningClock> = watch.clocks.into_values().collect();
+    // Warned clocks first, soonest due first; then the rest, oldest first.
+    clocks.sort_by(|a, b| {
+        (a.warned_due.is_none(), &a.warned_due, &a.started, &a.case).cmp(&(
+            b.warned_due.is_none(),
+            &b.warned_due,
+            &b.started,
+            &b.case,
+        ))
+    });
+    let mut unacknowledged: Vec<Unacknowledged> = watch.owned.into_values().collect();
+    unacknowledged.sort_by(|a, b| (&a.acknowledge_by, &a.case).cmp(&(&b.acknowledge_by, &b.case)));
     Ok(Figures {
+        clocks,
+        unacknowledged,
         windows: windows
             .into_iter()
             .map(|(label, b)| (label, b.finish()))

@@ -146,6 +146,66 @@ pub fn at_risk(f: &Figures) -> String {
     } else {
         holds_table(&mut m, &f.holds);
     }
+    // At most 500 rows per table: the page stays light; the counts are whole.
+    let _ = write!(
+        m,
+        "<h2>Running SLA clocks ({}): warned first, by due time</h2>",
+        f.clocks.len()
+    );
+    if f.clocks.is_empty() {
+        m.push_str("<p>None.</p>");
+    } else {
+        m.push_str(
+            "<div class=\"wrap\"><table><tr><th>case</th><th>policy</th><th>started (UTC)</th>\
+             <th>target</th><th>calendar</th><th>state</th><th>due (UTC), once warned</th></tr>\n",
+        );
+        for c in f.clocks.iter().take(500) {
+            let _ = writeln!(
+                m,
+                "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&urlencode(&c.case)),
+                esc(&c.case),
+                esc(&c.policy),
+                esc(&c.started),
+                esc(&c.target),
+                esc(&c.calendar),
+                if c.paused {
+                    "paused"
+                } else if c.warned_due.is_some() {
+                    "warned"
+                } else {
+                    "running"
+                },
+                esc(c.warned_due.as_deref().unwrap_or("-"))
+            );
+        }
+        m.push_str("</table></div>\n");
+    }
+    let _ = write!(
+        m,
+        "<h2>Owned, not yet acknowledged ({}): by deadline</h2>",
+        f.unacknowledged.len()
+    );
+    if f.unacknowledged.is_empty() {
+        m.push_str("<p>None.</p>");
+    } else {
+        m.push_str(
+            "<div class=\"wrap\"><table><tr><th>case</th><th>owner</th><th>owned since (UTC)</th>\
+             <th>acknowledge by (UTC)</th></tr>\n",
+        );
+        for u in f.unacknowledged.iter().take(500) {
+            let _ = writeln!(
+                m,
+                "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&urlencode(&u.case)),
+                esc(&u.case),
+                esc(&u.owner),
+                esc(&u.owned_at),
+                esc(&u.acknowledge_by)
+            );
+        }
+        m.push_str("</table></div>\n");
+    }
     m
 }
 
