@@ -152,6 +152,16 @@ fn approvals_from_the_console_keep_dual_control() {
     );
     assert!(ledger.contains("dual control: the requester cannot approve their own request"));
 
+    // The story names where each rule is declared (the stored bundle's source map).
+    let story = call(s.port, "GET", "/ui/cases/T-7002", Some(&luis), "").body;
+    assert!(story.contains("rules/billing/refunds.mesh:"), "{story}");
+    // Automations: the deciding bundle's, with rollout and breaker, then their outcomes.
+    let autos = call(s.port, "GET", "/ui/automations", Some(&luis), "").body;
+    assert!(autos.contains("<td>refund_and_sync</td>"), "{autos}");
+    assert!(autos.contains("Outcomes, last 30 days"), "{autos}");
+    let deploys = call(s.port, "GET", "/ui/deployments", Some(&luis), "").body;
+    assert!(deploys.contains("Deciding: <strong>refunds "), "{deploys}");
+
     // Signing out ends the session.
     let overview = call(s.port, "GET", "/ui", Some(&luis), "");
     assert_eq!(overview.status, 200);

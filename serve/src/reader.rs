@@ -98,6 +98,31 @@ impl Reader {
         })
     }
 
+    /// The deciding bundle's content hash and bytes, if one is stored.
+    pub fn current_bundle(&self) -> Result<Option<(String, Vec<u8>)>, String> {
+        self.with(|c| {
+            use rusqlite::OptionalExtension as _;
+            c.query_row(
+                "SELECT b.hash, b.bytes FROM meta m JOIN bundles b ON b.hash = m.value
+                 WHERE m.key = 'bundle'",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// Every stored bundle's bytes, by content hash.
+    pub fn bundles(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        self.with(|c| {
+            let mut st = c.prepare_cached("SELECT hash, bytes FROM bundles ORDER BY hash")?;
+            let rows = st.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            rows.collect()
+        })
+    }
+
     /// The ledger's last seq (0 when empty).
     pub fn last_seq(&self) -> Result<u64, String> {
         self.with(|c| {

@@ -142,7 +142,7 @@ pub(super) fn head(h: &mut String, title: &str) {
     let _ = writeln!(h, "</style></head><body>\n<h1>{}</h1>", esc(title));
 }
 
-fn grid(h: &mut String, g: &Grid) {
+pub(super) fn grid(h: &mut String, g: &Grid) {
     let header: Vec<&str> = g.header.iter().map(String::as_str).collect();
     table(h, &header, g.rows.iter().cloned());
 }

@@ -84,4 +84,11 @@ pub mod page {
     pub fn esc(text: &str) -> String {
         super::html::esc(text)
     }
+
+    /// The per-automation table of the report (runs, outcomes, success and exception rates).
+    pub fn automations(r: &Report) -> String {
+        let mut h = String::new();
+        super::html::grid(&mut h, &super::tables::automations(r));
+        h
+    }
 }

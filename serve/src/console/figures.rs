@@ -48,6 +48,37 @@ pub struct Unacknowledged {
     pub acknowledge_by: String,
 }
 
+/// An automation of the deciding bundle, with its breaker's state from the ledger.
+#[derive(Clone, Debug)]
+pub struct AutomationInfo {
+    pub name: String,
+    pub version: u32,
+    pub owner: String,
+    /// `live`, `shadow`, `shadow, sample 10%`, `25% of cases`.
+    pub rollout: String,
+    /// `failures > 5% over 50 runs, halt` or `none`.
+    pub breaker: String,
+    /// Open since the `at` of the `halted` entry that tripped it, until a `breaker_reset`.
+    pub open_since: Option<String>,
+}
+
+/// A `deployed` entry: at, from, to.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub at: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// The deciding bundle.
+#[derive(Clone, Debug, Default)]
+pub struct BundleInfo {
+    pub hash: String,
+    pub package: String,
+    pub version: String,
+    pub compiler_version: String,
+}
+
 /// Everything the pages show that is not one case.
 #[derive(Default)]
 pub struct Figures {
@@ -59,6 +90,12 @@ pub struct Figures {
     pub clocks: Vec<RunningClock>,
     /// Unacknowledged ownerships by their deadline.
     pub unacknowledged: Vec<Unacknowledged>,
+    pub bundle: Option<BundleInfo>,
+    pub automations: Vec<AutomationInfo>,
+    /// Deployments, newest first.
+    pub deployments: Vec<Deployment>,
+    /// Every stored bundle's source map, for the case pages' rule locations.
+    pub source_maps: meshline_report::explain::SourceMaps,
     pub entries: u64,
     /// When these figures were computed (server clock), and how long that took.
     pub computed_at: Option<Timestamp>,
@@ -186,6 +223,78 @@ impl Watch {
     }
 }
 
+fn percent(hundredths: u32) -> String {
+    let whole = hundredths / 100;
+    match hundredths % 100 {
+        0 => format!("{whole}%"),
+        frac => format!("{whole}.{frac:02}%"),
+    }
+}
+
+/// The deciding bundle, its automations, and every stored bundle's source map.
+fn bundles(
+    reader: &Reader,
+) -> Result<
+    (
+        Option<BundleInfo>,
+        Vec<AutomationInfo>,
+        meshline_report::explain::SourceMaps,
+    ),
+    String,
+> {
+    use meshline_runtime::ir::{Program, Rollout};
+    let mut maps = meshline_report::explain::SourceMaps::new();
+    for (hash, bytes) in reader.bundles()? {
+        if let Ok((manifest, _)) = meshline_runtime::bundle::read_manifest(&bytes) {
+            maps.insert(hash, manifest.sources);
+        }
+    }
+    let Some((hash, bytes)) = reader.current_bundle()? else {
+        return Ok((None, Vec::new(), maps));
+    };
+    let (manifest, program, _) =
+        meshline_runtime::bundle::decode::<Program>(&bytes).map_err(|e| e.to_string())?;
+    let automations = program
+        .automations
+        .iter()
+        .map(|a| AutomationInfo {
+            name: a.name.clone(),
+            version: a.version,
+            owner: program
+                .teams
+                .get(a.owner as usize)
+                .map_or_else(String::new, |t| t.name.clone()),
+            rollout: match &a.rollout {
+                Rollout::Live => "live".into(),
+                Rollout::Shadow { sample: None, .. } => "shadow".into(),
+                Rollout::Shadow {
+                    sample: Some(p), ..
+                } => format!("shadow, sample {}", percent(*p)),
+                Rollout::Percent { percent: p, .. } => format!("{} of cases", percent(*p)),
+            },
+            breaker: a.breaker.as_ref().map_or("none".into(), |b| {
+                format!(
+                    "failures > {} over {} runs{}",
+                    percent(b.threshold),
+                    b.window,
+                    if b.halt { ", halt" } else { "" }
+                )
+            }),
+            open_since: None,
+        })
+        .collect();
+    Ok((
+        Some(BundleInfo {
+            hash,
+            package: manifest.package,
+            version: manifest.version,
+            compiler_version: manifest.compiler_version,
+        }),
+        automations,
+        maps,
+    ))
+}
+
 /// One pass over the whole ledger.
 fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
     let started = Instant::now();
@@ -211,6 +320,11 @@ fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
     .collect();
     let mut holds = Holds::default();
     let mut watch = Watch::default();
+    let (bundle, mut automations, source_maps) = bundles(reader)?;
+    // Breakers: open from the `halted` entry that trips one (it names `failures`) until
+    // `breaker_reset`.
+    let mut open_since: BTreeMap<String, String> = BTreeMap::new();
+    let mut deployments = Vec::new();
     let mut after = 0u64;
     let mut entries = 0u64;
     loop {
@@ -223,6 +337,32 @@ fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
             for (_, b) in &mut windows {
                 b.push_line("ledger", *seq, line)
                     .map_err(|e| e.to_string())?;
+            }
+            if line.contains("\"kind\":\"halted\"")
+                || line.contains("\"kind\":\"breaker_reset\"")
+                || line.contains("\"kind\":\"deployed\"")
+            {
+                if let Ok(v) = serde_json::from_str::<Json>(line) {
+                    let text = |x: &Json, k: &str| {
+                        x.get(k).and_then(Json::as_str).unwrap_or("").to_string()
+                    };
+                    let d = v.get("detail").unwrap_or(&Json::Null);
+                    match v.get("kind").and_then(Json::as_str) {
+                        Some("halted") if d.get("failures").is_some() => {
+                            open_since.insert(text(&v, "rule"), text(&v, "at"));
+                        }
+                        Some("breaker_reset") => {
+                            open_since.remove(&text(&v, "rule"));
+                        }
+                        Some("deployed") => deployments.push(Deployment {
+                            at: text(&v, "at"),
+                            from: text(d, "from"),
+                            to: text(d, "to"),
+                        }),
+                        _ => {}
+                    }
+                }
+                continue;
             }
             let watched = line.contains("\"kind\":\"sla_")
                 || line.contains("\"kind\":\"owned\"")
@@ -252,7 +392,15 @@ fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
     });
     let mut unacknowledged: Vec<Unacknowledged> = watch.owned.into_values().collect();
     unacknowledged.sort_by(|a, b| (&a.acknowledge_by, &a.case).cmp(&(&b.acknowledge_by, &b.case)));
+    for a in &mut automations {
+        a.open_since = open_since.get(&a.name).cloned();
+    }
+    deployments.reverse();
     Ok(Figures {
+        bundle,
+        automations,
+        deployments,
+        source_maps,
         clocks,
         unacknowledged,
         windows: windows

@@ -83,6 +83,8 @@ pub fn routes() -> Router<App> {
         .route("/ui/logout", post(logout))
         .route("/ui/at-risk", get(at_risk))
         .route("/ui/cases", get(cases))
+        .route("/ui/automations", get(automations))
+        .route("/ui/deployments", get(deployments))
         .route("/ui/cases/{id}", get(case))
         .route("/ui/cases/{id}/decide", post(decide))
 }
@@ -293,6 +295,36 @@ async fn at_risk(State(app): State<App>, headers: HeaderMap) -> Response {
     html(&console, StatusCode::OK, body)
 }
 
+async fn automations(State(app): State<App>, headers: HeaderMap) -> Response {
+    let (console, session) = match signed_in(&app, &headers) {
+        Ok(x) => x,
+        Err(r) => return r.into_response(),
+    };
+    let f = console.figures();
+    let body = pages::layout(
+        "Automations",
+        Some(&session),
+        &pages::automations(&f),
+        console.config.refresh_seconds,
+    );
+    html(&console, StatusCode::OK, body)
+}
+
+async fn deployments(State(app): State<App>, headers: HeaderMap) -> Response {
+    let (console, session) = match signed_in(&app, &headers) {
+        Ok(x) => x,
+        Err(r) => return r.into_response(),
+    };
+    let f = console.figures();
+    let body = pages::layout(
+        "Deployments",
+        Some(&session),
+        &pages::deployments(&f),
+        console.config.refresh_seconds,
+    );
+    html(&console, StatusCode::OK, body)
+}
+
 async fn cases(
     State(app): State<App>,
     headers: HeaderMap,
@@ -383,12 +415,8 @@ async fn case_page(
     let story = match lines {
         Ok(page) => {
             let text = page.lines.join("\n");
-            match meshline_report::explain::explain(
-                "ledger",
-                text.as_bytes(),
-                &id,
-                &Default::default(),
-            ) {
+            let maps = console.figures().source_maps.clone();
+            match meshline_report::explain::explain("ledger", text.as_bytes(), &id, &maps) {
                 Ok(x) => meshline_report::render::explain_html::fragment(&x),
                 Err(e) => meshline_report::render::page::esc(&e.to_string()),
             }

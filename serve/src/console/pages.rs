@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use meshline_report::render::page::{STYLE, esc, sections};
+use meshline_report::render::page::{STYLE, automations as automation_figures, esc, sections};
 
 use super::auth::Session;
 use super::figures::{Figures, OpenHold};
@@ -27,7 +27,8 @@ pub fn layout(title: &str, session: Option<&Session>, main: &str, refresh: u64) 
         let _ = writeln!(
             h,
             "<nav><strong>Meshline</strong><a href=\"/ui\">Overview</a><a href=\"/ui/at-risk\">At risk</a>\
-             <a href=\"/ui/cases\">Cases</a><span class=\"who\">{} ({})</span>\
+             <a href=\"/ui/cases\">Cases</a><a href=\"/ui/automations\">Automations</a>\
+             <a href=\"/ui/deployments\">Deployments</a><span class=\"who\">{} ({})</span>\
              <form class=\"inline\" method=\"post\" action=\"/ui/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Sign out</button></form></nav>",
             esc(&s.user),
@@ -202,6 +203,82 @@ pub fn at_risk(f: &Figures) -> String {
                 esc(&u.owner),
                 esc(&u.owned_at),
                 esc(&u.acknowledge_by)
+            );
+        }
+        m.push_str("</table></div>\n");
+    }
+    m
+}
+
+/// Each automation of the deciding bundle (rollout, version, owner, breaker and its state),
+/// then the report's outcomes per automation over the last 30 days.
+pub fn automations(f: &Figures) -> String {
+    let mut m = freshness(f);
+    if f.automations.is_empty() {
+        m.push_str("<p>The deciding bundle has no automation.</p>");
+    } else {
+        m.push_str(
+            "<div class=\"wrap\"><table><tr><th>automation</th><th>version</th><th>owner</th>\
+             <th>rollout</th><th>breaker</th><th>breaker state</th></tr>\n",
+        );
+        for a in &f.automations {
+            let state = match &a.open_since {
+                Some(at) => format!("<strong>open</strong> since {} (UTC)", esc(at)),
+                None => "closed".to_string(),
+            };
+            let _ = writeln!(
+                m,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{state}</td></tr>",
+                esc(&a.name),
+                a.version,
+                esc(&a.owner),
+                esc(&a.rollout),
+                esc(&a.breaker)
+            );
+        }
+        m.push_str("</table></div>\n");
+    }
+    if let Some((label, r)) = f.windows.iter().find(|(l, _)| *l == "30 days") {
+        let _ = write!(m, "<h2>Outcomes, last {}</h2>", esc(label));
+        m.push_str(&automation_figures(r));
+    }
+    m
+}
+
+/// The deciding bundle and the deployments recorded in the ledger, newest first.
+pub fn deployments(f: &Figures) -> String {
+    let mut m = freshness(f);
+    match &f.bundle {
+        Some(b) => {
+            let _ = write!(
+                m,
+                "<p>Deciding: <strong>{} {}</strong>, bundle <code>{}</code> (compiler {}).</p>",
+                esc(&b.package),
+                esc(&b.version),
+                esc(&b.hash),
+                esc(&b.compiler_version)
+            );
+        }
+        None => m.push_str("<p>No bundle is stored yet.</p>"),
+    }
+    m.push_str(
+        "<p>Deployments arrive through <code>POST /admin/bundle</code> (an admin token, not a \
+         person) or a restart with a new <code>--bundle</code>; rolling back is deploying the \
+         previous bundle again.</p>",
+    );
+    if f.deployments.is_empty() {
+        m.push_str("<p>No deployment since the state was created.</p>");
+    } else {
+        m.push_str(
+            "<div class=\"wrap\"><table><tr><th>at (UTC)</th><th>from</th><th>to</th></tr>\n",
+        );
+        for d in &f.deployments {
+            let _ = writeln!(
+                m,
+                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                esc(&d.at),
+                esc(d.from.get(..12).unwrap_or(&d.from)),
+                esc(d.to.get(..12).unwrap_or(&d.to))
             );
         }
         m.push_str("</table></div>\n");
