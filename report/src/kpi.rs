@@ -19,7 +19,7 @@ use crate::stats::{self, duration_seconds, percent};
 const SOLVED: &str = "TicketSolved";
 const REOPENED: &str = "TicketReopened";
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Case {
     class: Option<String>,
     owner: Option<String>,
@@ -33,6 +33,7 @@ struct Case {
 }
 
 /// One ended SLA clock cycle, grouped at the end.
+#[derive(Clone)]
 struct ClockEnd {
     case: u32,
     policy: String,
@@ -42,12 +43,13 @@ struct ClockEnd {
     day: String,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Clock {
     paused_since: Option<Timestamp>,
 }
 
 /// A held step waiting for its approval.
+#[derive(Clone)]
 struct Hold {
     case: u32,
     automation: String,
@@ -55,6 +57,7 @@ struct Hold {
 }
 
 /// Folds entries into figures; [`Fold::finish`] groups and summarises.
+#[derive(Clone)]
 pub(crate) struct Fold {
     since: Option<Timestamp>,
     until: Option<Timestamp>,

@@ -79,6 +79,7 @@ impl std::error::Error for ReportError {}
 
 /// Computes a report over ledgers read in order, as one history (a ledger split into
 /// several files is given in its order). `progress` is called with the bytes read so far.
+#[derive(Clone)]
 pub struct Builder {
     fold: kpi::Fold,
 }
@@ -130,6 +131,11 @@ impl Builder {
 
     pub fn finish(self) -> Report {
         self.fold.finish()
+    }
+
+    /// The report of what was read so far, reading on afterwards (a running console).
+    pub fn report(&self) -> Report {
+        self.fold.clone().finish()
     }
 
     /// The report and, if [`Builder::track_cases`] was called, every case's outcome.

@@ -415,3 +415,26 @@ fn a_line_that_is_not_an_entry_is_named() {
         .to_string();
     assert!(err.contains("RFC 3339"), "{err}");
 }
+
+/// The console reads the report while entries keep arriving (`Builder::report`); that
+/// must not change what the fold ends with.
+#[test]
+fn a_running_report_does_not_disturb_the_fold() {
+    let text = ledger();
+    let whole = report_text(&text, Options::default()).unwrap();
+    let mut b = meshline_report::Builder::new(Options::default());
+    let mut halfway = None;
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, l) in lines.iter().enumerate() {
+        b.push_line("ledger", i as u64 + 1, l).unwrap();
+        if i == lines.len() / 2 {
+            halfway = Some(b.report());
+        }
+    }
+    let running = b.report();
+    let done = b.finish();
+    let json = |r: &meshline_report::Report| serde_json::to_string(r).unwrap();
+    assert_eq!(json(&running), json(&whole));
+    assert_eq!(json(&done), json(&whole));
+    assert_ne!(json(&halfway.unwrap()), json(&whole), "halfway is a partial report");
+}

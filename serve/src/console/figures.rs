@@ -4,7 +4,7 @@
 //! writer (docs/console.md, "How fresh the figures are").
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -295,141 +295,191 @@ fn bundles(
     ))
 }
 
-/// One pass over the whole ledger.
-fn compute(reader: &Reader, now: Timestamp) -> Result<Figures, String> {
-    let started = Instant::now();
-    let day = jiff::SignedDuration::from_hours(24);
-    // The start of today in UTC: figures are reported in UTC (docs/kpis.md).
-    let secs = now.as_second();
-    let midnight = Timestamp::from_second(secs - secs.rem_euclid(86_400)).unwrap_or(now);
-    let mut windows: Vec<(&'static str, Builder)> = [
-        ("today", midnight),
-        ("7 days", now - day * 7),
-        ("30 days", now - day * 30),
-    ]
-    .into_iter()
-    .map(|(label, since)| {
-        (
-            label,
-            Builder::new(Options {
-                since: Some(since),
-                ..Options::default()
-            }),
-        )
-    })
-    .collect();
-    let mut holds = Holds::default();
-    let mut watch = Watch::default();
-    let (bundle, mut automations, source_maps) = bundles(reader)?;
-    // Breakers: open from the `halted` entry that trips one (it names `failures`) until
-    // `breaker_reset`.
-    let mut open_since: BTreeMap<String, String> = BTreeMap::new();
-    let mut deployments = Vec::new();
-    let mut after = 0u64;
-    let mut entries = 0u64;
-    loop {
-        let chunk = reader.ledger_after(after, 10_000)?;
-        let Some(last) = chunk.last().map(|(seq, _)| *seq) else {
-            break;
-        };
-        for (seq, line) in &chunk {
-            entries += 1;
-            for (_, b) in &mut windows {
-                b.push_line("ledger", *seq, line)
-                    .map_err(|e| e.to_string())?;
-            }
-            if line.contains("\"kind\":\"halted\"")
-                || line.contains("\"kind\":\"breaker_reset\"")
-                || line.contains("\"kind\":\"deployed\"")
-            {
-                if let Ok(v) = serde_json::from_str::<Json>(line) {
-                    let text = |x: &Json, k: &str| {
-                        x.get(k).and_then(Json::as_str).unwrap_or("").to_string()
-                    };
-                    let d = v.get("detail").unwrap_or(&Json::Null);
-                    match v.get("kind").and_then(Json::as_str) {
-                        Some("halted") if d.get("failures").is_some() => {
-                            open_since.insert(text(&v, "rule"), text(&v, "at"));
-                        }
-                        Some("breaker_reset") => {
-                            open_since.remove(&text(&v, "rule"));
-                        }
-                        Some("deployed") => deployments.push(Deployment {
-                            at: text(&v, "at"),
-                            from: text(d, "from"),
-                            to: text(d, "to"),
-                        }),
-                        _ => {}
-                    }
-                }
-                continue;
-            }
-            let watched = line.contains("\"kind\":\"sla_")
-                || line.contains("\"kind\":\"owned\"")
-                || line.contains("\"kind\":\"acknowledged\"");
-            if (watched || line.contains("\"request\""))
-                && let Ok(v) = serde_json::from_str::<Json>(line)
-            {
-                holds.push(&v);
-                if watched {
-                    watch.push(&v);
-                }
-            }
-        }
-        after = last;
-    }
-    let mut open: Vec<OpenHold> = holds.open.into_values().collect();
-    open.sort_by(|a, b| (&a.held_at, &a.case).cmp(&(&b.held_at, &b.case)));
-    let mut clocks: Vec<RunningClock> = watch.clocks.into_values().collect();
-    // Warned clocks first, soonest due first; then the rest, oldest first.
-    clocks.sort_by(|a, b| {
-        (a.warned_due.is_none(), &a.warned_due, &a.started, &a.case).cmp(&(
-            b.warned_due.is_none(),
-            &b.warned_due,
-            &b.started,
-            &b.case,
-        ))
-    });
-    let mut unacknowledged: Vec<Unacknowledged> = watch.owned.into_values().collect();
-    unacknowledged.sort_by(|a, b| (&a.acknowledge_by, &a.case).cmp(&(&b.acknowledge_by, &b.case)));
-    for a in &mut automations {
-        a.open_since = open_since.get(&a.name).cloned();
-    }
-    deployments.reverse();
-    Ok(Figures {
-        bundle,
-        automations,
-        deployments,
-        source_maps,
-        clocks,
-        unacknowledged,
-        windows: windows
-            .into_iter()
-            .map(|(label, b)| (label, b.finish()))
-            .collect(),
-        holds: open,
-        entries,
-        computed_at: Some(now),
-        took: started.elapsed(),
-    })
+/// What the figures are folded from, kept between refreshes: each pass reads only the
+/// entries written since the last one. The windows are whole UTC days (today; the last 7 and
+/// 30 days, today included), so their start moves only at midnight, when the fold restarts.
+pub struct Follower {
+    day: i64,
+    after: u64,
+    entries: u64,
+    windows: Vec<(&'static str, Builder)>,
+    holds: Holds,
+    watch: Watch,
+    /// Breakers: open from the `halted` entry that trips one (it names `failures`) until
+    /// `breaker_reset`.
+    open_since: BTreeMap<String, String>,
+    deployments: Vec<Deployment>,
 }
 
-/// The latest figures, shared with the pages.
-pub type Shared = Arc<RwLock<Arc<Figures>>>;
+impl Follower {
+    fn new(day: i64) -> Follower {
+        let start = |days_back: i64| {
+            Timestamp::from_second(day.saturating_sub(days_back).saturating_mul(86_400))
+                .unwrap_or(Timestamp::UNIX_EPOCH)
+        };
+        let windows = [("today", 0), ("7 days", 6), ("30 days", 29)]
+            .into_iter()
+            .map(|(label, back)| {
+                (
+                    label,
+                    Builder::new(Options {
+                        since: Some(start(back)),
+                        ..Options::default()
+                    }),
+                )
+            })
+            .collect();
+        Follower {
+            day,
+            after: 0,
+            entries: 0,
+            windows,
+            holds: Holds::default(),
+            watch: Watch::default(),
+            open_since: BTreeMap::new(),
+            deployments: Vec::new(),
+        }
+    }
 
-/// Recompute now (after an approval, so the page that follows shows it).
+    /// Fold one ledger line.
+    fn push(&mut self, seq: u64, line: &str) -> Result<(), String> {
+        self.entries += 1;
+        for (_, b) in &mut self.windows {
+            b.push_line("ledger", seq, line)
+                .map_err(|e| e.to_string())?;
+        }
+        if line.contains("\"kind\":\"halted\"")
+            || line.contains("\"kind\":\"breaker_reset\"")
+            || line.contains("\"kind\":\"deployed\"")
+        {
+            if let Ok(v) = serde_json::from_str::<Json>(line) {
+                let text =
+                    |x: &Json, k: &str| x.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+                let d = v.get("detail").unwrap_or(&Json::Null);
+                match v.get("kind").and_then(Json::as_str) {
+                    Some("halted") if d.get("failures").is_some() => {
+                        self.open_since.insert(text(&v, "rule"), text(&v, "at"));
+                    }
+                    Some("breaker_reset") => {
+                        self.open_since.remove(&text(&v, "rule"));
+                    }
+                    Some("deployed") => self.deployments.push(Deployment {
+                        at: text(&v, "at"),
+                        from: text(d, "from"),
+                        to: text(d, "to"),
+                    }),
+                    _ => {}
+                }
+            }
+            return Ok(());
+        }
+        let watched = line.contains("\"kind\":\"sla_")
+            || line.contains("\"kind\":\"owned\"")
+            || line.contains("\"kind\":\"acknowledged\"");
+        if (watched || line.contains("\"request\""))
+            && let Ok(v) = serde_json::from_str::<Json>(line)
+        {
+            self.holds.push(&v);
+            if watched {
+                self.watch.push(&v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Read what was written since the last pass (from the start on a new day), then the
+    /// figures as of now.
+    fn pass(&mut self, reader: &Reader, now: Timestamp) -> Result<Figures, String> {
+        let started = Instant::now();
+        let day = now.as_second().div_euclid(86_400);
+        if day != self.day {
+            *self = Follower::new(day);
+        }
+        loop {
+            let chunk = reader.ledger_after(self.after, 10_000)?;
+            let Some(last) = chunk.last().map(|(seq, _)| *seq) else {
+                break;
+            };
+            for (seq, line) in &chunk {
+                self.push(*seq, line)?;
+            }
+            self.after = last;
+        }
+        let (bundle, mut automations, source_maps) = bundles(reader)?;
+        for a in &mut automations {
+            a.open_since = self.open_since.get(&a.name).cloned();
+        }
+        let mut holds: Vec<OpenHold> = self.holds.open.values().cloned().collect();
+        holds.sort_by(|a, b| (&a.held_at, &a.case).cmp(&(&b.held_at, &b.case)));
+        let mut clocks: Vec<RunningClock> = self.watch.clocks.values().cloned().collect();
+        // Warned clocks first, soonest due first; then the rest, oldest first.
+        clocks.sort_by(|a, b| {
+            (a.warned_due.is_none(), &a.warned_due, &a.started, &a.case).cmp(&(
+                b.warned_due.is_none(),
+                &b.warned_due,
+                &b.started,
+                &b.case,
+            ))
+        });
+        let mut unacknowledged: Vec<Unacknowledged> = self.watch.owned.values().cloned().collect();
+        unacknowledged
+            .sort_by(|a, b| (&a.acknowledge_by, &a.case).cmp(&(&b.acknowledge_by, &b.case)));
+        let mut deployments = self.deployments.clone();
+        deployments.reverse();
+        Ok(Figures {
+            bundle,
+            automations,
+            deployments,
+            source_maps,
+            clocks,
+            unacknowledged,
+            windows: self
+                .windows
+                .iter()
+                .map(|(label, b)| (*label, b.report()))
+                .collect(),
+            holds,
+            entries: self.entries,
+            computed_at: Some(now),
+            took: started.elapsed(),
+        })
+    }
+}
+
+/// The latest figures, shared with the pages, and the fold they come from.
+pub struct Shared {
+    pub figures: RwLock<Arc<Figures>>,
+    follower: Mutex<Follower>,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            figures: RwLock::new(Arc::new(Figures::default())),
+            // A day before any ledger: the first pass starts the fold for today.
+            follower: Mutex::new(Follower::new(-1)),
+        }
+    }
+}
+
+/// Bring the figures up to date now (also after an approval, so the page that follows
+/// shows it).
 pub fn refresh(reader: &Reader, shared: &Shared) -> Result<(), String> {
     // Whole seconds: pages show this instant to people.
     let now = Timestamp::now();
     let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
-    let figures = compute(reader, now)?;
-    *shared.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(figures);
+    let figures = shared
+        .follower
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pass(reader, now)?;
+    *shared.figures.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(figures);
     Ok(())
 }
 
 /// Keep `shared` fresh until the console is dropped: every `every`, or every ten times the
 /// last pass took if that is longer (a large ledger must not keep a core busy).
-pub fn follow(reader: Arc<Reader>, shared: Weak<RwLock<Arc<Figures>>>, every: Duration) {
+pub fn follow(reader: Arc<Reader>, shared: Weak<Shared>, every: Duration) {
     std::thread::Builder::new()
         .name("console-figures".into())
         .spawn(move || {
@@ -439,7 +489,7 @@ pub fn follow(reader: Arc<Reader>, shared: Weak<RwLock<Arc<Figures>>>, every: Du
                 };
                 let pause = match refresh(&reader, &target) {
                     Ok(()) => {
-                        let took = target.read().map(|f| f.took).unwrap_or_default();
+                        let took = target.figures.read().map(|f| f.took).unwrap_or_default();
                         every.max(took * 10)
                     }
                     Err(e) => {

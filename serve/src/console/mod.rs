@@ -8,7 +8,7 @@ pub mod figures;
 pub mod pages;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -29,7 +29,7 @@ use figures::Figures;
 pub struct Console {
     config: ConsoleConfig,
     sessions: Sessions,
-    figures: figures::Shared,
+    figures: Arc<figures::Shared>,
     /// A hash to verify unknown users' passwords against, so a sign-in takes as long whether
     /// or not the user exists.
     decoy: String,
@@ -45,7 +45,7 @@ impl Console {
     ) -> Result<Arc<Console>, String> {
         config.check()?;
         let decoy = auth::hash_password(&auth::token()?)?;
-        let figures: figures::Shared = Arc::new(RwLock::new(Arc::new(Figures::default())));
+        let figures = Arc::new(figures::Shared::default());
         let every = Duration::from_secs(config.refresh_seconds.max(1));
         figures::follow(reader, Arc::downgrade(&figures), every);
         let script = refresh_script(config.refresh_seconds);
@@ -65,6 +65,7 @@ impl Console {
 
     fn figures(&self) -> Arc<Figures> {
         self.figures
+            .figures
             .read()
             .map(|f| f.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
