@@ -176,3 +176,33 @@ fn approvals_from_the_console_keep_dual_control() {
     assert_eq!(a.status, 303);
     assert_eq!(call(s.port, "GET", "/ui", Some(&luis), "").status, 303);
 }
+
+/// A flood of sign-ins is answered (wrong password, or `429` when the password checks are
+/// all busy), never with an error, and the server keeps answering other requests.
+#[test]
+fn a_flood_of_sign_ins_is_answered_and_bounded() {
+    let (s, _child) = console_server();
+    let port = s.port;
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            std::thread::spawn(move || {
+                call(
+                    port,
+                    "POST",
+                    "/ui/login",
+                    None,
+                    &format!("user=luis%40tallyhub.com&password=guess{i}"),
+                )
+                .status
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let health = call(port, "GET", "/healthz", None, "");
+    assert_eq!(health.status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    for h in handles {
+        let status = h.join().unwrap();
+        assert!(status == 401 || status == 429, "{status}");
+    }
+}

@@ -35,7 +35,13 @@ pub struct Console {
     decoy: String,
     /// The CSP source of the refresh script (its SHA-256), so no other inline script runs.
     script_hash: String,
+    /// Password checks in flight at most: argon2 is slow on purpose, so a flood of sign-ins
+    /// is answered `429` instead of taking every core.
+    checks: tokio::sync::Semaphore,
 }
+
+/// Password checks running at once, at most.
+const CHECKS: usize = 2;
 
 impl Console {
     /// Starts the figures thread too.
@@ -60,6 +66,7 @@ impl Console {
             figures,
             decoy,
             script_hash,
+            checks: tokio::sync::Semaphore::new(CHECKS),
         }))
     }
 
@@ -187,6 +194,16 @@ async fn login(State(app): State<App>, Form(f): Form<Credentials>) -> Response {
         .as_ref()
         .map_or(console.decoy.clone(), |u| u.password_hash.clone());
     let password = f.password;
+    let Ok(_permit) = console.checks.try_acquire() else {
+        let mut r = html(
+            &console,
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::login(Some("Too many sign-ins at once: try again in a moment.")),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
     // argon2 is deliberately slow: off the async threads.
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
         .await
