@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use meshline_runtime::Engine;
-use meshline_runtime::engine::Command;
+use meshline_runtime::engine::{ApplyOutcome, Command};
 use meshline_runtime::ir::Program;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -18,18 +18,10 @@ use tokio::sync::oneshot;
 use crate::metrics::Metrics;
 use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store};
 
-/// What became of one submitted line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Accepted,
-    Duplicate,
-    Rejected(String),
-}
-
 pub enum Msg {
     Events {
         lines: Vec<String>,
-        reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
+        reply: oneshot::Sender<Result<Vec<ApplyOutcome>, String>>,
     },
     /// A case's state (without its ledger, which is read off the writer thread: see
     /// `reader.rs`) and the ledger's last seq at that moment.
@@ -173,7 +165,7 @@ impl Writer {
                 self.collect(&mut batch, &mut commands)?;
             }
         }
-        let mut answers: Vec<(Msg, Vec<Outcome>)> = Vec::with_capacity(msgs.len());
+        let mut answers: Vec<(Msg, Vec<ApplyOutcome>)> = Vec::with_capacity(msgs.len());
         let started = Instant::now();
         let mut applied = 0u64;
         let mut deployed: Vec<Result<String, String>> = Vec::new();
@@ -182,9 +174,9 @@ impl Writer {
             match &msg {
                 Msg::Events { lines, .. } => {
                     for line in lines {
-                        self.engine.apply_line(line);
+                        outcomes.push(self.engine.apply_line(line));
                         batch.inputs.push(Input::Event(line.clone()));
-                        outcomes.push(self.collect(&mut batch, &mut commands)?);
+                        self.collect(&mut batch, &mut commands)?;
                         applied += 1;
                     }
                 }
@@ -419,27 +411,14 @@ impl Writer {
             .map(|view| (view, self.engine.ledger_position().0)))
     }
 
-    /// Move what the engine wrote into the batch; the outcome of the input just applied.
-    fn collect(
-        &mut self,
-        batch: &mut Batch,
-        commands: &mut Vec<Command>,
-    ) -> Result<Outcome, String> {
+    /// Move what the engine wrote into the batch. The store indexes each ledger line by its
+    /// seq, case and kind; what became of an input is the engine's [`ApplyOutcome`].
+    fn collect(&mut self, batch: &mut Batch, commands: &mut Vec<Command>) -> Result<(), String> {
         let (lines, cmds) = self.engine.drain_jsonl();
         commands.extend(cmds);
-        let mut outcome = Outcome::Accepted;
         for line in lines.lines() {
             let head: Head<'_> =
                 serde_json::from_str(line).map_err(|e| format!("engine wrote a bad line: {e}"))?;
-            match &*head.kind {
-                "duplicate" => outcome = Outcome::Duplicate,
-                "rejected" => {
-                    let v: Json = serde_json::from_str(line).unwrap_or(Json::Null);
-                    let reason = v["detail"]["reason"].as_str().unwrap_or("rejected");
-                    outcome = Outcome::Rejected(reason.to_string());
-                }
-                _ => {}
-            }
             batch.ledger.push(LedgerRow {
                 seq: head.seq,
                 case: head.case.map(|c| c.into_owned()),
@@ -447,7 +426,7 @@ impl Writer {
                 line: line.to_string(),
             });
         }
-        Ok(outcome)
+        Ok(())
     }
 }
 

@@ -166,7 +166,11 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
         }
         inputs += 1;
         match input {
-            Input::Event(line) => engine.apply_line(&line),
+            // The outcome was answered when the input was first applied; replay only
+            // rebuilds the state (and the ledger it wrote).
+            Input::Event(line) => {
+                engine.apply_line(&line);
+            }
             Input::Tick(t) => match t.parse::<Timestamp>() {
                 Ok(t) => engine.advance_to(t),
                 Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),

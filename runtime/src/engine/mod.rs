@@ -18,6 +18,7 @@ mod dedupe;
 mod envelope;
 mod frame;
 mod index;
+mod outcome;
 mod probe;
 mod record;
 mod reload;
@@ -45,6 +46,7 @@ pub(crate) use compiled::Compiled;
 pub use dedupe::DedupeWindow;
 pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
+pub use outcome::{ApplyOutcome, RejectReason};
 pub(crate) use record::OnError;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
 
@@ -284,28 +286,30 @@ impl Engine {
     }
 
     /// Apply one line of raw bytes: a line that is not UTF-8 is recorded as `rejected`.
-    pub fn apply_bytes(&mut self, line: &[u8]) {
+    pub fn apply_bytes(&mut self, line: &[u8]) -> ApplyOutcome {
         match std::str::from_utf8(line) {
             Ok(text) => self.apply_line(text),
             Err(e) => self.reject(
                 None,
                 None,
-                &format!("not valid UTF-8 (at byte {})", e.valid_up_to()),
+                RejectReason::NotUtf8 {
+                    valid_up_to: e.valid_up_to(),
+                },
             ),
         }
     }
 
     /// Apply one JSON envelope line. Malformed or invalid input is recorded as `rejected`
     /// (never dropped, never a panic).
-    pub fn apply_line(&mut self, line: &str) {
+    pub fn apply_line(&mut self, line: &str) -> ApplyOutcome {
         match serde_json::from_str::<Json>(line) {
             Ok(v) => self.apply_json(&v),
-            Err(e) => self.reject(None, None, &format!("not valid JSON: {e}")),
+            Err(e) => self.reject(None, None, RejectReason::NotJson(e.to_string())),
         }
     }
 
     /// Apply one envelope given as JSON.
-    pub fn apply_json(&mut self, v: &Json) {
+    pub fn apply_json(&mut self, v: &Json) -> ApplyOutcome {
         // §6.3: dedupe comes first, so a redelivery is a duplicate even if it is malformed.
         // Ids older than the window are forgotten first (docs/runtime.md, Deduplication).
         self.seen.forget_before(self.clock);
@@ -320,16 +324,16 @@ impl Engine {
                 None,
                 json!({ "id": id, "type": ty }),
             );
-            return;
+            return ApplyOutcome::Duplicate;
         }
         match envelope::parse(self, v) {
             Ok(env) => self.apply(env),
-            Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), &reason),
+            Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), reason),
         }
     }
 
     /// Parse and validate an envelope without applying it (the reason on failure).
-    pub fn parse_envelope(&self, v: &Json) -> Result<Envelope, String> {
+    pub fn parse_envelope(&self, v: &Json) -> Result<Envelope, RejectReason> {
         envelope::parse(self, v).map_err(|(_, _, reason)| reason)
     }
 
@@ -532,19 +536,14 @@ impl Engine {
 
     /// Apply a validated envelope. One whose event or values do not match the program
     /// (possible only through this API, not from JSON) is rejected and recorded.
-    pub fn apply(&mut self, env: Envelope) {
+    pub fn apply(&mut self, env: Envelope) -> ApplyOutcome {
         let fits = self
             .program
             .events
             .get(env.event as usize)
             .is_some_and(|e| e.fields.len() == env.values.len());
         if !fits {
-            self.reject(
-                Some(&env.id),
-                Some(&env.case),
-                "the envelope's values do not match its event's declaration",
-            );
-            return;
+            return self.reject(Some(&env.id), Some(&env.case), RejectReason::ValuesMismatch);
         }
         // §6.1: duplicates are recorded and ignored (within the window, `dedupe.rs`).
         self.seen.forget_before(self.clock);
@@ -555,7 +554,7 @@ impl Engine {
                 None,
                 json!({ "id": env.id, "type": self.program.events[env.event as usize].name }),
             );
-            return;
+            return ApplyOutcome::Duplicate;
         }
         // §6.2: timers due at or before the event fire first; a late event runs at the clock.
         self.fire_timers_until(env.at);
@@ -619,6 +618,7 @@ impl Engine {
         self.slas(&case_id, &view);
         self.automations(&case_id, &view);
         self.drop_stale_timers(&case_id);
+        ApplyOutcome::Accepted
     }
 
     pub(crate) fn target_json(&self, t: &Target) -> Json {
