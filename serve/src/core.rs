@@ -212,7 +212,7 @@ impl Writer {
         if !batch.inputs.is_empty() || batch.snapshot.is_some() {
             let t = Instant::now();
             if let Err(e) = self.store.commit(&batch) {
-                self.commit_failed(e)?;
+                self.commit_failed(e.to_string())?;
                 self.refuse(answers.into_iter().map(|(m, _)| m).collect());
                 return Ok(());
             }
@@ -292,7 +292,7 @@ impl Writer {
                 true
             }
             Err(e) => {
-                self.storage_failed = Some(e);
+                self.storage_failed = Some(e.to_string());
                 false
             }
         }
@@ -326,7 +326,9 @@ impl Writer {
         if hash == self.engine.bundle_hash() {
             return Ok(hash);
         }
-        self.engine.reload(program, &hash)?;
+        self.engine
+            .reload(program, &hash)
+            .map_err(|e| e.to_string())?;
         batch.inputs.push(Input::Bundle(hash.clone()));
         batch.bundles.push((hash.clone(), bytes.to_vec()));
         tracing::info!(bundle = %hash, "bundle deployed");

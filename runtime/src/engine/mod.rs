@@ -35,7 +35,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarError};
 use crate::eval::{self, CtxVals, Env, EvalError, Frame};
 use crate::ir::{Program, Target};
 use crate::ledger::{Detail, Entry, LedgerWriter};
@@ -48,6 +48,7 @@ pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
 pub use outcome::{ApplyOutcome, RejectReason};
 pub(crate) use record::OnError;
+pub use reload::ReloadError;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
 
 /// A command for the outbox (actions, notifications, approval requests).
@@ -88,12 +89,18 @@ pub(crate) struct Timer {
 }
 
 /// Why an engine could not be built from a program.
-#[derive(Debug)]
-pub struct LoadError(pub String);
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A calendar the program declares cannot be loaded.
+    Calendar(CalendarError),
+}
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            LoadError::Calendar(e) => e.fmt(f),
+        }
     }
 }
 
@@ -151,7 +158,7 @@ impl Engine {
         let mut calendars = Vec::new();
         let mut zones = Vec::new();
         for spec in &p.calendars {
-            let cal = Calendar::new(spec).map_err(LoadError)?;
+            let cal = Calendar::new(spec).map_err(LoadError::Calendar)?;
             zones.push(jiff::tz::TimeZone::get(&spec.timezone).unwrap_or(jiff::tz::TimeZone::UTC));
             calendars.push(cal);
         }
