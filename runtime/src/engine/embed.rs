@@ -11,7 +11,7 @@ use serde_json::{Map, Value as Json};
 use super::{Engine, Envelope, RejectReason, envelope, sla};
 use crate::eval::{self, EvalError};
 use crate::ir::{DurationSpec, SlaTarget};
-use crate::value::{self, Value};
+use crate::value::{self, DecodeError, Value};
 
 /// An envelope under construction: fields are set by name, in their JSON wire form
 /// (docs/runtime.md, "Applying an event"): an enum value is its variant's name, money
@@ -50,7 +50,7 @@ pub enum QueryError {
     /// The arguments do not fit the action's parameters (what is wrong).
     BadArguments {
         action: String,
-        error: String,
+        error: DecodeError,
     },
     /// The SLA's `target by` field could not be evaluated.
     Eval(EvalError),

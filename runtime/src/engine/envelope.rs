@@ -98,7 +98,13 @@ pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
     };
     let values = value::decode_fields(&engine.program, &def.fields, data).map_err(|error| {
         let event = ty.to_string();
-        fail(RejectReason::BadData { event, error }, true)
+        fail(
+            RejectReason::BadData {
+                event,
+                error: Box::new(error),
+            },
+            true,
+        )
     })?;
     Ok(Envelope {
         id: id_str,

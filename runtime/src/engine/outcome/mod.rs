@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::record::{MAX_REASON_BYTES, clip};
+use crate::value::DecodeError;
 
 /// The outcome of applying one input to an engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +62,7 @@ pub enum RejectReason {
     /// `data` does not fit the event's declaration (the event type, what is wrong).
     BadData {
         event: String,
-        error: String,
+        error: Box<DecodeError>,
     },
     /// An [`Envelope`](super::Envelope) built in code whose event or values do not match
     /// the program (not possible from JSON).

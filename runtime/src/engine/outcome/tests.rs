@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{ApplyOutcome, RejectReason};
 use crate::engine::{Engine, Envelope};
 use crate::ir::{EventDef, FieldDef, Program, SlotDef, WireTy};
-use crate::value::Value;
+use crate::value::{DecodeError, PathStep, Problem, Value};
 
 const HASH: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -155,9 +155,31 @@ fn each_reason_of_a_bad_line() {
             ),
             RejectReason::BadData {
                 event: "Paid".into(),
-                error: String::new(),
+                error: Box::new(DecodeError {
+                    path: vec![PathStep::Field("amount".into())],
+                    problem: Problem::Expected {
+                        what: "a whole number".into(),
+                        found: "\"x\"".into(),
+                    },
+                }),
             },
-            "Paid: field `amount`: ",
+            "Paid: field `amount`: expected a whole number, found \"x\"",
+        ),
+        (
+            format!(
+                r#"{{"id":"e1","type":"Paid","at":"{AT}","case":"c","data":{{"amount":3,"x":1}}}}"#
+            ),
+            RejectReason::BadData {
+                event: "Paid".into(),
+                error: Box::new(DecodeError {
+                    path: Vec::new(),
+                    problem: Problem::UnknownField {
+                        field: "x".into(),
+                        fields: vec!["amount".into()],
+                    },
+                }),
+            },
+            "Paid: unknown field `x` (fields: amount)",
         ),
     ];
     for (line, want, text) in cases {
@@ -170,7 +192,7 @@ fn each_reason_of_a_bad_line() {
         );
         if !matches!(
             want,
-            RejectReason::NotJson(_) | RejectReason::BadTimestamp(_) | RejectReason::BadData { .. }
+            RejectReason::NotJson(_) | RejectReason::BadTimestamp(_)
         ) {
             assert_eq!(got, want, "{line}");
         }
