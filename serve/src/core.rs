@@ -16,7 +16,8 @@ use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store};
+use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
+use meshline_runtime::bundle::BundleError;
 
 pub enum Msg {
     Events {
@@ -74,19 +75,48 @@ struct Head<'a> {
     kind: std::borrow::Cow<'a, str>,
 }
 
+/// Why a stored bundle could not be loaded.
+#[derive(Debug)]
+pub enum StoredBundleError {
+    Store(StoreError),
+    /// No bundle with this content hash is stored.
+    Missing(String),
+    Bundle(BundleError),
+}
+
+impl std::fmt::Display for StoredBundleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredBundleError::Store(e) => e.fmt(f),
+            StoredBundleError::Missing(hash) => write!(f, "bundle {hash} is not stored"),
+            StoredBundleError::Bundle(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StoredBundleError {}
+
+/// Within `serve`, where the other reasons to stop are text (the same message).
+impl From<StoredBundleError> for String {
+    fn from(e: StoredBundleError) -> String {
+        e.to_string()
+    }
+}
+
 /// A stored bundle's program.
-pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, String> {
+pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, StoredBundleError> {
     let bytes = store
-        .get_bundle(hash)?
-        .ok_or_else(|| format!("bundle {hash} is not stored"))?;
-    decode(&bytes).map(|(p, _)| p)
+        .get_bundle(hash)
+        .map_err(StoredBundleError::Store)?
+        .ok_or_else(|| StoredBundleError::Missing(hash.to_string()))?;
+    decode(&bytes)
+        .map(|(p, _)| p)
+        .map_err(StoredBundleError::Bundle)
 }
 
 /// A bundle's program and content hash.
-pub fn decode(bytes: &[u8]) -> Result<(Program, String), String> {
-    meshline_runtime::bundle::decode::<Program>(bytes)
-        .map(|(_, p, h)| (p, h))
-        .map_err(|e| e.to_string())
+pub fn decode(bytes: &[u8]) -> Result<(Program, String), BundleError> {
+    meshline_runtime::bundle::decode::<Program>(bytes).map(|(_, p, h)| (p, h))
 }
 
 fn now_second() -> Timestamp {
@@ -322,7 +352,7 @@ impl Writer {
 
     /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
     pub fn deploy(&mut self, bytes: &[u8], batch: &mut Batch) -> Result<String, String> {
-        let (program, hash) = decode(bytes)?;
+        let (program, hash) = decode(bytes).map_err(|e| e.to_string())?;
         if hash == self.engine.bundle_hash() {
             return Ok(hash);
         }
@@ -450,4 +480,21 @@ fn fatal(e: &str) -> ! {
     tracing::error!(error = %e, "storage failure; stopping");
     eprintln!("error: {e}");
     std::process::exit(3);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StoredBundleError, decode, load_stored};
+    use crate::store::SqliteStore;
+    use meshline_runtime::bundle::BundleError;
+
+    #[test]
+    fn stored_bundle_errors_are_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+        let e = load_stored(&store, "abc").unwrap_err();
+        assert!(matches!(&e, StoredBundleError::Missing(h) if h == "abc"));
+        assert_eq!(e.to_string(), "bundle abc is not stored");
+        assert_eq!(decode(b"").unwrap_err(), BundleError::NotABundle);
+    }
 }

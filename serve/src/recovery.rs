@@ -176,8 +176,8 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
                 Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),
             },
             Input::Bundle(h) => {
-                if let Err(e) = load_stored(store, &h)
-                    .and_then(|p| engine.reload(p, &h).map_err(|e| e.to_string()))
+                let loaded = load_stored(store, &h).map_err(|e| e.to_string());
+                if let Err(e) = loaded.and_then(|p| engine.reload(p, &h).map_err(|e| e.to_string()))
                 {
                     bad.get_or_insert(format!("replaying the deployment of bundle {h}: {e}"));
                 }
