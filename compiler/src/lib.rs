@@ -81,7 +81,20 @@ pub struct BuildOutput {
 
 /// Check, lower and encode a project. Same sources give the same bytes.
 pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
-    let project = project::load(path)?;
+    Ok(build_project(project::load(path)?))
+}
+
+/// Check, lower and encode a project held in memory (docs/embedding.md): `files` maps a
+/// path under the source folder (`billing/refunds.mesh`) to its text.
+pub fn build_sources<P: AsRef<str>, T: Into<String>>(
+    name: &str,
+    files: impl IntoIterator<Item = (P, T)>,
+) -> BuildOutput {
+    build_project(project::from_sources(name, files))
+}
+
+/// Check, lower and encode loaded project files.
+pub fn build_project(project: ProjectFiles) -> BuildOutput {
     let (diagnostics, program) = with_large_stack(|| {
         let database = db::Database::default();
         let handle = db::load_project(&database, &project);
@@ -135,7 +148,7 @@ pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
         }
         None => (None, None),
     };
-    Ok(BuildOutput {
+    BuildOutput {
         check: CheckOutput {
             project,
             diagnostics,
@@ -143,7 +156,7 @@ pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
         program,
         manifest,
         bundle,
-    })
+    }
 }
 
 /// SHA-256 over the project's files: for each, sorted by name, its name, NUL, its text, NUL.

@@ -182,6 +182,43 @@ pub fn load(path: &Path) -> Result<ProjectFiles, LoadError> {
     })
 }
 
+/// A project from sources in memory (docs/embedding.md): `files` maps a path under the
+/// source folder (`billing/refunds.mesh`) to its text; the module is named by the path as
+/// on disk (`billing.refunds`). No file is read. `name` is the package name.
+pub fn from_sources<P: AsRef<str>, T: Into<String>>(
+    name: &str,
+    files: impl IntoIterator<Item = (P, T)>,
+) -> ProjectFiles {
+    let mut diagnostics = Vec::new();
+    let mut files: Vec<SourceText> = files
+        .into_iter()
+        .map(|(path, text)| {
+            let path = path.as_ref().replace('\\', "/");
+            let module = path.trim_end_matches(".mesh").replace('/', ".");
+            let text: String = text.into();
+            source_text(
+                FileName::from(path.as_str()),
+                module,
+                text.into_bytes(),
+                &mut diagnostics,
+            )
+        })
+        .collect();
+    // As `load` does: files in path order, so the same sources build the same bundle.
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    ProjectFiles {
+        root: PathBuf::new(),
+        manifest: Manifest {
+            name: name.to_string(),
+            version: "0.0.0".into(),
+            sources: ".".into(),
+        },
+        files,
+        manifest_text: None,
+        diagnostics,
+    }
+}
+
 fn load_single_file(path: &Path) -> Result<ProjectFiles, LoadError> {
     let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
         path: path.to_path_buf(),

@@ -174,9 +174,82 @@ pub struct Calendar {
     always_open: bool,
 }
 
-fn date_of(name: &str, (y, m, d): (i16, i8, i8)) -> Result<Date, String> {
-    Date::new(y, m, d)
-        .map_err(|e| format!("calendar {name}: invalid holiday date {y:04}-{m:02}-{d:02}: {e}"))
+/// Why a calendar could not be loaded (the compiler never emits such a calendar; a bundle
+/// built by hand or damaged can hold one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CalendarError {
+    /// The zone is not in the time zone database (jiff's message, when it gave one).
+    UnknownZone {
+        calendar: String,
+        zone: String,
+        error: Option<String>,
+    },
+    NoOpenHours {
+        calendar: String,
+    },
+    /// An interval out of range or empty (its debug form).
+    InvalidInterval {
+        calendar: String,
+        interval: String,
+    },
+    /// A holiday that is not a date (year, month, day; jiff's message).
+    InvalidHoliday {
+        calendar: String,
+        date: (i16, i8, i8),
+        error: String,
+    },
+    /// A holiday range whose end is before its start.
+    ReversedRange {
+        calendar: String,
+        from: Date,
+        to: Date,
+    },
+}
+
+impl std::fmt::Display for CalendarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CalendarError::UnknownZone {
+                calendar,
+                zone,
+                error: Some(e),
+            } => write!(f, "calendar {calendar}: unknown time zone {zone:?}: {e}"),
+            CalendarError::UnknownZone {
+                calendar,
+                zone,
+                error: None,
+            } => write!(f, "calendar {calendar}: unknown time zone {zone:?}"),
+            CalendarError::NoOpenHours { calendar } => {
+                write!(f, "calendar {calendar} has no open hours")
+            }
+            CalendarError::InvalidInterval { calendar, interval } => {
+                write!(f, "calendar {calendar}: invalid interval {interval}")
+            }
+            CalendarError::InvalidHoliday {
+                calendar,
+                date: (y, m, d),
+                error,
+            } => write!(
+                f,
+                "calendar {calendar}: invalid holiday date {y:04}-{m:02}-{d:02}: {error}"
+            ),
+            CalendarError::ReversedRange { calendar, from, to } => write!(
+                f,
+                "calendar {calendar}: holiday range ends before it starts ({from}..{to})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CalendarError {}
+
+fn date_of(name: &str, (y, m, d): (i16, i8, i8)) -> Result<Date, CalendarError> {
+    Date::new(y, m, d).map_err(|e| CalendarError::InvalidHoliday {
+        calendar: name.to_string(),
+        date: (y, m, d),
+        error: e.to_string(),
+    })
 }
 
 /// Floors a timestamp to the whole second.
@@ -192,18 +265,15 @@ fn ts(s: i64) -> Option<Timestamp> {
 impl Calendar {
     /// Loads a calendar. Errors on an unknown zone, a calendar without open hours, or a
     /// malformed interval or holiday (which the compiler never emits).
-    pub fn new(spec: &CalendarSpec) -> Result<Calendar, String> {
-        let tz = TimeZone::get(&spec.timezone).map_err(|e| {
-            format!(
-                "calendar {}: unknown time zone {:?}: {e}",
-                spec.name, spec.timezone
-            )
-        })?;
+    pub fn new(spec: &CalendarSpec) -> Result<Calendar, CalendarError> {
+        let unknown = |error: Option<String>| CalendarError::UnknownZone {
+            calendar: spec.name.clone(),
+            zone: spec.timezone.clone(),
+            error,
+        };
+        let tz = TimeZone::get(&spec.timezone).map_err(|e| unknown(Some(e.to_string())))?;
         if tz.is_unknown() {
-            return Err(format!(
-                "calendar {}: unknown time zone {:?}",
-                spec.name, spec.timezone
-            ));
+            return Err(unknown(None));
         }
         Calendar::with_zone(spec, tz)
     }
@@ -214,16 +284,21 @@ impl Calendar {
             .expect("the always calendar is well formed")
     }
 
-    fn with_zone(spec: &CalendarSpec, tz: TimeZone) -> Result<Calendar, String> {
+    fn with_zone(spec: &CalendarSpec, tz: TimeZone) -> Result<Calendar, CalendarError> {
         let name = &spec.name;
         if spec.hours.is_empty() {
-            return Err(format!("calendar {name} has no open hours"));
+            return Err(CalendarError::NoOpenHours {
+                calendar: name.clone(),
+            });
         }
         let mut raw: [Vec<LocalSpan>; 7] = Default::default();
         for iv in &spec.hours {
             let (w, f, t) = (iv.weekday, iv.from_minute, iv.to_minute);
             if w > 6 || f >= 1440 || t > 1440 || f == t || (f == 0 && t == 0) {
-                return Err(format!("calendar {name}: invalid interval {iv:?}"));
+                return Err(CalendarError::InvalidInterval {
+                    calendar: name.clone(),
+                    interval: format!("{iv:?}"),
+                });
             }
             let from = i64::from(f) * 60;
             let to = if t == 0 || t < f {
@@ -255,9 +330,11 @@ impl Calendar {
                 HolidaySpec::Range { from, to } => {
                     let (a, b) = (date_of(name, from)?, date_of(name, to)?);
                     if a > b {
-                        return Err(format!(
-                            "calendar {name}: holiday range ends before it starts ({a}..{b})"
-                        ));
+                        return Err(CalendarError::ReversedRange {
+                            calendar: name.clone(),
+                            from: a,
+                            to: b,
+                        });
                     }
                     holidays.ranges.push((a, b));
                 }

@@ -217,12 +217,31 @@ pub fn to_line(e: &Entry) -> String {
 
 /// Parses one line strictly (a JSON object with exactly the nine fields, `detail` an object
 /// without duplicate keys, integers only). Does not check the hash or the chain.
-pub fn from_line(line: &str) -> Result<Entry, String> {
+pub fn from_line(line: &str) -> Result<Entry, LineError> {
     if !line.trim_start().starts_with('{') {
-        return Err("not a JSON object".into());
+        return Err(LineError::NotAnObject);
     }
-    serde_json::from_str(line).map_err(|e| e.to_string())
+    serde_json::from_str(line).map_err(|e| LineError::Invalid(e.to_string()))
 }
+
+/// Why a line is not a ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineError {
+    NotAnObject,
+    /// Not JSON, or not an entry's shape (the parser's message: which field, where).
+    Invalid(String),
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::NotAnObject => f.write_str("not a JSON object"),
+            LineError::Invalid(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for LineError {}
 
 fn strict_object<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
     match Strict::deserialize(d)?.0 {
@@ -502,7 +521,11 @@ impl Verifier {
             let seq = serde_json::from_str::<Value>(text)
                 .ok()
                 .and_then(|v| v.get("seq")?.as_u64());
-            VerifyError::Malformed { line, seq, reason }
+            VerifyError::Malformed {
+                line,
+                seq,
+                reason: reason.to_string(),
+            }
         })?;
         let expected = self.last_seq + 1;
         if e.seq != expected {

@@ -382,3 +382,17 @@ fn needs_escape_agrees_with_a_byte_by_byte_check() {
         }
     }
 }
+
+#[test]
+fn a_line_that_is_not_an_entry_is_a_typed_error() {
+    assert_eq!(from_line("[1]").unwrap_err(), super::LineError::NotAnObject);
+    assert_eq!(
+        from_line("[1]").unwrap_err().to_string(),
+        "not a JSON object"
+    );
+    let e = from_line(r#"{"seq":1}"#).unwrap_err();
+    assert!(
+        matches!(&e, super::LineError::Invalid(m) if m.starts_with("missing field")),
+        "{e}"
+    );
+}

@@ -14,6 +14,9 @@ use serde_json::Value as Json;
 
 use crate::ir::{BusinessUnit, Program, WireTy};
 
+mod decode_error;
+pub use decode_error::{DecodeError, PathStep, Problem};
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
     #[default]
@@ -120,8 +123,13 @@ fn decimal_from_json(v: &Json) -> Option<Decimal> {
 }
 
 /// Decode a JSON value of a declared type. Errors say what was expected.
-pub fn decode(program: &Program, ty: &WireTy, v: &Json) -> Result<Value, String> {
-    let bad = |what: &str| Err(format!("expected {what}, found {}", short(v)));
+pub fn decode(program: &Program, ty: &WireTy, v: &Json) -> Result<Value, DecodeError> {
+    let bad = |what: &str| {
+        Err(DecodeError::new(Problem::Expected {
+            what: what.to_string(),
+            found: short(v),
+        }))
+    };
     match ty {
         WireTy::Optional(inner) => {
             if v.is_null() {
@@ -226,19 +234,20 @@ pub fn decode(program: &Program, ty: &WireTy, v: &Json) -> Result<Value, String>
                 .and_then(|s| e.variants.iter().position(|x| x == s))
             {
                 Some(i) => Ok(Value::Enum(*id, i as u32)),
-                None => Err(format!(
-                    "expected one of {} ({}), found {}",
-                    e.variants.join(", "),
-                    e.name,
-                    short(v)
-                )),
+                None => Err(DecodeError::new(Problem::NotAVariant {
+                    enum_name: e.name.clone(),
+                    variants: e.variants.clone(),
+                    found: short(v),
+                })),
             }
         }
         WireTy::List(elem) => match v.as_array() {
             Some(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    out.push(decode(program, elem, item).map_err(|e| format!("[{i}]: {e}"))?);
+                    out.push(
+                        decode(program, elem, item).map_err(|e| e.within(PathStep::Index(i)))?,
+                    );
                 }
                 Ok(Value::List(out.into()))
             }
@@ -259,21 +268,20 @@ pub fn decode_fields(
     program: &Program,
     fields: &[crate::ir::FieldDef],
     obj: &serde_json::Map<String, Json>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, DecodeError> {
     if let Some(k) = obj.keys().find(|k| !fields.iter().any(|f| f.name == **k)) {
-        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        return Err(format!(
-            "unknown field `{k}` (fields: {})",
-            names.join(", ")
-        ));
+        return Err(DecodeError::new(Problem::UnknownField {
+            field: k.clone(),
+            fields: fields.iter().map(|f| f.name.clone()).collect(),
+        }));
     }
     let mut out = Vec::with_capacity(fields.len());
     for f in fields {
         let v = obj.get(&f.name).unwrap_or(&Json::Null);
         if v.is_null() && !matches!(f.ty, WireTy::Optional(_)) {
-            return Err(format!("missing field `{}`", f.name));
+            return Err(DecodeError::new(Problem::MissingField(f.name.clone())));
         }
-        out.push(decode(program, &f.ty, v).map_err(|e| format!("field `{}`: {e}", f.name))?);
+        out.push(decode(program, &f.ty, v).map_err(|e| e.within(PathStep::Field(f.name.clone())))?);
     }
     Ok(out)
 }
@@ -398,6 +406,34 @@ pub fn canonical_json(program: &Program, values: &[Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A decoding error says where (outermost first) and what, typed; its text is the one
+    /// `rejected` entries have always had.
+    #[test]
+    fn decode_errors_carry_their_path() {
+        let program = Program::default();
+        let fields = [crate::ir::FieldDef {
+            name: "tags".into(),
+            ty: WireTy::List(Box::new(WireTy::String)),
+        }];
+        let data = serde_json::json!({ "tags": ["a", 7] });
+        let e = decode_fields(&program, &fields, data.as_object().unwrap()).unwrap_err();
+        assert_eq!(e.path, [PathStep::Field("tags".into()), PathStep::Index(1)]);
+        assert_eq!(
+            e.problem,
+            Problem::Expected {
+                what: "a string".into(),
+                found: "7".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "field `tags`: [1]: expected a string, found 7"
+        );
+        let empty = serde_json::Map::new();
+        let e = decode_fields(&program, &fields, &empty).unwrap_err();
+        assert_eq!(e.to_string(), "missing field `tags`");
+    }
 
     proptest::proptest! {
         /// The direct formatter agrees with jiff's `strftime` over jiff's whole range.

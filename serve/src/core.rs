@@ -9,27 +9,20 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use meshline_runtime::Engine;
-use meshline_runtime::engine::Command;
+use meshline_runtime::engine::{ApplyOutcome, Command};
 use meshline_runtime::ir::Program;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store};
-
-/// What became of one submitted line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Accepted,
-    Duplicate,
-    Rejected(String),
-}
+use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
+use meshline_runtime::bundle::BundleError;
 
 pub enum Msg {
     Events {
         lines: Vec<String>,
-        reply: oneshot::Sender<Result<Vec<Outcome>, String>>,
+        reply: oneshot::Sender<Result<Vec<ApplyOutcome>, String>>,
     },
     /// A case's state (without its ledger, which is read off the writer thread: see
     /// `reader.rs`) and the ledger's last seq at that moment.
@@ -82,19 +75,48 @@ struct Head<'a> {
     kind: std::borrow::Cow<'a, str>,
 }
 
+/// Why a stored bundle could not be loaded.
+#[derive(Debug)]
+pub enum StoredBundleError {
+    Store(StoreError),
+    /// No bundle with this content hash is stored.
+    Missing(String),
+    Bundle(BundleError),
+}
+
+impl std::fmt::Display for StoredBundleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredBundleError::Store(e) => e.fmt(f),
+            StoredBundleError::Missing(hash) => write!(f, "bundle {hash} is not stored"),
+            StoredBundleError::Bundle(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StoredBundleError {}
+
+/// Within `serve`, where the other reasons to stop are text (the same message).
+impl From<StoredBundleError> for String {
+    fn from(e: StoredBundleError) -> String {
+        e.to_string()
+    }
+}
+
 /// A stored bundle's program.
-pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, String> {
+pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, StoredBundleError> {
     let bytes = store
-        .get_bundle(hash)?
-        .ok_or_else(|| format!("bundle {hash} is not stored"))?;
-    decode(&bytes).map(|(p, _)| p)
+        .get_bundle(hash)
+        .map_err(StoredBundleError::Store)?
+        .ok_or_else(|| StoredBundleError::Missing(hash.to_string()))?;
+    decode(&bytes)
+        .map(|(p, _)| p)
+        .map_err(StoredBundleError::Bundle)
 }
 
 /// A bundle's program and content hash.
-pub fn decode(bytes: &[u8]) -> Result<(Program, String), String> {
-    meshline_runtime::bundle::decode::<Program>(bytes)
-        .map(|(_, p, h)| (p, h))
-        .map_err(|e| e.to_string())
+pub fn decode(bytes: &[u8]) -> Result<(Program, String), BundleError> {
+    meshline_runtime::bundle::decode::<Program>(bytes).map(|(_, p, h)| (p, h))
 }
 
 fn now_second() -> Timestamp {
@@ -173,7 +195,7 @@ impl Writer {
                 self.collect(&mut batch, &mut commands)?;
             }
         }
-        let mut answers: Vec<(Msg, Vec<Outcome>)> = Vec::with_capacity(msgs.len());
+        let mut answers: Vec<(Msg, Vec<ApplyOutcome>)> = Vec::with_capacity(msgs.len());
         let started = Instant::now();
         let mut applied = 0u64;
         let mut deployed: Vec<Result<String, String>> = Vec::new();
@@ -182,9 +204,9 @@ impl Writer {
             match &msg {
                 Msg::Events { lines, .. } => {
                     for line in lines {
-                        self.engine.apply_line(line);
+                        outcomes.push(self.engine.apply_line(line));
                         batch.inputs.push(Input::Event(line.clone()));
-                        outcomes.push(self.collect(&mut batch, &mut commands)?);
+                        self.collect(&mut batch, &mut commands)?;
                         applied += 1;
                     }
                 }
@@ -220,7 +242,7 @@ impl Writer {
         if !batch.inputs.is_empty() || batch.snapshot.is_some() {
             let t = Instant::now();
             if let Err(e) = self.store.commit(&batch) {
-                self.commit_failed(e)?;
+                self.commit_failed(e.to_string())?;
                 self.refuse(answers.into_iter().map(|(m, _)| m).collect());
                 return Ok(());
             }
@@ -300,7 +322,7 @@ impl Writer {
                 true
             }
             Err(e) => {
-                self.storage_failed = Some(e);
+                self.storage_failed = Some(e.to_string());
                 false
             }
         }
@@ -330,11 +352,13 @@ impl Writer {
 
     /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
     pub fn deploy(&mut self, bytes: &[u8], batch: &mut Batch) -> Result<String, String> {
-        let (program, hash) = decode(bytes)?;
+        let (program, hash) = decode(bytes).map_err(|e| e.to_string())?;
         if hash == self.engine.bundle_hash() {
             return Ok(hash);
         }
-        self.engine.reload(program, &hash)?;
+        self.engine
+            .reload(program, &hash)
+            .map_err(|e| e.to_string())?;
         batch.inputs.push(Input::Bundle(hash.clone()));
         batch.bundles.push((hash.clone(), bytes.to_vec()));
         tracing::info!(bundle = %hash, "bundle deployed");
@@ -419,27 +443,14 @@ impl Writer {
             .map(|view| (view, self.engine.ledger_position().0)))
     }
 
-    /// Move what the engine wrote into the batch; the outcome of the input just applied.
-    fn collect(
-        &mut self,
-        batch: &mut Batch,
-        commands: &mut Vec<Command>,
-    ) -> Result<Outcome, String> {
+    /// Move what the engine wrote into the batch. The store indexes each ledger line by its
+    /// seq, case and kind; what became of an input is the engine's [`ApplyOutcome`].
+    fn collect(&mut self, batch: &mut Batch, commands: &mut Vec<Command>) -> Result<(), String> {
         let (lines, cmds) = self.engine.drain_jsonl();
         commands.extend(cmds);
-        let mut outcome = Outcome::Accepted;
         for line in lines.lines() {
             let head: Head<'_> =
                 serde_json::from_str(line).map_err(|e| format!("engine wrote a bad line: {e}"))?;
-            match &*head.kind {
-                "duplicate" => outcome = Outcome::Duplicate,
-                "rejected" => {
-                    let v: Json = serde_json::from_str(line).unwrap_or(Json::Null);
-                    let reason = v["detail"]["reason"].as_str().unwrap_or("rejected");
-                    outcome = Outcome::Rejected(reason.to_string());
-                }
-                _ => {}
-            }
             batch.ledger.push(LedgerRow {
                 seq: head.seq,
                 case: head.case.map(|c| c.into_owned()),
@@ -447,7 +458,7 @@ impl Writer {
                 line: line.to_string(),
             });
         }
-        Ok(outcome)
+        Ok(())
     }
 }
 
@@ -469,4 +480,21 @@ fn fatal(e: &str) -> ! {
     tracing::error!(error = %e, "storage failure; stopping");
     eprintln!("error: {e}");
     std::process::exit(3);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StoredBundleError, decode, load_stored};
+    use crate::store::SqliteStore;
+    use meshline_runtime::bundle::BundleError;
+
+    #[test]
+    fn stored_bundle_errors_are_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+        let e = load_stored(&store, "abc").unwrap_err();
+        assert!(matches!(&e, StoredBundleError::Missing(h) if h == "abc"));
+        assert_eq!(e.to_string(), "bundle abc is not stored");
+        assert_eq!(decode(b"").unwrap_err(), BundleError::NotABundle);
+    }
 }

@@ -16,10 +16,11 @@ use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 
-use crate::core::{Msg, Outcome};
+use crate::core::Msg;
 use crate::guard::{Check, Guard};
 use crate::metrics::Metrics;
 use crate::webhooks::Source;
+use meshline_runtime::engine::ApplyOutcome;
 
 #[derive(Clone)]
 pub struct App {
@@ -241,11 +242,13 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
                 json!({ "status": "refused", "reason": reason }),
             ),
             _ => match applied.next() {
-                Some(Outcome::Accepted) => (StatusCode::ACCEPTED, json!({ "status": "accepted" })),
-                Some(Outcome::Duplicate) => (StatusCode::OK, json!({ "status": "duplicate" })),
-                Some(Outcome::Rejected(r)) => (
+                Some(ApplyOutcome::Accepted) => {
+                    (StatusCode::ACCEPTED, json!({ "status": "accepted" }))
+                }
+                Some(ApplyOutcome::Duplicate) => (StatusCode::OK, json!({ "status": "duplicate" })),
+                Some(ApplyOutcome::Rejected(r)) => (
                     StatusCode::BAD_REQUEST,
-                    json!({ "status": "rejected", "reason": r }),
+                    json!({ "status": "rejected", "reason": r.recorded() }),
                 ),
                 None => (
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -269,7 +272,7 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
 }
 
 /// Queue lines for the writer and wait until they are durable.
-pub(crate) async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Outcome>, Response> {
+pub(crate) async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<ApplyOutcome>, Response> {
     let (reply, rx) = oneshot::channel();
     if app.tx.send(Msg::Events { lines, reply }).is_err() {
         return Err(answer(
@@ -375,20 +378,20 @@ async fn webhook(
     };
     let id = envelope["id"].clone();
     match outcomes.first() {
-        Some(Outcome::Accepted) => answer(
+        Some(ApplyOutcome::Accepted) => answer(
             &app,
             StatusCode::ACCEPTED,
             json!({ "status": "accepted", "id": id }),
         ),
-        Some(Outcome::Duplicate) => answer(
+        Some(ApplyOutcome::Duplicate) => answer(
             &app,
             StatusCode::OK,
             json!({ "status": "duplicate", "id": id }),
         ),
-        Some(Outcome::Rejected(r)) => answer(
+        Some(ApplyOutcome::Rejected(r)) => answer(
             &app,
             StatusCode::BAD_REQUEST,
-            json!({ "status": "rejected", "id": id, "reason": r }),
+            json!({ "status": "rejected", "id": id, "reason": r.recorded() }),
         ),
         None => answer(
             &app,

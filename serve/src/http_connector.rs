@@ -373,7 +373,7 @@ fn deliver(
     let action = format!("{name}.{}", cmd["action"].as_str().unwrap_or_default());
     let case = cmd["case"].as_str().unwrap_or_default();
     let Some(conn) = connectors.get(name) else {
-        return store.http_update(row.seq, row.attempts, None, "failed");
+        return Ok(store.http_update(row.seq, row.attempts, None, "failed")?);
     };
     let attempts = row.attempts + 1;
     let outcome_attempt = conn.post(key, &row.line);
@@ -408,7 +408,12 @@ fn deliver(
             );
             tracing::info!(connector = name, key, attempts, reason = %reason, wait_ms = wait, retry_after_ms = asked, "action retry scheduled");
             metrics.outbox_retries.fetch_add(1, Ordering::Relaxed);
-            return store.http_update(row.seq, attempts, Some(now_ms() + wait as i64), "pending");
+            return Ok(store.http_update(
+                row.seq,
+                attempts,
+                Some(now_ms() + wait as i64),
+                "pending",
+            )?);
         }
     };
     let Some((ty, data)) = outcome else {
@@ -437,7 +442,7 @@ fn deliver(
     } else {
         metrics.actions_failed.fetch_add(1, Ordering::Relaxed);
     }
-    store.http_update(row.seq, attempts, None, if ok { "sent" } else { "failed" })
+    Ok(store.http_update(row.seq, attempts, None, if ok { "sent" } else { "failed" })?)
 }
 
 #[cfg(test)]

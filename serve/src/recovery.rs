@@ -166,13 +166,19 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
         }
         inputs += 1;
         match input {
-            Input::Event(line) => engine.apply_line(&line),
+            // The outcome was answered when the input was first applied; replay only
+            // rebuilds the state (and the ledger it wrote).
+            Input::Event(line) => {
+                engine.apply_line(&line);
+            }
             Input::Tick(t) => match t.parse::<Timestamp>() {
                 Ok(t) => engine.advance_to(t),
                 Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),
             },
             Input::Bundle(h) => {
-                if let Err(e) = load_stored(store, &h).and_then(|p| engine.reload(p, &h)) {
+                let loaded = load_stored(store, &h).map_err(|e| e.to_string());
+                if let Err(e) = loaded.and_then(|p| engine.reload(p, &h).map_err(|e| e.to_string()))
+                {
                     bad.get_or_insert(format!("replaying the deployment of bundle {h}: {e}"));
                 }
             }

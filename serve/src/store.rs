@@ -6,11 +6,61 @@
 //! a cache beside the inputs: each covers the inputs up to a seq and is committed in the
 //! same transaction as the last of them, so replay can start after it.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub type Result<T> = std::result::Result<T, String>;
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Why the store could not read or write.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database file could not be opened.
+    Open {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
+    /// SQLite failed a statement (a full disk, an I/O error, a locked or damaged file).
+    Sqlite(rusqlite::Error),
+    /// The inputs table holds a kind this version does not know.
+    UnknownInputKind(String),
+    /// SQLite's `quick_check` found damage (its first findings).
+    Damaged(Vec<String>),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Open { path, error } => write!(f, "{}: {error}", path.display()),
+            StoreError::Sqlite(e) => write!(f, "storage: {e}"),
+            StoreError::UnknownInputKind(k) => write!(f, "storage: unknown input kind {k:?}"),
+            StoreError::Damaged(found) => write!(
+                f,
+                "the database is damaged (SQLite quick_check: {})",
+                found.join("; ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Open { error, .. } | StoreError::Sqlite(error) => Some(error),
+            StoreError::UnknownInputKind(_) | StoreError::Damaged(_) => None,
+        }
+    }
+}
+
+/// Within `serve`, a storage failure joins the other reasons a server stops or refuses,
+/// which are text (its message is the same).
+impl From<StoreError> for String {
+    fn from(e: StoreError) -> String {
+        e.to_string()
+    }
+}
 
 /// One thing the engine applied, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,14 +199,17 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-fn err(e: rusqlite::Error) -> String {
-    format!("storage: {e}")
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite(e)
 }
 
 impl SqliteStore {
     /// Open (or create) the database: WAL, `synchronous=FULL` (fsync on every commit).
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let conn = Connection::open(path).map_err(|error| StoreError::Open {
+            path: path.to_path_buf(),
+            error,
+        })?;
         Self::init(conn)
     }
 
@@ -262,7 +315,7 @@ impl Store for SqliteStore {
                 "event" => f(Input::Event(body)),
                 "tick" => f(Input::Tick(body)),
                 "bundle" => f(Input::Bundle(body)),
-                other => return Err(format!("storage: unknown input kind {other:?}")),
+                other => return Err(StoreError::UnknownInputKind(other.to_string())),
             }
         }
         Ok(())
@@ -335,10 +388,7 @@ impl Store for SqliteStore {
         if found.len() == 1 && found[0] == "ok" {
             return Ok(());
         }
-        Err(format!(
-            "the database is damaged (SQLite quick_check: {})",
-            found.join("; ")
-        ))
+        Err(StoreError::Damaged(found))
     }
 
     fn probe_write(&mut self, bytes: usize) -> Result<()> {
@@ -516,5 +566,45 @@ impl Store for SqliteStore {
                 r.get(0)
             })
             .map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SqliteStore, Store, StoreError};
+
+    #[test]
+    fn errors_are_typed_and_keep_their_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("state.db");
+        let Err(e) = SqliteStore::open(&path) else {
+            panic!("opened a file in a missing folder");
+        };
+        assert!(matches!(&e, StoreError::Open { path: p, .. } if *p == path));
+        assert!(
+            e.to_string().starts_with(&format!("{}: ", path.display())),
+            "{e}"
+        );
+        let damaged = StoreError::Damaged(vec!["page 3".into(), "page 4".into()]);
+        assert_eq!(
+            damaged.to_string(),
+            "the database is damaged (SQLite quick_check: page 3; page 4)"
+        );
+        assert_eq!(
+            StoreError::UnknownInputKind("x".into()).to_string(),
+            "storage: unknown input kind \"x\""
+        );
+        let store = SqliteStore::open(&dir.path().join("state.db")).unwrap();
+        assert!(store.check().is_ok());
+        // A failing statement is `Sqlite`, shown as before with the `storage:` prefix.
+        let e = store.ledger_lines(0, 1, &mut |_, _| {}).and_then(|()| {
+            store
+                .conn
+                .execute_batch("SELECT * FROM nowhere")
+                .map_err(super::err)
+        });
+        let Err(e) = e else { panic!("no error") };
+        assert!(matches!(e, StoreError::Sqlite(_)));
+        assert!(e.to_string().starts_with("storage: no such table"), "{e}");
     }
 }

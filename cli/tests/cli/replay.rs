@@ -33,7 +33,9 @@ fn in_process(first: &[u8], steps: &[Step<'_>]) -> String {
     let mut engine: Engine = common::engine(first);
     for s in steps {
         match s {
-            Step::Line(l) => engine.apply_line(l),
+            Step::Line(l) => {
+                engine.apply_line(l);
+            }
             Step::Tick(t) => engine.advance_to(common::ts(t)),
             Step::Deploy(b) => {
                 let (_, program, h) = bundle::decode::<ir::Program>(b).unwrap();

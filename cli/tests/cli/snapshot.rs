@@ -226,7 +226,9 @@ impl Out {
 
 fn apply(e: &mut Engine, s: &Step) {
     match s {
-        Step::Line(l) => e.apply_line(l),
+        Step::Line(l) => {
+            e.apply_line(l);
+        }
         Step::Advance(t) => e.advance_to(*t),
     }
 }

@@ -91,16 +91,16 @@ fn load_errors() {
     assert!(
         Calendar::new(&bad_zone)
             .unwrap_err()
+            .to_string()
             .contains("unknown time zone")
     );
     assert!(Calendar::new(&spec("Etc/Unknown", &[("mon", "09:00", "17:00")], vec![])).is_err());
     // Zone names are matched without regard to ASCII case, as jiff's database does.
     assert!(Calendar::new(&spec("europe/london", &[("mon", "09:00", "17:00")], vec![])).is_ok());
     let no_hours = spec("UTC", &[], vec![]);
-    assert!(
-        Calendar::new(&no_hours)
-            .unwrap_err()
-            .contains("no open hours")
+    assert_eq!(
+        Calendar::new(&no_hours).unwrap_err().to_string(),
+        "calendar test has no open hours"
     );
     let empty = CalendarSpec {
         hours: vec![Interval {
@@ -387,4 +387,57 @@ fn matches_a_minute_by_minute_oracle() {
             total += 1;
         }
     }
+}
+
+/// Each load error is a typed value whose message names the calendar and what is wrong.
+#[test]
+fn load_errors_are_typed() {
+    let err = |s: CalendarSpec| Calendar::new(&s).unwrap_err();
+    let hours = &[("mon", "09:00", "17:00")];
+    let e = err(spec("Etc/Unknown", hours, vec![]));
+    assert!(matches!(&e, CalendarError::UnknownZone { zone, .. } if zone == "Etc/Unknown"));
+    assert!(
+        e.to_string()
+            .starts_with("calendar test: unknown time zone \"Etc/Unknown\""),
+        "{e}"
+    );
+    assert_eq!(
+        err(spec("UTC", &[], vec![])),
+        CalendarError::NoOpenHours {
+            calendar: "test".into()
+        }
+    );
+    let empty = CalendarSpec {
+        hours: vec![Interval {
+            weekday: 0,
+            from_minute: 600,
+            to_minute: 600,
+        }],
+        ..spec("UTC", &[], vec![])
+    };
+    assert_eq!(
+        err(empty).to_string(),
+        "calendar test: invalid interval Interval { weekday: 0, from_minute: 600, to_minute: 600 }"
+    );
+    let e = err(spec("UTC", hours, vec![date(2026, 2, 30)]));
+    assert!(matches!(
+        e,
+        CalendarError::InvalidHoliday {
+            date: (2026, 2, 30),
+            ..
+        }
+    ));
+    assert!(
+        e.to_string()
+            .starts_with("calendar test: invalid holiday date 2026-02-30: "),
+        "{e}"
+    );
+    let reversed = HolidaySpec::Range {
+        from: (2026, 3, 5),
+        to: (2026, 3, 1),
+    };
+    assert_eq!(
+        err(spec("UTC", hours, vec![reversed])).to_string(),
+        "calendar test: holiday range ends before it starts (2026-03-05..2026-03-01)"
+    );
 }

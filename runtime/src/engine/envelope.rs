@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde_json::Value as Json;
 
-use super::Engine;
+use super::{Engine, RejectReason};
 use crate::value::{self, Value};
 
 /// A validated event.
@@ -19,22 +19,18 @@ pub struct Envelope {
 }
 
 /// (envelope id if known, case if known, reason).
-pub(super) type Rejection = (Option<String>, Option<String>, String);
+pub(super) type Rejection = (Option<String>, Option<String>, RejectReason);
 
 pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
     let Some(obj) = v.as_object() else {
-        return Err((
-            None,
-            None,
-            "an envelope is a JSON object with id, type, at, case and data".into(),
-        ));
+        return Err((None, None, RejectReason::NotAnObject));
     };
     let id = obj.get("id").and_then(Json::as_str).map(str::to_string);
     let ty = obj.get("type").and_then(Json::as_str);
     let case = obj.get("case").and_then(Json::as_str).map(str::to_string);
     let known_event = ty.and_then(|t| engine.event_ids.get(t)).copied();
     // §7.13: an unknown type is recorded with `case: null`.
-    let fail = |reason: String, with_case: bool| {
+    let fail = |reason: RejectReason, with_case: bool| {
         (
             id.clone(),
             if with_case { case.clone() } else { None },
@@ -43,34 +39,34 @@ pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
     };
     let Some(id_str) = id.clone() else {
         let reason = if obj.contains_key("id") {
-            "`id` must be a string"
+            RejectReason::IdNotString
         } else {
-            "missing `id` (a unique string)"
+            RejectReason::MissingId
         };
-        return Err(fail(reason.into(), known_event.is_some()));
+        return Err(fail(reason, known_event.is_some()));
     };
     if id_str.is_empty() {
-        return Err(fail("`id` is empty".into(), known_event.is_some()));
+        return Err(fail(RejectReason::EmptyId, known_event.is_some()));
     }
     let Some(ty) = ty else {
-        return Err(fail("missing `type` (the event name)".into(), false));
+        return Err(fail(RejectReason::MissingType, false));
     };
     let Some(event) = known_event else {
-        let mut names: Vec<&str> = engine.event_ids.keys().map(String::as_str).collect();
-        names.sort_unstable();
+        let mut receives: Vec<String> = engine.event_ids.keys().cloned().collect();
+        receives.sort_unstable();
         return Err(fail(
-            format!(
-                "unknown event type `{ty}` (this bundle receives: {})",
-                names.join(", ")
-            ),
+            RejectReason::UnknownType {
+                found: ty.to_string(),
+                receives,
+            },
             false,
         ));
     };
     let Some(case_str) = case.clone() else {
-        return Err(fail("missing `case` (the ticket's id)".into(), false));
+        return Err(fail(RejectReason::MissingCase, false));
     };
     if case_str.is_empty() {
-        return Err(fail("`case` is empty".into(), false));
+        return Err(fail(RejectReason::EmptyCase, false));
     }
     let at = match obj
         .get("at")
@@ -79,12 +75,9 @@ pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
     {
         Some(Ok(t)) => t,
         Some(Err(e)) => {
-            return Err(fail(
-                format!("`at` is not an RFC 3339 timestamp: {e}"),
-                true,
-            ));
+            return Err(fail(RejectReason::BadTimestamp(e.to_string()), true));
         }
-        None => return Err(fail("missing `at` (an RFC 3339 timestamp)".into(), true)),
+        None => return Err(fail(RejectReason::MissingTimestamp, true)),
     };
     // Precision is the second (§7.13).
     let at = Timestamp::from_second(at.as_second()).unwrap_or(at);
@@ -92,7 +85,7 @@ pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
         .keys()
         .find(|k| !matches!(k.as_str(), "id" | "type" | "at" | "case" | "data"))
     {
-        return Err(fail(format!("unknown envelope key `{k}`"), true));
+        return Err(fail(RejectReason::UnknownKey(k.clone()), true));
     }
     let def = &engine.program.events[event as usize];
     let empty = serde_json::Map::new();
@@ -100,14 +93,19 @@ pub(super) fn parse(engine: &Engine, v: &Json) -> Result<Envelope, Rejection> {
         Some(Json::Object(m)) => m,
         None | Some(Json::Null) => &empty,
         Some(other) => {
-            return Err(fail(
-                format!("`data` must be an object, found {other}"),
-                true,
-            ));
+            return Err(fail(RejectReason::DataNotObject(other.to_string()), true));
         }
     };
-    let values = value::decode_fields(&engine.program, &def.fields, data)
-        .map_err(|e| fail(format!("{ty}: {e}"), true))?;
+    let values = value::decode_fields(&engine.program, &def.fields, data).map_err(|error| {
+        let event = ty.to_string();
+        fail(
+            RejectReason::BadData {
+                event,
+                error: Box::new(error),
+            },
+            true,
+        )
+    })?;
     Ok(Envelope {
         id: id_str,
         event,

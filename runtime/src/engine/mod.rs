@@ -15,9 +15,11 @@ mod assignee;
 mod case;
 mod compiled;
 mod dedupe;
+mod embed;
 mod envelope;
 mod frame;
 mod index;
+mod outcome;
 mod probe;
 mod record;
 mod reload;
@@ -34,7 +36,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarError};
 use crate::eval::{self, CtxVals, Env, EvalError, Frame};
 use crate::ir::{Program, Target};
 use crate::ledger::{Detail, Entry, LedgerWriter};
@@ -43,9 +45,12 @@ pub(crate) use case::AssignWhy;
 pub use case::{Assignee, CaseState, ErrorMemo};
 pub(crate) use compiled::Compiled;
 pub use dedupe::DedupeWindow;
+pub use embed::{EnvelopeBuilder, HeldBy, QueryError, SlaTargetValue};
 pub use envelope::Envelope;
 pub(crate) use index::RouteIndex;
+pub use outcome::{ApplyOutcome, RejectReason};
 pub(crate) use record::OnError;
+pub use reload::ReloadError;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
 
 /// A command for the outbox (actions, notifications, approval requests).
@@ -86,12 +91,18 @@ pub(crate) struct Timer {
 }
 
 /// Why an engine could not be built from a program.
-#[derive(Debug)]
-pub struct LoadError(pub String);
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A calendar the program declares cannot be loaded.
+    Calendar(CalendarError),
+}
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            LoadError::Calendar(e) => e.fmt(f),
+        }
     }
 }
 
@@ -149,7 +160,7 @@ impl Engine {
         let mut calendars = Vec::new();
         let mut zones = Vec::new();
         for spec in &p.calendars {
-            let cal = Calendar::new(spec).map_err(LoadError)?;
+            let cal = Calendar::new(spec).map_err(LoadError::Calendar)?;
             zones.push(jiff::tz::TimeZone::get(&spec.timezone).unwrap_or(jiff::tz::TimeZone::UTC));
             calendars.push(cal);
         }
@@ -284,28 +295,30 @@ impl Engine {
     }
 
     /// Apply one line of raw bytes: a line that is not UTF-8 is recorded as `rejected`.
-    pub fn apply_bytes(&mut self, line: &[u8]) {
+    pub fn apply_bytes(&mut self, line: &[u8]) -> ApplyOutcome {
         match std::str::from_utf8(line) {
             Ok(text) => self.apply_line(text),
             Err(e) => self.reject(
                 None,
                 None,
-                &format!("not valid UTF-8 (at byte {})", e.valid_up_to()),
+                RejectReason::NotUtf8 {
+                    valid_up_to: e.valid_up_to(),
+                },
             ),
         }
     }
 
     /// Apply one JSON envelope line. Malformed or invalid input is recorded as `rejected`
     /// (never dropped, never a panic).
-    pub fn apply_line(&mut self, line: &str) {
+    pub fn apply_line(&mut self, line: &str) -> ApplyOutcome {
         match serde_json::from_str::<Json>(line) {
             Ok(v) => self.apply_json(&v),
-            Err(e) => self.reject(None, None, &format!("not valid JSON: {e}")),
+            Err(e) => self.reject(None, None, RejectReason::NotJson(e.to_string())),
         }
     }
 
     /// Apply one envelope given as JSON.
-    pub fn apply_json(&mut self, v: &Json) {
+    pub fn apply_json(&mut self, v: &Json) -> ApplyOutcome {
         // §6.3: dedupe comes first, so a redelivery is a duplicate even if it is malformed.
         // Ids older than the window are forgotten first (docs/runtime.md, Deduplication).
         self.seen.forget_before(self.clock);
@@ -320,16 +333,16 @@ impl Engine {
                 None,
                 json!({ "id": id, "type": ty }),
             );
-            return;
+            return ApplyOutcome::Duplicate;
         }
         match envelope::parse(self, v) {
             Ok(env) => self.apply(env),
-            Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), &reason),
+            Err((id, case, reason)) => self.reject(id.as_deref(), case.as_deref(), reason),
         }
     }
 
     /// Parse and validate an envelope without applying it (the reason on failure).
-    pub fn parse_envelope(&self, v: &Json) -> Result<Envelope, String> {
+    pub fn parse_envelope(&self, v: &Json) -> Result<Envelope, RejectReason> {
         envelope::parse(self, v).map_err(|(_, _, reason)| reason)
     }
 
@@ -532,19 +545,14 @@ impl Engine {
 
     /// Apply a validated envelope. One whose event or values do not match the program
     /// (possible only through this API, not from JSON) is rejected and recorded.
-    pub fn apply(&mut self, env: Envelope) {
+    pub fn apply(&mut self, env: Envelope) -> ApplyOutcome {
         let fits = self
             .program
             .events
             .get(env.event as usize)
             .is_some_and(|e| e.fields.len() == env.values.len());
         if !fits {
-            self.reject(
-                Some(&env.id),
-                Some(&env.case),
-                "the envelope's values do not match its event's declaration",
-            );
-            return;
+            return self.reject(Some(&env.id), Some(&env.case), RejectReason::ValuesMismatch);
         }
         // §6.1: duplicates are recorded and ignored (within the window, `dedupe.rs`).
         self.seen.forget_before(self.clock);
@@ -555,7 +563,7 @@ impl Engine {
                 None,
                 json!({ "id": env.id, "type": self.program.events[env.event as usize].name }),
             );
-            return;
+            return ApplyOutcome::Duplicate;
         }
         // §6.2: timers due at or before the event fire first; a late event runs at the clock.
         self.fire_timers_until(env.at);
@@ -619,6 +627,7 @@ impl Engine {
         self.slas(&case_id, &view);
         self.automations(&case_id, &view);
         self.drop_stale_timers(&case_id);
+        ApplyOutcome::Accepted
     }
 
     pub(crate) fn target_json(&self, t: &Target) -> Json {

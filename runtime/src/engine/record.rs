@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{AssignWhy, Assignee, Command, Engine};
+use super::{AssignWhy, Assignee, Command, Engine, RejectReason};
 use crate::eval::EvalError;
 use crate::ledger::Detail;
 use crate::value;
@@ -73,15 +73,21 @@ impl Engine {
         });
     }
 
-    pub(super) fn reject(&mut self, id: Option<&str>, case: Option<&str>, reason: &str) {
+    pub(super) fn reject(
+        &mut self,
+        id: Option<&str>,
+        case: Option<&str>,
+        reason: RejectReason,
+    ) -> super::ApplyOutcome {
         // A reason quotes the input (an unknown type, a bad value): bounded, so a rejected
         // line costs a small entry however large it is (docs/deploy.md, "Limits").
-        let mut detail = json!({ "reason": clip(reason, MAX_REASON_BYTES) });
+        let mut detail = json!({ "reason": reason.recorded() });
         if let Some(id) = id {
             detail["id"] = json!(clip(id, MAX_REASON_BYTES / 2));
         }
         // §7.13: an unknown type or an unparsable line has `case: null`.
         self.log(case, "rejected", None, detail);
+        super::ApplyOutcome::Rejected(reason)
     }
 
     /// A rule could not be evaluated (docs/language.md §4.5, docs/runtime.md "Applying an
@@ -161,7 +167,7 @@ pub(crate) enum OnError {
 pub(crate) const MAX_REASON_BYTES: usize = 512;
 
 /// `s` cut to at most `max` bytes (on a character boundary), marked with `…` when cut.
-fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+pub(super) fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     if s.len() <= max {
         return s.into();
     }

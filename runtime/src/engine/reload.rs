@@ -5,10 +5,39 @@
 //! members and calendars' hours and holidays may change: running SLA clocks are then
 //! rescheduled on the new calendars.
 
+use std::fmt;
+
 use serde_json::json;
 
-use super::Engine;
+use super::{Engine, LoadError};
 use crate::ir::Program;
+
+/// Why a bundle was refused over live state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The new program changes declarations that live state refers to by number (which).
+    Incompatible(Vec<String>),
+    /// The new program cannot be loaded (a calendar).
+    Load(LoadError),
+}
+
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReloadError::Incompatible(differ) => write!(
+                f,
+                "the new bundle changes declarations that live cases depend on: {}; only rule \
+                 bodies (conditions, routes, owners, targets, rollouts), team members and \
+                 calendars' hours and holidays may change in place",
+                differ.join(", ")
+            ),
+            ReloadError::Load(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ReloadError {}
 
 impl Engine {
     /// The content hash of the bundle deciding now.
@@ -24,6 +53,11 @@ impl Engine {
     /// those declarations must stay as they are. What they mean beyond that may change:
     /// rule bodies, team members and calendars' hours and holidays.
     pub fn reload_incompatibility(&self, program: &Program) -> Option<String> {
+        self.incompatibility(program).map(|e| e.to_string())
+    }
+
+    /// As [`reload_incompatibility`](Self::reload_incompatibility), typed.
+    fn incompatibility(&self, program: &Program) -> Option<ReloadError> {
         let old = &*self.program;
         let mut differ = Vec::new();
         let mut check = |what: &str, same: bool| {
@@ -73,22 +107,17 @@ impl Engine {
         if differ.is_empty() {
             None
         } else {
-            Some(format!(
-                "the new bundle changes declarations that live cases depend on: {}; only rule \
-                 bodies (conditions, routes, owners, targets, rollouts), team members and \
-                 calendars' hours and holidays may change in place",
-                differ.join(", ")
-            ))
+            Some(ReloadError::Incompatible(differ))
         }
     }
 
     /// Let `program` (bundle `bundle`) decide from now on, keeping all live state; writes a
     /// `deployed` ledger entry. Refused, with the reason, when incompatible.
-    pub fn reload(&mut self, program: Program, bundle: &str) -> Result<(), String> {
-        if let Some(why) = self.reload_incompatibility(&program) {
+    pub fn reload(&mut self, program: Program, bundle: &str) -> Result<(), ReloadError> {
+        if let Some(why) = self.incompatibility(&program) {
             return Err(why);
         }
-        let mut fresh = Engine::new(program, bundle).map_err(|e| e.0)?;
+        let mut fresh = Engine::new(program, bundle).map_err(ReloadError::Load)?;
         let from = std::mem::take(&mut self.bundle);
         fresh.clock = self.clock;
         fresh.seen = std::mem::take(&mut self.seen);
@@ -140,5 +169,67 @@ impl Engine {
         }
         self.drop_all_stale_timers();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReloadError;
+    use crate::calendar::CalendarError;
+    use crate::engine::{Engine, LoadError};
+    use crate::ir::{CalendarSpec, EventDef, Program};
+
+    fn program(events: &[&str], calendars: Vec<CalendarSpec>) -> Program {
+        Program {
+            events: events
+                .iter()
+                .map(|n| EventDef {
+                    name: n.to_string(),
+                    fields: Vec::new(),
+                    slots: Vec::new(),
+                    updates_facts: false,
+                    builtin: None,
+                })
+                .collect(),
+            calendars,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_typed_and_keeps_its_text() {
+        let mut engine = Engine::new(program(&["A"], Vec::new()), "v1").unwrap();
+        let v2 = program(&["A", "B"], Vec::new());
+        let why = engine.reload_incompatibility(&v2).unwrap();
+        let err = engine.reload(v2, "v2").unwrap_err();
+        assert_eq!(err, ReloadError::Incompatible(vec!["events".into()]));
+        assert_eq!(err.to_string(), why);
+        assert!(why.starts_with(
+            "the new bundle changes declarations that live cases depend on: events; only rule"
+        ));
+        // A calendar that does not load is a load error, with the calendar's message.
+        let good = CalendarSpec {
+            name: "office".into(),
+            ..CalendarSpec::always()
+        };
+        let bad = CalendarSpec {
+            timezone: "Mars/Olympus_Mons".into(),
+            ..good.clone()
+        };
+        let load = Engine::new(program(&["A"], vec![bad.clone()]), "v1")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(
+            load,
+            LoadError::Calendar(CalendarError::UnknownZone { .. })
+        ));
+        assert!(
+            load.to_string()
+                .starts_with("calendar office: unknown time zone \"Mars/Olympus_Mons\""),
+            "{load}"
+        );
+        let mut live = Engine::new(program(&["A"], vec![good]), "v1").unwrap();
+        let err = live.reload(program(&["A"], vec![bad]), "v2").unwrap_err();
+        assert_eq!(err, ReloadError::Load(load));
     }
 }

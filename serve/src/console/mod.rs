@@ -528,7 +528,9 @@ async fn decide(
             true,
         ),
         Ok(outcomes) => match outcomes.first() {
-            Some(crate::core::Outcome::Rejected(reason)) => (format!("Rejected: {reason}"), true),
+            Some(meshline_runtime::engine::ApplyOutcome::Rejected(reason)) => {
+                (format!("Rejected: {}", reason.recorded()), true)
+            }
             _ => outcome_after(&app, &id, before).await,
         },
     };
