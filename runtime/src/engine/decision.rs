@@ -1,5 +1,6 @@
-//! Decisions as values (docs/runtime.md, "Decisions"): which classify arm gives the class
-//! and which route takes the case, decided by pure functions over one evaluation frame.
+//! Decisions as values (docs/runtime.md, "Decisions"): which classify arm gives the class,
+//! which route takes the case, which gates hold an action call and what target an SLA
+//! policy sets, decided by pure functions over one evaluation frame.
 //!
 //! `Engine::apply` (`case.rs`), the decision step (`Engine::decide`) and the witness probe
 //! (`probe.rs`) all call these functions; only `apply` then commits what they return
@@ -11,8 +12,8 @@
 use smallvec::SmallVec;
 
 use super::Compiled;
-use crate::eval::{EvalError, Frame, Pred};
-use crate::ir::Program;
+use crate::eval::{Code, EvalError, Frame, Pred};
+use crate::ir::{DurationSpec, Program, SlaTarget};
 use crate::value::Value;
 
 /// Why a classify arm or a route tried before the winner did not win.
@@ -184,5 +185,90 @@ pub(crate) fn route_condition(code: &Compiled, r: u32, known: bool) -> Option<&P
         code.route_residual.get(r)?.as_ref()
     } else {
         code.route_cond.get(r)?.as_ref()
+    }
+}
+
+/// How one gate decides an action call (docs/runtime.md, "Gates, approvals, dual control").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum GateCall {
+    /// Its condition holds (or it has none): the call waits for approval.
+    Holds,
+    /// Its condition is false: this gate lets the call through.
+    Passes,
+    /// Its condition could not be evaluated: it holds (safety first).
+    Fails(EvalError),
+}
+
+impl GateCall {
+    pub(crate) fn holds(&self) -> bool {
+        !matches!(self, GateCall::Passes)
+    }
+}
+
+/// Each gate that covers `action` (in declaration order) and how it decides a call with
+/// `args`: its parameters are bound by name to the action's arguments, and `eval` evaluates
+/// its condition on the case's frame with them.
+pub(crate) fn gates(
+    program: &Program,
+    code: &Compiled,
+    action: u32,
+    args: &[Value],
+    mut eval: impl FnMut(&Code, &[Value]) -> Result<Value, EvalError>,
+) -> Vec<(u32, GateCall)> {
+    let Some(params) = program.actions.get(action as usize).map(|a| &a.params) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (g, gate) in program.gates.iter().enumerate() {
+        if !(gate.actions.contains(&action) || gate.all_automation_actions) {
+            continue;
+        }
+        let call = match code.gate_cond.get(g).and_then(Option::as_ref) {
+            None => GateCall::Holds,
+            Some(cond) => {
+                let bound: Vec<Value> = gate
+                    .param_names
+                    .iter()
+                    .map(|n| {
+                        params
+                            .iter()
+                            .position(|p| p.name == *n)
+                            .and_then(|i| args.get(i).cloned())
+                            .unwrap_or(Value::None)
+                    })
+                    .collect();
+                match eval(cond, &bound).and_then(|v| crate::eval::truthy(&v)) {
+                    Ok(true) => GateCall::Holds,
+                    Ok(false) => GateCall::Passes,
+                    Err(e) => GateCall::Fails(e),
+                }
+            }
+        };
+        out.push((g as u32, call));
+    }
+    out
+}
+
+/// The target SLA policy `s` sets: its fixed target, or, for `target by FIELD`, the arm of
+/// the field's variant as `eval` computes it on the case's frame (`Ok(None)`: no arm for
+/// that value).
+pub(crate) fn sla_target(
+    program: &Program,
+    code: &Compiled,
+    s: usize,
+    eval: impl FnOnce(&Code) -> Result<Value, EvalError>,
+) -> Result<Option<DurationSpec>, EvalError> {
+    match program.slas.get(s).map(|p| &p.target) {
+        None => Ok(None),
+        Some(SlaTarget::Fixed(d)) => Ok(Some(*d)),
+        Some(SlaTarget::By { arms, .. }) => {
+            let Some(field) = code.sla_target_field.get(s).and_then(Option::as_ref) else {
+                return Ok(None);
+            };
+            Ok(match eval(field)? {
+                Value::Enum(_, v) => arms.get(v as usize).copied(),
+                _ => None,
+            })
+        }
     }
 }
