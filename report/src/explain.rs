@@ -284,7 +284,8 @@ fn decision(kind: &str, d: &Json, map: Option<&BTreeMap<String, String>>) -> Opt
         .into_iter()
         .flatten()
         .map(|l| {
-            let rule = s(l, "rule").to_string();
+            // A name alone: its condition was false.
+            let rule = l.as_str().unwrap_or_else(|| s(l, "rule")).to_string();
             let why = match (l.get("error"), l.get("part").and_then(Json::as_str)) {
                 (Some(e), Some(part)) => format!("{part} failed: {}", show(e)),
                 (Some(e), None) => format!("error: {}", show(e)),

@@ -9,6 +9,7 @@ use serde_json::{Value as Json, json};
 pub use super::assignee::Assignee;
 use super::decision::{self, Tries};
 use super::reads;
+use super::routing::RouteDecision;
 use super::sla::Clock;
 use super::{Engine, EventData, TimerKind};
 use crate::ir::Builtin;
@@ -110,31 +111,22 @@ impl Engine {
             AssignWhy::Flag(flag) => {
                 d.bool(flag, true);
             }
-            AssignWhy::NoRoute { lost, read } => {
-                if let Some(lost) = lost {
-                    d.json("lost", &lost);
-                }
-                if let Some(read) = read {
-                    d.json("read", &read);
-                }
+            AssignWhy::NoRoute(decided) => {
+                self.write_lost(&mut d, decided.tries, Engine::route_str);
+                self.write_route_reads(&mut d, case_id, &decided);
             }
             AssignWhy::Route {
                 key,
-                lost,
+                decided,
                 priority,
-                read,
                 route,
             } => {
                 if let Some(key) = key {
                     d.json("key", &key);
                 }
-                if let Some(lost) = lost {
-                    d.json("lost", &lost);
-                }
+                self.write_lost(&mut d, decided.tries, Engine::route_str);
                 d.int("priority", priority);
-                if let Some(read) = read {
-                    d.json("read", &read);
-                }
+                self.write_route_reads(&mut d, case_id, &decided);
                 d.str("route", route);
             }
         }
@@ -218,11 +210,6 @@ impl Engine {
             return false;
         }
         let from = case.class;
-        let read = (!tries.lost.is_empty() || pick.arm.is_some()).then(|| {
-            let tried = tries.lost.iter().map(|t| t.at as usize).chain(pick.arm);
-            let places = tried.flat_map(|i| self.code.classify_reads.get(i).into_iter().flatten());
-            reads::json(&self.program, places, &case.facts, self.event_view(ev))
-        });
         if let Some(c) = self.cases.get_mut(case_id) {
             c.class = Some(pick.variant);
         }
@@ -236,11 +223,11 @@ impl Engine {
                 d.str("from", variant(f));
             }
         }
-        if !tries.lost.is_empty() {
-            d.json("lost", &self.lost_json(&tries, Engine::arm_name));
-        }
-        if let Some(read) = read.filter(|r| r.as_object().is_some_and(|o| !o.is_empty())) {
-            d.json("read", &read);
+        self.write_lost(&mut d, &tries, Engine::arm_str);
+        if let Some(case) = self.cases.get(case_id) {
+            let tried = tries.lost.iter().map(|t| t.at as usize).chain(pick.arm);
+            let places = tried.flat_map(|i| self.code.classify_reads.get(i).into_iter().flatten());
+            reads::write(&mut d, program, places, &case.facts, self.event_view(ev));
         }
         let rule = pick
             .arm
@@ -328,16 +315,12 @@ pub(crate) enum AssignWhy<'a> {
     /// A `true` flag: `breaker`, `escalation` or `exception`.
     Flag(&'static str),
     /// No route took the case: the owner team; the routes tried and the facts they read.
-    NoRoute {
-        lost: Option<Json>,
-        read: Option<Json>,
-    },
+    NoRoute(RouteDecision<'a>),
     /// A route took the case; the routes tried before it and the facts all of them read.
     Route {
         key: Option<Json>,
-        lost: Option<Json>,
+        decided: RouteDecision<'a>,
         priority: i64,
-        read: Option<Json>,
         route: &'a str,
     },
 }

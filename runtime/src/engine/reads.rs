@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
+use smallvec::SmallVec;
 
 use crate::eval::EventView;
 use crate::ir::{Expr, Program, SlotId, WireTy};
+use crate::ledger::{self, Detail};
 use crate::value::{self, Value};
 
 /// A place a condition reads: a slot and a path of record fields, with its name.
@@ -176,23 +178,36 @@ fn value_at<'a>(
     Some(cur)
 }
 
-/// The `read` detail: every place the given rules read, by name, with its value (`null`
-/// when unset).
-pub(crate) fn json<'r>(
+/// Write the `read` detail (when the rules read any place): every place the given rules
+/// read, by name (sorted, each once), with its value (`null` when unset), straight into
+/// the entry as canonical JSON.
+pub(crate) fn write<'r>(
+    d: &mut Detail,
     p: &Program,
     reads: impl IntoIterator<Item = &'r Read>,
     facts: &[Option<Value>],
     event: Option<EventView<'_>>,
-) -> Json {
-    let mut out = Map::new();
-    for r in reads {
-        if out.contains_key(&*r.name) {
-            continue;
-        }
-        let v = value_at(r, facts, event).map_or(Json::Null, |v| value::encode(p, v));
-        out.insert(r.name.to_string(), clip(v));
+) {
+    let mut places: SmallVec<[&Read; 8]> = reads.into_iter().collect();
+    if places.is_empty() {
+        return;
     }
-    Json::Object(out)
+    places.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    places.dedup_by(|a, b| a.name == b.name);
+    let out = d.raw("read");
+    out.push('{');
+    for (i, r) in places.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        ledger::write_str(&r.name, out);
+        out.push(':');
+        match value_at(r, facts, event) {
+            None => out.push_str("null"),
+            Some(v) => ledger::write_json(&clip(value::encode(p, v)), out),
+        }
+    }
+    out.push('}');
 }
 
 /// The most bytes of a text value a `read` detail records, and the most items of a list.
@@ -203,6 +218,9 @@ const MAX_ITEMS: usize = 10;
 /// over [`MAX_ITEMS`] items keeps the first ones and a last `"…"` (facts are user input; an
 /// entry stays small whatever they hold).
 fn clip(v: Json) -> Json {
+    if !too_long(&v) {
+        return v;
+    }
     match v {
         Json::String(t) if t.len() > MAX_TEXT => {
             let mut end = MAX_TEXT;
@@ -221,5 +239,35 @@ fn clip(v: Json) -> Json {
         }
         Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (k, clip(v))).collect()),
         other => other,
+    }
+}
+
+fn too_long(v: &Json) -> bool {
+    match v {
+        Json::String(t) => t.len() > MAX_TEXT,
+        Json::Array(items) => items.len() > MAX_ITEMS || items.iter().any(too_long),
+        Json::Object(m) => m.values().any(too_long),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_and_long_lists_are_cut_short_values_kept() {
+        let long = "é".repeat(100); // 200 bytes
+        let cut = clip(Json::String(long));
+        let Json::String(t) = &cut else {
+            panic!("{cut}")
+        };
+        assert!(t.len() <= MAX_TEXT + "…".len() && t.ends_with('…'), "{t}");
+        let list = Json::Array((0..12).map(Json::from).collect());
+        let cut = clip(list);
+        assert_eq!(cut.as_array().map(Vec::len), Some(MAX_ITEMS + 1));
+        assert_eq!(cut[MAX_ITEMS], "…");
+        let short = serde_json::json!(["refund", 3, {"a": "b"}]);
+        assert_eq!(clip(short.clone()), short);
     }
 }

@@ -5,13 +5,22 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use super::decision::{self, Lost, Tries};
 use super::index::Candidates;
 use super::{AssignWhy, Assignee, Engine, EventData, OnError, reads};
 use crate::eval::EvalError;
 use crate::ir::{Strategy, Target};
+use crate::ledger::{self, Detail};
+
+/// A routing decision, for its `assigned` entry's `lost` and `read` (written only when the
+/// assignee changes, so deciding costs no detail when nothing is recorded).
+pub(crate) struct RouteDecision<'a> {
+    pub tries: &'a Tries,
+    pub winner: Option<u32>,
+    pub ev: &'a EventData,
+}
 
 impl Engine {
     /// Routes (docs/language.md §8.3): on events some route lists; on an event that changes
@@ -70,12 +79,11 @@ impl Engine {
                     (c.assignee != Some(Assignee::Team(owner))).then_some(owner)
                 });
                 if let Some(owner) = owner {
-                    let read = self.route_reads(case_id, ev, &tries, None);
-                    let why = AssignWhy::NoRoute {
-                        lost: (!tries.lost.is_empty())
-                            .then(|| self.lost_json(&tries, Engine::route_name)),
-                        read,
-                    };
+                    let why = AssignWhy::NoRoute(RouteDecision {
+                        tries: &tries,
+                        winner: None,
+                        ev,
+                    });
                     self.set_assignee(case_id, Assignee::Team(owner), "owners", why);
                 }
             }
@@ -123,31 +131,33 @@ impl Engine {
         let key: Vec<Json> = tries.keys.iter().map(|v| self.value_json(v)).collect();
         let why = AssignWhy::Route {
             key: (!key.is_empty()).then_some(Json::Array(key)),
-            lost: (!tries.lost.is_empty()).then(|| self.lost_json(tries, Engine::route_name)),
+            decided: RouteDecision {
+                tries,
+                winner: Some(r),
+                ev,
+            },
             priority: route.priority,
-            read: self.route_reads(case_id, ev, tries, Some(r)),
             route: &route.name,
         };
         self.set_assignee(case_id, assignee, &route.name, why);
     }
 
-    /// The `read` detail of a routing decision: the facts the tried routes (and the winner)
-    /// read, with their values; `None` when they read none.
-    fn route_reads(
-        &self,
-        case_id: &str,
-        ev: &EventData,
-        tries: &Tries,
-        winner: Option<u32>,
-    ) -> Option<Json> {
-        let case = self.cases.get(case_id)?;
-        let tried = tries.lost.iter().map(|t| t.at).chain(winner);
+    /// Write the `read` detail of a routing decision: the facts the tried routes (and the
+    /// winner) read, with their values.
+    pub(crate) fn write_route_reads(&self, d: &mut Detail, case_id: &str, dec: &RouteDecision<'_>) {
+        let Some(case) = self.cases.get(case_id) else {
+            return;
+        };
+        let tried = dec.tries.lost.iter().map(|t| t.at).chain(dec.winner);
         let places =
             tried.flat_map(|r| self.code.route_reads.get(r as usize).into_iter().flatten());
-        let read = reads::json(&self.program, places, &case.facts, self.event_view(ev));
-        read.as_object()
-            .is_some_and(|o| !o.is_empty())
-            .then_some(read)
+        reads::write(
+            d,
+            &self.program,
+            places,
+            &case.facts,
+            self.event_view(dec.ev),
+        );
     }
 
     /// Record what a decision's losers reported: each evaluation error (when `reported`
@@ -190,29 +200,45 @@ impl Engine {
         }
     }
 
-    /// The `lost` detail: each loser in the order tried, `{"rule"}` when its condition was
-    /// false, with `error` (and `part` for a failing `key`) when it could not be evaluated.
-    pub(crate) fn lost_json(&self, tries: &Tries, name: fn(&Engine, u32) -> Arc<str>) -> Json {
-        Json::Array(
-            tries
-                .lost
-                .iter()
-                .map(|t| match &t.lost {
-                    Lost::False => json!({ "rule": &*name(self, t.at) }),
-                    Lost::Error {
-                        part: "when",
-                        error,
-                    } => {
-                        json!({ "error": error.to_string(), "rule": &*name(self, t.at) })
+    /// Write the `lost` detail (when something lost): each loser in the order tried, its
+    /// name when its condition was false, `{"error", "rule"}` when its condition failed,
+    /// `{"error", "part": "key", "rule"}` when its `key` failed.
+    pub(crate) fn write_lost(&self, d: &mut Detail, tries: &Tries, name: fn(&Engine, u32) -> &str) {
+        if tries.lost.is_empty() {
+            return;
+        }
+        let out = d.raw("lost");
+        out.push('[');
+        for (i, t) in tries.lost.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match &t.lost {
+                Lost::False => ledger::write_str(name(self, t.at), out),
+                Lost::Error { part, error } => {
+                    out.push_str("{\"error\":");
+                    ledger::write_str(&error.to_string(), out);
+                    if *part != "when" {
+                        out.push_str(",\"part\":");
+                        ledger::write_str(part, out);
                     }
-                    Lost::Error { part, error } => json!({
-                        "error": error.to_string(),
-                        "part": part,
-                        "rule": &*name(self, t.at),
-                    }),
-                })
-                .collect(),
-        )
+                    out.push_str(",\"rule\":");
+                    ledger::write_str(name(self, t.at), out);
+                    out.push('}');
+                }
+            }
+        }
+        out.push(']');
+    }
+
+    /// A classify arm's rule name, borrowed.
+    pub(crate) fn arm_str(&self, i: u32) -> &str {
+        self.code.classify_rules.get(i as usize).map_or("", |r| r)
+    }
+
+    /// A route's name, borrowed.
+    pub(crate) fn route_str(&self, r: u32) -> &str {
+        self.program.routes.get(r as usize).map_or("", |r| &r.name)
     }
 
     /// A classify arm's rule name in the ledger (`classify.Variant`).
