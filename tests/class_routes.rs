@@ -114,3 +114,49 @@ fn routes_that_meet_on_a_class_change_are_checked_for_ambiguity() {
         check(&apart)
     );
 }
+
+/// `Escalated` is not one of the classify's events, though its `topic` would classify a
+/// case as Access.
+const UNCLASSIFIED: &str = r#"
+enum Klass { Access, Triage }
+event TicketCreated { topic: String }
+event Escalated { topic: String, level: Int }
+team desk { members ["ana@x.io"] }
+team leads { members ["lee@x.io"] }
+classify Klass on TicketCreated {
+  Access when topic == "access"
+  otherwise Triage
+}
+owners {
+  Access -> desk escalate leads
+  Triage -> desk escalate leads
+}
+route access on Escalated when class == Access { assign leads }
+"#;
+
+/// The witness probe, the decision step and `apply` make the same decisions
+/// (docs/runtime.md, "Decisions"). The probe used to classify on every event: on a fresh
+/// case, `Escalated` with topic "access" was classified Access and matched `access`, which
+/// `apply` never does (classify does not run on `Escalated`, so the case has no class).
+#[test]
+fn probe_agrees_with_apply() {
+    let mut engine = Engine::new(program(UNCLASSIFIED), "v1").expect("loads");
+    let line = r#"{"id":"e1","type":"Escalated","at":"2026-03-02T10:00:00Z","case":"T-9","data":{"topic":"access","level":2}}"#;
+    let env = engine
+        .parse_envelope(&serde_json::from_str(line).expect("json"))
+        .expect("valid");
+    assert_eq!(engine.matching_routes(&env), (None, Vec::new()));
+    assert_eq!(engine.decide(&env), (None, None));
+    engine.apply_line(line);
+    assert_eq!(assignee(&engine, "T-9"), None);
+    // On the classify's own event, all three classify, and `access` (it reads `class`)
+    // takes the case.
+    let created = created("c1", "access");
+    let env = engine
+        .parse_envelope(&serde_json::from_str(&created).expect("json"))
+        .expect("valid");
+    assert_eq!(engine.matching_routes(&env), (Some(0), vec![0]));
+    assert_eq!(engine.decide(&env), (Some(0), Some(0)));
+    engine.apply_line(&created);
+    assert_eq!(assignee(&engine, "T-c1").as_deref(), Some("leads"));
+}

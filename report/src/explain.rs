@@ -33,7 +33,29 @@ pub struct Step {
     /// the entry.
     pub location: Option<String>,
     pub text: String,
+    /// For a `classified` or `assigned` entry that records a decision: what was tried
+    /// before the winner and the facts read (docs/runtime.md, "Decisions").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     pub detail: Json,
+}
+
+/// What a classify or routing decision tried, from the entry's `lost` and `read`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    /// The arms or routes tried before the winner, in the order tried.
+    pub lost: Vec<Lost>,
+    /// Each fact path the tried rules read, with the value the decision saw (`null`: unset).
+    pub read: BTreeMap<String, Json>,
+}
+
+/// A classify arm or route that was tried and did not win.
+#[derive(Clone, Debug, Serialize)]
+pub struct Lost {
+    pub rule: String,
+    /// `false` (its condition was false), or the evaluation error.
+    pub why: String,
+    pub location: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -130,6 +152,7 @@ impl Explanation {
             .cloned();
         let r = rule.as_deref().unwrap_or("-");
         let text = sentence(&kind, r, &d);
+        let decision = decision(&kind, &d, maps.get(&bundle));
         self.gather(&kind, r, &at, &d);
         self.steps.push(Step {
             seq: e.get("seq").and_then(Json::as_u64).unwrap_or(0),
@@ -138,6 +161,7 @@ impl Explanation {
             rule,
             location,
             text,
+            decision,
             detail: d,
         });
     }
@@ -246,6 +270,42 @@ impl Explanation {
 }
 
 /// One entry as a sentence an operations lead reads.
+/// The decision a `classified` or `assigned` entry records, when it records one.
+fn decision(kind: &str, d: &Json, map: Option<&BTreeMap<String, String>>) -> Option<Decision> {
+    if !matches!(kind, "classified" | "assigned") {
+        return None;
+    }
+    let lost_items = d.get("lost").and_then(Json::as_array);
+    let read = d.get("read").and_then(Json::as_object);
+    if lost_items.is_none() && read.is_none() {
+        return None;
+    }
+    let lost = lost_items
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            // A name alone: its condition was false.
+            let rule = l.as_str().unwrap_or_else(|| s(l, "rule")).to_string();
+            let why = match (l.get("error"), l.get("part").and_then(Json::as_str)) {
+                (Some(e), Some(part)) => format!("{part} failed: {}", show(e)),
+                (Some(e), None) => format!("error: {}", show(e)),
+                (None, _) => "false".to_string(),
+            };
+            Lost {
+                location: map.and_then(|m| m.get(&rule)).cloned(),
+                rule,
+                why,
+            }
+        })
+        .collect();
+    let read = read
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Some(Decision { lost, read })
+}
+
 fn sentence(kind: &str, rule: &str, d: &Json) -> String {
     let g = |k: &str| show(d.get(k).unwrap_or(&Json::Null));
     match kind {

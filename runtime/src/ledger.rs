@@ -77,6 +77,15 @@ pub fn canonical_json(v: &Value) -> String {
     out
 }
 
+/// A value's canonical JSON, as [`Detail::json`] writes it (a non-integer number as text).
+pub(crate) fn write_json(v: &Value, out: &mut String) {
+    if only_integers(v) {
+        write_value(v, out);
+    } else {
+        write_value(&integers_or_text(v.clone()), out);
+    }
+}
+
 fn write_value(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
@@ -110,7 +119,7 @@ fn write_value(v: &Value, out: &mut String) {
     }
 }
 
-fn write_str(s: &str, out: &mut String) {
+pub(crate) fn write_str(s: &str, out: &mut String) {
     out.push('"');
     // Fast path: most strings (ids, hashes, names) need no escaping at all.
     if !needs_escape(s.as_bytes()) {

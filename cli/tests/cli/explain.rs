@@ -103,3 +103,73 @@ fn explain_without_a_bundle_or_of_an_unknown_case() {
     unknown.assert_code(1, "an unknown case");
     assert!(unknown.stdout.contains("no ledger entry names it"));
 }
+
+/// The decisions under a step: the classify arm and the route tried before the winner,
+/// why each lost, where each is declared, and the facts read (docs/runtime.md,
+/// "Decisions").
+#[test]
+fn explain_shows_what_each_decision_tried_and_read() {
+    let dir = tempdir();
+    run_cli(
+        dir.path(),
+        &example("agency-support"),
+        &sample_events("agency-support"),
+        Some("2026-03-10T00:00:00Z"),
+    );
+    let ledger = dir.path().join("ledger.jsonl");
+    let args = |format: &str| -> Vec<std::ffi::OsString> {
+        vec![
+            "explain".into(),
+            "T-3004".into(),
+            "--ledger".into(),
+            ledger.clone().into_os_string(),
+            "--bundle".into(),
+            example("agency-support").into_os_string(),
+            "--format".into(),
+            format.into(),
+        ]
+    };
+    let out = meshline(args("text"));
+    out.assert_code(0, "meshline explain");
+    assert!(
+        out.stdout
+            .contains("      tried `vip_access`: false  [rules/routing.mesh:"),
+        "{}",
+        out.stdout
+    );
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => "meshline explain T-3004 over examples/agency-support/events/sample.jsonl",
+    }, {
+        insta::assert_snapshot!("explain_agency_t3004_decisions", out.stdout);
+    });
+    let json = meshline(args("json"));
+    json.assert_code(0, "meshline explain --format json");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let steps = v["steps"].as_array().expect("steps");
+    let classified = steps
+        .iter()
+        .find(|s| s["kind"] == "classified")
+        .expect("classified");
+    assert_eq!(
+        classified["decision"]["lost"][0]["rule"],
+        "classify.Billing"
+    );
+    assert_eq!(classified["decision"]["lost"][0]["why"], "false");
+    assert_eq!(classified["decision"]["read"]["ticket.type"], "access");
+    let assigned = steps
+        .iter()
+        .find(|s| s["kind"] == "assigned")
+        .expect("assigned");
+    assert_eq!(assigned["decision"]["lost"][0]["rule"], "vip_access");
+    assert_eq!(assigned["decision"]["read"]["ticket.tier"], "Silver");
+    // Steps that record no decision have none.
+    assert!(
+        steps
+            .iter()
+            .filter(|s| s["kind"] == "received")
+            .all(|s| s.get("decision").is_none())
+    );
+}

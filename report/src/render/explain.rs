@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::explain::Explanation;
+use crate::explain::{Decision, Explanation};
 
 pub fn text(x: &Explanation) -> String {
     let mut out = String::new();
@@ -24,6 +24,9 @@ pub fn text(x: &Explanation) -> String {
             let _ = write!(out, "  [{l}]");
         }
         out.push('\n');
+        if let Some(d) = &s.decision {
+            decision(&mut out, d);
+        }
     }
     if !x.clocks.is_empty() {
         out.push_str("\nSLA clocks\n");
@@ -103,4 +106,26 @@ pub fn text(x: &Explanation) -> String {
         );
     }
     out
+}
+
+/// The lines under a decision's step: what lost before the winner, and the facts read.
+fn decision(out: &mut String, d: &Decision) {
+    for l in &d.lost {
+        let _ = write!(out, "      tried `{}`: {}", l.rule, l.why);
+        if let Some(loc) = &l.location {
+            let _ = write!(out, "  [{loc}]");
+        }
+        out.push('\n');
+    }
+    if !d.read.is_empty() {
+        let facts: Vec<String> = d
+            .read
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Null => format!("{k} unset"),
+                v => format!("{k} = {v}"),
+            })
+            .collect();
+        let _ = writeln!(out, "      read {}", facts.join(", "));
+    }
 }

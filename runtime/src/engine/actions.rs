@@ -238,47 +238,43 @@ impl Engine {
         action: u32,
         args: &[Value],
     ) -> Vec<u32> {
-        let mut out = Vec::new();
-        let params = self.program.actions[action as usize].params.clone();
-        for g in 0..self.program.gates.len() {
-            let gate = &self.program.gates[g];
-            if !(gate.actions.contains(&action) || gate.all_automation_actions) {
-                continue;
+        let Some(case) = self.cases.get(case_id) else {
+            return Vec::new();
+        };
+        let calls =
+            super::decision::gates(&self.program, &self.code, action, args, |cond, params| {
+                self.eval(cond, case, Some(ev), params)
+            });
+        // Commit: each gate's condition evaluated or failed (an unevaluable gate holds).
+        let mut held = Vec::new();
+        for (g, call) in calls {
+            let name = self.gate_name(g);
+            match &call {
+                super::decision::GateCall::Fails(e) => {
+                    self.eval_error(case_id, &name, "when", e, OnError::Keep);
+                }
+                _ if self
+                    .code
+                    .gate_cond
+                    .get(g as usize)
+                    .is_some_and(Option::is_some) =>
+                {
+                    self.eval_ok(case_id, &name, "when");
+                }
+                _ => {}
             }
-            let gp: Vec<Value> = gate
-                .param_names
-                .iter()
-                .map(|n| {
-                    params
-                        .iter()
-                        .position(|p| p.name == *n)
-                        .map_or(Value::None, |i| args[i].clone())
-                })
-                .collect();
-            let name = gate.name.clone();
-            let hit = match &self.code.gate_cond[g] {
-                None => true,
-                Some(code) => match self.cases.get(case_id).map(|c| {
-                    self.eval(code, c, Some(ev), &gp)
-                        .and_then(|v| crate::eval::truthy(&v))
-                }) {
-                    Some(Ok(b)) => {
-                        self.eval_ok(case_id, &name, "when");
-                        b
-                    }
-                    Some(Err(e)) => {
-                        // An unevaluable gate holds: safety first.
-                        self.eval_error(case_id, &name, "when", &e, OnError::Keep);
-                        true
-                    }
-                    None => false,
-                },
-            };
-            if hit {
-                out.push(g as u32);
+            if call.holds() {
+                held.push(g);
             }
         }
-        out
+        held
+    }
+
+    fn gate_name(&self, g: u32) -> Arc<str> {
+        self.program
+            .gates
+            .get(g as usize)
+            .map_or_else(|| Arc::from(""), |g| Arc::from(g.name.as_str()))
     }
 
     fn shadow(&mut self, case_id: &Arc<str>, ev: &EventData, a: u32) {

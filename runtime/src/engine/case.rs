@@ -7,10 +7,12 @@ use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 
 pub use super::assignee::Assignee;
-use super::frame::{Scan, scan};
+use super::decision::{self, Tries};
+use super::reads;
+use super::routing::RouteDecision;
 use super::sla::Clock;
-use super::{Engine, EventData, OnError, TimerKind};
-use crate::ir::{Builtin, Strategy, Target};
+use super::{Engine, EventData, TimerKind};
+use crate::ir::Builtin;
 use crate::value::Value;
 
 /// Everything the engine keeps per case.
@@ -109,15 +111,23 @@ impl Engine {
             AssignWhy::Flag(flag) => {
                 d.bool(flag, true);
             }
+            AssignWhy::NoRoute(decided) => {
+                self.write_lost(&mut d, decided.tries, Engine::route_str);
+                self.write_route_reads(&mut d, case_id, &decided);
+            }
             AssignWhy::Route {
                 key,
+                decided,
                 priority,
                 route,
             } => {
                 if let Some(key) = key {
                     d.json("key", &key);
                 }
-                d.int("priority", priority).str("route", route);
+                self.write_lost(&mut d, decided.tries, Engine::route_str);
+                d.int("priority", priority);
+                self.write_route_reads(&mut d, case_id, &decided);
+                d.str("route", route);
             }
         }
         self.log_detail(Some(case_id), "assigned", Some(rule), d);
@@ -171,82 +181,59 @@ impl Engine {
         }
     }
 
-    /// Classify on the classify's events; returns whether the class changed.
+    /// Classify on the classify's events; returns whether the class changed. The class is
+    /// decided by `decision::class`; this commits it: errors recorded, the `classified`
+    /// entry (with the arms tried before the winner and the facts they read), ownership.
     pub(crate) fn classify(&mut self, case_id: &Arc<str>, ev: &EventData) -> bool {
-        let program = self.program.clone();
-        let Some(cl) = &program.classify else {
+        let Some(case) = self.cases.get(case_id) else {
             return false;
         };
-        if !self
-            .code
-            .classify_on
-            .get(ev.event as usize)
-            .copied()
-            .unwrap_or(false)
-        {
+        let mut tries = Tries::default();
+        let pick = self.in_frame(case, Some(ev), &[], |f| {
+            decision::class(&self.program, &self.code, ev.event, f, &mut tries)
+        });
+        let Some(pick) = pick else {
             return false;
-        }
-        // The arms in one frame; an arm that fails is recorded (which may change the
-        // case) and the scan goes on after it in a fresh frame.
-        let mut from = 0;
-        let mut failed = smallvec::SmallVec::<[usize; 4]>::new();
-        let hit = loop {
-            let Some(case) = self.cases.get(case_id) else {
-                return false;
-            };
-            let code = &self.code.classify;
-            let scanned = self.in_frame(case, Some(ev), &[], |f| {
-                scan(f, from, code.len(), |i| code.get(i))
-            });
-            match scanned {
-                Scan::Hit(i) => break Some(i),
-                Scan::Miss => break None,
-                Scan::Failed(i, e) => {
-                    let name = self.code.classify_rules[i].clone();
-                    self.eval_error(case_id, &name, "when", &e, OnError::Reassign);
-                    failed.push(i);
-                    from = i + 1;
-                }
-            }
         };
-        if self
-            .cases
-            .get(case_id)
-            .is_some_and(|c| !c.errors.is_empty())
-        {
-            // The arms that evaluated (up to the hit) may fail again later: that is news.
-            let end = hit.map_or(self.code.classify.len(), |i| i + 1);
-            for i in (0..end).filter(|i| !failed.contains(i)) {
-                let name = self.code.classify_rules[i].clone();
-                self.eval_ok(case_id, &name, "when");
-            }
-        }
-        let (class, rule) = match hit.and_then(|i| Some((cl.arms.get(i)?.0, i))) {
-            Some((variant, i)) => (variant, Some(self.code.classify_rules[i].clone())),
-            None => (cl.otherwise, None),
-        };
-        let Some(case) = self.cases.get_mut(case_id) else {
+        self.commit_tries(
+            case_id,
+            &tries,
+            pick.arm.map(|i| i as u32),
+            Engine::arm_name,
+            |_, _| true,
+        );
+        let Some(case) = self.cases.get(case_id) else {
             return false;
         };
         // §7.6: re-classification to the same class changes nothing.
-        if case.class == Some(class) {
+        if case.class == Some(pick.variant) {
             return false;
         }
         let from = case.class;
-        case.class = Some(class);
-        let mut d = self.detail();
-        let variants = &self.program.enums[cl.enum_id as usize].variants;
-        d.str("class", &variants[class as usize]);
-        if let Some(f) = from {
-            d.str("from", &variants[f as usize]);
+        if let Some(c) = self.cases.get_mut(case_id) {
+            c.class = Some(pick.variant);
         }
-        self.log_detail(
-            Some(case_id),
-            "classified",
-            Some(rule.as_deref().unwrap_or("otherwise")),
-            d,
-        );
-        self.take_ownership(case_id, class);
+        let mut d = self.detail();
+        let program = &*self.program;
+        if let Some(cl) = &program.classify {
+            let variants = &program.enums[cl.enum_id as usize].variants;
+            let variant = |v: u32| variants.get(v as usize).map_or("", String::as_str);
+            d.str("class", variant(pick.variant));
+            if let Some(f) = from {
+                d.str("from", variant(f));
+            }
+        }
+        self.write_lost(&mut d, &tries, Engine::arm_str);
+        if let Some(case) = self.cases.get(case_id) {
+            let tried = tries.lost.iter().map(|t| t.at as usize).chain(pick.arm);
+            let places = tried.flat_map(|i| self.code.classify_reads.get(i).into_iter().flatten());
+            reads::write(&mut d, program, places, &case.facts, self.event_view(ev));
+        }
+        let rule = pick
+            .arm
+            .map_or_else(|| "otherwise".into(), |i| self.arm_name(i as u32));
+        self.log_detail(Some(case_id), "classified", Some(&rule), d);
+        self.take_ownership(case_id, pick.variant);
         true
     }
 
@@ -320,145 +307,6 @@ impl Engine {
             );
         }
     }
-
-    /// Routes (docs/language.md §8.3): on events some route lists; on an event that changes
-    /// the class, also the routes whose condition reads `class`.
-    ///
-    /// Candidates come from the route index: routes whose condition requires an enum
-    /// equality are looked up by the value the case has now, so routes that cannot match
-    /// are never visited; the rest are tried best first (priority, then declaration order).
-    pub(crate) fn route(&mut self, case_id: &Arc<str>, ev: &EventData, class_changed: bool) {
-        let index = if class_changed {
-            &self.route_index_class[ev.event as usize]
-        } else {
-            &self.route_index[ev.event as usize]
-        };
-        if index.is_empty() {
-            if class_changed && let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
-                self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
-            }
-            return;
-        }
-        let Some(case) = self.cases.get(&**case_id) else {
-            return;
-        };
-        let event = crate::eval::EventView {
-            slots: &self.program.events[ev.event as usize].slots,
-            values: &ev.values,
-        };
-        let mut merged = super::index::Candidates::new();
-        let (candidates, known) =
-            self.route_candidates(index, case.class, &case.facts, Some(event), &mut merged);
-        // (Copied out: deciding may write to the engine, which holds the index.)
-        let candidates = super::index::Candidates::from_slice(candidates);
-        // The candidates in one frame, best first; a failure is handled and the scan goes
-        // on after it in a fresh frame (recording it may change the case). A route whose
-        // `key` fails to evaluate counts as not matching, as a failing condition does
-        // (docs/language.md §8.3).
-        let mut from = 0;
-        let mut failed = smallvec::SmallVec::<[usize; 4]>::new();
-        let winner = loop {
-            let Some(case) = self.cases.get(&**case_id) else {
-                return;
-            };
-            let scanned = self.in_frame(case, Some(ev), &[], |f| {
-                scan(f, from, candidates.len(), |i| {
-                    self.route_condition(candidates[i], known)
-                })
-            });
-            let (i, part, e) = match scanned {
-                Scan::Hit(i) => match self.route_key(case, ev, candidates[i]) {
-                    Ok(key) => break Some((i, key)),
-                    Err(e) => (i, "key", e),
-                },
-                Scan::Miss => break None,
-                Scan::Failed(i, e) => (i, "when", e),
-            };
-            let route = &self.program.routes[candidates[i] as usize];
-            // A route considered only because the class changed (it does not list this
-            // event) may read facts its own events would set: unset means "no match", not
-            // an error.
-            let outside_on = !route.events.contains(&ev.event);
-            if !(outside_on && matches!(e, crate::eval::EvalError::UnsetFact(_))) {
-                let name = route.name.clone();
-                self.eval_error(case_id, &name, part, &e, OnError::Reassign);
-            }
-            failed.push(i);
-            from = i + 1;
-        };
-        if self
-            .cases
-            .get(&**case_id)
-            .is_some_and(|c| !c.errors.is_empty())
-        {
-            let end = winner.as_ref().map_or(candidates.len(), |(i, _)| i + 1);
-            for i in (0..end).filter(|i| !failed.contains(i)) {
-                let name = self.program.routes[candidates[i] as usize].name.clone();
-                self.eval_ok(case_id, &name, "when");
-                if winner.as_ref().is_some_and(|(w, _)| *w == i) {
-                    self.eval_ok(case_id, &name, "key");
-                }
-            }
-        }
-        match winner {
-            Some((i, key)) => self.assign_by_route(case_id, candidates[i], key),
-            None => {
-                // No match: the class owner is the assignee.
-                if let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
-                    self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
-                }
-            }
-        }
-    }
-
-    /// A route's `key` values, as JSON (empty without a `key` clause).
-    fn route_key(
-        &self,
-        case: &CaseState,
-        ev: &EventData,
-        r: u32,
-    ) -> Result<Vec<Json>, crate::eval::EvalError> {
-        self.code.route_key[r as usize]
-            .iter()
-            .map(|code| Ok(self.value_json(&self.eval(code, case, Some(ev), &[])?)))
-            .collect()
-    }
-
-    fn assign_by_route(&mut self, case_id: &Arc<str>, r: u32, key: Vec<Json>) {
-        let program = self.program.clone();
-        let route = &program.routes[r as usize];
-        let assignee = match (&route.target, route.strategy) {
-            (Target::Person(p), _) => Assignee::Person(Arc::from(p.as_str())),
-            (Target::Team(t), Strategy::Queue) => Assignee::Team(*t),
-            (Target::Team(t), Strategy::RoundRobin) => {
-                let members = &self.members[*t as usize];
-                if members.is_empty() {
-                    Assignee::Team(*t)
-                } else {
-                    let cursor = &mut self.rr_cursor[*t as usize];
-                    let m = members[*cursor % members.len()].clone();
-                    *cursor = (*cursor + 1) % members.len();
-                    Assignee::Person(m)
-                }
-            }
-            (Target::Team(t), Strategy::LeastOpen) => {
-                let members = &self.members[*t as usize];
-                let best = members
-                    .iter()
-                    .min_by_key(|m| self.open_by_person.get(&**m).copied().unwrap_or(0));
-                match best {
-                    Some(m) => Assignee::Person(m.clone()),
-                    None => Assignee::Team(*t),
-                }
-            }
-        };
-        let why = AssignWhy::Route {
-            key: (!key.is_empty()).then_some(Json::Array(key)),
-            priority: route.priority,
-            route: &route.name,
-        };
-        self.set_assignee(case_id, assignee, &route.name, why);
-    }
 }
 
 /// Why an assignee changed, for the `assigned` entry's detail (beside `assignee`).
@@ -466,8 +314,12 @@ pub(crate) enum AssignWhy<'a> {
     Plain,
     /// A `true` flag: `breaker`, `escalation` or `exception`.
     Flag(&'static str),
+    /// No route took the case: the owner team; the routes tried and the facts they read.
+    NoRoute(RouteDecision<'a>),
+    /// A route took the case; the routes tried before it and the facts all of them read.
     Route {
         key: Option<Json>,
+        decided: RouteDecision<'a>,
         priority: i64,
         route: &'a str,
     },

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::reads::{self, Read};
 use crate::eval::{self, Code, Pred};
 use crate::ir::Program;
 
@@ -15,12 +16,16 @@ pub(crate) struct Compiled {
     pub route_cond: Vec<Option<Pred>>,
     /// Each route's condition without its required equality (see `index`), for when that
     /// equality is known to hold: `None` when nothing is left (or there is no such
-    /// equality: then `route_cond` decides, see `Engine::route_condition`).
+    /// equality: then `route_cond` decides, see `decision::route_condition`).
     pub route_residual: Vec<Option<Pred>>,
     /// Whether each route's condition requires an enum equality (a copy of the program's
     /// `requires.is_some()`, kept dense for the decision step).
     pub route_keyed: Vec<bool>,
     pub route_key: Vec<Vec<Code>>,
+    /// The fact paths each classify arm's condition reads (for the ledger, `reads.rs`).
+    pub classify_reads: Vec<Box<[Read]>>,
+    /// The fact paths each route's condition and `key` read.
+    pub route_reads: Vec<Box<[Read]>>,
     pub sla_start: Vec<Vec<Option<Code>>>,
     pub sla_stop: Vec<Vec<Option<Code>>>,
     pub sla_reset: Vec<Vec<Option<Code>>>,
@@ -53,6 +58,21 @@ impl Compiled {
             .map(|e| p.classify.as_ref().is_some_and(|cl| cl.events.contains(&e)))
             .collect();
         Compiled {
+            classify_reads: p
+                .classify
+                .as_ref()
+                .map(|cl| {
+                    cl.arms
+                        .iter()
+                        .map(|(_, e)| reads::collect(p, [e]))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            route_reads: p
+                .routes
+                .iter()
+                .map(|r| reads::collect(p, r.cond.iter().chain(&r.key)))
+                .collect(),
             route_keyed: p.routes.iter().map(|r| r.requires.is_some()).collect(),
             classify_on,
             classify_rules,

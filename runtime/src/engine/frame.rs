@@ -1,7 +1,7 @@
 //! Evaluating compiled rule code against a case and its triggering event.
 
 use super::{Assignee, CaseState, Engine, EventData};
-use crate::eval::{self, Code, CtxVals, EvalError, Frame, Pred};
+use crate::eval::{self, Code, CtxVals, EvalError, Frame};
 use crate::value::Value;
 
 impl Engine {
@@ -27,6 +27,15 @@ impl Engine {
         }
     }
 
+    /// The triggering event's fields, as rules see them.
+    pub(crate) fn event_view<'a>(&'a self, ev: &'a EventData) -> Option<eval::EventView<'a>> {
+        let def = self.program.events.get(ev.event as usize)?;
+        Some(eval::EventView {
+            slots: &def.slots,
+            values: &ev.values,
+        })
+    }
+
     /// Run `f` on the frame of a case, with the triggering event's fields in scope.
     pub(crate) fn in_frame<T>(
         &self,
@@ -49,16 +58,6 @@ impl Engine {
         })
     }
 
-    /// Evaluate a compiled condition for a case.
-    pub(crate) fn holds(
-        &self,
-        pred: &Pred,
-        case: &CaseState,
-        ev: Option<&EventData>,
-    ) -> Result<bool, EvalError> {
-        self.in_frame(case, ev, &[], |f| pred(f))
-    }
-
     /// Evaluate compiled code for a case.
     pub(crate) fn eval(
         &self,
@@ -68,54 +67,5 @@ impl Engine {
         params: &[Value],
     ) -> Result<Value, EvalError> {
         self.in_frame(case, ev, params, |f| code(f))
-    }
-}
-
-/// Where a scan of conditions in order stopped.
-pub(crate) enum Scan {
-    /// The first condition that holds (or that there is none of: always).
-    Hit(usize),
-    /// The first condition that could not be evaluated, before any held.
-    Failed(usize, EvalError),
-    /// None held.
-    Miss,
-}
-
-/// Evaluates `cond(i)` for `i` in `from..n`, in order and in one frame, until one holds or
-/// fails: classify's arms and a route's candidates are decided this way, in `apply` and in
-/// the decision step alike. (`None` from `cond` means "no condition": it holds.)
-pub(crate) fn scan<'c>(
-    f: &Frame<'_>,
-    from: usize,
-    n: usize,
-    cond: impl Fn(usize) -> Option<&'c Pred>,
-) -> Scan {
-    for i in from..n {
-        match cond(i) {
-            None => return Scan::Hit(i),
-            Some(p) => match p(f) {
-                Ok(true) => return Scan::Hit(i),
-                Ok(false) => {}
-                Err(e) => return Scan::Failed(i, e),
-            },
-        }
-    }
-    Scan::Miss
-}
-
-/// The first of `cond(0..n)` that holds, passing over any that fail (as `apply` does after
-/// recording the failure): the decision step, which records nothing.
-pub(crate) fn first_hit<'c>(
-    f: &Frame<'_>,
-    n: usize,
-    cond: impl Fn(usize) -> Option<&'c Pred> + Copy,
-) -> Option<usize> {
-    let mut from = 0;
-    loop {
-        match scan(f, from, n, cond) {
-            Scan::Hit(i) => return Some(i),
-            Scan::Miss => return None,
-            Scan::Failed(i, _) => from = i + 1,
-        }
     }
 }

@@ -76,7 +76,7 @@ impl Engine {
     /// in `out` when they come from several lists): the index's routes without a required equality, plus the keyed routes whose
     /// required variant the case has now (all of a key's routes when its value is unknown,
     /// so each condition decides and reports its own errors). `true` when every keyed
-    /// candidate came from a known value: then [`route_condition`](Self::route_condition)
+    /// candidate came from a known value: then `decision::route_condition`
     /// may skip the equality that put it there.
     pub(crate) fn route_candidates<'a>(
         &self,
@@ -110,17 +110,6 @@ impl Engine {
             out.dedup();
         }
         (out, known)
-    }
-
-    /// The condition that decides route `r` among candidates: its residual when its
-    /// required equality is `known` to hold, else the whole condition (`None`: always).
-    pub(crate) fn route_condition(&self, r: u32, known: bool) -> Option<&crate::eval::Pred> {
-        let r = r as usize;
-        if known && self.code.route_keyed[r] {
-            self.code.route_residual[r].as_ref()
-        } else {
-            self.code.route_cond[r].as_ref()
-        }
     }
 }
 

@@ -14,6 +14,7 @@ mod actions;
 mod assignee;
 mod case;
 mod compiled;
+mod decision;
 mod dedupe;
 mod embed;
 mod envelope;
@@ -21,8 +22,10 @@ mod frame;
 mod index;
 mod outcome;
 mod probe;
+mod reads;
 mod record;
 mod reload;
+mod routing;
 mod sla;
 mod snapshot;
 mod timers;
@@ -347,11 +350,26 @@ impl Engine {
     }
 
     /// The decision step alone, for measurement: the class and the winning route for an
-    /// event applied to a fresh case, with no ledger, no timers and no state change.
+    /// event applied to a fresh case, with no ledger, no timers and no state change. The
+    /// same decisions as `apply` makes (`decision.rs`), with nothing traced.
     pub fn decide(&self, env: &Envelope) -> (Option<u32>, Option<u32>) {
-        let Some(def) = self.program.events.get(env.event as usize) else {
-            return (None, None);
-        };
+        self.on_fresh_case(env, &mut decision::NoTrace, |candidates, known, f| {
+            decision::route(&self.code, candidates, known, 0, f, &mut decision::NoTrace)
+                .map(|i| candidates[i])
+        })
+        .unwrap_or((None, None))
+    }
+
+    /// Decide the class for `env` on a fresh case (reporting what was tried to `classes`),
+    /// then hand `routes` the route candidates, whether their keyed equality is known, and
+    /// the frame routes are decided on. `None` for an event the program does not have.
+    pub(crate) fn on_fresh_case<T: decision::Trace, R>(
+        &self,
+        env: &Envelope,
+        classes: &mut T,
+        routes: impl FnOnce(&[u32], bool, &Frame<'_>) -> R,
+    ) -> Option<(Option<u32>, R)> {
+        let def = self.program.events.get(env.event as usize)?;
         // A fresh case's facts are the event's fields, which the event view already gives:
         // nothing is copied or allocated.
         let event = eval::EventView {
@@ -371,28 +389,21 @@ impl Engine {
         // As `apply` does on a fresh case: classify runs on the events it lists; a class
         // (always a change on a fresh case) adds the routes whose condition reads `class`
         // to the routes on this event.
-        let mut class = None;
-        if let Some(cl) = &self.program.classify
-            && self.code.classify_on[env.event as usize]
-        {
-            let f = Frame {
-                facts: &[],
-                event: Some(event),
-                params: &[],
-                ctx: &ctx,
-                env: &self.env,
-            };
-            let code = &self.code.classify;
-            class = Some(
-                frame::first_hit(&f, code.len(), |i| code.get(i))
-                    .and_then(|i| Some(cl.arms.get(i)?.0))
-                    .unwrap_or(cl.otherwise),
-            );
-            ctx.class = class.map(|v| (cl.enum_id, v));
+        let f = Frame {
+            facts: &[],
+            event: Some(event),
+            params: &[],
+            ctx: &ctx,
+            env: &self.env,
+        };
+        let class = decision::class(&self.program, &self.code, env.event, &f, classes)
+            .map(|pick| pick.variant);
+        if let (Some(v), Some(cl)) = (class, &self.program.classify) {
+            ctx.class = Some((cl.enum_id, v));
         }
         let index = match class {
-            Some(_) => &self.route_index_class[env.event as usize],
-            None => &self.route_index[env.event as usize],
+            Some(_) => self.route_index_class.get(env.event as usize)?,
+            None => self.route_index.get(env.event as usize)?,
         };
         let mut merged = index::Candidates::new();
         let (candidates, known) =
@@ -404,24 +415,7 @@ impl Engine {
             ctx: &ctx,
             env: &self.env,
         };
-        // A route whose key fails to evaluate does not match (docs/language.md §8.3).
-        let mut from = 0;
-        let route = loop {
-            match frame::scan(&f, from, candidates.len(), |i| {
-                self.route_condition(candidates[i], known)
-            }) {
-                frame::Scan::Hit(i) => {
-                    let keys = &self.code.route_key[candidates[i] as usize];
-                    if keys.iter().all(|k| k(&f).is_ok()) {
-                        break Some(candidates[i]);
-                    }
-                    from = i + 1;
-                }
-                frame::Scan::Failed(i, _) => from = i + 1,
-                frame::Scan::Miss => break None,
-            }
-        };
-        (class, route)
+        Some((class, routes(candidates, known, &f)))
     }
 
     /// The id of a receivable event by name.

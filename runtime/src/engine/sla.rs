@@ -17,7 +17,7 @@ use super::{Engine, EventData, OnError, TimerKind};
 use crate::calendar::Calendar;
 use crate::ir::{Action, BusinessUnit, DurationSpec, Recipient, SlaTarget, Target};
 use crate::ledger::Detail;
-use crate::value::{Value, format_duration, format_time};
+use crate::value::{format_duration, format_time};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClockState {
@@ -238,27 +238,25 @@ impl Engine {
         ev: Option<&EventData>,
         s: usize,
     ) -> Option<DurationSpec> {
-        let program = self.program.clone();
-        match &program.slas[s].target {
-            SlaTarget::Fixed(d) => Some(*d),
-            SlaTarget::By { arms, .. } => {
-                let code = self.code.sla_target_field[s].as_ref()?;
-                let case = self.cases.get(&**case_id)?;
-                let result = self.eval(code, case, ev, &[]);
-                let name = &program.slas[s].name;
-                match result {
-                    Ok(v) => {
-                        self.eval_ok(case_id, name, "target");
-                        match v {
-                            Value::Enum(_, v) => arms.get(v as usize).copied(),
-                            _ => None,
-                        }
-                    }
-                    Err(e) => {
-                        self.eval_error(case_id, name, "target", &e, OnError::Keep);
-                        None
-                    }
+        let case = self.cases.get(&**case_id)?;
+        let target = super::decision::sla_target(&self.program, &self.code, s, |field| {
+            self.eval(field, case, ev, &[])
+        });
+        let by = matches!(
+            self.program.slas.get(s).map(|p| &p.target),
+            Some(SlaTarget::By { .. })
+        );
+        let name: Arc<str> = Arc::from(self.program.slas.get(s)?.name.as_str());
+        match target {
+            Ok(d) => {
+                if by {
+                    self.eval_ok(case_id, &name, "target");
                 }
+                d
+            }
+            Err(e) => {
+                self.eval_error(case_id, &name, "target", &e, OnError::Keep);
+                None
             }
         }
     }

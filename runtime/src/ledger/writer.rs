@@ -113,6 +113,13 @@ impl Detail {
         self
     }
 
+    /// A key whose value the caller writes straight into the buffer, as canonical JSON
+    /// (sorted keys, no whitespace; [`write_json`](super::write_json) and
+    /// [`write_str`](super::write_str) do so): for details built without a `Value`.
+    pub(crate) fn raw(&mut self, k: &'static str) -> &mut String {
+        self.key(k)
+    }
+
     /// The finished object's canonical JSON.
     fn finish(&mut self) -> &str {
         self.buf.push('}');

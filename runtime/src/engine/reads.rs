@@ -1,0 +1,273 @@
+//! The facts a decision read, for the ledger (docs/runtime.md, "Decisions"): each classify
+//! arm's and route's fact paths (`ticket.priority`) are collected once at load, and the
+//! values they had are written on the `classified` and `assigned` entries.
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+use smallvec::SmallVec;
+
+use crate::eval::EventView;
+use crate::ir::{Expr, Program, SlotId, WireTy};
+use crate::ledger::{self, Detail};
+use crate::value::{self, Value};
+
+/// A place a condition reads: a slot and a path of record fields, with its name.
+#[derive(Clone, Debug)]
+pub(crate) struct Read {
+    slot: SlotId,
+    path: Box<[u32]>,
+    name: Arc<str>,
+}
+
+/// A slot and a path of record fields from it.
+type Place = (SlotId, Vec<u32>);
+
+/// How deep calls are followed (function bodies cannot recurse; this only bounds the walk).
+const MAX_CALL_DEPTH: usize = 16;
+
+/// The places `exprs` read, each once, in order of first appearance. A record passed to a
+/// function is not read whole: the function's own field reads are followed to it
+/// (`is_vip(ticket)` reads `ticket.tier` if that is what `is_vip` reads).
+pub(crate) fn collect<'e>(p: &Program, exprs: impl IntoIterator<Item = &'e Expr>) -> Box<[Read]> {
+    let mut places: Vec<Place> = Vec::new();
+    for e in exprs {
+        walk(p, e, &[], 0, &mut places);
+    }
+    places
+        .into_iter()
+        .map(|(slot, path)| Read {
+            name: name(p, slot, &path).into(),
+            slot,
+            path: path.into(),
+        })
+        .collect()
+}
+
+/// `slot.a.b` when `e` is such a chain of field accesses (from a slot, or from a parameter
+/// bound to a place).
+fn place(e: &Expr, params: &[Option<Place>]) -> Option<Place> {
+    match e {
+        Expr::Slot(s) => Some((*s, Vec::new())),
+        Expr::Param(i) => params.get(*i as usize)?.clone(),
+        Expr::Field(b, i) | Expr::OptField(b, i) => {
+            let (s, mut path) = place(b, params)?;
+            path.push(*i);
+            Some((s, path))
+        }
+        _ => None,
+    }
+}
+
+fn walk(p: &Program, e: &Expr, params: &[Option<Place>], depth: usize, out: &mut Vec<Place>) {
+    if let Some(pl) = place(e, params) {
+        if !out.contains(&pl) {
+            out.push(pl);
+        }
+        return;
+    }
+    let mut each = |x: &Expr| walk(p, x, params, depth, out);
+    match e {
+        Expr::Lit(_) | Expr::Slot(_) | Expr::Param(_) | Expr::Const(_) | Expr::Ctx(_) => {}
+        Expr::Field(b, _)
+        | Expr::OptField(b, _)
+        | Expr::Unwrap(b)
+        | Expr::Not(b)
+        | Expr::Neg(b)
+        | Expr::Matches(b, _) => each(b),
+        Expr::Binary(_, l, r) => {
+            each(l);
+            each(r);
+        }
+        Expr::Call(f, args) => {
+            let body = p.functions.get(*f as usize).map(|f| &f.body);
+            match body {
+                Some(body) if depth < MAX_CALL_DEPTH => {
+                    // Arguments that are places bind the parameters; the others are read
+                    // here.
+                    let bound: Vec<Option<Place>> = args.iter().map(|a| place(a, params)).collect();
+                    for (a, b) in args.iter().zip(&bound) {
+                        if b.is_none() {
+                            walk(p, a, params, depth, out);
+                        }
+                    }
+                    walk(p, body, &bound, depth + 1, out);
+                }
+                _ => args.iter().for_each(each),
+            }
+        }
+        Expr::Builtin(_, args) | Expr::List(args) => args.iter().for_each(each),
+        Expr::If(c, t, f) => {
+            each(c);
+            each(t);
+            each(f);
+        }
+        Expr::Match {
+            scrutinee,
+            arms,
+            default,
+        } => {
+            each(scrutinee);
+            arms.iter().for_each(|(_, a)| each(a));
+            if let Some(d) = default {
+                each(d);
+            }
+        }
+        Expr::Record { base, fields } => {
+            if let Some(b) = base {
+                each(b);
+            }
+            fields.iter().flatten().for_each(each);
+        }
+    }
+}
+
+/// `ticket.priority`: the slot's name and each field's name along the path.
+fn name(p: &Program, slot: SlotId, path: &[u32]) -> String {
+    let Some(def) = p.slots.get(slot as usize) else {
+        return format!("slot{slot}");
+    };
+    let mut out = def.name.clone();
+    let mut ty = &def.ty;
+    for i in path {
+        while let WireTy::Optional(inner) = ty {
+            ty = inner;
+        }
+        let field = match ty {
+            WireTy::Record(r) => p
+                .records
+                .get(*r as usize)
+                .and_then(|r| r.fields.get(*i as usize)),
+            _ => None,
+        };
+        match field {
+            Some(f) => {
+                out.push('.');
+                out.push_str(&f.name);
+                ty = &f.ty;
+            }
+            None => {
+                out.push_str(&format!(".{i}"));
+            }
+        }
+    }
+    out
+}
+
+/// The value at `read` as a decision sees it: the triggering event's field when it has
+/// one, else the case fact (`None`: unset, or a none along the path).
+fn value_at<'a>(
+    read: &Read,
+    facts: &'a [Option<Value>],
+    event: Option<EventView<'a>>,
+) -> Option<&'a Value> {
+    let from_event = event.and_then(|ev| {
+        let i = ev.slots.iter().position(|s| *s == read.slot)?;
+        ev.values.get(i)
+    });
+    let mut cur = match from_event {
+        Some(v) => v,
+        None => facts.get(read.slot as usize)?.as_ref()?,
+    };
+    for i in &read.path {
+        match cur {
+            Value::Record(items) => cur = items.get(*i as usize)?,
+            _ => return None,
+        }
+    }
+    Some(cur)
+}
+
+/// Write the `read` detail (when the rules read any place): every place the given rules
+/// read, by name (sorted, each once), with its value (`null` when unset), straight into
+/// the entry as canonical JSON.
+pub(crate) fn write<'r>(
+    d: &mut Detail,
+    p: &Program,
+    reads: impl IntoIterator<Item = &'r Read>,
+    facts: &[Option<Value>],
+    event: Option<EventView<'_>>,
+) {
+    let mut places: SmallVec<[&Read; 8]> = reads.into_iter().collect();
+    if places.is_empty() {
+        return;
+    }
+    places.sort_unstable_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    places.dedup_by(|a, b| a.name == b.name);
+    let out = d.raw("read");
+    out.push('{');
+    for (i, r) in places.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        ledger::write_str(&r.name, out);
+        out.push(':');
+        match value_at(r, facts, event) {
+            None => out.push_str("null"),
+            Some(v) => ledger::write_json(&clip(value::encode(p, v)), out),
+        }
+    }
+    out.push('}');
+}
+
+/// The most bytes of a text value a `read` detail records, and the most items of a list.
+const MAX_TEXT: usize = 120;
+const MAX_ITEMS: usize = 10;
+
+/// A value cut to size for the ledger: a text over [`MAX_TEXT`] bytes ends in `…`, a list
+/// over [`MAX_ITEMS`] items keeps the first ones and a last `"…"` (facts are user input; an
+/// entry stays small whatever they hold).
+fn clip(v: Json) -> Json {
+    if !too_long(&v) {
+        return v;
+    }
+    match v {
+        Json::String(t) if t.len() > MAX_TEXT => {
+            let mut end = MAX_TEXT;
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            Json::String(format!("{}…", &t[..end]))
+        }
+        Json::Array(items) => {
+            let long = items.len() > MAX_ITEMS;
+            let mut out: Vec<Json> = items.into_iter().take(MAX_ITEMS).map(clip).collect();
+            if long {
+                out.push(Json::String("…".into()));
+            }
+            Json::Array(out)
+        }
+        Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (k, clip(v))).collect()),
+        other => other,
+    }
+}
+
+fn too_long(v: &Json) -> bool {
+    match v {
+        Json::String(t) => t.len() > MAX_TEXT,
+        Json::Array(items) => items.len() > MAX_ITEMS || items.iter().any(too_long),
+        Json::Object(m) => m.values().any(too_long),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_and_long_lists_are_cut_short_values_kept() {
+        let long = "é".repeat(100); // 200 bytes
+        let cut = clip(Json::String(long));
+        let Json::String(t) = &cut else {
+            panic!("{cut}")
+        };
+        assert!(t.len() <= MAX_TEXT + "…".len() && t.ends_with('…'), "{t}");
+        let list = Json::Array((0..12).map(Json::from).collect());
+        let cut = clip(list);
+        assert_eq!(cut.as_array().map(Vec::len), Some(MAX_ITEMS + 1));
+        assert_eq!(cut[MAX_ITEMS], "…");
+        let short = serde_json::json!(["refund", 3, {"a": "b"}]);
+        assert_eq!(clip(short.clone()), short);
+    }
+}
