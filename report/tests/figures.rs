@@ -436,5 +436,9 @@ fn a_running_report_does_not_disturb_the_fold() {
     let json = |r: &meshline_report::Report| serde_json::to_string(r).unwrap();
     assert_eq!(json(&running), json(&whole));
     assert_eq!(json(&done), json(&whole));
-    assert_ne!(json(&halfway.unwrap()), json(&whole), "halfway is a partial report");
+    assert_ne!(
+        json(&halfway.unwrap()),
+        json(&whole),
+        "halfway is a partial report"
+    );
 }

@@ -16,8 +16,13 @@ fn call(port: u16, method: &str, path: &str, cookie: &str, body: &[u8]) -> (u16,
         return (0, String::new(), String::new());
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(120)));
+    let kind = if path == "/events" {
+        "application/x-ndjson"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{cookie}Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     let _ = s.write_all(head.as_bytes());
