@@ -1,9 +1,11 @@
 //! The salsa database: source files and the project are inputs; parsing, signatures, the
-//! project index, module checks and project checks are tracked queries.
+//! project index, each module's inference (the checker's one run over it) and project
+//! checks are tracked queries.
 //!
 //! Incrementality: a module's [`module_sig`] has no spans or bodies, so an edit inside one
 //! file that does not change what it declares leaves the signature equal; salsa then
-//! backdates it and [`project_index`] and every other module's [`module_check`] are reused.
+//! backdates it and [`project_index`] and every other module's [`module_inference`] are
+//! reused.
 //! Diagnostics are query values (no accumulators), as in rust-analyzer and ty.
 
 use std::collections::BTreeSet;
@@ -16,7 +18,7 @@ use crate::project::{Manifest, ProjectFiles, STDLIB};
 use crate::semantic::index::ProjectIndex;
 use crate::semantic::project::{ModuleView, project_checks};
 use crate::semantic::sig::{ModuleSig, module_sig as build_sig};
-use crate::semantic::{ModuleCheck, check_module};
+use crate::semantic::{ModuleInference, infer_module};
 use crate::syntax::ast::Module;
 
 #[salsa::input(debug)]
@@ -95,15 +97,18 @@ pub fn project_index(db: &dyn salsa::Database, project: Project) -> Arc<ProjectI
     Arc::new(ProjectIndex::build(sigs))
 }
 
+/// The semantic model of one module: its diagnostics, the type of each expression and
+/// the type its context expected. The only place the checker runs on a project's files:
+/// diagnostics, lowering and the editor features all read this.
 #[salsa::tracked(returns(clone))]
-pub fn module_check(
+pub fn module_inference(
     db: &dyn salsa::Database,
     project: Project,
     file: SourceFile,
-) -> Arc<ModuleCheck> {
+) -> Arc<ModuleInference> {
     let index = project_index(db, project);
     let parsed = parsed(db, file);
-    Arc::new(check_module(
+    Arc::new(infer_module(
         &index,
         &file.module(db),
         &file.name(db),
@@ -117,7 +122,7 @@ pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diag
     let index = project_index(db, project);
     let mut uses = BTreeSet::new();
     for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
-        uses.extend(module_check(db, project, *f).uses.iter().cloned());
+        uses.extend(module_inference(db, project, *f).uses.iter().cloned());
     }
     let modules = Modules::load(db, project);
     Arc::new(project_checks(&index, &modules.views(), &uses))
@@ -183,7 +188,7 @@ pub fn file_diagnostics_fast(
     project: Project,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
-    let mut checks = module_check(db, project, file).diagnostics.clone();
+    let mut checks = module_inference(db, project, file).diagnostics.clone();
     let name = file.name(db);
     checks.extend(
         project_check(db, project)
@@ -299,10 +304,10 @@ pub fn lower_with_tests(
     let mut names = std::collections::BTreeMap::new();
     for f in files.iter() {
         let parsed = parsed(db, *f);
-        let (_, types) =
-            crate::semantic::check_module_typed(&index, &f.module(db), &f.name(db), &parsed.ast);
+        // The same memoized result the diagnostics came from: the checker does not run again.
+        let inference = module_inference(db, project, *f);
         names.insert(f.module(db), f.name(db));
-        inputs.push((f.module(db), f.is_std(db), parsed, types));
+        inputs.push((f.module(db), f.is_std(db), parsed, inference));
     }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let modules: Vec<crate::lower::ModuleInput<'_>> = inputs
@@ -311,7 +316,7 @@ pub fn lower_with_tests(
             module: m,
             is_std: *is_std,
             ast: &p.ast,
-            types: t,
+            inference: t,
         })
         .collect();
     let (program, ids) =

@@ -2,7 +2,8 @@
 //! comment, its type, and for SLA policies, teams and calendars the values they resolve to
 //! (targets per class, members, working hours).
 
-use super::{SymbolId, definition, file_analysis, module_types};
+use super::{SymbolId, definition, file_analysis};
+
 use crate::db::{self, Project, SourceFile};
 use crate::semantic::index::OpKind;
 use crate::source::Span;
@@ -22,14 +23,13 @@ pub fn hover(
     offset: usize,
 ) -> Option<HoverInfo> {
     let analysis = file_analysis(db, project, file);
-    let types = module_types(db, project, file);
+    let inference = db::module_inference(db, project, file);
     // The type of the smallest expression under the cursor.
-    let expr_ty = types
-        .types
-        .iter()
+    let expr_ty = inference
+        .typed_spans()
         .filter(|(s, _)| s.start as usize <= offset && offset <= s.end as usize)
         .min_by_key(|(s, _)| s.len())
-        .map(|(s, t)| (*s, t.clone()));
+        .map(|(s, t)| (s, t.clone()));
     let Some(occ) = analysis.occurrence_at(offset) else {
         let (span, ty) = expr_ty?;
         if ty.is_error() {

@@ -11,6 +11,7 @@ use super::ast::*;
 use super::grammar::Rule;
 use super::parser::{Lower, span, strip_underscores};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
@@ -49,13 +50,13 @@ impl Lower<'_> {
                 } else {
                     UnaryOp::Neg
                 };
-                Expr {
-                    kind: ExprKind::Unary {
+                self.node(
+                    ExprKind::Unary {
                         op,
                         operand: Box::new(rhs),
                     },
-                    span: sp,
-                }
+                    sp,
+                )
             })
             .map_infix(|lhs, op, rhs| {
                 let sp = lhs.span.to(rhs.span);
@@ -78,14 +79,14 @@ impl Lower<'_> {
                     Rule::op_mul => BinOp::Mul,
                     _ => BinOp::Div,
                 };
-                Expr {
-                    kind: ExprKind::Binary {
+                self.node(
+                    ExprKind::Binary {
                         op,
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
-                    span: sp,
-                }
+                    sp,
+                )
             })
             .parse(p.into_inner())
     }
@@ -129,7 +130,7 @@ impl Lower<'_> {
                     }
                 }
             };
-            e = Expr { kind, span: sp };
+            e = self.node(kind, sp);
         }
         e
     }
@@ -229,7 +230,18 @@ impl Lower<'_> {
             }
             _ => ExprKind::Error,
         };
-        Expr { kind, span: sp }
+        self.node(kind, sp)
+    }
+
+    /// A new expression node with the module's next [`ExprId`].
+    fn node(&self, kind: ExprKind, at: Span) -> Expr {
+        let id = self.next_expr.get();
+        self.next_expr.set(id.saturating_add(1));
+        Expr {
+            id: ExprId(id),
+            kind,
+            span: at,
+        }
     }
 
     pub(super) fn duration(&self, p: &Pair<'_, Rule>) -> i64 {

@@ -9,7 +9,7 @@
 //! `lower_expr.rs`); each function turns one grammar rule into AST. The grammar guarantees the shapes that the `expect("grammar: …")` calls
 //! document.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use pest::Parser;
 use pest::iterators::Pair;
@@ -67,6 +67,7 @@ pub fn parse(file: &FileName, text: &str) -> (Module, Vec<Diagnostic>) {
         text: src,
         docs,
         diags: RefCell::new(Vec::new()),
+        next_expr: Cell::new(0),
     };
     let mut items = Vec::new();
     match MeshParser::parse(Rule::file, src) {
@@ -108,6 +109,7 @@ pub fn parse_expr(file: &FileName, text: &str) -> (Option<Expr>, Vec<Diagnostic>
         text,
         docs: DocIndex::default(),
         diags: RefCell::new(Vec::new()),
+        next_expr: Cell::new(0),
     };
     match MeshParser::parse(Rule::expr_only, text) {
         Ok(mut pairs) => {
@@ -128,6 +130,8 @@ pub(super) struct Lower<'t> {
     pub(super) text: &'t str,
     pub(super) docs: DocIndex,
     pub(super) diags: RefCell<Vec<Diagnostic>>,
+    /// The next expression's [`ExprId`]: expressions are numbered as they are built.
+    pub(super) next_expr: Cell<u32>,
 }
 
 pub(super) fn span(p: &Pair<'_, Rule>) -> Span {
