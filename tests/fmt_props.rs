@@ -73,7 +73,11 @@ fn corpus_paths() -> Vec<PathBuf> {
 
 /// The spans of `file`'s expressions (as the checker saw them) that may be parenthesised:
 /// the text with only that span in parentheses parses to the same program.
-fn paren_spans(database: &db::Database, handle: db::Project, file: db::SourceFile) -> Vec<Span> {
+fn paren_spans(
+    database: &db::Database,
+    handle: db::ProjectInput,
+    file: db::SourceFile,
+) -> Vec<Span> {
     let text = file.text(database).to_string();
     let name = FileName::from("props.mesh");
     let (ast, _) = parse(&name, &text);

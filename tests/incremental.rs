@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use meshline_compiler::db::{self, Database, Project, SourceFile};
+use meshline_compiler::db::{self, Database, ProjectInput, SourceFile};
 
 use crate::common;
 
@@ -49,7 +49,7 @@ owners {
 struct Session {
     db: Database,
     log: Arc<Mutex<Vec<String>>>,
-    project: Project,
+    project: ProjectInput,
     files: Vec<SourceFile>,
     /// The log key of `module_inference` for each file, in the order of `files`.
     check_keys: Vec<String>,

@@ -16,7 +16,7 @@ use salsa::Setter as _;
 use crate::diagnostics::{self, Diagnostic, FileName};
 use crate::project::{Manifest, ProjectFiles, STDLIB};
 use crate::semantic::index::ProjectIndex;
-use crate::semantic::project::{ModuleView, project_checks};
+use crate::semantic::project_checks::{ModuleView, project_checks};
 use crate::semantic::sig::{ModuleSig, module_sig as build_sig};
 use crate::semantic::{ModuleInference, infer_module};
 use crate::syntax::ast::Module;
@@ -34,7 +34,7 @@ pub struct SourceFile {
 }
 
 #[salsa::input(debug)]
-pub struct Project {
+pub struct ProjectInput {
     #[returns(ref)]
     pub manifest: Manifest,
     #[returns(ref)]
@@ -88,7 +88,7 @@ pub fn module_sig(db: &dyn salsa::Database, file: SourceFile) -> Arc<ModuleSig> 
 }
 
 #[salsa::tracked(returns(clone))]
-pub fn project_index(db: &dyn salsa::Database, project: Project) -> Arc<ProjectIndex> {
+pub fn project_index(db: &dyn salsa::Database, project: ProjectInput) -> Arc<ProjectIndex> {
     let sigs = project
         .files(db)
         .iter()
@@ -103,7 +103,7 @@ pub fn project_index(db: &dyn salsa::Database, project: Project) -> Arc<ProjectI
 #[salsa::tracked(returns(clone))]
 pub fn module_inference(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<ModuleInference> {
     let index = project_index(db, project);
@@ -118,7 +118,7 @@ pub fn module_inference(
 
 /// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused).
 #[salsa::tracked(returns(clone))]
-pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
+pub fn project_check(db: &dyn salsa::Database, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     let index = project_index(db, project);
     let mut uses = BTreeSet::new();
     for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
@@ -131,7 +131,7 @@ pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diag
 /// The safety analysis of conditions (ambiguous and unreachable routes, shadowed arms,
 /// never-true conditions, conflicting gates): whole-project, and the costliest check.
 #[salsa::tracked(returns(clone))]
-pub fn safety_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
+pub fn safety_check(db: &dyn salsa::Database, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     let index = project_index(db, project);
     let modules = Modules::load(db, project);
     let views = modules.views();
@@ -145,7 +145,7 @@ struct Modules {
 }
 
 impl Modules {
-    fn load(db: &dyn salsa::Database, project: Project) -> Modules {
+    fn load(db: &dyn salsa::Database, project: ProjectInput) -> Modules {
         let files = project
             .files(db)
             .iter()
@@ -171,7 +171,7 @@ impl Modules {
 #[salsa::tracked(returns(clone))]
 pub fn file_diagnostics(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
     let mut out = (*file_diagnostics_fast(db, project, file)).clone();
@@ -185,7 +185,7 @@ pub fn file_diagnostics(
 #[salsa::tracked(returns(clone))]
 pub fn file_diagnostics_fast(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
     let mut checks = module_inference(db, project, file).diagnostics.clone();
@@ -211,7 +211,7 @@ pub fn file_diagnostics_fast(
 #[salsa::tracked(returns(clone))]
 pub fn file_safety_diagnostics(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
     let name = file.name(db);
@@ -225,7 +225,7 @@ pub fn file_safety_diagnostics(
 }
 
 /// Every diagnostic of the project's own files (the standard library is trusted).
-pub fn project_diagnostics(db: &dyn salsa::Database, project: Project) -> Vec<Diagnostic> {
+pub fn project_diagnostics(db: &dyn salsa::Database, project: ProjectInput) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
         out.extend(file_diagnostics(db, project, *f).iter().cloned());
@@ -243,7 +243,7 @@ pub fn project_diagnostics(db: &dyn salsa::Database, project: Project) -> Vec<Di
 }
 
 /// Create the inputs for a project loaded from disk, with the embedded standard library.
-pub fn load_project(db: &Database, files: &ProjectFiles) -> Project {
+pub fn load_project(db: &Database, files: &ProjectFiles) -> ProjectInput {
     let mut inputs = std_files(db);
     for f in &files.files {
         inputs.push(SourceFile::new(
@@ -254,7 +254,7 @@ pub fn load_project(db: &Database, files: &ProjectFiles) -> Project {
             false,
         ));
     }
-    Project::new(db, files.manifest.clone(), inputs)
+    ProjectInput::new(db, files.manifest.clone(), inputs)
 }
 
 /// The standard library as inputs (high durability: it never changes in a session).
@@ -282,7 +282,7 @@ pub fn set_text(db: &mut Database, file: SourceFile, text: String) {
 /// Lower a project that checked without errors to the runtime's IR.
 pub fn lower(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     manifest: &Manifest,
 ) -> meshline_runtime::ir::Program {
     lower_with_tests(db, project, manifest).0
@@ -291,7 +291,7 @@ pub fn lower(
 /// Lower a project (as [`lower`]) together with its tests and acceptance sets.
 pub fn lower_with_tests(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     manifest: &Manifest,
 ) -> (
     meshline_runtime::ir::Program,

@@ -4,7 +4,7 @@
 
 use super::{SymbolId, definition, file_analysis};
 
-use crate::db::{self, Project, SourceFile};
+use crate::db::{self, ProjectInput, SourceFile};
 use crate::semantic::index::OpKind;
 use crate::source::Span;
 use crate::syntax::ast::*;
@@ -18,7 +18,7 @@ pub struct HoverInfo {
 
 pub fn hover(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     offset: usize,
 ) -> Option<HoverInfo> {
@@ -59,7 +59,7 @@ fn code(s: &str) -> String {
 }
 
 /// Markdown describing a symbol.
-pub fn describe(db: &dyn salsa::Database, project: Project, id: &SymbolId) -> Option<String> {
+pub fn describe(db: &dyn salsa::Database, project: ProjectInput, id: &SymbolId) -> Option<String> {
     if let SymbolId::Module(m) = id {
         return Some(code(&format!("module {m}")));
     }
@@ -139,7 +139,7 @@ fn action_tail(ast: &Module, connector: &str, action: &str) -> String {
 
 fn team_values(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     ast: &Module,
     name: &str,
 ) -> Option<String> {

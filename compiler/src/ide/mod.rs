@@ -17,7 +17,7 @@ pub mod signature;
 
 use std::sync::Arc;
 
-use crate::db::{self, Project, SourceFile};
+use crate::db::{self, ProjectInput, SourceFile};
 use crate::diagnostics::FileName;
 use crate::semantic::index::OpKind;
 use crate::semantic::types::DefId;
@@ -97,7 +97,7 @@ impl FileAnalysis {
 #[salsa::tracked(returns(clone))]
 pub fn file_analysis(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<FileAnalysis> {
     let index = db::project_index(db, project);
@@ -115,7 +115,7 @@ pub fn file_analysis(
 /// The file that declares `id`, and the declaration.
 pub fn definition(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     id: &SymbolId,
 ) -> Option<(SourceFile, Def)> {
     let index = db::project_index(db, project);
@@ -166,7 +166,7 @@ pub fn definition(
 /// Every place that names `id` (its declaration included), by file, in file order.
 pub fn references(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     id: &SymbolId,
 ) -> Vec<(SourceFile, Occurrence)> {
     let mut out = Vec::new();
@@ -185,7 +185,11 @@ pub fn references(
 }
 
 /// The file of a project by its name.
-pub fn file_by_name(db: &dyn salsa::Database, project: Project, name: &str) -> Option<SourceFile> {
+pub fn file_by_name(
+    db: &dyn salsa::Database,
+    project: ProjectInput,
+    name: &str,
+) -> Option<SourceFile> {
     project
         .files(db)
         .iter()

@@ -9,7 +9,7 @@ pub mod expr;
 pub mod index;
 pub mod inference;
 pub mod operators;
-pub mod project;
+pub mod project_checks;
 pub mod rules;
 pub mod safety;
 pub mod sig;

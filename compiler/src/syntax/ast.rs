@@ -1,6 +1,6 @@
 //! The owned abstract syntax tree of one `.mesh` module.
 //!
-//! The pest `Pair` tree never leaves `syntax/`: `lower.rs` converts it into these plain,
+//! The pest `Pair` tree never leaves `syntax/`: `build/` converts it into these plain,
 //! `Send + Sync + Eq` values at once, so they can be stored in salsa and used by the checker,
 //! the formatter and the language server. Every node carries a byte [`Span`] into its file.
 //! Syntax that failed to parse becomes an [`ItemKind::Error`] item (the declaration was

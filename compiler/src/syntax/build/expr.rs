@@ -1,4 +1,4 @@
-//! Lowering expressions to the AST: precedence with pest's Pratt parser (loosest first:
+//! Building expressions: precedence with pest's Pratt parser (loosest first:
 //! `or`; `and`; `not`; comparisons; `??`; `+ -`; `* /`; prefix `-`), postfix operators,
 //! literals and their values.
 
@@ -7,11 +7,11 @@ use std::sync::LazyLock;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use super::ast::*;
-use super::grammar::Rule;
-use super::parser::{Lower, span, strip_underscores};
+use super::{Builder, span, strip_underscores};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
+use crate::syntax::ast::*;
+use crate::syntax::grammar::Rule;
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
@@ -34,10 +34,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::op_neg))
 });
 
-impl Lower<'_> {
+impl Builder<'_> {
     // --- expressions ---------------------------------------------------------------------
 
-    pub(super) fn expr(&self, p: Pair<'_, Rule>) -> Expr {
+    pub(in crate::syntax) fn expr(&self, p: Pair<'_, Rule>) -> Expr {
         if p.as_rule() != Rule::expr {
             return self.postfix_expr(p);
         }
