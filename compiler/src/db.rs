@@ -100,7 +100,12 @@ pub fn project_index(db: &dyn salsa::Database, project: ProjectInput) -> Arc<Pro
 /// The semantic model of one module: its diagnostics, the type of each expression and
 /// the type its context expected. The only place the checker runs on a project's files:
 /// diagnostics, lowering and the editor features all read this.
-#[salsa::tracked(returns(clone))]
+///
+/// `no_eq`: every reader also reads the module's parse or the project index, which changed
+/// whenever this re-runs, so backdating an equal result would save nothing; comparing the
+/// per-expression tables with the previous revision's would cost a deep walk per module
+/// on every signature edit (docs/performance.md, issue 14).
+#[salsa::tracked(returns(clone), no_eq)]
 pub fn module_inference(
     db: &dyn salsa::Database,
     project: ProjectInput,
