@@ -289,7 +289,7 @@ pub fn check_in_memory(files: &[(&str, &str)]) -> Vec<Diagnostic> {
 pub struct Checker {
     db: meshline_compiler::db::Database,
     file: meshline_compiler::db::SourceFile,
-    project: meshline_compiler::db::Project,
+    project: meshline_compiler::db::ProjectInput,
 }
 
 impl Checker {

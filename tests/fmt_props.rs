@@ -73,16 +73,21 @@ fn corpus_paths() -> Vec<PathBuf> {
 
 /// The spans of `file`'s expressions (as the checker saw them) that may be parenthesised:
 /// the text with only that span in parentheses parses to the same program.
-fn paren_spans(database: &db::Database, handle: db::Project, file: db::SourceFile) -> Vec<Span> {
+fn paren_spans(
+    database: &db::Database,
+    handle: db::ProjectInput,
+    file: db::SourceFile,
+) -> Vec<Span> {
     let text = file.text(database).to_string();
     let name = FileName::from("props.mesh");
     let (ast, _) = parse(&name, &text);
     let want = program_fingerprint(&ast);
-    let types = meshline_compiler::ide::module_types(database, handle, file);
-    types
-        .types
-        .keys()
-        .copied()
+    let inference = db::module_inference(database, handle, file);
+    let mut spans: Vec<Span> = inference.typed_spans().map(|(s, _)| s).collect();
+    spans.sort();
+    spans.dedup();
+    spans
+        .into_iter()
         .filter(|sp| sp.start < sp.end && (sp.end as usize) <= text.len())
         .filter(|sp| {
             let wrapped = insert_parens(&text, std::slice::from_ref(sp));

@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use meshline_compiler::db::{self, Database, Project, SourceFile};
+use meshline_compiler::db::{self, Database, ProjectInput, SourceFile};
 
 use crate::common;
 
@@ -49,9 +49,9 @@ owners {
 struct Session {
     db: Database,
     log: Arc<Mutex<Vec<String>>>,
-    project: Project,
+    project: ProjectInput,
     files: Vec<SourceFile>,
-    /// The log key of `module_check` for each file, in the order of `files`.
+    /// The log key of `module_inference` for each file, in the order of `files`.
     check_keys: Vec<String>,
 }
 
@@ -72,19 +72,19 @@ impl Session {
             .filter(|f| !f.is_std(&db))
             .collect();
         assert_eq!(own.len(), 3);
-        // Learn each module's `module_check` key by running them one at a time.
+        // Learn each module's `module_inference` key by running them one at a time.
         let mut check_keys = Vec::new();
         for f in &own {
             log.lock().unwrap().clear();
-            let _ = db::module_check(&db, project, *f);
+            let _ = db::module_inference(&db, project, *f);
             let keys: Vec<String> = log
                 .lock()
                 .unwrap()
                 .iter()
-                .filter(|e| e.starts_with("module_check"))
+                .filter(|e| e.starts_with("module_inference"))
                 .cloned()
                 .collect();
-            assert_eq!(keys.len(), 1, "one module_check per call: {keys:?}");
+            assert_eq!(keys.len(), 1, "one module_inference per call: {keys:?}");
             check_keys.push(keys[0].clone());
         }
         let mut s = Session {
@@ -160,7 +160,7 @@ fn editing_a_rule_body_rechecks_only_its_module() {
     assert!(s.ran("parsed"), "billing is re-parsed: {log:#?}");
     assert!(
         s.ran_check("billing"),
-        "billing's module_check re-runs: {log:#?}"
+        "billing's module_inference re-runs: {log:#?}"
     );
     assert!(
         !s.ran("project_index"),
@@ -168,7 +168,7 @@ fn editing_a_rule_body_rechecks_only_its_module() {
     );
     assert!(
         !s.ran_check("ownership"),
-        "ownership does not import billing: its module_check must not re-run: {log:#?}"
+        "ownership does not import billing: its module_inference must not re-run: {log:#?}"
     );
     assert!(
         !s.ran_check("reports"),
@@ -237,7 +237,36 @@ fn an_unchanged_text_executes_nothing() {
     let _ = s.check_all();
     let log = s.executed();
     assert!(
-        !log.iter().any(|e| e.starts_with("module_check")),
+        !log.iter().any(|e| e.starts_with("module_inference")),
         "setting the same text must not re-run checks: {log:#?}"
+    );
+}
+
+#[test]
+fn a_build_runs_the_checker_once_per_module() {
+    let before = meshline_compiler::semantic::checker_runs();
+    // Check (each own module's inference once), then what an editor asks about a file.
+    let s = Session::new();
+    let billing = s.file("billing");
+    let _ = meshline_compiler::ide::file_analysis(&s.db, s.project, billing);
+    let _ = meshline_compiler::ide::hover::hover(&s.db, s.project, billing, 40);
+    assert_eq!(
+        meshline_compiler::semantic::checker_runs() - before,
+        s.files.len() as u64,
+        "checking and the editor features share one checker run per module"
+    );
+    // Lowering reads the memoized results: it checks only the standard library's modules,
+    // which `check` does not report on, and none of the project's a second time.
+    let manifest = s.project.manifest(&s.db).clone();
+    s.log.lock().unwrap().clear();
+    let (program, _, _) = db::lower_with_tests(&s.db, s.project, &manifest);
+    assert!(!program.routes.is_empty(), "the project lowers");
+    for module in ["billing", "reports", "ownership"] {
+        assert!(!s.ran_check(module), "lowering re-ran {module}'s inference");
+    }
+    assert_eq!(
+        meshline_compiler::semantic::checker_runs() - before,
+        s.project.files(&s.db).len() as u64,
+        "a build runs the checker once per module, standard library included"
     );
 }

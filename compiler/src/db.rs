@@ -1,9 +1,11 @@
 //! The salsa database: source files and the project are inputs; parsing, signatures, the
-//! project index, module checks and project checks are tracked queries.
+//! project index, each module's inference (the checker's one run over it) and project
+//! checks are tracked queries.
 //!
 //! Incrementality: a module's [`module_sig`] has no spans or bodies, so an edit inside one
 //! file that does not change what it declares leaves the signature equal; salsa then
-//! backdates it and [`project_index`] and every other module's [`module_check`] are reused.
+//! backdates it and [`project_index`] and every other module's [`module_inference`] are
+//! reused.
 //! Diagnostics are query values (no accumulators), as in rust-analyzer and ty.
 
 use std::collections::BTreeSet;
@@ -14,9 +16,9 @@ use salsa::Setter as _;
 use crate::diagnostics::{self, Diagnostic, FileName};
 use crate::project::{Manifest, ProjectFiles, STDLIB};
 use crate::semantic::index::ProjectIndex;
-use crate::semantic::project::{ModuleView, project_checks};
+use crate::semantic::project_checks::{ModuleView, project_checks};
 use crate::semantic::sig::{ModuleSig, module_sig as build_sig};
-use crate::semantic::{ModuleCheck, check_module};
+use crate::semantic::{ModuleInference, infer_module};
 use crate::syntax::ast::Module;
 
 #[salsa::input(debug)]
@@ -32,7 +34,7 @@ pub struct SourceFile {
 }
 
 #[salsa::input(debug)]
-pub struct Project {
+pub struct ProjectInput {
     #[returns(ref)]
     pub manifest: Manifest,
     #[returns(ref)]
@@ -86,7 +88,7 @@ pub fn module_sig(db: &dyn salsa::Database, file: SourceFile) -> Arc<ModuleSig> 
 }
 
 #[salsa::tracked(returns(clone))]
-pub fn project_index(db: &dyn salsa::Database, project: Project) -> Arc<ProjectIndex> {
+pub fn project_index(db: &dyn salsa::Database, project: ProjectInput) -> Arc<ProjectIndex> {
     let sigs = project
         .files(db)
         .iter()
@@ -95,15 +97,23 @@ pub fn project_index(db: &dyn salsa::Database, project: Project) -> Arc<ProjectI
     Arc::new(ProjectIndex::build(sigs))
 }
 
-#[salsa::tracked(returns(clone))]
-pub fn module_check(
+/// The semantic model of one module: its diagnostics, the type of each expression and
+/// the type its context expected. The only place the checker runs on a project's files:
+/// diagnostics, lowering and the editor features all read this.
+///
+/// `no_eq`: every reader also reads the module's parse or the project index, which changed
+/// whenever this re-runs, so backdating an equal result would save nothing; comparing the
+/// per-expression tables with the previous revision's would cost a deep walk per module
+/// on every signature edit (docs/performance.md, issue 14).
+#[salsa::tracked(returns(clone), no_eq)]
+pub fn module_inference(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
-) -> Arc<ModuleCheck> {
+) -> Arc<ModuleInference> {
     let index = project_index(db, project);
     let parsed = parsed(db, file);
-    Arc::new(check_module(
+    Arc::new(infer_module(
         &index,
         &file.module(db),
         &file.name(db),
@@ -113,11 +123,11 @@ pub fn module_check(
 
 /// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused).
 #[salsa::tracked(returns(clone))]
-pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
+pub fn project_check(db: &dyn salsa::Database, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     let index = project_index(db, project);
     let mut uses = BTreeSet::new();
     for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
-        uses.extend(module_check(db, project, *f).uses.iter().cloned());
+        uses.extend(module_inference(db, project, *f).uses.iter().cloned());
     }
     let modules = Modules::load(db, project);
     Arc::new(project_checks(&index, &modules.views(), &uses))
@@ -126,7 +136,7 @@ pub fn project_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diag
 /// The safety analysis of conditions (ambiguous and unreachable routes, shadowed arms,
 /// never-true conditions, conflicting gates): whole-project, and the costliest check.
 #[salsa::tracked(returns(clone))]
-pub fn safety_check(db: &dyn salsa::Database, project: Project) -> Arc<Vec<Diagnostic>> {
+pub fn safety_check(db: &dyn salsa::Database, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
     let index = project_index(db, project);
     let modules = Modules::load(db, project);
     let views = modules.views();
@@ -140,7 +150,7 @@ struct Modules {
 }
 
 impl Modules {
-    fn load(db: &dyn salsa::Database, project: Project) -> Modules {
+    fn load(db: &dyn salsa::Database, project: ProjectInput) -> Modules {
         let files = project
             .files(db)
             .iter()
@@ -166,7 +176,7 @@ impl Modules {
 #[salsa::tracked(returns(clone))]
 pub fn file_diagnostics(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
     let mut out = (*file_diagnostics_fast(db, project, file)).clone();
@@ -180,10 +190,10 @@ pub fn file_diagnostics(
 #[salsa::tracked(returns(clone))]
 pub fn file_diagnostics_fast(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
-    let mut checks = module_check(db, project, file).diagnostics.clone();
+    let mut checks = module_inference(db, project, file).diagnostics.clone();
     let name = file.name(db);
     checks.extend(
         project_check(db, project)
@@ -206,7 +216,7 @@ pub fn file_diagnostics_fast(
 #[salsa::tracked(returns(clone))]
 pub fn file_safety_diagnostics(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
     let name = file.name(db);
@@ -220,7 +230,7 @@ pub fn file_safety_diagnostics(
 }
 
 /// Every diagnostic of the project's own files (the standard library is trusted).
-pub fn project_diagnostics(db: &dyn salsa::Database, project: Project) -> Vec<Diagnostic> {
+pub fn project_diagnostics(db: &dyn salsa::Database, project: ProjectInput) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in project.files(db).iter().filter(|f| !f.is_std(db)) {
         out.extend(file_diagnostics(db, project, *f).iter().cloned());
@@ -238,7 +248,7 @@ pub fn project_diagnostics(db: &dyn salsa::Database, project: Project) -> Vec<Di
 }
 
 /// Create the inputs for a project loaded from disk, with the embedded standard library.
-pub fn load_project(db: &Database, files: &ProjectFiles) -> Project {
+pub fn load_project(db: &Database, files: &ProjectFiles) -> ProjectInput {
     let mut inputs = std_files(db);
     for f in &files.files {
         inputs.push(SourceFile::new(
@@ -249,7 +259,7 @@ pub fn load_project(db: &Database, files: &ProjectFiles) -> Project {
             false,
         ));
     }
-    Project::new(db, files.manifest.clone(), inputs)
+    ProjectInput::new(db, files.manifest.clone(), inputs)
 }
 
 /// The standard library as inputs (high durability: it never changes in a session).
@@ -277,7 +287,7 @@ pub fn set_text(db: &mut Database, file: SourceFile, text: String) {
 /// Lower a project that checked without errors to the runtime's IR.
 pub fn lower(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     manifest: &Manifest,
 ) -> meshline_runtime::ir::Program {
     lower_with_tests(db, project, manifest).0
@@ -286,7 +296,7 @@ pub fn lower(
 /// Lower a project (as [`lower`]) together with its tests and acceptance sets.
 pub fn lower_with_tests(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     manifest: &Manifest,
 ) -> (
     meshline_runtime::ir::Program,
@@ -299,10 +309,10 @@ pub fn lower_with_tests(
     let mut names = std::collections::BTreeMap::new();
     for f in files.iter() {
         let parsed = parsed(db, *f);
-        let (_, types) =
-            crate::semantic::check_module_typed(&index, &f.module(db), &f.name(db), &parsed.ast);
+        // The same memoized result the diagnostics came from: the checker does not run again.
+        let inference = module_inference(db, project, *f);
         names.insert(f.module(db), f.name(db));
-        inputs.push((f.module(db), f.is_std(db), parsed, types));
+        inputs.push((f.module(db), f.is_std(db), parsed, inference));
     }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let modules: Vec<crate::lower::ModuleInput<'_>> = inputs
@@ -311,7 +321,7 @@ pub fn lower_with_tests(
             module: m,
             is_std: *is_std,
             ast: &p.ast,
-            types: t,
+            inference: t,
         })
         .collect();
     let (program, ids) =

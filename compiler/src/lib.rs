@@ -23,7 +23,7 @@ use std::path::Path;
 
 use diagnostics::{Diagnostic, FileName};
 pub use format::{FormatError, format_source};
-pub use project::{LoadError, ProjectFiles};
+pub use project::{ProjectFiles, ProjectLoadError};
 
 /// The compiler's version, recorded in bundles and SARIF.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -53,7 +53,7 @@ impl CheckOutput {
 }
 
 /// Load and check a project folder or a single `.mesh` file.
-pub fn check_path(path: &Path) -> Result<CheckOutput, LoadError> {
+pub fn check_path(path: &Path) -> Result<CheckOutput, ProjectLoadError> {
     let project = project::load(path)?;
     let diagnostics = with_large_stack(|| {
         let db = db::Database::default();
@@ -80,7 +80,7 @@ pub struct BuildOutput {
 }
 
 /// Check, lower and encode a project. Same sources give the same bytes.
-pub fn build_path(path: &Path) -> Result<BuildOutput, LoadError> {
+pub fn build_path(path: &Path) -> Result<BuildOutput, ProjectLoadError> {
     Ok(build_project(project::load(path)?))
 }
 

@@ -4,7 +4,7 @@
 //! A project is a folder with `meshline.toml`; every `.mesh` file under its source folder
 //! (default `rules`) is a module named by its path (`rules/billing/refunds.mesh` is
 //! `billing.refunds`). A single `.mesh` file can also be checked on its own: it is a project
-//! of one module named after the file. I/O failures are [`LoadError`]s (exit status 2);
+//! of one module named after the file. I/O failures are [`ProjectLoadError`]s (exit status 2);
 //! problems inside files are diagnostics.
 
 use std::collections::BTreeMap;
@@ -68,7 +68,7 @@ impl ProjectFiles {
 }
 
 #[derive(Debug)]
-pub enum LoadError {
+pub enum ProjectLoadError {
     NotFound(PathBuf),
     NoManifest(PathBuf),
     Io {
@@ -77,21 +77,23 @@ pub enum LoadError {
     },
 }
 
-impl fmt::Display for LoadError {
+impl fmt::Display for ProjectLoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LoadError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
-            LoadError::NoManifest(p) => write!(
+            ProjectLoadError::NotFound(p) => {
+                write!(f, "{}: no such file or directory", p.display())
+            }
+            ProjectLoadError::NoManifest(p) => write!(
                 f,
                 "{}: not a Meshline project (no {MANIFEST}); run `meshline new NAME` to create one, or pass a .mesh file",
                 p.display()
             ),
-            LoadError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            ProjectLoadError::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
     }
 }
 
-impl std::error::Error for LoadError {}
+impl std::error::Error for ProjectLoadError {}
 
 #[derive(Deserialize)]
 struct RawManifest {
@@ -112,18 +114,18 @@ struct RawBuild {
 }
 
 /// Load a project folder, or a single `.mesh` file as a one-module project.
-pub fn load(path: &Path) -> Result<ProjectFiles, LoadError> {
+pub fn load(path: &Path) -> Result<ProjectFiles, ProjectLoadError> {
     if !path.exists() {
-        return Err(LoadError::NotFound(path.to_path_buf()));
+        return Err(ProjectLoadError::NotFound(path.to_path_buf()));
     }
     if path.is_file() {
         return load_single_file(path);
     }
     let manifest_path = path.join(MANIFEST);
     if !manifest_path.is_file() {
-        return Err(LoadError::NoManifest(path.to_path_buf()));
+        return Err(ProjectLoadError::NoManifest(path.to_path_buf()));
     }
-    let io = |error, p: &Path| LoadError::Io {
+    let io = |error, p: &Path| ProjectLoadError::Io {
         path: p.to_path_buf(),
         error,
     };
@@ -219,8 +221,8 @@ pub fn from_sources<P: AsRef<str>, T: Into<String>>(
     }
 }
 
-fn load_single_file(path: &Path) -> Result<ProjectFiles, LoadError> {
-    let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
+fn load_single_file(path: &Path) -> Result<ProjectFiles, ProjectLoadError> {
+    let bytes = std::fs::read(path).map_err(|error| ProjectLoadError::Io {
         path: path.to_path_buf(),
         error,
     })?;

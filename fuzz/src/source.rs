@@ -10,7 +10,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use meshline_compiler::db::{self, Database, Project, SourceFile};
+use meshline_compiler::db::{self, Database, ProjectInput, SourceFile};
 use meshline_compiler::diagnostics::FileName;
 use meshline_compiler::project::{Manifest, ProjectFiles, SourceText};
 use meshline_compiler::{FormatError, format_source, with_large_stack};
@@ -18,7 +18,7 @@ use meshline_runtime::ir::Program;
 
 struct Checker {
     db: Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     manifest: Manifest,
 }

@@ -11,7 +11,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use meshline_compiler::db::{self, Database, Project, SourceFile};
+use meshline_compiler::db::{self, Database, ProjectInput, SourceFile};
 use meshline_compiler::diagnostics::{Diagnostic, FileName};
 use meshline_compiler::project::{Manifest, ProjectFiles, SourceText};
 use salsa::Setter as _;
@@ -23,7 +23,7 @@ pub struct Analysis {
     /// Where `.mesh` sources live (`root/sources`); `None` for a single-file project.
     sources: Option<PathBuf>,
     db: Database,
-    project: Project,
+    project: ProjectInput,
     files: BTreeMap<FileName, SourceFile>,
 }
 
@@ -169,7 +169,7 @@ pub enum RunError {
 /// A database clone with the project handle: what a request reads.
 pub struct Snapshot {
     pub db: Database,
-    pub project: Project,
+    pub project: ProjectInput,
     pub root: PathBuf,
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use meshline_compiler::db::{self, Database};
 use meshline_compiler::diagnostics::FileName;
 use meshline_compiler::project::{Manifest, ProjectFiles, SourceText};
-use meshline_compiler::semantic::project::ModuleView;
+use meshline_compiler::semantic::project_checks::ModuleView;
 use meshline_compiler::semantic::safety::safety_checks;
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -25,7 +25,7 @@ use serde_json::{Value as Json, json};
 use crate::diagnostics::{Diagnostic, FileName};
 use crate::lower::tests::{Acceptance, Expect, StepKind, TestCase};
 use crate::source::Span;
-use crate::{LoadError, ProjectFiles};
+use crate::{ProjectFiles, ProjectLoadError};
 
 /// A project's tests, ready to run.
 pub struct Suite {
@@ -37,7 +37,7 @@ pub struct Suite {
 }
 
 /// Load, check and lower a project and its tests.
-pub fn load(path: &Path) -> Result<Suite, LoadError> {
+pub fn load(path: &Path) -> Result<Suite, ProjectLoadError> {
     let project = crate::project::load(path)?;
     let (diagnostics, lowered) = crate::with_large_stack(|| {
         let database = crate::db::Database::default();

@@ -323,7 +323,7 @@ fn with_placeholder(
     text: &str,
     start: usize,
     offset: usize,
-) -> (crate::semantic::ModuleTypes, Span) {
+) -> (crate::semantic::ModuleInference, Span) {
     // The whole word at the cursor is replaced, also the part after it.
     let bytes = text.as_bytes();
     let mut end = offset;
@@ -332,7 +332,8 @@ fn with_placeholder(
     }
     let patched = format!("{}{PLACEHOLDER}{}", &text[..start], &text[end..]);
     let (ast, _) = crate::syntax::parse(file, &patched);
-    let types = crate::semantic::module_types(index, module, file, &ast);
+    // The checker on a copy of the text (not the project's revision, so not the query).
+    let types = crate::semantic::infer_module(index, module, file, &ast);
     (types, Span::new(start, start + PLACEHOLDER.len()))
 }
 
@@ -401,8 +402,7 @@ fn member_candidates(
     }
     let (types, _) = with_placeholder(index, module, file, text, start, offset);
     let ty = types
-        .types
-        .iter()
+        .typed_spans()
         .filter(|(s, _)| s.end as usize == dot && s.start as usize >= base_start)
         .max_by_key(|(s, _)| s.len())
         .map(|(_, t)| t.strip_optional().clone());
@@ -432,9 +432,9 @@ fn expression_candidates(
 ) {
     let (types, placeholder) = with_placeholder(index, module, file, text, start, offset);
     if let Some(def) = types
-        .expected
-        .get(&placeholder)
-        .and_then(|t| t.strip_optional().enum_def())
+        .expected_spans()
+        .find(|(s, _)| *s == placeholder)
+        .and_then(|(_, t)| t.strip_optional().enum_def())
     {
         // An enum is expected: its variants, nothing else.
         for v in index.enum_variants(def).into_iter().flatten() {

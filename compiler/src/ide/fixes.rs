@@ -2,7 +2,7 @@
 //! a classify (E0302), add a gate skeleton for an ungated money or destructive action
 //! (E0403). Each fix is a list of text insertions; the editor shows it as a code action.
 
-use crate::db::{self, Project, SourceFile};
+use crate::db::{self, ProjectInput, SourceFile};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::semantic::index::OpKind;
 use crate::source::Span;
@@ -18,7 +18,7 @@ pub struct Fix {
 /// The fixes for one diagnostic of `file`.
 pub fn fixes(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     d: &Diagnostic,
 ) -> Vec<Fix> {
@@ -52,7 +52,7 @@ fn before_close(text: &str, block_end: usize) -> usize {
 
 fn owners_arms(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     at: Span,
 ) -> Option<Fix> {
@@ -118,7 +118,7 @@ fn list(names: &[&String]) -> String {
     names.join(", ")
 }
 
-fn first_team(db: &dyn salsa::Database, project: Project) -> Option<String> {
+fn first_team(db: &dyn salsa::Database, project: ProjectInput) -> Option<String> {
     let index = db::project_index(db, project);
     index
         .ops
@@ -130,7 +130,7 @@ fn first_team(db: &dyn salsa::Database, project: Project) -> Option<String> {
 
 fn otherwise(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     at: Span,
 ) -> Option<Fix> {
@@ -173,7 +173,7 @@ fn otherwise(
 
 fn gate_skeleton(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     at: Span,
 ) -> Option<Fix> {

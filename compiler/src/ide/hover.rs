@@ -2,8 +2,9 @@
 //! comment, its type, and for SLA policies, teams and calendars the values they resolve to
 //! (targets per class, members, working hours).
 
-use super::{SymbolId, definition, file_analysis, module_types};
-use crate::db::{self, Project, SourceFile};
+use super::{SymbolId, definition, file_analysis};
+
+use crate::db::{self, ProjectInput, SourceFile};
 use crate::semantic::index::OpKind;
 use crate::source::Span;
 use crate::syntax::ast::*;
@@ -17,19 +18,18 @@ pub struct HoverInfo {
 
 pub fn hover(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     offset: usize,
 ) -> Option<HoverInfo> {
     let analysis = file_analysis(db, project, file);
-    let types = module_types(db, project, file);
+    let inference = db::module_inference(db, project, file);
     // The type of the smallest expression under the cursor.
-    let expr_ty = types
-        .types
-        .iter()
+    let expr_ty = inference
+        .typed_spans()
         .filter(|(s, _)| s.start as usize <= offset && offset <= s.end as usize)
         .min_by_key(|(s, _)| s.len())
-        .map(|(s, t)| (*s, t.clone()));
+        .map(|(s, t)| (s, t.clone()));
     let Some(occ) = analysis.occurrence_at(offset) else {
         let (span, ty) = expr_ty?;
         if ty.is_error() {
@@ -59,7 +59,7 @@ fn code(s: &str) -> String {
 }
 
 /// Markdown describing a symbol.
-pub fn describe(db: &dyn salsa::Database, project: Project, id: &SymbolId) -> Option<String> {
+pub fn describe(db: &dyn salsa::Database, project: ProjectInput, id: &SymbolId) -> Option<String> {
     if let SymbolId::Module(m) = id {
         return Some(code(&format!("module {m}")));
     }
@@ -139,7 +139,7 @@ fn action_tail(ast: &Module, connector: &str, action: &str) -> String {
 
 fn team_values(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     ast: &Module,
     name: &str,
 ) -> Option<String> {

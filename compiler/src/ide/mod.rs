@@ -3,8 +3,8 @@
 //!
 //! The language server (`meshline-lsp`) converts these answers to LSP types; the CLI could
 //! use them too. Everything is computed from the same salsa queries as `meshline check`:
-//! [`file_analysis`] walks one parsed module with the project index and the checker's
-//! expression types ([`module_types`]) and records every definition and every resolved
+//! [`file_analysis`] walks one parsed module with the project index and the module's
+//! semantic model ([`db::module_inference`]) and records every definition and every resolved
 //! name ([`Occurrence`]). Go to definition, references, rename, hover and semantic tokens
 //! are lookups in those tables.
 
@@ -17,9 +17,8 @@ pub mod signature;
 
 use std::sync::Arc;
 
-use crate::db::{self, Project, SourceFile};
+use crate::db::{self, ProjectInput, SourceFile};
 use crate::diagnostics::FileName;
-use crate::semantic::ModuleTypes;
 use crate::semantic::index::OpKind;
 use crate::semantic::types::DefId;
 use crate::source::Span;
@@ -94,37 +93,20 @@ impl FileAnalysis {
     }
 }
 
-/// The checker's expression types of one module.
-#[salsa::tracked(returns(clone))]
-pub fn module_types(
-    db: &dyn salsa::Database,
-    project: Project,
-    file: SourceFile,
-) -> Arc<ModuleTypes> {
-    let index = db::project_index(db, project);
-    let parsed = db::parsed(db, file);
-    Arc::new(crate::semantic::module_types(
-        &index,
-        &file.module(db),
-        &file.name(db),
-        &parsed.ast,
-    ))
-}
-
 /// Definitions and resolved names of one file.
 #[salsa::tracked(returns(clone))]
 pub fn file_analysis(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
 ) -> Arc<FileAnalysis> {
     let index = db::project_index(db, project);
     let parsed = db::parsed(db, file);
-    let types = module_types(db, project, file);
+    let inference = db::module_inference(db, project, file);
     let module = file.module(db);
     let name = file.name(db);
     let defs = defs::collect(&module, &name, &parsed.ast);
-    let mut occurrences = resolve::occurrences(&index, &module, &name, &parsed.ast, &types);
+    let mut occurrences = resolve::occurrences(&index, &module, &name, &parsed.ast, &inference);
     occurrences.sort_by_key(|o| (o.span.start, o.span.end));
     occurrences.dedup();
     Arc::new(FileAnalysis { defs, occurrences })
@@ -133,7 +115,7 @@ pub fn file_analysis(
 /// The file that declares `id`, and the declaration.
 pub fn definition(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     id: &SymbolId,
 ) -> Option<(SourceFile, Def)> {
     let index = db::project_index(db, project);
@@ -184,7 +166,7 @@ pub fn definition(
 /// Every place that names `id` (its declaration included), by file, in file order.
 pub fn references(
     db: &dyn salsa::Database,
-    project: Project,
+    project: ProjectInput,
     id: &SymbolId,
 ) -> Vec<(SourceFile, Occurrence)> {
     let mut out = Vec::new();
@@ -203,7 +185,11 @@ pub fn references(
 }
 
 /// The file of a project by its name.
-pub fn file_by_name(db: &dyn salsa::Database, project: Project, name: &str) -> Option<SourceFile> {
+pub fn file_by_name(
+    db: &dyn salsa::Database,
+    project: ProjectInput,
+    name: &str,
+) -> Option<SourceFile> {
     project
         .files(db)
         .iter()

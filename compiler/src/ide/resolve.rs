@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{Occurrence, SymbolId};
 use crate::diagnostics::FileName;
-use crate::semantic::ModuleTypes;
+use crate::semantic::ModuleInference;
 use crate::semantic::index::{DataKind, OpKind, ProjectIndex};
 use crate::semantic::sig::TypeRef;
 use crate::semantic::types::{DefId, Ty};
@@ -25,7 +25,7 @@ pub fn occurrences(
     module: &str,
     file: &FileName,
     ast: &Module,
-    types: &ModuleTypes,
+    types: &ModuleInference,
 ) -> Vec<Occurrence> {
     let mut w = Walker {
         index,
@@ -48,7 +48,7 @@ struct Walker<'a> {
     index: &'a ProjectIndex,
     module: &'a str,
     file: &'a FileName,
-    types: &'a ModuleTypes,
+    types: &'a ModuleInference,
     out: Vec<Occurrence>,
     /// The events that trigger the rule being walked.
     events: Vec<DefId>,
@@ -368,14 +368,13 @@ impl Walker<'_> {
     }
 
     /// A match or `target by` pattern over the value at `scrutinee`.
-    fn pattern(&mut self, p: &Pattern, scrutinee: Span) {
+    fn pattern(&mut self, p: &Pattern, scrutinee: ExprId) {
         let Pattern::Alternatives(paths) = p else {
             return;
         };
         let enum_def = self
             .types
-            .types
-            .get(&scrutinee)
+            .type_of(scrutinee)
             .and_then(|t| t.strip_optional().enum_def().cloned());
         for path in paths {
             match path.segments.as_slice() {
@@ -472,7 +471,7 @@ impl Walker<'_> {
     }
 
     fn ty(&self, e: &Expr) -> Option<&Ty> {
-        self.types.types.get(&e.span).map(Ty::strip_optional)
+        self.types.type_of(e.id).map(Ty::strip_optional)
     }
 
     fn expr(&mut self, e: &Expr) {
@@ -520,7 +519,7 @@ impl Walker<'_> {
             ExprKind::Match { scrutinee, arms } => {
                 self.expr(scrutinee);
                 for arm in arms {
-                    self.pattern(&arm.pattern, scrutinee.span);
+                    self.pattern(&arm.pattern, scrutinee.id);
                     self.expr(&arm.value);
                 }
             }

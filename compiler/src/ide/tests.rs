@@ -30,7 +30,7 @@ fn gold(t: Ticket) -> Bool = t.tier == Gold
 ";
 
 /// A project of `data` plus `rules` (with the cursor marker removed); the cursor offset.
-fn setup(rules: &str) -> (Database, Project, SourceFile, usize) {
+fn setup(rules: &str) -> (Database, ProjectInput, SourceFile, usize) {
     let offset = rules.find("$0").expect("cursor marker");
     let text = rules.replace("$0", "");
     let files = ProjectFiles {
@@ -63,7 +63,7 @@ fn setup(rules: &str) -> (Database, Project, SourceFile, usize) {
 
 fn labels(
     db: &Database,
-    project: Project,
+    project: ProjectInput,
     file: SourceFile,
     offset: usize,
 ) -> Vec<(String, CandidateKind)> {

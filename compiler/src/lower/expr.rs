@@ -1,16 +1,13 @@
 //! Lowering expressions to IR: names to slots, parameters, constants and literals; fields
 //! to indices; bare variants to `(enum, index)`. Runs only on programs that checked
-//! without errors, and uses the checker's type of every expression (by span), so it never
-//! re-infers types.
-
-use std::collections::BTreeMap;
+//! without errors, and reads the checker's type of every expression (by `ExprId`, from the
+//! module's inference result), so it never re-infers types.
 
 use meshline_runtime::ir::{self, Ctx, Expr as IrExpr, Lit};
 
 use super::Ids;
 use crate::semantic::index::{DataKind, OpKind, ProjectIndex};
 use crate::semantic::types::Ty;
-use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, Expr, ExprKind, Pattern};
 
 /// Which names are local where an expression is lowered.
@@ -30,13 +27,14 @@ pub struct LowerExpr<'a> {
     pub index: &'a ProjectIndex,
     pub ids: &'a Ids,
     pub module: &'a str,
-    pub types: &'a BTreeMap<Span, Ty>,
+    /// The module's semantic model: the type of each expression, by its id.
+    pub inference: &'a crate::semantic::ModuleInference,
     pub scope: LScope,
 }
 
 impl LowerExpr<'_> {
     fn ty(&self, e: &Expr) -> Ty {
-        self.types.get(&e.span).cloned().unwrap_or(Ty::Error)
+        self.inference.ty(e.id)
     }
 
     fn param(&self, name: &str) -> Option<u32> {

@@ -16,7 +16,6 @@ use meshline_runtime::ir::{self};
 use crate::semantic::index::{BUILTIN_EVENTS, DataKind, OpKind, ProjectIndex};
 use crate::semantic::sig::EffectKind;
 use crate::semantic::types::{DefId, Ty};
-use crate::source::Span;
 use crate::syntax::ast::{self, ItemKind, Module};
 use expr::{LScope, LowerExpr};
 use rules::{duration_spec, lower_automation, lower_gate, lower_route, lower_sla};
@@ -26,7 +25,8 @@ pub struct ModuleInput<'a> {
     pub module: &'a str,
     pub is_std: bool,
     pub ast: &'a Module,
-    pub types: &'a BTreeMap<Span, Ty>,
+    /// The module's semantic model (`db::module_inference`).
+    pub inference: &'a crate::semantic::ModuleInference,
 }
 
 /// Name → id tables.
@@ -378,7 +378,7 @@ pub(super) fn mk<'a>(
         index,
         ids,
         module: m.module,
-        types: m.types,
+        inference: m.inference,
         scope,
     }
 }

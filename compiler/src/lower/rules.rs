@@ -6,7 +6,6 @@ use meshline_runtime::ir::{self, Expr as IrExpr, Lit};
 use super::expr::{LScope, LowerExpr, order_args};
 use crate::semantic::index::ProjectIndex;
 use crate::semantic::sig::EffectKind;
-use crate::semantic::types::Ty;
 use crate::syntax::ast::{self};
 
 use super::{Ids, ModuleInput};
@@ -146,7 +145,7 @@ pub(super) fn lower_sla(
                 }
             }
             ast::SlaClause::Target(ast::SlaTarget::By { field, arms, .. }) => {
-                let ft = l.types.get(&field.span).cloned().unwrap_or(Ty::Error);
+                let ft = l.inference.ty(field.id);
                 let variants = ft
                     .enum_def()
                     .and_then(|d| index.enum_variants(d))
@@ -229,7 +228,7 @@ pub(super) fn lower_gate(
         index,
         ids,
         module: m.module,
-        types: m.types,
+        inference: m.inference,
         scope: LScope::Gate(param_names.clone()),
     };
     let mut def = ir::GateDef {

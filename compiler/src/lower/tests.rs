@@ -124,7 +124,7 @@ pub fn lower_tests(
             index,
             ids,
             module: m.module,
-            types: m.types,
+            inference: m.inference,
             scope: LScope::None,
         };
         for item in &m.ast.items {
@@ -164,7 +164,9 @@ pub fn lower_tests(
                                             .filter(|f| f.name.name != "case")
                                             .cloned()
                                             .collect();
+                                        // The event's own id: the checker typed it.
                                         let record = ast::Expr {
+                                            id: event.id,
                                             kind: ExprKind::Record {
                                                 ty: Some(p.clone()),
                                                 spread: spread.clone(),

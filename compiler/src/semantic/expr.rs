@@ -26,6 +26,16 @@ pub enum Use {
     Op(OpKind, String),
 }
 
+/// What the checker knows about one expression.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ExprFacts {
+    pub span: Span,
+    /// Its type (`None`: the checker never reached it, e.g. inside a declaration it skipped).
+    pub ty: Option<Ty>,
+    /// The type its context expected, where the context knew one.
+    pub expected: Option<Ty>,
+}
+
 /// Names visible in an expression besides top-level declarations.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
@@ -48,11 +58,9 @@ pub struct Cx<'a> {
     pub uses: BTreeSet<Use>,
     /// Imports that resolved something: (module, Some(name)) or (module, None) for aliases.
     pub used_imports: BTreeSet<(String, Option<String>)>,
-    /// When set, the type of every checked expression by span (for lowering to IR).
-    pub types: Option<BTreeMap<Span, Ty>>,
-    /// When set, the type the context expected of every expression checked against one
-    /// (for editor completion: which enum's variants fit here).
-    pub expected: Option<BTreeMap<Span, Ty>>,
+    /// What was found about each expression, indexed by its `ExprId` (the module's
+    /// inference result, `semantic::inference`).
+    pub exprs: Vec<ExprFacts>,
 }
 
 pub const BUILTIN_FNS: &[&str] = &["len", "lower", "upper", "min", "max", "since", "hour_of"];
@@ -66,8 +74,7 @@ impl<'a> Cx<'a> {
             diags: Vec::new(),
             uses: BTreeSet::new(),
             used_imports: BTreeSet::new(),
-            types: None,
-            expected: None,
+            exprs: Vec::new(),
         }
     }
 
@@ -131,11 +138,18 @@ impl<'a> Cx<'a> {
     /// Infer or check the type of an expression.
     pub fn check(&mut self, e: &Expr, expected: Option<&Ty>, scope: &Scope) -> Ty {
         let ty = self.check_inner(e, expected, scope);
-        if let Some(types) = &mut self.types {
-            types.insert(e.span, ty.clone());
+        let i = e.id.index();
+        if i >= self.exprs.len() {
+            self.exprs.resize_with(i + 1, Default::default);
         }
-        if let (Some(map), Some(exp)) = (&mut self.expected, expected) {
-            map.insert(e.span, exp.clone());
+        // An expression checked twice keeps its last type, and the last type a context
+        // expected of it.
+        if let Some(facts) = self.exprs.get_mut(i) {
+            facts.span = e.span;
+            facts.ty = Some(ty.clone());
+            if let Some(exp) = expected {
+                facts.expected = Some(exp.clone());
+            }
         }
         ty
     }

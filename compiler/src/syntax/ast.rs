@@ -1,6 +1,6 @@
 //! The owned abstract syntax tree of one `.mesh` module.
 //!
-//! The pest `Pair` tree never leaves `syntax/`: `lower.rs` converts it into these plain,
+//! The pest `Pair` tree never leaves `syntax/`: `build/` converts it into these plain,
 //! `Send + Sync + Eq` values at once, so they can be stored in salsa and used by the checker,
 //! the formatter and the language server. Every node carries a byte [`Span`] into its file.
 //! Syntax that failed to parse becomes an [`ItemKind::Error`] item (the declaration was
@@ -619,8 +619,21 @@ pub enum AcceptanceClause {
 // ---------------------------------------------------------------------------------------
 // Expressions
 
+/// An expression's number in its module, given in construction order when the AST is
+/// built. The semantic model's per-expression tables are indexed by it
+/// (docs/architecture.md, "Where each concept lives").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ExprId(pub u32);
+
+impl ExprId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Expr {
+    pub id: ExprId,
     pub kind: ExprKind,
     pub span: Span,
 }

@@ -1,10 +1,10 @@
-//! Syntax: the pest grammar, lowering to the owned AST, comments and syntax errors.
+//! Syntax: the pest grammar, the parser's entry, building the owned AST (`build/`),
+//! comments and syntax errors.
 
 pub mod ast;
+mod build;
 mod errors;
 mod grammar;
-mod lower_expr;
-mod lower_rules;
 mod parser;
 pub mod trivia;
 

@@ -26,7 +26,7 @@ impl Walker<'_> {
                 SlaClause::Target(SlaTarget::By { field, arms, .. }) => {
                     self.expr(field);
                     for arm in arms {
-                        self.pattern(&arm.pattern, field.span);
+                        self.pattern(&arm.pattern, field.id);
                         self.expr(&arm.value);
                     }
                 }

@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Analysis, never_true, never_true_diag};
+use super::{SafetyContext, never_true, never_true_diag};
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::semantic::index::OpKind;
-use crate::semantic::project::ModuleView;
+use crate::semantic::project_checks::ModuleView;
 use crate::semantic::sig::EffectKind;
 use crate::semantic::solver::witness::render_assignments;
 use crate::semantic::solver::{self, Conj, Outcome};
@@ -50,7 +50,11 @@ fn policy(g: &GateDecl) -> Vec<String> {
     p
 }
 
-pub(super) fn gates(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Diagnostic>) {
+pub(super) fn gates(
+    an: &mut SafetyContext<'_>,
+    project: &[&ModuleView<'_>],
+    out: &mut Vec<Diagnostic>,
+) {
     // Every action once: `connector.action` → (effect, parameters with resolved types).
     let mut acts: HashMap<String, (EffectKind, Vec<(String, Ty)>)> = HashMap::new();
     for (c, a, sig) in an.index.all_actions() {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::index::ProjectIndex;
-use super::project::ModuleView;
+use super::project_checks::ModuleView;
 use super::solver::translate::{Decls, Scope, Translator, TrueFalse};
 use super::solver::{self, Conj, Formula, Outcome, Vars};
 use super::types::{DefId, Ty};
@@ -25,7 +25,7 @@ use crate::syntax::ast::*;
 pub(crate) type Roots = Rc<BTreeMap<String, (String, Ty)>>;
 
 /// Shared state of one analysis: the variables, declarations and the classify.
-pub(crate) struct Analysis<'a> {
+pub(crate) struct SafetyContext<'a> {
     pub index: &'a ProjectIndex,
     pub decls: Decls<'a>,
     pub vars: Vars,
@@ -59,7 +59,7 @@ pub fn safety_checks(
             }
         }
     }
-    let mut an = Analysis {
+    let mut an = SafetyContext {
         index,
         decls,
         vars: Vars::default(),
@@ -74,7 +74,7 @@ pub fn safety_checks(
     out
 }
 
-impl<'a> Analysis<'a> {
+impl<'a> SafetyContext<'a> {
     /// Resolve the events a rule lists.
     pub(crate) fn events(&self, module: &str, paths: &[Path]) -> Vec<DefId> {
         paths
@@ -182,7 +182,7 @@ impl<'a> Analysis<'a> {
 }
 
 /// Is a condition in normal form provably never true?
-pub(crate) fn never_true(an: &Analysis<'_>, dnf: &Option<Vec<Conj>>) -> bool {
+pub(crate) fn never_true(an: &SafetyContext<'_>, dnf: &Option<Vec<Conj>>) -> bool {
     an.disjoint(&[dnf])
 }
 
@@ -198,7 +198,7 @@ pub(crate) fn never_true_diag(file: &FileName, e: &Expr, what: &str) -> Diagnost
     .with_help("fix the comparison that contradicts the others, or remove the rule")
 }
 
-fn classify(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Diagnostic>) {
+fn classify(an: &mut SafetyContext<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Diagnostic>) {
     let Some((m, decl)) = project.iter().find_map(|m| {
         m.ast.items.iter().find_map(|i| match &i.kind {
             ItemKind::Classify(c) => Some((*m, c)),
@@ -286,7 +286,7 @@ fn classify(an: &mut Analysis<'_>, project: &[&ModuleView<'_>], out: &mut Vec<Di
 }
 
 fn automation_triggers(
-    an: &mut Analysis<'_>,
+    an: &mut SafetyContext<'_>,
     project: &[&ModuleView<'_>],
     out: &mut Vec<Diagnostic>,
 ) {

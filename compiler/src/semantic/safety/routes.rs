@@ -8,9 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Analysis, never_true, never_true_diag};
+use super::{SafetyContext, never_true, never_true_diag};
 use crate::diagnostics::{Code, Diagnostic, FileName};
-use crate::semantic::project::ModuleView;
+use crate::semantic::project_checks::ModuleView;
 use crate::semantic::solver::witness::render_event;
 use crate::semantic::solver::{self, Conj, Const, Formula, Lit, Op, Outcome, VarId};
 use crate::semantic::types::DefId;
@@ -115,7 +115,7 @@ fn priority_of(r: &RouteDecl) -> i64 {
 }
 
 pub(super) fn routes(
-    an: &mut Analysis<'_>,
+    an: &mut SafetyContext<'_>,
     project: &[&ModuleView<'_>],
     out: &mut Vec<Diagnostic>,
 ) {
@@ -238,7 +238,7 @@ pub(super) fn routes(
 
 /// The condition with `class == V` expanded to the classify's own condition.
 fn expanded<'r>(
-    an: &mut Analysis<'_>,
+    an: &mut SafetyContext<'_>,
     r: &'r mut RouteInfo<'_>,
 ) -> &'r Option<(Option<Vec<Conj>>, bool)> {
     if r.expanded.is_none() {
@@ -250,14 +250,14 @@ fn expanded<'r>(
 
 /// The condition with `class == V` expanded, whatever the route's own events: for two
 /// routes that meet on a class change, where `class` is the classify's verdict on it.
-fn expand_now(an: &mut Analysis<'_>, r: &RouteInfo<'_>) -> (Option<Vec<Conj>>, bool) {
+fn expand_now(an: &mut SafetyContext<'_>, r: &RouteInfo<'_>) -> (Option<Vec<Conj>>, bool) {
     let scope = an.scope(r.module, &r.events, true);
     let ((t, _), raw) = an.translate(&scope, r.decl.cond.as_ref(), true);
     (solver::dnf(&t), raw)
 }
 
 fn ambiguity(
-    an: &mut Analysis<'_>,
+    an: &mut SafetyContext<'_>,
     rs: &mut [RouteInfo<'_>],
     i: usize,
     j: usize,

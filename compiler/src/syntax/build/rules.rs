@@ -1,15 +1,15 @@
-//! Lowering rule declarations to the AST: classify, owners, routes, SLA policies,
+//! Building rule declarations: classify, owners, routes, SLA policies,
 //! connectors, gates, automations, tests and acceptance sets. Each function turns one
 //! grammar rule into AST; the grammar guarantees the shapes its `expect`s document.
 
 use pest::iterators::Pair;
 
-use super::ast::*;
-use super::grammar::Rule;
-use super::parser::{Lower, span};
+use super::{Builder, span};
 use crate::source::Span;
+use crate::syntax::ast::*;
+use crate::syntax::grammar::Rule;
 
-impl Lower<'_> {
+impl Builder<'_> {
     // --- classify, owners, routes ---------------------------------------------------------
 
     pub(super) fn classify(&self, p: Pair<'_, Rule>) -> ClassifyDecl {

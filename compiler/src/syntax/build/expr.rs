@@ -1,4 +1,4 @@
-//! Lowering expressions to the AST: precedence with pest's Pratt parser (loosest first:
+//! Building expressions: precedence with pest's Pratt parser (loosest first:
 //! `or`; `and`; `not`; comparisons; `??`; `+ -`; `* /`; prefix `-`), postfix operators,
 //! literals and their values.
 
@@ -7,10 +7,11 @@ use std::sync::LazyLock;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use super::ast::*;
-use super::grammar::Rule;
-use super::parser::{Lower, span, strip_underscores};
+use super::{Builder, span, strip_underscores};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::*;
+use crate::syntax::grammar::Rule;
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
@@ -33,10 +34,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::op_neg))
 });
 
-impl Lower<'_> {
+impl Builder<'_> {
     // --- expressions ---------------------------------------------------------------------
 
-    pub(super) fn expr(&self, p: Pair<'_, Rule>) -> Expr {
+    pub(in crate::syntax) fn expr(&self, p: Pair<'_, Rule>) -> Expr {
         if p.as_rule() != Rule::expr {
             return self.postfix_expr(p);
         }
@@ -49,13 +50,13 @@ impl Lower<'_> {
                 } else {
                     UnaryOp::Neg
                 };
-                Expr {
-                    kind: ExprKind::Unary {
+                self.node(
+                    ExprKind::Unary {
                         op,
                         operand: Box::new(rhs),
                     },
-                    span: sp,
-                }
+                    sp,
+                )
             })
             .map_infix(|lhs, op, rhs| {
                 let sp = lhs.span.to(rhs.span);
@@ -78,14 +79,14 @@ impl Lower<'_> {
                     Rule::op_mul => BinOp::Mul,
                     _ => BinOp::Div,
                 };
-                Expr {
-                    kind: ExprKind::Binary {
+                self.node(
+                    ExprKind::Binary {
                         op,
                         lhs: Box::new(lhs),
                         rhs: Box::new(rhs),
                     },
-                    span: sp,
-                }
+                    sp,
+                )
             })
             .parse(p.into_inner())
     }
@@ -129,7 +130,7 @@ impl Lower<'_> {
                     }
                 }
             };
-            e = Expr { kind, span: sp };
+            e = self.node(kind, sp);
         }
         e
     }
@@ -229,7 +230,18 @@ impl Lower<'_> {
             }
             _ => ExprKind::Error,
         };
-        Expr { kind, span: sp }
+        self.node(kind, sp)
+    }
+
+    /// A new expression node with the module's next [`ExprId`].
+    fn node(&self, kind: ExprKind, at: Span) -> Expr {
+        let id = self.next_expr.get();
+        self.next_expr.set(id.saturating_add(1));
+        Expr {
+            id: ExprId(id),
+            kind,
+            span: at,
+        }
     }
 
     pub(super) fn duration(&self, p: &Pair<'_, Rule>) -> i64 {
