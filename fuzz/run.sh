@@ -25,11 +25,13 @@ TARGETS=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^meshline-fuzz
 
 build() {
   # The flags cargo-fuzz 0.13 passes for `-s none`. Passing --target keeps them off build
-  # scripts and proc macros.
-  RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+  # scripts and proc macros; instrument-own.sh keeps them off other people's crates (cargo
+  # does not see a wrapper change: the --cfg below makes a build from before it rebuild).
+  RUSTC_WRAPPER="$FUZZ_DIR/instrument-own.sh" RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-sanitizer-coverage-stack-depth \
---cfg fuzzing -Cllvm-args=-simplifycfg-branch-fold-threshold=0 ${FUZZ_RUSTFLAGS:-}" \
+--cfg fuzzing -Cllvm-args=-simplifycfg-branch-fold-threshold=0 --cfg fuzzing_own_crates \
+${FUZZ_RUSTFLAGS:-}" \
     cargo build --release --locked --target "$TRIPLE" --bins
 }
 

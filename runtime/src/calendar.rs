@@ -65,6 +65,8 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+mod bulk;
+
 const DAY: i64 = 86_400;
 
 /// How many consecutive days without any open interval a forward search walks before it
@@ -407,17 +409,30 @@ impl Calendar {
 
     /// Open time, in seconds, in `[from, to)` (0 when `to <= from`).
     pub fn open_seconds_between(&self, from: Timestamp, to: Timestamp) -> i64 {
-        let (f, t) = (floor_secs(from), floor_secs(to));
+        self.open_seconds_between_secs(floor_secs(from), floor_secs(to))
+    }
+
+    fn open_seconds_between_secs(&self, f: i64, t: i64) -> i64 {
         if t <= f {
             return 0;
         }
         if self.always_open {
             return t - f;
         }
+        // Long spans are counted per weekday, not walked (bulk.rs).
+        if let Some(n) = self.open_seconds_long(f, t) {
+            return n;
+        }
         // Bounded by `to`, not by the search limit: walk up to the day after `to`'s date.
         let end = self.local_date(t).and_then(|d| d.tomorrow().ok());
+        Calendar::clipped(self.intervals_from(f, end), f, t)
+    }
+
+    /// The measure of the union of `intervals` (in non-decreasing start order) within
+    /// `[f, t)`.
+    fn clipped(intervals: impl Iterator<Item = (i64, i64)>, f: i64, t: i64) -> i64 {
         let (mut cursor, mut total) = (f, 0);
-        for (a, b) in self.intervals_from(f, end) {
+        for (a, b) in intervals {
             if a >= t {
                 break;
             }
@@ -444,18 +459,27 @@ impl Calendar {
             return ts(cursor.checked_add(secs)?);
         }
         let mut remaining = secs;
-        for (a, b) in self.intervals_from(cursor, None) {
-            let a = a.max(cursor);
-            if b <= a {
-                continue;
+        // A long target moves forward in closed form between holiday ranges (bulk.rs) and
+        // walks the rest: the last stretch, and each range with a few days around it.
+        'skip: loop {
+            let resume;
+            (cursor, remaining, resume) = self.skip_open_seconds(cursor, remaining);
+            for (a, b) in self.intervals_from(cursor, None) {
+                let a = a.max(cursor);
+                if b <= a {
+                    continue;
+                }
+                if b - a >= remaining {
+                    return ts(a + remaining);
+                }
+                remaining -= b - a;
+                cursor = b;
+                if cursor >= resume {
+                    continue 'skip;
+                }
             }
-            if b - a >= remaining {
-                return ts(a + remaining);
-            }
-            remaining -= b - a;
-            cursor = b;
+            return None;
         }
-        None
     }
 
     /// `N business days` from a counting start (brief §3.6): the same local time of day on
@@ -495,6 +519,32 @@ impl Calendar {
             last_close = Some(b);
         }
         ts(last_close?) // the day closes earlier
+    }
+
+    /// [`Calendar::open_seconds_between`] by walking every day, for tests of the closed form.
+    #[cfg(test)]
+    fn open_seconds_walked(&self, from: Timestamp, to: Timestamp) -> i64 {
+        let (f, t) = (floor_secs(from), floor_secs(to));
+        let end = self.local_date(t).and_then(|d| d.tomorrow().ok());
+        Calendar::clipped(self.intervals_from(f, end), f, t.max(f))
+    }
+
+    /// [`Calendar::add_open_seconds`] by walking every day (`secs > 0`), for tests.
+    #[cfg(test)]
+    fn add_open_seconds_walked(&self, from: Timestamp, secs: i64) -> Option<Timestamp> {
+        let (mut cursor, mut remaining) = (floor_secs(from), secs);
+        for (a, b) in self.intervals_from(cursor, None) {
+            let a = a.max(cursor);
+            if b <= a {
+                continue;
+            }
+            if b - a >= remaining {
+                return ts(a + remaining);
+            }
+            remaining -= b - a;
+            cursor = b;
+        }
+        None
     }
 
     // ---- internals ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ use super::*;
 
 mod daylight_saving;
 mod loading;
+mod long_spans;
 
 fn t(s: &str) -> Timestamp {
     s.parse()
