@@ -16,3 +16,8 @@ pub mod webhook;
 #[path = "../../serve/src/guard.rs"]
 #[allow(dead_code, unused_imports)]
 mod guard;
+
+/// `serve/src/webhooks.rs` builds a mapping's values with `crate::mapping`.
+#[path = "../../serve/src/mapping.rs"]
+#[allow(dead_code)]
+mod mapping;
