@@ -97,6 +97,15 @@ async fn text_of(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/ui/login")).await.unwrap();
     c.find(Locator::Css("input[name=user]"))
@@ -111,12 +120,7 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
         .send_keys(password)
         .await
         .unwrap();
-    c.find(Locator::Css("form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form button").await;
 }
 
 /// Reload the case page until the approval form is there (the figures thread saw the hold).
@@ -174,24 +178,14 @@ async fn scenario(c: &Client, base: &str, s: &serve_support::server::Server) {
     let main = text_of(c, "main").await;
     assert!(main.contains("Story") && main.contains("held"), "{main}");
     shot(c, "case").await;
-    c.find(Locator::Css("button[value=approve]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[value=approve]").await;
     let notice = text_of(c, "p.notice").await;
     assert!(
         notice.contains("Refused: dual control: the requester cannot approve their own request"),
         "{notice}"
     );
     shot(c, "refused").await;
-    c.find(Locator::Css("nav form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "nav form button").await;
 
     // The other manager approves: the refund executes.
     sign_in(c, base, "luis@tallyhub.com", "luis-pass").await;
@@ -199,12 +193,7 @@ async fn scenario(c: &Client, base: &str, s: &serve_support::server::Server) {
     assert!(text_of(c, "main").await.contains("T-7101"));
     shot(c, "at-risk").await;
     open_case_with_form(c, base, "T-7101").await;
-    c.find(Locator::Css("button[value=approve]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[value=approve]").await;
     let notice = text_of(c, "p.notice").await;
     assert!(
         notice.contains("Approved by luis@tallyhub.com."),

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value as Json};
 
 use super::{Engine, Envelope, RejectReason, envelope, sla};
-use crate::eval::{self, EvalError};
+use crate::eval::EvalError;
 use crate::ir::{DurationSpec, SlaTarget};
 use crate::value::{self, DecodeError, Value};
 
@@ -165,36 +165,22 @@ impl Engine {
                 error,
             }
         })?;
-        let mut held = Vec::new();
-        for (g, gate) in self.program.gates.iter().enumerate() {
-            if !(gate.actions.contains(&(a as u32)) || gate.all_automation_actions) {
-                continue;
-            }
-            // The gate's parameters by name, as `apply` passes them (`actions.rs`).
-            let gp: Vec<Value> = gate
-                .param_names
-                .iter()
-                .map(|n| {
-                    params
-                        .iter()
-                        .position(|p| p.name == *n)
-                        .map_or(Value::None, |i| values[i].clone())
-                })
-                .collect();
-            let (holds, error) = match &self.code.gate_cond[g] {
-                None => (true, None),
-                Some(code) => match self.eval(code, c, None, &gp).and_then(|v| eval::truthy(&v)) {
-                    Ok(b) => (b, None),
-                    Err(e) => (true, Some(e)),
+        // The same decision `apply` takes (`decision::gates`), with no triggering event.
+        let calls =
+            super::decision::gates(&self.program, &self.code, a as u32, &values, |cond, gp| {
+                self.eval(cond, c, None, gp)
+            });
+        let held = calls
+            .into_iter()
+            .filter(|(_, call)| call.holds())
+            .map(|(g, call)| HeldBy {
+                gate: self.program.gates[g as usize].name.clone(),
+                error: match call {
+                    super::decision::GateCall::Fails(e) => Some(e),
+                    _ => None,
                 },
-            };
-            if holds {
-                held.push(HeldBy {
-                    gate: gate.name.clone(),
-                    error,
-                });
-            }
-        }
+            })
+            .collect();
         Ok(held)
     }
 }

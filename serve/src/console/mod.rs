@@ -288,60 +288,42 @@ async fn overview(
         Some("30days") => "30 days",
         _ => "today",
     };
-    let f = console.figures();
-    let body = pages::layout(
-        "Overview",
-        Some(&session),
-        &pages::overview(&f, window),
-        console.config.refresh_seconds,
-    );
-    html(&console, StatusCode::OK, body)
+    figures_page(&console, &session, "Overview", |f| {
+        pages::overview(f, window)
+    })
 }
 
-async fn at_risk(State(app): State<App>, headers: HeaderMap) -> Response {
-    let (console, session) = match signed_in(&app, &headers) {
-        Ok(x) => x,
-        Err(r) => return r.into_response(),
-    };
-    let f = console.figures();
+/// A page drawn from the figures alone, refreshed in place.
+fn figures_page(
+    console: &Console,
+    session: &Session,
+    title: &str,
+    main: impl FnOnce(&Figures) -> String,
+) -> Response {
     let body = pages::layout(
-        "At risk",
-        Some(&session),
-        &pages::at_risk(&f),
+        title,
+        Some(session),
+        &main(&console.figures()),
         console.config.refresh_seconds,
     );
-    html(&console, StatusCode::OK, body)
+    html(console, StatusCode::OK, body)
 }
 
-async fn automations(State(app): State<App>, headers: HeaderMap) -> Response {
-    let (console, session) = match signed_in(&app, &headers) {
-        Ok(x) => x,
-        Err(r) => return r.into_response(),
+/// A route that shows one page drawn from the figures.
+macro_rules! figures_route {
+    ($name:ident, $title:literal, $render:path) => {
+        async fn $name(State(app): State<App>, headers: HeaderMap) -> Response {
+            match signed_in(&app, &headers) {
+                Ok((console, session)) => figures_page(&console, &session, $title, $render),
+                Err(r) => r.into_response(),
+            }
+        }
     };
-    let f = console.figures();
-    let body = pages::layout(
-        "Automations",
-        Some(&session),
-        &pages::automations(&f),
-        console.config.refresh_seconds,
-    );
-    html(&console, StatusCode::OK, body)
 }
 
-async fn deployments(State(app): State<App>, headers: HeaderMap) -> Response {
-    let (console, session) = match signed_in(&app, &headers) {
-        Ok(x) => x,
-        Err(r) => return r.into_response(),
-    };
-    let f = console.figures();
-    let body = pages::layout(
-        "Deployments",
-        Some(&session),
-        &pages::deployments(&f),
-        console.config.refresh_seconds,
-    );
-    html(&console, StatusCode::OK, body)
-}
+figures_route!(at_risk, "At risk", pages::at_risk);
+figures_route!(automations, "Automations", pages::automations);
+figures_route!(deployments, "Deployments", pages::deployments);
 
 async fn cases(
     State(app): State<App>,
