@@ -50,6 +50,9 @@ def audit(path):
 
 
 def main(paths):
+    if paths and paths[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
     if not paths:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
