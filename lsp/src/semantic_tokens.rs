@@ -42,10 +42,10 @@ fn token_type(s: &Snapshot, id: &SymbolId) -> u32 {
         SymbolId::Data(d) => {
             let index = db::project_index(&s.db, s.project);
             match index.sig(&d.module) {
-                Some(sig) if sig.enums.contains_key(&d.name) => 2,
-                Some(sig) if sig.records.contains_key(&d.name) => 1,
-                Some(sig) if sig.events.contains_key(&d.name) => 4,
-                Some(sig) if sig.fns.contains_key(&d.name) => 6,
+                Some(sig) if sig.enums.contains_key(&*d.name) => 2,
+                Some(sig) if sig.records.contains_key(&*d.name) => 1,
+                Some(sig) if sig.events.contains_key(&*d.name) => 4,
+                Some(sig) if sig.fns.contains_key(&*d.name) => 6,
                 _ => 8,
             }
         }

@@ -275,7 +275,7 @@ fn class_variants(index: &ProjectIndex, out: &mut BTreeSet<Candidate>) {
             out.insert(cand(
                 v,
                 CandidateKind::Variant,
-                Some(c.enum_def.name.clone()),
+                Some(c.enum_def.name.to_string()),
             ));
         }
     }
@@ -372,7 +372,7 @@ fn member_candidates(
         if let Some((def, crate::semantic::index::DataKind::Enum)) = index.lookup_data(module, base)
         {
             for v in index.enum_variants(&def).into_iter().flatten() {
-                out.insert(cand(v, CandidateKind::Variant, Some(def.name.clone())));
+                out.insert(cand(v, CandidateKind::Variant, Some(def.name.to_string())));
             }
             return;
         }
@@ -409,7 +409,7 @@ fn member_candidates(
     match ty {
         Some(Ty::Enum(def)) => {
             for v in index.enum_variants(&def).into_iter().flatten() {
-                out.insert(cand(v, CandidateKind::Variant, Some(def.name.clone())));
+                out.insert(cand(v, CandidateKind::Variant, Some(def.name.to_string())));
             }
         }
         Some(t) => {
@@ -438,7 +438,7 @@ fn expression_candidates(
     {
         // An enum is expected: its variants, nothing else.
         for v in index.enum_variants(def).into_iter().flatten() {
-            out.insert(cand(v, CandidateKind::Variant, Some(def.name.clone())));
+            out.insert(cand(v, CandidateKind::Variant, Some(def.name.to_string())));
         }
         return;
     }

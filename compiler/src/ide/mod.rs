@@ -120,7 +120,7 @@ pub fn definition(
 ) -> Option<(SourceFile, Def)> {
     let index = db::project_index(db, project);
     let module = match id {
-        SymbolId::Data(d) | SymbolId::Variant(d, _) | SymbolId::Field(d, _) => d.module.clone(),
+        SymbolId::Data(d) | SymbolId::Variant(d, _) | SymbolId::Field(d, _) => d.module.to_string(),
         SymbolId::Op(kind, name) => index.op(*kind, name)?.to_string(),
         SymbolId::Action(c, _) => index.op(OpKind::Connector, c)?.to_string(),
         SymbolId::Module(m) => m.clone(),

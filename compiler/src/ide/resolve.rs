@@ -110,7 +110,7 @@ impl Walker<'_> {
         if names.len() > 1 {
             let prefix = &p.segments[..p.segments.len() - 1];
             let span = prefix[0].span.to(prefix[prefix.len() - 1].span);
-            self.push(span, SymbolId::Module(def.module.clone()));
+            self.push(span, SymbolId::Module(def.module.to_string()));
         }
         self.push(p.last().span, SymbolId::Data(def.clone()));
         Some(def)

@@ -61,7 +61,7 @@ pub fn signature_at(
         }
         None => {
             let (def, _) = index.lookup_data(module, callee)?;
-            let f = index.sig(&def.module)?.fns.get(&def.name)?;
+            let f = index.sig(&def.module)?.fns.get(&*def.name)?;
             (
                 callee.to_string(),
                 f.params

@@ -290,7 +290,7 @@ impl LowerExpr<'_> {
             let params: Vec<String> = self
                 .index
                 .sig(&def.module)
-                .and_then(|m| m.fns.get(&def.name))
+                .and_then(|m| m.fns.get(&*def.name))
                 .map(|f| f.params.iter().map(|(n, _)| n.clone()).collect())
                 .unwrap_or_default();
             let lowered = order_args(&params, args, |e| self.lower(e));

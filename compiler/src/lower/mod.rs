@@ -136,7 +136,7 @@ pub fn lower_with_ids(
         }
         let builtin = BUILTIN_EVENTS
             .iter()
-            .find(|(m, n)| *n == name && *m == def.module)
+            .find(|(m, n)| *n == name && *m == &*def.module)
             .map(|(_, n)| match *n {
                 "OwnerAcknowledged" => ir::Builtin::OwnerAcknowledged,
                 "ApprovalGranted" => ir::Builtin::ApprovalGranted,
@@ -159,14 +159,14 @@ pub fn lower_with_ids(
         enums: enum_keys
             .iter()
             .map(|d| ir::EnumDef {
-                name: d.name.clone(),
+                name: d.name.to_string(),
                 variants: index.enum_variants(d).cloned().unwrap_or_default(),
             })
             .collect(),
         records: record_keys
             .iter()
             .map(|d| ir::RecordDef {
-                name: d.name.clone(),
+                name: d.name.to_string(),
                 fields: wire_fields(
                     &index.fields_of(&Ty::Record(d.clone())).unwrap_or_default(),
                     &ids,
@@ -200,23 +200,23 @@ pub fn lower_with_ids(
     let ids = &ids;
 
     for (def, value) in &const_order {
-        let m = by_module[def.module.as_str()];
+        let m = by_module[&*def.module];
         p.consts.push(ir::ConstDef {
-            name: def.name.clone(),
+            name: def.name.to_string(),
             value: mk(index, ids, m, LScope::None).lower(value),
         });
     }
     for def in &fn_keys {
-        let m = by_module[def.module.as_str()];
+        let m = by_module[&*def.module];
         let f = m.ast.items.iter().find_map(|i| match &i.kind {
-            ItemKind::Fn(f) if f.name.name == def.name => Some(f),
+            ItemKind::Fn(f) if *f.name.name == *def.name => Some(f),
             _ => None,
         });
         let Some(f) = f else { continue };
         let params: Vec<String> = f.params.iter().map(|p| p.name.name.clone()).collect();
         let body = mk(index, ids, m, LScope::Params(params.clone())).lower(&f.body);
         p.functions.push(ir::FnDef {
-            name: def.name.clone(),
+            name: def.name.to_string(),
             params: params.len() as u32,
             body,
         });

@@ -164,7 +164,7 @@ impl ProjectIndex {
         for def in &fact_events {
             index
                 .receivable
-                .entry(def.name.clone())
+                .entry(def.name.to_string())
                 .or_insert_with(|| def.clone());
             for (field, tref) in index.event_fields(def).cloned().unwrap_or_default() {
                 let ty = index.resolve_type(&def.module, &tref).unwrap_or(Ty::Error);
@@ -245,15 +245,15 @@ impl ProjectIndex {
     }
 
     pub fn enum_variants(&self, def: &DefId) -> Option<&Vec<String>> {
-        self.sig(&def.module)?.enums.get(&def.name)
+        self.sig(&def.module)?.enums.get(&*def.name)
     }
 
     pub fn record_fields(&self, def: &DefId) -> Option<&Vec<(String, TypeRef)>> {
-        self.sig(&def.module)?.records.get(&def.name)
+        self.sig(&def.module)?.records.get(&*def.name)
     }
 
     pub fn event_fields(&self, def: &DefId) -> Option<&Vec<(String, TypeRef)>> {
-        self.sig(&def.module)?.events.get(&def.name)
+        self.sig(&def.module)?.events.get(&*def.name)
     }
 
     /// Fields of a record or event type, resolved.
@@ -370,8 +370,8 @@ impl ProjectIndex {
             return Ty::Error;
         };
         let tref = match kind {
-            DataKind::Let => sig.lets.get(&def.name).map(|l| &l.ty),
-            DataKind::Fixture => sig.fixtures.get(&def.name),
+            DataKind::Let => sig.lets.get(&*def.name).map(|l| &l.ty),
+            DataKind::Fixture => sig.fixtures.get(&*def.name),
             _ => None,
         };
         tref.and_then(|t| self.resolve_type(&def.module, t).ok())
@@ -380,7 +380,7 @@ impl ProjectIndex {
 
     /// Is this event receivable under that name (so tests may send it)?
     pub fn is_receivable(&self, def: &DefId) -> bool {
-        self.receivable.get(&def.name) == Some(def)
+        self.receivable.get(&*def.name) == Some(def)
     }
 }
 

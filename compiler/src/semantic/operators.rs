@@ -52,7 +52,7 @@ impl Cx<'_> {
             let sig = self
                 .index
                 .sig(&def.module)
-                .and_then(|m| m.fns.get(&def.name))
+                .and_then(|m| m.fns.get(&*def.name))
                 .cloned();
             let Some(sig) = sig else { return Ty::Error };
             let params: Vec<(String, Ty)> = sig
@@ -310,7 +310,7 @@ impl Cx<'_> {
                 self.index
                     .sig(&def.module)?
                     .lets
-                    .get(&def.name)?
+                    .get(&*def.name)?
                     .currency
                     .clone()
             }

@@ -318,7 +318,7 @@ fn facts_and_events(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut
     for ev in &evs {
         if let Some((bmod, _)) = super::index::BUILTIN_EVENTS
             .iter()
-            .find(|(m, n)| *n == ev.def.name && *m != ev.def.module)
+            .find(|(m, n)| *n == &*ev.def.name && *m != &*ev.def.module)
         {
             out.push(
                 Diagnostic::new(
@@ -335,7 +335,7 @@ fn facts_and_events(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut
             );
             continue;
         }
-        match by_name.get(ev.def.name.as_str()) {
+        match by_name.get(&*ev.def.name) {
             Some(first) if first.def != ev.def => out.push(
                 Diagnostic::new(Code::DuplicateEvent, ev.file, ev.span, format!("two receivable events are named `{}`", ev.def.name), "second event")
                     .with_label(first.file, first.span, format!("`{}.{}` here", first.def.module, first.def.name))
@@ -459,7 +459,7 @@ fn recursion(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut Vec<Di
                         let cycle: Vec<String> = path
                             .iter()
                             .chain(std::iter::once(start))
-                            .map(|d| d.name.clone())
+                            .map(|d| d.name.to_string())
                             .collect();
                         let label = if cycle.len() > 2 {
                             "calls itself through another function"

@@ -8,17 +8,19 @@
 use std::fmt;
 
 /// A declaration of the data namespace: (module, name), e.g. (`std.helpdesk`, `Ticket`).
+/// Shared text: types are copied into every expression's inference result, and a copy
+/// must not allocate (docs/performance.md, "one inference result per module").
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DefId {
-    pub module: String,
-    pub name: String,
+    pub module: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
 }
 
 impl DefId {
     pub fn new(module: &str, name: &str) -> DefId {
         DefId {
-            module: module.to_string(),
-            name: name.to_string(),
+            module: module.into(),
+            name: name.into(),
         }
     }
 }

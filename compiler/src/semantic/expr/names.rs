@@ -36,11 +36,11 @@ impl Cx<'_> {
     }
 
     pub fn note_import(&mut self, d: &DefId, via_alias: bool) {
-        if d.module != self.module {
+        if *d.module != *self.module {
             let key = if via_alias {
-                (d.module.clone(), None)
+                (d.module.to_string(), None)
             } else {
-                (d.module.clone(), Some(d.name.clone()))
+                (d.module.to_string(), Some(d.name.to_string()))
             };
             self.used_imports.insert(key);
         }

@@ -229,7 +229,7 @@ impl<'a, 'v> Translator<'a, 'v> {
             let t = self.term(cx, &a.value);
             params.insert(name, t);
         }
-        Some((*decl, key.module.as_str(), params))
+        Some((*decl, &*key.module, params))
     }
 
     fn term(&mut self, cx: &Cx<'_>, e: &Expr) -> Term {
