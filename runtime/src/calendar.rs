@@ -69,6 +69,10 @@ mod bulk;
 
 const DAY: i64 = 86_400;
 
+/// Spans shorter than this are always walked day by day (bulk.rs counts longer ones in
+/// closed form from 28 days between its walked ends, plus 5 days of margin and 1 of offset).
+const SHORT_SPAN: i64 = 31 * DAY;
+
 /// How many consecutive days without any open interval a forward search walks before it
 /// gives up (ten years and a few days).
 pub const SEARCH_LIMIT_DAYS: u32 = 3_660;
@@ -419,8 +423,12 @@ impl Calendar {
         if self.always_open {
             return t - f;
         }
-        // Long spans are counted per weekday, not walked (bulk.rs).
-        if let Some(n) = self.open_seconds_long(f, t) {
+        // Long spans are counted per weekday, not walked (bulk.rs). A span shorter than
+        // `SHORT_SPAN` cannot be long there (whatever the zone's offset), so the usual case
+        // skips the two date conversions that test it.
+        if t - f >= SHORT_SPAN
+            && let Some(n) = self.open_seconds_long(f, t)
+        {
             return n;
         }
         // Bounded by `to`, not by the search limit: walk up to the day after `to`'s date.
@@ -459,6 +467,25 @@ impl Calendar {
             return ts(cursor.checked_add(secs)?);
         }
         let mut remaining = secs;
+        // Most targets (hours, a few days) end within a few weeks: walk those as before, and
+        // only a deadline further off than that takes the closed-form path below.
+        let near = self
+            .local_date(cursor)
+            .and_then(|d| d.checked_add(jiff::Span::new().days(SHORT_SPAN / DAY)).ok());
+        if near.is_some() {
+            let (mut c, mut r) = (cursor, remaining);
+            for (a, b) in self.intervals_from(cursor, near) {
+                let a = a.max(c);
+                if b <= a {
+                    continue;
+                }
+                if b - a >= r {
+                    return ts(a + r);
+                }
+                r -= b - a;
+                c = b;
+            }
+        }
         // A long target moves forward in closed form between holiday ranges (bulk.rs) and
         // walks the rest: the last stretch, and each range with a few days around it.
         'skip: loop {
