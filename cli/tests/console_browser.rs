@@ -121,6 +121,10 @@ async fn sign_in(c: &Client, base: &str, user: &str, password: &str) {
         .await
         .unwrap();
     click(c, "form button").await;
+    // Signed in once the page that follows shows who: the next navigation must not race
+    // the sign-in's answer (and its cookie).
+    let who = text_of(c, "nav .who").await;
+    assert!(who.starts_with(user), "{who}");
 }
 
 /// Reload the case page until the approval form is there (the figures thread saw the hold).

@@ -33,10 +33,11 @@ pub struct App {
     /// Case ledgers, read off the writer thread.
     pub reader: Arc<crate::reader::Reader>,
     /// The console under `/ui`, when the configuration has `[console]`.
-    pub console: Option<Arc<crate::console::Console>>,
+    pub console: Option<Arc<crate::console::state::Console>>,
 }
 
-pub fn router(app: App, max_body: usize) -> Router {
+/// The routes; `extra` adds more under the same limits (the console's, from `lib.rs`).
+pub fn router(app: App, max_body: usize, extra: Router<App>) -> Router {
     // A whole request (reading the body included) gets twice the durability wait: a slow
     // or stalled client cannot hold a connection's handler forever.
     let limit = app.timeout * 2;
@@ -60,7 +61,7 @@ pub fn router(app: App, max_body: usize) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .merge(crate::console::routes())
+        .merge(extra)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(timeout)
         .with_state(app)

@@ -351,7 +351,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
             );
         }
         let metrics = app.metrics.clone();
-        let router = http::router(app, config.max_body_bytes);
+        let router = http::router(app, config.max_body_bytes, console::routes());
         let limits = listener::Limits {
             header_read_timeout: Duration::from_millis(config.header_read_timeout_ms.max(1)),
             max_connections: listener::connection_cap(config.max_connections),

@@ -6,83 +6,24 @@
 pub mod auth;
 pub mod figures;
 pub mod pages;
+pub mod state;
+
+pub use state::Console;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
-use sha2::Digest as _;
 
 use crate::http::App;
-use auth::{ConsoleConfig, Session, Sessions};
+use auth::Session;
 use figures::Figures;
-
-/// The console's state, shared by its handlers.
-pub struct Console {
-    config: ConsoleConfig,
-    sessions: Sessions,
-    figures: Arc<figures::Shared>,
-    /// A hash to verify unknown users' passwords against, so a sign-in takes as long whether
-    /// or not the user exists.
-    decoy: String,
-    /// The CSP source of the refresh script (its SHA-256), so no other inline script runs.
-    script_hash: String,
-    /// Password checks in flight at most: argon2 is slow on purpose, so a flood of sign-ins
-    /// is answered `429` instead of taking every core.
-    checks: tokio::sync::Semaphore,
-}
-
-/// Password checks running at once, at most.
-const CHECKS: usize = 2;
-
-impl Console {
-    /// Starts the figures thread too.
-    pub fn start(
-        config: ConsoleConfig,
-        reader: Arc<crate::reader::Reader>,
-    ) -> Result<Arc<Console>, String> {
-        config.check()?;
-        let decoy = auth::hash_password(&auth::token()?)?;
-        let figures = Arc::new(figures::Shared::default());
-        let every = Duration::from_secs(config.refresh_seconds.max(1));
-        figures::follow(reader, Arc::downgrade(&figures), every);
-        let script = refresh_script(config.refresh_seconds);
-        let script_hash = base64::engine::general_purpose::STANDARD
-            .encode(sha2::Sha256::digest(script.as_bytes()));
-        Ok(Arc::new(Console {
-            sessions: Sessions::new(
-                Duration::from_secs(config.session_minutes.saturating_mul(60)),
-                config.max_sessions,
-            ),
-            config,
-            figures,
-            decoy,
-            script_hash,
-            checks: tokio::sync::Semaphore::new(CHECKS),
-        }))
-    }
-
-    fn figures(&self) -> Arc<Figures> {
-        self.figures
-            .figures
-            .read()
-            .map(|f| f.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-}
-
-/// The script `pages::layout` inlines (its text decides the CSP hash).
-pub fn refresh_script(seconds: u64) -> String {
-    pages::refresh_script(seconds)
-}
 
 pub fn routes() -> Router<App> {
     Router::new()
