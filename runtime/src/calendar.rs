@@ -472,19 +472,10 @@ impl Calendar {
         let near = self
             .local_date(cursor)
             .and_then(|d| d.checked_add(jiff::Span::new().days(SHORT_SPAN / DAY)).ok());
-        if near.is_some() {
-            let (mut c, mut r) = (cursor, remaining);
-            for (a, b) in self.intervals_from(cursor, near) {
-                let a = a.max(c);
-                if b <= a {
-                    continue;
-                }
-                if b - a >= r {
-                    return ts(a + r);
-                }
-                r -= b - a;
-                c = b;
-            }
+        if near.is_some()
+            && let Some(due) = self.walk_deadline(cursor, remaining, near)
+        {
+            return ts(due);
         }
         // A long target moves forward in closed form between holiday ranges (bulk.rs) and
         // walks the rest: the last stretch, and each range with a few days around it.
@@ -559,14 +550,19 @@ impl Calendar {
     /// [`Calendar::add_open_seconds`] by walking every day (`secs > 0`), for tests.
     #[cfg(test)]
     fn add_open_seconds_walked(&self, from: Timestamp, secs: i64) -> Option<Timestamp> {
-        let (mut cursor, mut remaining) = (floor_secs(from), secs);
-        for (a, b) in self.intervals_from(cursor, None) {
+        ts(self.walk_deadline(floor_secs(from), secs, None)?)
+    }
+
+    /// The instant `remaining` open seconds after `cursor`, walking interval by interval up
+    /// to `end` (a local date; `None`: the search limit); `None` if it is not reached.
+    fn walk_deadline(&self, mut cursor: i64, mut remaining: i64, end: Option<Date>) -> Option<i64> {
+        for (a, b) in self.intervals_from(cursor, end) {
             let a = a.max(cursor);
             if b <= a {
                 continue;
             }
             if b - a >= remaining {
-                return ts(a + remaining);
+                return Some(a + remaining);
             }
             remaining -= b - a;
             cursor = b;
