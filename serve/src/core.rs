@@ -30,6 +30,9 @@ pub enum Msg {
         id: String,
         reply: oneshot::Sender<Result<Option<(Json, u64)>, String>>,
     },
+    /// A read-only look at the engine between batches, answered through the closure's own
+    /// channel (the console's at-risk clocks: docs/console.md).
+    Read(Box<dyn FnOnce(&Engine) + Send>),
     /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
     Deploy {
         bytes: Vec<u8>,
@@ -217,7 +220,7 @@ impl Writer {
                     }
                     deployed.push(r);
                 }
-                Msg::Case { .. } => {}
+                Msg::Case { .. } | Msg::Read(_) => {}
             }
             answers.push((msg, outcomes));
         }
@@ -275,6 +278,7 @@ impl Writer {
                 Msg::Case { id, reply } => {
                     let _ = reply.send(self.case(&id));
                 }
+                Msg::Read(f) => f(&self.engine),
                 Msg::Deploy { reply, .. } => {
                     let r = if deployed.is_empty() {
                         Err("no outcome".to_string())
@@ -346,6 +350,7 @@ impl Writer {
                 Msg::Case { id, reply } => {
                     let _ = reply.send(self.case(&id));
                 }
+                Msg::Read(f) => f(&self.engine),
             }
         }
     }
@@ -465,7 +470,7 @@ impl Writer {
 fn msg_lines(m: &Msg) -> usize {
     match m {
         Msg::Events { lines, .. } => lines.len(),
-        Msg::Case { .. } | Msg::Deploy { .. } => 1,
+        Msg::Case { .. } | Msg::Deploy { .. } | Msg::Read(_) => 1,
     }
 }
 

@@ -55,6 +55,7 @@ pub use outcome::{ApplyOutcome, RejectReason};
 pub(crate) use record::OnError;
 pub use reload::ReloadError;
 pub use snapshot::{SnapshotError, SnapshotInfo, StateSummary, snapshot_info};
+pub use view::DueClock;
 
 /// A command for the outbox (actions, notifications, approval requests).
 #[derive(Clone, Debug, PartialEq)]

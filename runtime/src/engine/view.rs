@@ -9,6 +9,18 @@ use super::actions::SagaState;
 use crate::ir::{Program, WireTy};
 use crate::value::{self, Value};
 
+/// A running SLA clock and its deadline (see [`Engine::clocks_by_due`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueClock {
+    pub case: String,
+    pub sla: String,
+    pub due: Timestamp,
+    /// Seconds of the clock's calendar open between the engine's clock and `due`.
+    pub business_left: i64,
+    pub calendar: String,
+    pub warned: bool,
+}
+
 impl Engine {
     /// The instant the earliest pending timer is due, if any (a host's wall-clock ticker
     /// advances the clock to it).
@@ -24,6 +36,54 @@ impl Engine {
             .zip(&self.breakers)
             .map(|(a, b)| (a.name.as_str(), b.halted))
             .collect()
+    }
+
+    /// Running SLA clocks in the order their deadlines fall, at most `limit`: each with its
+    /// due instant and the open time of its calendar left until then, counted from the
+    /// engine's clock (docs/console.md, "At risk"). A walk of the timer queue, which is kept
+    /// in due order, so the cost is the clocks listed plus the other timers passed on the way.
+    pub fn clocks_by_due(&self, limit: usize) -> Vec<DueClock> {
+        let now = self.clock;
+        let mut out = Vec::new();
+        for (&(due, _), t) in &self.timers {
+            if out.len() >= limit {
+                break;
+            }
+            let super::TimerKind::SlaBreach { sla, .. } = t.kind else {
+                continue;
+            };
+            if !self.timer_live(t) {
+                continue;
+            }
+            let Some(k) = self
+                .cases
+                .get(&*t.case)
+                .and_then(|c| c.clocks.get(sla as usize))
+                .and_then(Option::as_ref)
+            else {
+                continue;
+            };
+            let cal = self.calendar(k.calendar);
+            let business_left = match now {
+                Some(n) if n < due => cal.open_seconds_between(n, due),
+                Some(_) => 0,
+                None => cal.open_seconds_between(k.counting_start, due),
+            };
+            out.push(DueClock {
+                case: t.case.to_string(),
+                sla: self
+                    .program
+                    .slas
+                    .get(sla as usize)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                due,
+                business_left,
+                calendar: cal.name().to_string(),
+                warned: k.warned,
+            });
+        }
+        out
     }
 
     /// How many timers are pending (stale ones are dropped as they go stale, see

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use meshline_report::{Builder, Options, Report};
 use serde_json::Value as Json;
 
+use super::incidents::{self, Incident, Incidents};
 use crate::reader::Reader;
 
 /// A held action nobody has decided yet.
@@ -94,6 +95,8 @@ pub struct Figures {
     pub automations: Vec<AutomationInfo>,
     /// Deployments, newest first.
     pub deployments: Vec<Deployment>,
+    /// Each automation's recent failures and compensations, newest first.
+    pub incidents: BTreeMap<String, Vec<Incident>>,
     /// Every stored bundle's source map, for the case pages' rule locations.
     pub source_maps: meshline_report::explain::SourceMaps,
     pub entries: u64,
@@ -309,6 +312,7 @@ pub struct Follower {
     /// `breaker_reset`.
     open_since: BTreeMap<String, String>,
     deployments: Vec<Deployment>,
+    incidents: Incidents,
 }
 
 impl Follower {
@@ -338,6 +342,7 @@ impl Follower {
             watch: Watch::default(),
             open_since: BTreeMap::new(),
             deployments: Vec::new(),
+            incidents: Incidents::default(),
         }
     }
 
@@ -376,9 +381,13 @@ impl Follower {
         let watched = line.contains("\"kind\":\"sla_")
             || line.contains("\"kind\":\"owned\"")
             || line.contains("\"kind\":\"acknowledged\"");
-        if (watched || line.contains("\"request\""))
+        let incident = incidents::concerns(line);
+        if (watched || incident || line.contains("\"request\""))
             && let Ok(v) = serde_json::from_str::<Json>(line)
         {
+            if incident {
+                self.incidents.push(&v);
+            }
             self.holds.push(&v);
             if watched {
                 self.watch.push(&v);
@@ -439,6 +448,7 @@ impl Follower {
                 .map(|(label, b)| (*label, b.report()))
                 .collect(),
             holds,
+            incidents: self.incidents.recent(),
             entries: self.entries,
             computed_at: Some(now),
             took: started.elapsed(),

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod figures;
+pub mod incidents;
 pub mod pages;
 pub mod state;
 
@@ -21,6 +22,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
+use meshline_runtime::Engine;
+
+use crate::core::Msg;
 use crate::http::App;
 use auth::Session;
 use figures::Figures;
@@ -262,7 +266,31 @@ macro_rules! figures_route {
     };
 }
 
-figures_route!(at_risk, "At risk", pages::at_risk);
+/// The most running clocks the at-risk page lists by deadline (the counts stay whole).
+const AT_RISK_ROWS: usize = 500;
+
+/// Running clocks by deadline come from the engine (the ledger names a due time only once
+/// a clock warns), read between the writer's batches; the rest of the page is figures.
+async fn at_risk(State(app): State<App>, headers: HeaderMap) -> Response {
+    let (console, session) = match signed_in(&app, &headers) {
+        Ok(x) => x,
+        Err(r) => return r.into_response(),
+    };
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    let read = Msg::Read(Box::new(move |engine: &Engine| {
+        let _ = reply.send(engine.clocks_by_due(AT_RISK_ROWS));
+    }));
+    let due = match app.tx.send(read) {
+        Ok(()) => tokio::time::timeout(app.timeout, rx)
+            .await
+            .ok()
+            .and_then(Result::ok),
+        Err(_) => None,
+    };
+    figures_page(&console, &session, "At risk", |f| {
+        pages::at_risk(f, due.as_deref())
+    })
+}
 figures_route!(automations, "Automations", pages::automations);
 figures_route!(deployments, "Deployments", pages::deployments);
 

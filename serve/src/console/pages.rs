@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use meshline_report::render::page::{STYLE, automations as automation_figures, esc, sections};
 
 use super::auth::Session;
-use super::figures::{Figures, OpenHold};
+use meshline_runtime::engine::DueClock;
+
+use super::figures::{Figures, OpenHold, RunningClock};
 
 /// A page: navigation, the signed-in user, `main` (which the script refreshes in place every
 /// `refresh` seconds when `refresh > 0`).
@@ -135,7 +137,85 @@ fn holds_table(m: &mut String, holds: &[OpenHold]) {
     m.push_str("</table></div>\n");
 }
 
-pub fn at_risk(f: &Figures) -> String {
+/// Running clocks by deadline: due instant (UTC) and the open time of the clock's calendar
+/// left until then, soonest first.
+fn due_clocks(m: &mut String, running: usize, due: &[DueClock]) {
+    let _ = write!(
+        m,
+        "<h2>Running SLA clocks ({running}): by deadline, with business time left</h2>"
+    );
+    if due.is_empty() {
+        m.push_str("<p>None.</p>");
+        return;
+    }
+    m.push_str(
+        "<div class=\"wrap\"><table><tr><th>case</th><th>policy</th><th>due (UTC)</th>\
+         <th>business time left</th><th>calendar</th><th>state</th></tr>\n",
+    );
+    for c in due {
+        let _ = writeln!(
+            m,
+            "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&urlencode(&c.case)),
+            esc(&c.case),
+            esc(&c.sla),
+            esc(&c.due.strftime("%Y-%m-%d %H:%M").to_string()),
+            business_left(c.business_left),
+            esc(&c.calendar),
+            if c.warned {
+                "<strong>warned</strong>"
+            } else {
+                "running"
+            },
+        );
+    }
+    m.push_str("</table></div>\n");
+}
+
+/// Open seconds as hours and minutes ("0m" once due): business hours run past 24.
+fn business_left(secs: i64) -> String {
+    let mins = secs.max(0) / 60;
+    match (mins / 60, mins % 60) {
+        (0, m) => format!("{m}m"),
+        (h, m) => format!("{h}h {m:02}m"),
+    }
+}
+
+/// Clocks from the ledger: started, target, calendar and, once warned, the due time.
+fn clocks_table(m: &mut String, title: &str, clocks: &[&RunningClock]) {
+    let _ = write!(m, "<h2>{title} ({})</h2>", clocks.len());
+    if clocks.is_empty() {
+        m.push_str("<p>None.</p>");
+        return;
+    }
+    m.push_str(
+        "<div class=\"wrap\"><table><tr><th>case</th><th>policy</th><th>started (UTC)</th>\
+         <th>target</th><th>calendar</th><th>state</th><th>due (UTC), once warned</th></tr>\n",
+    );
+    for c in clocks.iter().take(500) {
+        let _ = writeln!(
+            m,
+            "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&urlencode(&c.case)),
+            esc(&c.case),
+            esc(&c.policy),
+            esc(&c.started),
+            esc(&c.target),
+            esc(&c.calendar),
+            if c.paused {
+                "paused"
+            } else if c.warned_due.is_some() {
+                "warned"
+            } else {
+                "running"
+            },
+            esc(c.warned_due.as_deref().unwrap_or("-"))
+        );
+    }
+    m.push_str("</table></div>\n");
+}
+
+pub fn at_risk(f: &Figures, due: Option<&[DueClock]>) -> String {
     let mut m = freshness(f);
     let _ = write!(
         m,
@@ -148,40 +228,19 @@ pub fn at_risk(f: &Figures) -> String {
         holds_table(&mut m, &f.holds);
     }
     // At most 500 rows per table: the page stays light; the counts are whole.
-    let _ = write!(
-        m,
-        "<h2>Running SLA clocks ({}): warned first, by due time</h2>",
-        f.clocks.len()
-    );
-    if f.clocks.is_empty() {
-        m.push_str("<p>None.</p>");
-    } else {
-        m.push_str(
-            "<div class=\"wrap\"><table><tr><th>case</th><th>policy</th><th>started (UTC)</th>\
-             <th>target</th><th>calendar</th><th>state</th><th>due (UTC), once warned</th></tr>\n",
-        );
-        for c in f.clocks.iter().take(500) {
-            let _ = writeln!(
-                m,
-                "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&urlencode(&c.case)),
-                esc(&c.case),
-                esc(&c.policy),
-                esc(&c.started),
-                esc(&c.target),
-                esc(&c.calendar),
-                if c.paused {
-                    "paused"
-                } else if c.warned_due.is_some() {
-                    "warned"
-                } else {
-                    "running"
-                },
-                esc(c.warned_due.as_deref().unwrap_or("-"))
+    let paused: Vec<&RunningClock> = f.clocks.iter().filter(|c| c.paused).collect();
+    match due {
+        Some(due) => due_clocks(&mut m, f.clocks.len() - paused.len(), due),
+        None => {
+            m.push_str(
+                "<p class=\"stale\">The engine did not answer in time: running clocks are \
+                 listed by start, warned ones first.</p>",
             );
+            let running: Vec<&RunningClock> = f.clocks.iter().filter(|c| !c.paused).collect();
+            clocks_table(&mut m, "Running SLA clocks", &running);
         }
-        m.push_str("</table></div>\n");
     }
+    clocks_table(&mut m, "Paused SLA clocks", &paused);
     let _ = write!(
         m,
         "<h2>Owned, not yet acknowledged ({}): by deadline</h2>",
@@ -234,6 +293,30 @@ pub fn automations(f: &Figures) -> String {
                 esc(&a.owner),
                 esc(&a.rollout),
                 esc(&a.breaker)
+            );
+        }
+        m.push_str("</table></div>\n");
+    }
+    m.push_str("<h2>Recent failures and compensations</h2>");
+    if f.incidents.is_empty() {
+        m.push_str("<p>None recorded.</p>");
+    }
+    for (automation, list) in &f.incidents {
+        let _ = write!(
+            m,
+            "<h3>{}</h3><div class=\"wrap\"><table><tr><th>at (UTC)</th><th>case</th>\
+             <th>what</th><th>action and reason</th></tr>\n",
+            esc(automation)
+        );
+        for i in list {
+            let _ = writeln!(
+                m,
+                "<tr><td>{}</td><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                esc(&i.at),
+                esc(&urlencode(&i.case)),
+                esc(&i.case),
+                esc(i.what),
+                esc(&i.detail)
             );
         }
         m.push_str("</table></div>\n");
