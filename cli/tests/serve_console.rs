@@ -206,3 +206,66 @@ fn a_flood_of_sign_ins_is_answered_and_bounded() {
         assert!(status == 401 || status == 429, "{status}");
     }
 }
+
+/// At risk lists running clocks by deadline with the business time left (read from the
+/// engine), and the cases page finds cases by client, class and owner.
+#[test]
+fn clocks_by_deadline_and_cases_by_client_class_and_team() {
+    let (s, _child) = console_server();
+    let ticket = |case: &str, back: i64, org: &str| {
+        let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_secs(back)).to_string();
+        format!(
+            "{{\"id\":\"{case}-1\",\"type\":\"TicketCreated\",\"at\":\"{at}\",\"case\":\"{case}\",\"data\":{{\"ticket\":{{\"id\":\"{case}\",\"type\":\"billing\",\"subject\":\"Refund\",\"tags\":[\"refund\"],\"status\":\"New\",\"priority\":\"Normal\",\"requester\":\"olivia@brightlane.co\",\"organization\":\"{org}\"}},\"channel\":\"Web\"}}}}\n"
+        )
+    };
+    // The older ticket's first-response clock falls due first.
+    let lines = ticket("T-7101", 600, "brightlane") + &ticket("T-7102", 60, "tallyhub");
+    let (code, body) =
+        serve_support::server::http(s.port, "POST", "/events", lines.as_bytes()).unwrap();
+    assert_eq!(code, 202, "{body}");
+    let dana = sign_in(s.port, "dana@tallyhub.com", "dana-pass");
+    let risk = call(s.port, "GET", "/ui/at-risk", Some(&dana), "").body;
+    assert!(
+        risk.contains("Running SLA clocks (")
+            && risk.contains("by deadline, with business time left"),
+        "{risk}"
+    );
+    let first = risk.find("/ui/cases/T-7101").unwrap();
+    let second = risk.find("/ui/cases/T-7102").unwrap();
+    assert!(first < second, "{risk}");
+    assert!(risk.contains("<td>eastern</td>"), "{risk}");
+
+    // The directory follows the ledger and the stored events: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let search = |query: &str| {
+        call(
+            s.port,
+            "GET",
+            &format!("/ui/cases?{query}"),
+            Some(&dana),
+            "",
+        )
+        .body
+    };
+    while !search("client=brightlane").contains("/ui/cases/T-7101")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let by_client = search("client=brightlane");
+    assert!(by_client.contains("/ui/cases/T-7101"), "{by_client}");
+    assert!(!by_client.contains("/ui/cases/T-7102"), "{by_client}");
+    let by_class = search("class=refund");
+    assert!(
+        by_class.contains("/ui/cases/T-7101") && by_class.contains("/ui/cases/T-7102"),
+        "{by_class}"
+    );
+    let by_team_and_client = search("team=billing_agents&client=tallyhub");
+    assert!(
+        by_team_and_client.contains("/ui/cases/T-7102")
+            && !by_team_and_client.contains("/ui/cases/T-7101"),
+        "{by_team_and_client}"
+    );
+    assert!(search("class=Dispute").contains("No case found."));
+    assert!(search("q=T-71").contains("<td>brightlane</td>"));
+}

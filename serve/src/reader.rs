@@ -81,6 +81,23 @@ impl Reader {
         out
     }
 
+    /// Stored events with `seq > after`, in order, at most `limit`: `(seq, envelope line)`.
+    pub fn events_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, body FROM inputs WHERE seq > ?1 AND kind = 'event' ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = st.query_map(
+                params![
+                    i64::try_from(after).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+            )?;
+            rows.collect()
+        })
+    }
+
     /// Ledger lines with `seq > after`, in order, at most `limit`: `(seq, line)`.
     pub fn ledger_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
         self.with(|c| {
@@ -130,23 +147,6 @@ impl Reader {
                 r.get::<_, i64>(0)
             })
             .map(|n| n as u64)
-        })
-    }
-
-    /// The first `limit` case ids that start with `prefix`, in order.
-    pub fn cases_with_prefix(&self, prefix: &str, limit: u64) -> Result<Vec<String>, String> {
-        // Ids are compared as text; `prefix || char(1114111)` bounds the range without LIKE
-        // (whose wildcards a search must not interpret).
-        self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT DISTINCT case_id FROM ledger WHERE case_id >= ?1 AND case_id < ?1 || char(1114111)
-                 ORDER BY case_id LIMIT ?2",
-            )?;
-            let rows = st.query_map(
-                params![prefix, i64::try_from(limit).unwrap_or(i64::MAX)],
-                |r| r.get::<_, String>(0),
-            )?;
-            rows.collect()
         })
     }
 }

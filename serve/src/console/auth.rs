@@ -52,6 +52,9 @@ pub struct ConsoleConfig {
     pub max_sessions: usize,
     /// How often the overview's figures are recomputed from the ledger (at least).
     pub refresh_seconds: u64,
+    /// JSON pointers into a stored event where its client is named, tried in order; the
+    /// cases page searches by client with them (the ledger does not record a client).
+    pub client_fields: Vec<String>,
 }
 
 impl Default for ConsoleConfig {
@@ -62,6 +65,15 @@ impl Default for ConsoleConfig {
             session_minutes: 12 * 60,
             max_sessions: 1000,
             refresh_seconds: 15,
+            client_fields: [
+                "/data/ticket/client_id",
+                "/data/ticket/organization",
+                "/data/contract/client_id",
+                "/data/client_id",
+                "/data/client",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
@@ -69,6 +81,11 @@ impl Default for ConsoleConfig {
 impl ConsoleConfig {
     /// Refuses hashes that are not argon2 PHC strings, at start-up rather than at sign-in.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(bad) = self.client_fields.iter().find(|p| !p.starts_with('/')) {
+            return Err(format!(
+                "console: client_fields: `{bad}` is not a JSON pointer (it starts with `/`, e.g. `/data/ticket/client_id`)"
+            ));
+        }
         for (user, u) in &self.users {
             let parsed = PasswordHash::new(&u.password_hash)
                 .map_err(|e| format!("console user `{user}`: password_hash: {e}"))?;

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use meshline_report::{Builder, Options, Report};
 use serde_json::Value as Json;
 
+use super::directory::Directory;
 use super::incidents::{self, Incident, Incidents};
 use crate::reader::Reader;
 
@@ -460,14 +461,18 @@ impl Follower {
 pub struct Shared {
     pub figures: RwLock<Arc<Figures>>,
     follower: Mutex<Follower>,
+    /// The cases page's directory, followed by the same thread.
+    pub directory: RwLock<Directory>,
 }
 
-impl Default for Shared {
-    fn default() -> Shared {
+impl Shared {
+    /// `client_fields`: where the events name their client (`[console] client_fields`).
+    pub fn new(client_fields: Vec<String>) -> Shared {
         Shared {
             figures: RwLock::new(Arc::new(Figures::default())),
             // A day before any ledger: the first pass starts the fold for today.
             follower: Mutex::new(Follower::new(-1)),
+            directory: RwLock::new(Directory::new(client_fields)),
         }
     }
 }
@@ -484,7 +489,7 @@ pub fn refresh(reader: &Reader, shared: &Shared) -> Result<(), String> {
         .unwrap_or_else(|e| e.into_inner())
         .pass(reader, now)?;
     *shared.figures.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(figures);
-    Ok(())
+    Directory::follow(&shared.directory, reader)
 }
 
 /// Keep `shared` fresh until the console is dropped: every `every`, or every ten times the

@@ -4,6 +4,7 @@
 //! as any other channel, `by` the signed-in person.
 
 pub mod auth;
+pub mod directory;
 pub mod figures;
 pub mod incidents;
 pub mod pages;
@@ -27,6 +28,7 @@ use meshline_runtime::Engine;
 use crate::core::Msg;
 use crate::http::App;
 use auth::Session;
+use directory::Search;
 use figures::Figures;
 
 pub fn routes() -> Router<App> {
@@ -303,32 +305,30 @@ async fn cases(
         Ok(x) => x,
         Err(r) => return r.into_response(),
     };
-    let query: String = q
-        .get("q")
-        .map(|s| s.trim().chars().take(200).collect())
-        .unwrap_or_default();
-    let reader = app.reader.clone();
-    let prefix = query.clone();
-    let found = tokio::task::spawn_blocking(move || reader.cases_with_prefix(&prefix, 100))
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
-    match found {
-        Ok(found) => {
-            let body = pages::layout("Cases", Some(&session), &pages::cases(&query, &found), 0);
-            html(&console, StatusCode::OK, body)
-        }
-        Err(e) => html(
-            &console,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            pages::layout(
-                "Cases",
-                Some(&session),
-                &meshline_report::render::page::esc(&e),
-                0,
-            ),
-        ),
-    }
+    let part = |k: &str| -> String {
+        q.get(k)
+            .map(|s| s.trim().chars().take(200).collect())
+            .unwrap_or_default()
+    };
+    let search = Search {
+        id_prefix: part("q"),
+        client: part("client"),
+        class: part("class"),
+        team: part("team"),
+    };
+    let shared = console.figures.clone();
+    let asked = search.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        shared
+            .directory
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .search(&asked, 100)
+    })
+    .await
+    .unwrap_or_default();
+    let body = pages::layout("Cases", Some(&session), &pages::cases(&search, &found), 0);
+    html(&console, StatusCode::OK, body)
 }
 
 /// The most ledger entries a case page reads (its story); a longer case shows its start.

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use meshline_report::render::page::{STYLE, automations as automation_figures, esc, sections};
 
 use super::auth::Session;
+use super::directory::{Found, Search};
 use meshline_runtime::engine::DueClock;
 
 use super::figures::{Figures, OpenHold, RunningClock};
@@ -302,10 +303,10 @@ pub fn automations(f: &Figures) -> String {
         m.push_str("<p>None recorded.</p>");
     }
     for (automation, list) in &f.incidents {
-        let _ = write!(
+        let _ = writeln!(
             m,
             "<h3>{}</h3><div class=\"wrap\"><table><tr><th>at (UTC)</th><th>case</th>\
-             <th>what</th><th>action and reason</th></tr>\n",
+             <th>what</th><th>action and reason</th></tr>",
             esc(automation)
         );
         for i in list {
@@ -369,25 +370,44 @@ pub fn deployments(f: &Figures) -> String {
     m
 }
 
-pub fn cases(query: &str, found: &[String]) -> String {
+/// The search form (every field optional; all given must match) and up to 100 cases.
+pub fn cases(q: &Search, found: &[Found]) -> String {
+    let field = |name: &str, label: &str, value: &str| {
+        format!(
+            "<label>{label} <input name=\"{name}\" value=\"{}\"></label> ",
+            esc(value)
+        )
+    };
     let mut m = format!(
-        "<form method=\"get\" action=\"/ui/cases\"><label>Case id starts with \
-         <input name=\"q\" value=\"{}\"></label><button>Search</button></form>",
-        esc(query)
+        "<form method=\"get\" action=\"/ui/cases\">{}{}{}{}<button>Search</button></form>",
+        field("q", "Case id starts with", &q.id_prefix),
+        field("client", "Client", &q.client),
+        field("class", "Class", &q.class),
+        field("team", "Owner or assignee", &q.team),
     );
     if found.is_empty() {
         m.push_str("<p>No case found.</p>");
-    } else {
-        m.push_str("<ul>");
-        for c in found {
-            let _ = write!(
-                m,
-                "<li><a href=\"/ui/cases/{}\">{}</a></li>",
-                esc(&urlencode(c)),
-                esc(c)
-            );
-        }
-        m.push_str("</ul>");
+        return m;
+    }
+    m.push_str(
+        "<div class=\"wrap\"><table><tr><th>case</th><th>client</th><th>class</th>\
+         <th>owner</th><th>assignee</th></tr>\n",
+    );
+    for c in found {
+        let _ = writeln!(
+            m,
+            "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&urlencode(&c.case)),
+            esc(&c.case),
+            esc(&c.client),
+            esc(&c.class),
+            esc(&c.owner),
+            esc(&c.assignee)
+        );
+    }
+    m.push_str("</table></div>\n");
+    if found.len() >= 100 {
+        m.push_str("<p>The first 100 cases by id; narrow the search to see others.</p>");
     }
     m
 }

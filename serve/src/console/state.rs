@@ -38,7 +38,7 @@ impl Console {
     ) -> Result<Arc<Console>, String> {
         config.check()?;
         let decoy = auth::hash_password(&auth::token()?)?;
-        let figures = Arc::new(figures::Shared::default());
+        let figures = Arc::new(figures::Shared::new(config.client_fields.clone()));
         let every = Duration::from_secs(config.refresh_seconds.max(1));
         figures::follow(reader, Arc::downgrade(&figures), every);
         let script = refresh_script(config.refresh_seconds);
