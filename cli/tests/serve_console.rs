@@ -269,3 +269,100 @@ fn clocks_by_deadline_and_cases_by_client_class_and_team() {
     assert!(search("class=Dispute").contains("No case found."));
     assert!(search("q=T-71").contains("<td>brightlane</td>"));
 }
+
+/// An admin uploads a candidate bundle on the deployments page: it runs in shadow over the
+/// stored history and the page shows what it would change; viewers and bad uploads are
+/// refused.
+#[test]
+fn an_admin_sees_what_a_candidate_bundle_would_change() {
+    use serve_support::console::{call_with, multipart};
+    let (s, _child) = console_server();
+    // 480 USD is over the 250 USD manager limit: held.
+    held_refund(s.port, "T-7201", "olivia@brightlane.co");
+    // The candidate raises the limit to 1000 USD: the same refund would execute at once.
+    let project = s.path("candidate");
+    copy_tree(&serve_support::root().join("examples/refunds"), &project);
+    let policy = project.join("rules/billing/policy.mesh");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("let manager_approval_limit = 250 USD"));
+    std::fs::write(
+        &policy,
+        text.replace(
+            "manager_approval_limit = 250 USD",
+            "manager_approval_limit = 1000 USD",
+        ),
+    )
+    .unwrap();
+    let candidate = s.path("candidate.meshb");
+    let built = std::process::Command::new(env!("CARGO_BIN_EXE_meshline"))
+        .arg("build")
+        .arg(&project)
+        .arg("-o")
+        .arg(&candidate)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let bytes = std::fs::read(&candidate).unwrap();
+
+    let rachel = sign_in(s.port, "rachel@tallyhub.com", "rachel-pass");
+    let page = call(s.port, "GET", "/ui/deployments", Some(&rachel), "").body;
+    assert!(page.contains("action=\"/ui/deployments/whatif\""), "{page}");
+    let csrf = csrf_of(&page);
+    let upload = |cookie: &str, csrf: &str, bundle: &[u8]| {
+        let (ct, body) = multipart(&[
+            ("csrf", None, csrf.as_bytes()),
+            ("bundle", Some("candidate.meshb"), bundle),
+        ]);
+        call_with(
+            s.port,
+            "POST",
+            "/ui/deployments/whatif",
+            Some(cookie),
+            &ct,
+            &body,
+        )
+    };
+    let a = upload(&rachel, &csrf, &bytes);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("What would change"), "{}", a.body);
+    assert!(
+        a.body.contains("<strong>1 would change</strong>"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("T-7201"), "{}", a.body);
+    // Nothing was deployed: the engine still holds the refund.
+    let (_, ledger, _) = s.export();
+    assert!(!ledger.contains("\"kind\":\"deployed\""));
+    assert!(
+        !ledger
+            .lines()
+            .any(|l| l.contains("\"kind\":\"executed\"") && l.contains("T-7201"))
+    );
+
+    // Not a bundle: refused with the reason. A stale form: refused.
+    let a = upload(&rachel, &csrf, b"not a bundle");
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("not a loadable bundle"), "{}", a.body);
+    assert_eq!(upload(&rachel, "0000", &bytes).status, 403);
+    // A viewer sees no form and may not replay.
+    let dana = sign_in(s.port, "dana@tallyhub.com", "dana-pass");
+    let page = call(s.port, "GET", "/ui/deployments", Some(&dana), "").body;
+    assert!(!page.contains("/ui/deployments/whatif"), "{page}");
+    let a = upload(&dana, &csrf_of(&page), &bytes);
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(a.body.contains("Only an admin"), "{}", a.body);
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}

@@ -81,6 +81,28 @@ impl Reader {
         out
     }
 
+    /// Stored inputs with `seq > after`, in order, at most `limit`: `(seq, kind, body)` with
+    /// kind `event`, `tick` or `bundle` (see `store.rs`).
+    pub fn inputs_after(
+        &self,
+        after: u64,
+        limit: u64,
+    ) -> Result<Vec<(u64, String, String)>, String> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, kind, body FROM inputs WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = st.query_map(
+                params![
+                    i64::try_from(after).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
+            )?;
+            rows.collect()
+        })
+    }
+
     /// Stored events with `seq > after`, in order, at most `limit`: `(seq, envelope line)`.
     pub fn events_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
         self.with(|c| {

@@ -80,9 +80,18 @@ pub fn text(c: &Comparison) -> String {
     out
 }
 
+/// The replay report as a page of its own (`meshline replay --report`).
 pub fn html(c: &Comparison) -> String {
     let mut h = String::with_capacity(64 * 1024);
     head(&mut h, "Meshline replay");
+    h.push_str(&fragment(c));
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The replay report's body, for a page that has its own head (the console's deployments).
+pub fn fragment(c: &Comparison) -> String {
+    let mut h = String::with_capacity(64 * 1024);
     let _ = writeln!(
         h,
         "<p>{} cases compared; <strong>{} would change</strong>. {} only in the baseline, {} only \
@@ -162,6 +171,5 @@ pub fn html(c: &Comparison) -> String {
         }
         h.push_str("</pre></details>\n");
     }
-    h.push_str("</body></html>\n");
     h
 }

@@ -55,6 +55,8 @@ pub struct ConsoleConfig {
     /// JSON pointers into a stored event where its client is named, tried in order; the
     /// cases page searches by client with them (the ledger does not record a client).
     pub client_fields: Vec<String>,
+    /// The most stored inputs a "what would change" replay runs over.
+    pub whatif_max_inputs: u64,
 }
 
 impl Default for ConsoleConfig {
@@ -74,6 +76,7 @@ impl Default for ConsoleConfig {
             ]
             .map(String::from)
             .to_vec(),
+            whatif_max_inputs: 200_000,
         }
     }
 }

@@ -4,20 +4,23 @@
 //! as any other channel, `by` the signed-in person.
 
 pub mod auth;
+mod deployments;
 pub mod directory;
 pub mod figures;
 pub mod incidents;
 pub mod pages;
+mod respond;
+mod session;
 pub mod state;
+pub mod whatif;
 
 pub use state::Console;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -30,195 +33,18 @@ use crate::http::App;
 use auth::Session;
 use directory::Search;
 use figures::Figures;
+use respond::{html, signed_in};
 
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/ui", get(overview))
-        .route("/ui/login", get(login_page).post(login))
-        .route("/ui/logout", post(logout))
         .route("/ui/at-risk", get(at_risk))
         .route("/ui/cases", get(cases))
         .route("/ui/automations", get(automations))
-        .route("/ui/deployments", get(deployments))
         .route("/ui/cases/{id}", get(case))
         .route("/ui/cases/{id}/decide", post(decide))
-}
-
-/// An HTML answer with the console's headers: nothing cached, never framed, only our
-/// script and inline styles.
-fn html(console: &Console, status: StatusCode, body: String) -> Response {
-    let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
-         script-src 'sha256-{}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-         base-uri 'none'",
-        console.script_hash
-    );
-    let mut r = (status, body).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    r
-}
-
-fn redirect(to: &'static str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
-}
-
-fn not_configured() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        "the console is off: add [console] users to the serve configuration (docs/console.md)\n",
-    )
-        .into_response()
-}
-
-/// Why a request has no session.
-enum Denied {
-    /// The configuration has no `[console]`.
-    Off,
-    /// No session, or an ended one: sign in first.
-    SignIn,
-}
-
-impl IntoResponse for Denied {
-    fn into_response(self) -> Response {
-        match self {
-            Denied::Off => not_configured(),
-            Denied::SignIn => redirect("/ui/login"),
-        }
-    }
-}
-
-/// The console and the request's session.
-fn signed_in(app: &App, headers: &HeaderMap) -> Result<(Arc<Console>, Session), Denied> {
-    let Some(console) = app.console.clone() else {
-        return Err(Denied::Off);
-    };
-    let session = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(auth::cookie_value)
-        .and_then(|id| console.sessions.get(id));
-    match session {
-        Some(s) => Ok((console, s)),
-        None => Err(Denied::SignIn),
-    }
-}
-
-async fn login_page(State(app): State<App>) -> Response {
-    match app.console.clone() {
-        Some(c) => html(&c, StatusCode::OK, pages::login(None)),
-        None => not_configured(),
-    }
-}
-
-#[derive(Deserialize)]
-struct Credentials {
-    user: String,
-    password: String,
-}
-
-async fn login(State(app): State<App>, Form(f): Form<Credentials>) -> Response {
-    let Some(console) = app.console.clone() else {
-        return not_configured();
-    };
-    let user = f.user.trim().to_lowercase();
-    let known = console.config.users.get(&user).cloned();
-    let hash = known
-        .as_ref()
-        .map_or(console.decoy.clone(), |u| u.password_hash.clone());
-    let password = f.password;
-    let Ok(_permit) = console.checks.try_acquire() else {
-        let mut r = html(
-            &console,
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::login(Some("Too many sign-ins at once: try again in a moment.")),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
-    };
-    // argon2 is deliberately slow: off the async threads.
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
-    let Some(u) = known.filter(|_| ok) else {
-        tracing::info!("console: a sign-in failed");
-        return html(
-            &console,
-            StatusCode::UNAUTHORIZED,
-            pages::login(Some("Wrong e-mail or password.")),
-        );
-    };
-    let (id, _) = match console.sessions.start(&user, u.role) {
-        Ok(s) => s,
-        Err(e) => {
-            return html(
-                &console,
-                StatusCode::SERVICE_UNAVAILABLE,
-                pages::login(Some(&e)),
-            );
-        }
-    };
-    let cookie = format!(
-        "{}={id}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        auth::COOKIE,
-        console.config.session_minutes.saturating_mul(60),
-        if console.config.secure_cookie {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
-    let mut r = redirect("/ui");
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
-}
-
-async fn logout(State(app): State<App>, headers: HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
-    let (console, session) = match signed_in(&app, &headers) {
-        Ok(x) => x,
-        Err(r) => return r.into_response(),
-    };
-    if !auth::same(&f.csrf, &session.csrf) {
-        return html(&console, StatusCode::FORBIDDEN, "forbidden\n".into());
-    }
-    if let Some(id) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(auth::cookie_value)
-    {
-        console.sessions.end(id);
-    }
-    let mut r = redirect("/ui/login");
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "meshline_session=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
-    r
+        .merge(session::routes())
+        .merge(deployments::routes())
 }
 
 async fn overview(
@@ -294,8 +120,6 @@ async fn at_risk(State(app): State<App>, headers: HeaderMap) -> Response {
     })
 }
 figures_route!(automations, "Automations", pages::automations);
-figures_route!(deployments, "Deployments", pages::deployments);
-
 async fn cases(
     State(app): State<App>,
     headers: HeaderMap,

@@ -329,8 +329,23 @@ pub fn automations(f: &Figures) -> String {
     m
 }
 
-/// The deciding bundle and the deployments recorded in the ledger, newest first.
-pub fn deployments(f: &Figures) -> String {
+/// An error or refusal, announced to screen readers.
+pub fn alert(text: &str) -> String {
+    format!("<p class=\"error\" role=\"alert\">{}</p>", esc(text))
+}
+
+/// The "what would change" section: the replay report's body.
+pub fn whatif(inputs: u64, took: std::time::Duration, report: &str) -> String {
+    format!(
+        "<h2 id=\"whatif\">What would change</h2><p>The candidate decided over the {inputs} stored \
+         inputs in shadow ({:.1} s), compared with the ledger that was recorded.</p>{report}",
+        took.as_secs_f64()
+    )
+}
+
+/// The deciding bundle and the deployments recorded in the ledger, newest first; for an
+/// admin, the form that replays a candidate bundle; then `section` (a replay's report).
+pub fn deployments(f: &Figures, session: &Session, section: &str) -> String {
     let mut m = freshness(f);
     match &f.bundle {
         Some(b) => {
@@ -367,6 +382,19 @@ pub fn deployments(f: &Figures) -> String {
         }
         m.push_str("</table></div>\n");
     }
+    if session.role == super::auth::Role::Admin {
+        let _ = write!(
+            m,
+            "<h2>What would change</h2><form method=\"post\" action=\"/ui/deployments/whatif\" \
+             enctype=\"multipart/form-data\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <label>Candidate bundle (.meshb) <input type=\"file\" name=\"bundle\" accept=\".meshb\" \
+             required></label> <button>Replay in shadow</button></form><p>The candidate decides over \
+             the stored history; nothing is sent anywhere and nothing is deployed (deploying stays \
+             <code>POST /admin/bundle</code>).</p>",
+            esc(&session.csrf)
+        );
+    }
+    m.push_str(section);
     m
 }
 

@@ -25,6 +25,8 @@ pub struct Console {
     /// Password checks in flight at most: argon2 is slow on purpose, so a flood of sign-ins
     /// is answered `429` instead of taking every core.
     pub(super) checks: tokio::sync::Semaphore,
+    /// One "what would change" replay at a time (each takes a core).
+    pub(super) replays: tokio::sync::Semaphore,
 }
 
 /// Password checks running at once, at most.
@@ -54,6 +56,7 @@ impl Console {
             decoy,
             script_hash,
             checks: tokio::sync::Semaphore::new(CHECKS),
+            replays: tokio::sync::Semaphore::new(1),
         }))
     }
 
