@@ -32,6 +32,7 @@ pub mod reader;
 pub mod recovery;
 pub mod replay;
 pub mod store;
+pub mod store_pg;
 pub mod webhooks;
 pub mod zendesk_export;
 

@@ -28,6 +28,12 @@ pub enum StoreError {
     UnknownInputKind(String),
     /// SQLite's `quick_check` found damage (its first findings).
     Damaged(Vec<String>),
+    /// PostgreSQL refused a connection or a statement.
+    Postgres(postgres::Error),
+    /// Another writer holds the project's lock.
+    Locked(String),
+    /// A project (schema) name that is not a plain lower-case identifier.
+    BadSchema(String),
 }
 
 impl fmt::Display for StoreError {
@@ -41,6 +47,13 @@ impl fmt::Display for StoreError {
                 "the database is damaged (SQLite quick_check: {})",
                 found.join("; ")
             ),
+            StoreError::Postgres(e) => write!(f, "storage (PostgreSQL): {e}"),
+            StoreError::Locked(why) => write!(f, "storage: {why}"),
+            StoreError::BadSchema(name) => write!(
+                f,
+                "storage: `{name}` is not a project name (lower-case letters, digits and `_`, \
+                 not starting with a digit, at most 63 bytes)"
+            ),
         }
     }
 }
@@ -49,7 +62,11 @@ impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StoreError::Open { error, .. } | StoreError::Sqlite(error) => Some(error),
-            StoreError::UnknownInputKind(_) | StoreError::Damaged(_) => None,
+            StoreError::Postgres(error) => Some(error),
+            StoreError::UnknownInputKind(_)
+            | StoreError::Damaged(_)
+            | StoreError::Locked(_)
+            | StoreError::BadSchema(_) => None,
         }
     }
 }
@@ -143,7 +160,9 @@ pub struct Tail {
     pub last_line: Option<String>,
 }
 
-/// Durable storage for `meshline serve`. A PostgreSQL backend would implement the same.
+/// Durable storage for `meshline serve`: [`SqliteStore`] on one machine, and
+/// [`crate::store_pg::PgStore`] on PostgreSQL (`serve/tests/store_contract.rs` runs the same
+/// contract against both).
 pub trait Store: Send {
     /// The bundle hash the state was first built with, if any.
     fn bundle(&self) -> Result<Option<String>>;

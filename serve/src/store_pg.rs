@@ -1,0 +1,434 @@
+//! The [`Store`] contract on PostgreSQL (docs/deploy.md, "PostgreSQL"): the same tables as
+//! the SQLite store, in one schema per project, so several projects share a database.
+//!
+//! One writer per project: opening the store takes a session-level advisory lock on the
+//! schema's name, held as long as the connection lives. A second writer is refused; when a
+//! writer's process dies its connection closes and the lock is free again, which is what a
+//! standby waits for. Every commit is one transaction; PostgreSQL's own durability
+//! (`synchronous_commit`, WAL) applies.
+
+use std::cell::RefCell;
+
+use postgres::fallible_iterator::FallibleIterator as _;
+use postgres::{Client, NoTls};
+
+use crate::store::{
+    Batch, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store, StoreError, Tail,
+};
+
+/// Rows fetched per round trip when a read streams a table.
+const FETCH: i32 = 10_000;
+
+pub struct PgStore {
+    client: RefCell<Client>,
+}
+
+fn err(e: postgres::Error) -> StoreError {
+    StoreError::Postgres(e)
+}
+
+/// A schema name we create and lock: lower-case ASCII letters, digits and `_`, not
+/// starting with a digit, at most 63 bytes (PostgreSQL's identifier limit).
+pub fn valid_schema(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl PgStore {
+    /// Connect to `url` (`postgres://…` or `host=… user=…`), create the project's schema
+    /// and tables if missing, and take the project's writer lock.
+    pub fn open(url: &str, schema: &str) -> Result<PgStore> {
+        if !valid_schema(schema) {
+            return Err(StoreError::BadSchema(schema.to_string()));
+        }
+        let mut client = Client::connect(url, NoTls).map_err(err)?;
+        let locked: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtext('meshline.' || $1))",
+                &[&schema],
+            )
+            .map_err(err)?
+            .get(0);
+        if !locked {
+            return Err(StoreError::Locked(format!(
+                "project `{schema}`: another meshline serve holds its writer lock"
+            )));
+        }
+        // The name was checked above: it is safe to splice into DDL.
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema};
+                 SET search_path TO {schema};
+                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+                 CREATE TABLE IF NOT EXISTS inputs (
+                     seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS ledger (
+                     seq BIGINT PRIMARY KEY, case_id TEXT, kind TEXT NOT NULL, line TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id);
+                 CREATE TABLE IF NOT EXISTS outbox (
+                     seq BIGINT PRIMARY KEY, line TEXT NOT NULL, done BOOLEAN NOT NULL DEFAULT FALSE,
+                     http_state TEXT, attempts BIGINT NOT NULL DEFAULT 0,
+                     next_ms BIGINT NOT NULL DEFAULT 0);
+                 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
+                 CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);
+                 CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BYTEA NOT NULL);
+                 CREATE TABLE IF NOT EXISTS snapshots (
+                     input_seq BIGINT PRIMARY KEY, bundle TEXT NOT NULL,
+                     ledger_seq BIGINT NOT NULL, bytes BYTEA NOT NULL);"
+            ))
+            .map_err(err)?;
+        Ok(PgStore {
+            client: RefCell::new(client),
+        })
+    }
+
+    /// Stream `sql` (with `after` as `$1`) through a portal, `FETCH` rows at a time, so a
+    /// long table is never held in memory whole.
+    fn stream(
+        &self,
+        sql: &str,
+        after: i64,
+        f: &mut dyn FnMut(&postgres::Row) -> Result<()>,
+    ) -> Result<()> {
+        let mut client = self.client.borrow_mut();
+        let mut tx = client.transaction().map_err(err)?;
+        let portal = tx.bind(sql, &[&after]).map_err(err)?;
+        loop {
+            let rows = tx.query_portal(&portal, FETCH).map_err(err)?;
+            for r in &rows {
+                f(r)?;
+            }
+            if rows.len() < FETCH as usize {
+                break;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+impl Store for PgStore {
+    fn bundle(&self) -> Result<Option<String>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT value FROM meta WHERE key = 'bundle'", &[])
+            .map_err(err)?;
+        Ok(row.map(|r| String::from_utf8_lossy(r.get::<_, &[u8]>(0)).into_owned()))
+    }
+
+    fn set_bundle(&mut self, hash: &str) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('bundle', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&hash.as_bytes()],
+            )
+            .map(drop)
+            .map_err(err)
+    }
+
+    fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT bytes FROM bundles WHERE hash = $1", &[&hash])
+            .map_err(err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn bundle_hashes(&self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT hash FROM bundles ORDER BY hash", &[])
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn for_each_input_after(&self, after: u64, f: &mut dyn FnMut(Input)) -> Result<()> {
+        self.stream(
+            "SELECT kind, body FROM inputs WHERE seq > $1 ORDER BY seq",
+            to_i64(after),
+            &mut |r| {
+                let kind: &str = r.get(0);
+                let body: String = r.get(1);
+                match kind {
+                    "event" => f(Input::Event(body)),
+                    "tick" => f(Input::Tick(body)),
+                    "bundle" => f(Input::Bundle(body)),
+                    other => return Err(StoreError::UnknownInputKind(other.to_string())),
+                }
+                Ok(())
+            },
+        )
+    }
+
+    fn snapshots(&self) -> Result<Vec<SnapshotMeta>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT input_seq, bundle, ledger_seq, length(bytes)::BIGINT FROM snapshots
+                 ORDER BY input_seq DESC",
+                &[],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| SnapshotMeta {
+                input_seq: to_u64(r.get(0)),
+                bundle: r.get(1),
+                ledger_seq: to_u64(r.get(2)),
+                size: to_u64(r.get(3)),
+            })
+            .collect())
+    }
+
+    fn snapshot_bytes(&self, input_seq: u64) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT bytes FROM snapshots WHERE input_seq = $1",
+                &[&to_i64(input_seq)],
+            )
+            .map_err(err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn ledger_line(&self, seq: u64) -> Result<Option<String>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT line FROM ledger WHERE seq = $1", &[&to_i64(seq)])
+            .map_err(err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn ledger_lines(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &str)) -> Result<()> {
+        let mut client = self.client.borrow_mut();
+        let mut rows = client
+            .query_raw(
+                "SELECT seq, line FROM ledger WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+                [to_i64(from), to_i64(to)],
+            )
+            .map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            f(to_u64(r.get(0)), r.get(1));
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL checks its own pages; what can be checked here is that the project's
+    /// tables answer.
+    fn check(&self) -> Result<()> {
+        self.client
+            .borrow_mut()
+            .batch_execute(
+                "SELECT 1 FROM meta LIMIT 1; SELECT 1 FROM inputs LIMIT 1;
+                 SELECT 1 FROM ledger LIMIT 1; SELECT 1 FROM outbox LIMIT 1;",
+            )
+            .map_err(err)
+    }
+
+    fn probe_write(&mut self, bytes: usize) -> Result<()> {
+        let blob = vec![0u8; bytes];
+        let client = self.client.get_mut();
+        client
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&blob],
+            )
+            .map_err(err)?;
+        client
+            .execute("DELETE FROM meta WHERE key = 'write_probe'", &[])
+            .map(drop)
+            .map_err(err)
+    }
+
+    fn tail(&self) -> Result<Tail> {
+        let mut client = self.client.borrow_mut();
+        let entries: i64 = client
+            .query_one("SELECT COUNT(*) FROM ledger", &[])
+            .map_err(err)?
+            .get(0);
+        let last_line = client
+            .query_opt("SELECT line FROM ledger ORDER BY seq DESC LIMIT 1", &[])
+            .map_err(err)?
+            .map(|r| r.get(0));
+        Ok(Tail {
+            entries: to_u64(entries),
+            last_line,
+        })
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction().map_err(err)?;
+        // Input seqs follow on without gaps, as in SQLite (one writer per project).
+        let mut seq: i64 = tx
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM inputs", &[])
+            .map_err(err)?
+            .get(0);
+        let ins = tx
+            .prepare("INSERT INTO inputs (seq, kind, body) VALUES ($1, $2, $3)")
+            .map_err(err)?;
+        for i in &batch.inputs {
+            let (kind, body) = match i {
+                Input::Event(b) => ("event", b),
+                Input::Tick(t) => ("tick", t),
+                Input::Bundle(h) => ("bundle", h),
+            };
+            seq += 1;
+            tx.execute(&ins, &[&seq, &kind, body]).map_err(err)?;
+        }
+        let led = tx
+            .prepare("INSERT INTO ledger (seq, case_id, kind, line) VALUES ($1, $2, $3, $4)")
+            .map_err(err)?;
+        for l in &batch.ledger {
+            tx.execute(&led, &[&to_i64(l.seq), &l.case, &l.kind, &l.line])
+                .map_err(err)?;
+        }
+        let bun = tx
+            .prepare(
+                "INSERT INTO bundles (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
+            )
+            .map_err(err)?;
+        for (h, b) in &batch.bundles {
+            tx.execute(&bun, &[h, b]).map_err(err)?;
+        }
+        let out = tx
+            .prepare("INSERT INTO outbox (seq, line, http_state) VALUES ($1, $2, $3)")
+            .map_err(err)?;
+        for o in &batch.outbox {
+            let http = o.http.then_some("pending");
+            tx.execute(&out, &[&to_i64(o.seq), &o.line, &http])
+                .map_err(err)?;
+        }
+        if let Some(s) = &batch.snapshot {
+            // It covers every input stored so far: this transaction's are included.
+            tx.execute(
+                "INSERT INTO snapshots (input_seq, bundle, ledger_seq, bytes) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (input_seq) DO UPDATE SET bundle = excluded.bundle,
+                 ledger_seq = excluded.ledger_seq, bytes = excluded.bytes",
+                &[&seq, &s.bundle, &to_i64(s.ledger_seq), &s.bytes],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "DELETE FROM snapshots WHERE input_seq NOT IN
+                 (SELECT input_seq FROM snapshots ORDER BY input_seq DESC LIMIT $1)",
+                &[&to_i64(SNAPSHOTS_KEPT)],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn for_each_ledger_line(&self, f: &mut dyn FnMut(&str)) -> Result<()> {
+        self.stream(
+            "SELECT line FROM ledger WHERE seq > $1 ORDER BY seq",
+            0,
+            &mut |r| {
+                f(r.get(0));
+                Ok(())
+            },
+        )
+    }
+
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxRow>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT seq, line FROM outbox WHERE NOT done ORDER BY seq LIMIT $1",
+                &[&to_i64(limit as u64)],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxRow {
+                seq: to_u64(r.get(0)),
+                line: r.get(1),
+                http: false,
+            })
+            .collect())
+    }
+
+    fn outbox_done(&mut self, seqs: &[u64]) -> Result<()> {
+        let seqs: Vec<i64> = seqs.iter().map(|s| to_i64(*s)).collect();
+        self.client
+            .get_mut()
+            .execute(
+                "UPDATE outbox SET done = TRUE WHERE seq = ANY($1)",
+                &[&seqs],
+            )
+            .map(drop)
+            .map_err(err)
+    }
+
+    fn outbox_depth(&self) -> Result<u64> {
+        let n: i64 = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT COUNT(*) FROM outbox WHERE NOT done", &[])
+            .map_err(err)?
+            .get(0);
+        Ok(to_u64(n))
+    }
+
+    fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT seq, line, attempts FROM outbox WHERE http_state = 'pending'
+                 AND next_ms <= $1 ORDER BY seq LIMIT $2",
+                &[&now_ms, &to_i64(limit as u64)],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| HttpRow {
+                seq: to_u64(r.get(0)),
+                line: r.get(1),
+                attempts: u32::try_from(r.get::<_, i64>(2)).unwrap_or(u32::MAX),
+            })
+            .collect())
+    }
+
+    fn http_update(
+        &mut self,
+        seq: u64,
+        attempts: u32,
+        next_ms: Option<i64>,
+        state: &str,
+    ) -> Result<()> {
+        let state = if next_ms.is_some() { "pending" } else { state };
+        self.client
+            .get_mut()
+            .execute(
+                "UPDATE outbox SET attempts = $2, next_ms = $3, http_state = $4 WHERE seq = $1",
+                &[
+                    &to_i64(seq),
+                    &i64::from(attempts),
+                    &next_ms.unwrap_or(0),
+                    &state,
+                ],
+            )
+            .map(drop)
+            .map_err(err)
+    }
+}
