@@ -188,6 +188,20 @@ fn headers(vendor: Vendor, r: &Request<'_>) -> Vec<(&'static str, String)> {
                 h.push(("x-hubspot-request-timestamp", r.ts.clone()));
             }
         }
+        Vendor::Slack => {
+            let sig = if sign {
+                format!(
+                    "v0={}",
+                    hex(&hmac256(&[b"v0:", r.ts.as_bytes(), b":", r.body]))
+                )
+            } else {
+                r.sig.clone()
+            };
+            h.push(("x-slack-signature", sig));
+            if !no_ts {
+                h.push(("x-slack-request-timestamp", r.ts.clone()));
+            }
+        }
     }
     h
 }

@@ -135,30 +135,169 @@ impl HttpConnector {
                 }
             }
         }
-        let tls = match &self.ca_file {
-            None => TlsConfig::default(),
-            Some(path) => {
-                let roots = read_roots(path).map_err(|e| fail(format!("ca_file {e}")))?;
-                TlsConfig::builder()
-                    .root_certs(RootCerts::new_with_certs(&roots))
-                    .build()
-            }
-        };
-        let config = ureq::Agent::config_builder()
-            // Statuses are answers to classify, not errors.
-            .http_status_as_error(false)
-            // A redirected POST is not followed: the 3xx is retried like any other answer
-            // that is neither success nor refusal.
-            .max_redirects(0)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_millis(self.timeout_ms.max(1))))
-            .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
         Ok(Client {
             conf: self.clone(),
-            agent: ureq::Agent::new_with_config(config),
+            agent: agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail)?,
         })
+    }
+}
+
+/// The HTTP agent every connector uses: statuses are answers (not errors), no redirects,
+/// no proxy, one attempt bounded by `timeout_ms`, the public web PKI roots or only the
+/// certificates of `ca_file` (docs/deploy.md, "Outbox and connectors").
+pub fn agent(timeout_ms: u64, ca_file: Option<&Path>) -> Result<ureq::Agent, String> {
+    let tls = match ca_file {
+        None => TlsConfig::default(),
+        Some(path) => {
+            let roots = read_roots(path).map_err(|e| format!("ca_file {e}"))?;
+            TlsConfig::builder()
+                .root_certs(RootCerts::new_with_certs(&roots))
+                .build()
+        }
+    };
+    let config = ureq::Agent::config_builder()
+        // Statuses are answers to classify, not errors.
+        .http_status_as_error(false)
+        // A redirected POST is not followed: the 3xx is retried like any other answer
+        // that is neither success nor refusal.
+        .max_redirects(0)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_millis(timeout_ms.max(1))))
+        .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls)
+        .build();
+    Ok(ureq::Agent::new_with_config(config))
+}
+
+/// How a connector retries (docs/deploy.md, "What is retried").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub max_attempts: u32,
+    pub backoff_ms: u64,
+    pub max_backoff_ms: u64,
+}
+
+/// What one attempt gave, with the vendor's id for what it created or changed (a Stripe
+/// refund `re_…`, a Slack message `ts`), logged with the outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    pub attempt: Attempt,
+    pub remote: Option<String>,
+}
+
+impl From<Attempt> for Delivered {
+    fn from(attempt: Attempt) -> Delivered {
+        Delivered {
+            attempt,
+            remote: None,
+        }
+    }
+}
+
+/// A connector as the executor drives it: the generic HTTP client below, or a vendor's
+/// (`crate::vendors`, docs/connectors.md).
+pub trait Deliver: Send {
+    /// One attempt at the command `cmd`, whose stored line is `line`.
+    fn attempt(&self, cmd: &Json, line: &str) -> Delivered;
+    fn policy(&self) -> Policy;
+}
+
+impl Deliver for Client {
+    fn attempt(&self, cmd: &Json, line: &str) -> Delivered {
+        self.post(cmd["key"].as_str().unwrap_or_default(), line)
+            .into()
+    }
+    fn policy(&self) -> Policy {
+        Policy {
+            max_attempts: self.conf.max_attempts,
+            backoff_ms: self.conf.backoff_ms,
+            max_backoff_ms: self.conf.max_backoff_ms,
+        }
+    }
+}
+
+/// A vendor's answer: status, the `Retry-After` wait, the headers asked for, the body.
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub retry_after_ms: Option<u64>,
+    /// `Stripe-Should-Retry` and the like, by lower-case name, when present.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+/// The largest vendor answer read (a refund object or a Slack answer is a few kB).
+const MAX_REPLY: u64 = 1 << 20;
+
+/// One request: `method` (`GET` or `POST`) to `url`, with `headers`, and a body with its
+/// content type for a POST. A request that got no status is classified as by [`error`].
+pub fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<(&str, String)>,
+    keep: &[&str],
+    timeout_ms: u64,
+) -> Result<Reply, Attempt> {
+    let mut values = Vec::new();
+    for (k, v) in headers {
+        // Never echo the value: it is usually a secret.
+        let v = HeaderValue::from_str(v)
+            .map_err(|_| Attempt::Refused(format!("header {k}: not a valid header value")))?;
+        values.push((*k, v));
+    }
+    let sent = if method == "GET" {
+        let mut req = agent.get(url);
+        for (k, v) in values {
+            req = req.header(k, v);
+        }
+        req.call()
+    } else {
+        let mut req = agent.post(url);
+        for (k, v) in values {
+            req = req.header(k, v);
+        }
+        match body {
+            Some((ty, b)) => req.content_type(ty).send(b),
+            None => req.send_empty(),
+        }
+    };
+    let mut resp = sent.map_err(|e| error(e, timeout_ms))?;
+    let status = resp.status().as_u16();
+    let get = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let retry_after_ms = get("retry-after")
+        .as_deref()
+        .and_then(|v| retry_after_ms(v, jiff::Timestamp::now()));
+    let headers = keep
+        .iter()
+        .filter_map(|k| Some((k.to_string(), get(k)?)))
+        .collect();
+    // An unreadable body leaves the status to decide.
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_REPLY)
+        .read_to_string()
+        .unwrap_or_default();
+    Ok(Reply {
+        status,
+        retry_after_ms,
+        headers,
+        body,
+    })
+}
+
+/// A retryable answer, honouring `Retry-After` on 429 and 503.
+pub fn retry(reply: &Reply, reason: String) -> Attempt {
+    match reply.retry_after_ms {
+        Some(ms) if matches!(reply.status, 429 | 503) => Attempt::RetryAfter(reason, ms),
+        _ => Attempt::Retry(reason),
     }
 }
 
@@ -290,7 +429,7 @@ pub fn status(code: u16) -> Attempt {
 
 /// A request that did not get a status: refused when retrying cannot help (a request that
 /// cannot be formed, a certificate not accepted), otherwise retried (network, timeout).
-fn error(e: ureq::Error, timeout_ms: u64) -> Attempt {
+pub fn error(e: ureq::Error, timeout_ms: u64) -> Attempt {
     use ureq::Error as E;
     let certificate = |e: &rustls::Error| {
         matches!(
@@ -315,7 +454,8 @@ fn error(e: ureq::Error, timeout_ms: u64) -> Attempt {
 /// Start the executor thread for the HTTP connectors.
 pub fn spawn(
     state: &Path,
-    connectors: BTreeMap<String, Client>,
+    connectors: BTreeMap<String, Box<dyn Deliver>>,
+    routes: BTreeMap<String, String>,
     tx: Sender<Msg>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
@@ -345,7 +485,9 @@ pub fn spawn(
                     seed ^= seed << 13;
                     seed ^= seed >> 7;
                     seed ^= seed << 17;
-                    if let Err(e) = deliver(&mut store, &connectors, &tx, &metrics, row, seed) {
+                    if let Err(e) =
+                        deliver(&mut store, (&connectors, &routes), &tx, &metrics, row, seed)
+                    {
                         tracing::warn!(error = %e, "outbox delivery bookkeeping failed");
                         std::thread::sleep(Duration::from_millis(500));
                     }
@@ -359,16 +501,30 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// The connectors by name, and which connector takes each routed command kind.
+type Routing<'a> = (
+    &'a BTreeMap<String, Box<dyn Deliver>>,
+    &'a BTreeMap<String, String>,
+);
+
 fn deliver(
     store: &mut SqliteStore,
-    connectors: &BTreeMap<String, Client>,
+    (connectors, routes): Routing<'_>,
     tx: &Sender<Msg>,
     metrics: &Metrics,
     row: HttpRow,
     jitter: u64,
 ) -> Result<(), String> {
     let cmd: Json = serde_json::from_str(&row.line).map_err(|e| e.to_string())?;
-    let name = cmd["connector"].as_str().unwrap_or_default();
+    let kind = cmd["kind"].as_str().unwrap_or_default();
+    // An action goes to its connector; `notify`, `approval_request` and `reconciliation`
+    // to the one `[connectors]` names for their kind, and feed no outcome back.
+    let is_action = kind == "action";
+    let name = if is_action {
+        cmd["connector"].as_str().unwrap_or_default()
+    } else {
+        routes.get(kind).map(String::as_str).unwrap_or_default()
+    };
     let key = cmd["key"].as_str().unwrap_or_default();
     let action = format!("{name}.{}", cmd["action"].as_str().unwrap_or_default());
     let case = cmd["case"].as_str().unwrap_or_default();
@@ -376,18 +532,36 @@ fn deliver(
         return Ok(store.http_update(row.seq, row.attempts, None, "failed")?);
     };
     let attempts = row.attempts + 1;
-    let outcome_attempt = conn.post(key, &row.line);
+    let policy = conn.policy();
+    let Delivered {
+        attempt: outcome_attempt,
+        remote,
+    } = conn.attempt(&cmd, &row.line);
     let outcome = match outcome_attempt.clone() {
-        Attempt::Ok => Some(("ActionSucceeded", json!({ "key": key, "action": action }))),
-        Attempt::Refused(reason) => Some((
-            "ActionFailed",
-            json!({ "key": key, "action": action, "retryable": false, "reason": reason }),
-        )),
+        Attempt::Ok => {
+            tracing::info!(
+                connector = name,
+                kind,
+                key,
+                case,
+                remote = remote.as_deref(),
+                "delivered"
+            );
+            Some(("ActionSucceeded", json!({ "key": key, "action": action })))
+        }
+        Attempt::Refused(reason) => {
+            tracing::warn!(connector = name, kind, key, case, reason = %reason, "refused for good");
+            Some((
+                "ActionFailed",
+                json!({ "key": key, "action": action, "retryable": false, "reason": reason }),
+            ))
+        }
         // The executor gives up: nobody will retry this step, so it has failed for good
         // (`retryable: true` would leave the saga waiting for a retry that never comes).
         Attempt::Retry(reason) | Attempt::RetryAfter(reason, _)
-            if attempts >= conn.max_attempts() =>
+            if attempts >= policy.max_attempts =>
         {
+            tracing::warn!(connector = name, kind, key, case, reason = %reason, attempts, "gave up");
             Some((
                 "ActionFailed",
                 json!({ "key": key, "action": action, "retryable": false,
@@ -400,8 +574,8 @@ fn deliver(
                 _ => None,
             };
             let wait = retry_wait(
-                conn.backoff_ms(),
-                conn.max_backoff_ms(),
+                policy.backoff_ms,
+                policy.max_backoff_ms,
                 attempts,
                 jitter,
                 asked,
@@ -416,6 +590,15 @@ fn deliver(
             )?);
         }
     };
+    if !is_action {
+        let ok = matches!(outcome, Some(("ActionSucceeded", _)));
+        return Ok(store.http_update(
+            row.seq,
+            attempts,
+            None,
+            if ok { "sent" } else { "failed" },
+        )?);
+    }
     let Some((ty, data)) = outcome else {
         return Ok(());
     };
