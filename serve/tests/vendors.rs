@@ -349,6 +349,13 @@ fn vendor_settings_are_checked_at_load() {
         "[connectors.stripe]\nvendor = \"stripe\"\napi_key = \"env:K\"\n[connectors.http.stripe]\nurl = \"http://x\"\n",
     );
     assert!(e.contains("configured twice"), "{e}");
+    let e = bad(
+        "[connectors.helpdesk]\nvendor = \"zendesk\"\nemail = \"a@b\"\napi_token = \"env:T\"\n",
+    );
+    assert!(
+        e.contains("connectors.helpdesk: vendor \"zendesk\" needs `api_base`"),
+        "{e}"
+    );
     let e = bad("[connectors.s]\nvendor = \"paypal\"\n");
     assert!(e.contains("connectors.s"), "{e}");
     // The defaults are the vendors' public APIs.
@@ -356,4 +363,123 @@ fn vendor_settings_are_checked_at_load() {
         toml::from_str("[connectors.stripe]\nvendor = \"stripe\"\napi_key = \"env:K\"\n").unwrap();
     assert_eq!(ok.connectors.vendors["stripe"].api_base, None);
     ok.check().unwrap();
+}
+
+fn zendesk_config(port: u16) -> String {
+    format!(
+        "[connectors.helpdesk]\nvendor = \"zendesk\"\napi_base = \"http://127.0.0.1:{port}\"\nemail = \"meshline@agency.io\"\napi_token = \"env:CARGO_PKG_NAME\"\ncase_prefix = \"T-\"\n[connectors.helpdesk.templates]\nrefund_confirmed = \"Your refund is on its way.\"\n"
+    )
+}
+
+/// Zendesk: a reply and an internal note are one `PUT /api/v2/tickets/{id}` with a public
+/// or private comment, a status change the same with `status`, a tag through the tags
+/// endpoint; basic authentication as `email/token:TOKEN`; 422 is final with Zendesk's
+/// details, 429 retried after `Retry-After`.
+#[test]
+fn zendesk_updates_the_cases_ticket() {
+    let calls = Arc::new(Mutex::new(0));
+    let n = calls.clone();
+    let double = Double::start(move |_| {
+        let mut n = n.lock().unwrap();
+        *n += 1;
+        match *n {
+            1..=4 => json_answer(
+                200,
+                json!({ "ticket": { "id": 3001, "status": "open" }, "audit": { "id": 9001 } }),
+            ),
+            5 => json_answer(
+                422,
+                json!({ "error": "RecordInvalid", "description": "Record validation errors",
+                        "details": { "status": [{ "description": "Status: closed prevents ticket update" }] } }),
+            ),
+            _ => (
+                429,
+                vec![("retry-after", "12".into())],
+                json!({ "error": "APIRateLimitExceeded" }).to_string(),
+            ),
+        }
+    });
+    let zd = connector(&zendesk_config(double.port), "helpdesk");
+    let cmd = |action: &str, args: Json| {
+        json!({ "kind": "action", "key": "k", "connector": "helpdesk", "action": action,
+                "args": args, "case": "T-3001", "automation": "a", "step": 1 })
+    };
+    let reply = zd.attempt(&cmd("reply", json!({ "template": "refund_confirmed" })), "");
+    assert_eq!(reply.attempt, Attempt::Ok);
+    assert_eq!(reply.remote.as_deref(), Some("3001/audit/9001"));
+    assert_eq!(
+        zd.attempt(
+            &cmd("add_note", json!({ "text": "Refund re_1 issued." })),
+            ""
+        )
+        .attempt,
+        Attempt::Ok
+    );
+    assert_eq!(
+        zd.attempt(&cmd("set_status", json!({ "status": "Solved" })), "")
+            .attempt,
+        Attempt::Ok
+    );
+    assert_eq!(
+        zd.attempt(&cmd("add_tag", json!({ "tag": "refunded" })), "")
+            .attempt,
+        Attempt::Ok
+    );
+    let invalid = zd
+        .attempt(&cmd("set_status", json!({ "status": "open" })), "")
+        .attempt;
+    let Attempt::Refused(reason) = invalid else {
+        panic!("{invalid:?}")
+    };
+    assert!(
+        reason.starts_with("Zendesk HTTP 422 RecordInvalid: Record validation errors"),
+        "{reason}"
+    );
+    assert!(reason.contains("closed prevents ticket update"), "{reason}");
+    assert!(matches!(
+        zd.attempt(&cmd("add_tag", json!({ "tag": "x" })), "")
+            .attempt,
+        Attempt::RetryAfter(_, 12_000)
+    ));
+    // A case that is not a ticket number, and an unknown template, never leave.
+    let mut other = cmd("add_note", json!({ "text": "x" }));
+    other["case"] = json!("billing-7");
+    assert!(matches!(
+        zd.attempt(&other, "").attempt,
+        Attempt::Refused(_)
+    ));
+    assert!(matches!(
+        zd.attempt(&cmd("reply", json!({ "template": "nope" })), "")
+            .attempt,
+        Attempt::Refused(_)
+    ));
+
+    let seen = double.seen();
+    assert_eq!(seen.len(), 6);
+    // base64("meshline@agency.io/token:meshline-serve")
+    let auth = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            "meshline@agency.io/token:meshline-serve"
+        )
+    );
+    for s in &seen {
+        assert_eq!(s.method, "PUT");
+        assert_eq!(s.headers["authorization"], auth);
+        assert_eq!(s.headers["content-type"], "application/json");
+    }
+    let body = |i: usize| serde_json::from_str::<Json>(&seen[i].body).unwrap();
+    assert_eq!(seen[0].uri, "/api/v2/tickets/3001");
+    assert_eq!(
+        body(0),
+        json!({ "ticket": { "comment": { "body": "Your refund is on its way.", "public": true } } })
+    );
+    assert_eq!(
+        body(1),
+        json!({ "ticket": { "comment": { "body": "Refund re_1 issued.", "public": false } } })
+    );
+    assert_eq!(body(2), json!({ "ticket": { "status": "solved" } }));
+    assert_eq!(seen[3].uri, "/api/v2/tickets/3001/tags");
+    assert_eq!(body(3), json!({ "tags": ["refunded"] }));
 }

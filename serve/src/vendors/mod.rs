@@ -6,6 +6,7 @@
 
 pub mod slack;
 pub mod stripe;
+pub mod zendesk;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -50,6 +51,18 @@ pub struct VendorConfig {
     /// commands are posted to.
     #[serde(default)]
     pub channel: Option<String>,
+    /// Zendesk: the agent's e-mail address the API token belongs to.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Zendesk: the API token, `env:VAR`.
+    #[serde(default)]
+    pub api_token: Option<String>,
+    /// Zendesk: stripped from a case id to get the ticket's number (`"T-"`).
+    #[serde(default)]
+    pub case_prefix: String,
+    /// Zendesk: reply texts by template name (`reply(template)`).
+    #[serde(default)]
+    pub templates: BTreeMap<String, String>,
     /// `vendor = "http"`: the endpoint and extra headers, as in `[connectors.http.NAME]`.
     #[serde(default)]
     pub url: Option<String>,
@@ -125,7 +138,31 @@ impl VendorConfig {
                 }))
             }
             Kind::Slack => Ok(Box::new(self.slack(name)?)),
-            Kind::Zendesk | Kind::Smtp | Kind::Hubspot => Err(fail(format!(
+            Kind::Zendesk => {
+                // Every Zendesk account has its own host: there is no public default.
+                let base = self.api_base.as_deref().ok_or_else(|| {
+                    fail(
+                        "vendor \"zendesk\" needs `api_base` (https://SUBDOMAIN.zendesk.com)"
+                            .into(),
+                    )
+                })?;
+                let email = self
+                    .email
+                    .clone()
+                    .ok_or_else(|| fail("vendor \"zendesk\" needs `email`".into()))?;
+                let token = credential(self.api_token.as_deref(), "api_token").map_err(fail)?;
+                Ok(Box::new(zendesk::Zendesk {
+                    base: base.trim_end_matches('/').to_string(),
+                    email,
+                    token,
+                    case_prefix: self.case_prefix.clone(),
+                    templates: self.templates.clone(),
+                    agent: agent()?,
+                    policy: self.policy(),
+                    timeout_ms: self.timeout_ms,
+                }))
+            }
+            Kind::Smtp | Kind::Hubspot => Err(fail(format!(
                 "vendor {:?} is not supported yet (docs/connectors.md)",
                 self.vendor
             ))),
