@@ -483,3 +483,60 @@ fn zendesk_updates_the_cases_ticket() {
     assert_eq!(seen[3].uri, "/api/v2/tickets/3001/tags");
     assert_eq!(body(3), json!({ "tags": ["refunded"] }));
 }
+
+/// The generic HTTP connector's mapping: an action becomes the configured method, URL and
+/// JSON body over its arguments and key, with `Idempotency-Key` and the configured headers;
+/// an unmapped action falls back to the command JSON POSTed to `url`.
+#[test]
+fn http_mapping_builds_the_configured_request() {
+    let double = Double::start(|s| {
+        if s.uri.starts_with("/api/v2/customers/") {
+            json_answer(201, json!({ "id": "cr_1" }))
+        } else {
+            json_answer(200, json!({}))
+        }
+    });
+    let port = double.port;
+    let text = format!(
+        r#"
+[connectors.accounting]
+vendor = "http"
+url = "http://127.0.0.1:{port}/meshline"
+headers = {{ Authorization = "env:CARGO_PKG_NAME" }}
+[connectors.accounting.actions.create_credit_note]
+method = "PUT"
+url = "http://127.0.0.1:{port}/api/v2/customers/{{args.client}}/credit-notes/{{key}}"
+body = {{ client = "{{args.client}}", amount = "{{args.amount}}", reference = "meshline {{case}}", idempotency_key = "{{key}}" }}
+"#
+    );
+    let acc = connector(&text, "accounting");
+    let cmd = json!({ "kind": "action", "key": "k9", "connector": "accounting",
+                      "action": "create_credit_note", "args": { "client": "acme co", "amount": "80.00 EUR" },
+                      "case": "T-3006", "automation": "credit", "step": 0 });
+    assert_eq!(acc.attempt(&cmd, &cmd.to_string()).attempt, Attempt::Ok);
+    let mut sync = cmd.clone();
+    sync["action"] = json!("sync_refund");
+    assert_eq!(acc.attempt(&sync, &sync.to_string()).attempt, Attempt::Ok);
+    let seen = double.seen();
+    assert_eq!(seen[0].method, "PUT");
+    assert_eq!(seen[0].uri, "/api/v2/customers/acme%20co/credit-notes/k9");
+    assert_eq!(seen[0].headers["idempotency-key"], "k9");
+    assert_eq!(seen[0].headers["authorization"], "meshline-serve");
+    assert_eq!(seen[0].headers["content-type"], "application/json");
+    assert_eq!(
+        serde_json::from_str::<Json>(&seen[0].body).unwrap(),
+        json!({ "client": "acme co", "amount": "80.00 EUR", "reference": "meshline T-3006", "idempotency_key": "k9" })
+    );
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].uri.as_str()),
+        ("POST", "/meshline")
+    );
+    assert_eq!(serde_json::from_str::<Json>(&seen[1].body).unwrap(), sync);
+    let bad = text.replace("method = \"PUT\"", "method = \"DELETE\"");
+    let config: Config = toml::from_str(&bad).unwrap();
+    let e = config.check().unwrap_err();
+    assert!(
+        e.contains("connectors.accounting: actions.create_credit_note: method"),
+        "{e}"
+    );
+}

@@ -4,6 +4,7 @@
 //! final failure; the executor (`http_connector`) keeps the retry, TLS and idempotency
 //! rules it applies to every connector (docs/deploy.md, "Outbox and connectors").
 
+pub mod http;
 pub mod slack;
 pub mod stripe;
 pub mod zendesk;
@@ -68,6 +69,9 @@ pub struct VendorConfig {
     pub url: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// `vendor = "http"`: actions mapped to a method, URL and body template.
+    #[serde(default)]
+    pub actions: BTreeMap<String, http::ActionMap>,
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
     #[serde(default = "default_backoff")]
@@ -112,20 +116,40 @@ impl VendorConfig {
             || http_connector::agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail);
         match self.vendor {
             Kind::Http => {
-                let url = self
-                    .url
-                    .clone()
-                    .ok_or_else(|| fail("vendor \"http\" needs `url`".into()))?;
-                let conf = HttpConnector {
-                    url,
-                    headers: self.headers.clone(),
-                    max_attempts: self.max_attempts,
-                    backoff_ms: self.backoff_ms,
-                    timeout_ms: self.timeout_ms,
-                    max_backoff_ms: self.max_backoff_ms,
-                    ca_file: self.ca_file.clone(),
+                if self.url.is_none() && self.actions.is_empty() {
+                    return Err(fail("vendor \"http\" needs `url` or `actions`".into()));
+                }
+                let fallback = match &self.url {
+                    Some(url) => Some(
+                        HttpConnector {
+                            url: url.clone(),
+                            headers: self.headers.clone(),
+                            max_attempts: self.max_attempts,
+                            backoff_ms: self.backoff_ms,
+                            timeout_ms: self.timeout_ms,
+                            max_backoff_ms: self.max_backoff_ms,
+                            ca_file: self.ca_file.clone(),
+                        }
+                        .prepare(name)?,
+                    ),
+                    None => None,
                 };
-                Ok(Box::new(conf.prepare(name)?))
+                if self.actions.is_empty() {
+                    return fallback
+                        .map(|c| Box::new(c) as Box<dyn Deliver>)
+                        .ok_or_else(|| fail("vendor \"http\" needs `url`".into()));
+                }
+                for (action, m) in &self.actions {
+                    m.check(action).map_err(fail)?;
+                }
+                Ok(Box::new(http::Mapped {
+                    actions: self.actions.clone(),
+                    headers: self.headers.clone(),
+                    fallback,
+                    agent: agent()?,
+                    policy: self.policy(),
+                    timeout_ms: self.timeout_ms,
+                }))
             }
             Kind::Stripe => {
                 let key = credential(self.api_key.as_deref(), "api_key").map_err(fail)?;
