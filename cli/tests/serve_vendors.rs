@@ -2,8 +2,9 @@
 //! their API references (docs/connectors.md): a refund above the limit is held, the
 //! approval request appears in Slack with Approve / Deny buttons, a signed click from the
 //! requester is refused (dual control), a signed click from a finance manager approves,
-//! Stripe receives the refund exactly once under the step's key, and each click's outcome
-//! is written back to the Slack message (`chat.update`). The export replays to the ledger.
+//! Stripe receives the refund exactly once under the step's key, each click's outcome is
+//! written back to the Slack message (`chat.update`), and the saga's confirmation reaches
+//! the Zendesk ticket as a public reply. The export replays to the ledger.
 
 #![allow(
     clippy::unwrap_used,
@@ -163,6 +164,7 @@ fn held_refund_approved_from_slack_reaches_stripe_once() {
     let slack = Double::start(
         |_| json!({ "ok": true, "channel": "C0APPROVALS", "ts": "1700000000.000100" }),
     );
+    let zendesk = Double::start(|_| json!({ "ticket": { "id": 9001 }, "audit": { "id": 77 } }));
     let mut s = Server::new(&format!(
         r#"wall_clock = false
 [connectors]
@@ -178,6 +180,13 @@ api_base = "http://127.0.0.1:{slack}"
 bot_token = "env:MESHLINE_TEST_SLACK_TOKEN"
 channel = "C0APPROVALS"
 backoff_ms = 50
+[connectors.helpdesk]
+vendor = "zendesk"
+api_base = "http://127.0.0.1:{zendesk}"
+email = "meshline@agency.io"
+api_token = "env:MESHLINE_TEST_ZENDESK_TOKEN"
+case_prefix = "T-"
+templates = {{ refund_confirmed = "Your refund of 900.00 USD is on its way." }}
 [webhooks.slack]
 vendor = "slack"
 secret_env = "MESHLINE_TEST_SLACK_SIGNING_SECRET"
@@ -186,6 +195,7 @@ users = {{ U0CFO = "cfo@agency.io", U0PRIYA = "priya@agency.io" }}
 "#,
         stripe = stripe.port,
         slack = slack.port,
+        zendesk = zendesk.port,
     ));
     // The agency's ticket event, with the person who asked for the refund: the requester.
     s.bundle = variant(
@@ -208,6 +218,7 @@ users = {{ U0CFO = "cfo@agency.io", U0PRIYA = "priya@agency.io" }}
             "MESHLINE_TEST_SLACK_SIGNING_SECRET".into(),
             SIGNING_SECRET.into(),
         ),
+        ("MESHLINE_TEST_ZENDESK_TOKEN".into(), "zd-token-1".into()),
     ]);
     let ticket = json!({ "id": "evt_v1", "type": "TicketCreated", "at": "2026-03-02T09:20:03Z",
         "case": "T-9001", "data": { "ticket": { "id": "T-9001", "type": "billing",
@@ -322,6 +333,16 @@ users = {{ U0CFO = "cfo@agency.io", U0PRIYA = "priya@agency.io" }}
             .unwrap()
             .contains("Approved by priya@agency.io"),
         "{update}"
+    );
+    // The saga's next step: the confirmation reaches the Zendesk ticket as a public reply.
+    let reply = &zendesk.wait(1)[0];
+    assert_eq!(
+        (reply.method.as_str(), reply.uri.as_str()),
+        ("PUT", "/api/v2/tickets/9001")
+    );
+    assert_eq!(
+        serde_json::from_str::<Json>(&reply.body).unwrap(),
+        json!({ "ticket": { "comment": { "body": "Your refund of 900.00 USD is on its way.", "public": true } } })
     );
     s.stop(child);
 

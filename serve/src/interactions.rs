@@ -1,7 +1,7 @@
 //! Slack interactions on `POST /webhooks/NAME` (a `[webhooks.NAME]` source with
 //! `vendor = "slack"`), after the signature check: a click on an approval request's
 //! Approve / Deny button enters as `ApprovalGranted` / `ApprovalDenied` by the person the
-//! Slack user is mapped to, so the engine's rules (team membership, dual control, quorum)
+//! Slack user is mapped to (the source's `users`, else the profile's e-mail), so the engine's rules (team membership, dual control, quorum)
 //! decide as for any other approval (docs/runtime.md, "Gates, approvals, dual control");
 //! the message is then updated with what the engine decided (docs/connectors.md, "Slack").
 
@@ -37,7 +37,22 @@ pub async fn click(
     body: &[u8],
     now: jiff::Timestamp,
 ) -> (StatusCode, Json) {
-    let click = match slack::click(body, &src.users, source, now) {
+    let conn = src.connector.as_ref().and_then(|n| ctx.slack.get(n));
+    // Who clicked: the source's `users` table, else the Slack profile's e-mail address.
+    let mut users = src.users.clone();
+    if let (Some(user), Some(conn)) = (slack::user_of(body), conn)
+        && !users.contains_key(&user)
+    {
+        let (c, u) = (conn.clone(), user.clone());
+        match tokio::task::spawn_blocking(move || c.email(&u)).await {
+            Ok(Ok(email)) => {
+                users.insert(user, email);
+            }
+            Ok(Err(reason)) => tracing::warn!(user, reason = %reason, "Slack user not resolved"),
+            Err(_) => {}
+        }
+    }
+    let click = match slack::click(body, &users, source, now) {
         Ok(c) => c,
         Err(reason) => {
             tracing::warn!(source, reason = %reason, "Slack interaction refused");
@@ -92,7 +107,7 @@ pub async fn click(
         .clone()
         .unwrap_or_else(|| ("refused".into(), Json::Null));
     let text = slack::outcome_text(&click, &kind, &detail);
-    if let Some(conn) = src.connector.as_ref().and_then(|n| ctx.slack.get(n)) {
+    if let Some(conn) = conn {
         // After the answer: Slack wants one within 3 s, and the update has its own timeout.
         let conn = conn.clone();
         let (channel, ts, text) = (click.channel.clone(), click.ts.clone(), text.clone());

@@ -540,3 +540,27 @@ body = {{ client = "{{args.client}}", amount = "{{args.amount}}", reference = "m
         "{e}"
     );
 }
+
+/// Who clicked, when the source's `users` table does not say: `users.info` with the bot
+/// token gives the profile's e-mail address (lower-cased); `ok: false` is an error.
+#[test]
+fn slack_user_email_from_users_info() {
+    let double = Double::start(|s| {
+        if s.uri == "/api/users.info?user=U0NEW" {
+            json_answer(
+                200,
+                json!({ "ok": true, "user": { "id": "U0NEW", "profile": { "email": "Priya@Agency.io" } } }),
+            )
+        } else {
+            json_answer(200, json!({ "ok": false, "error": "user_not_found" }))
+        }
+    });
+    let config: Config = toml::from_str(&slack_config(double.port)).unwrap();
+    let slack = config.connectors.slack().unwrap().remove("slack").unwrap();
+    assert_eq!(slack.email("U0NEW"), Ok("priya@agency.io".to_string()));
+    let e = slack.email("U0GONE").unwrap_err();
+    assert!(e.contains("user_not_found"), "{e}");
+    let seen = double.seen();
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].headers["authorization"], "Bearer meshline-serve");
+}

@@ -87,6 +87,52 @@ impl Slack {
     }
 }
 
+impl Slack {
+    /// The e-mail address of a Slack user's profile (`users.info`, scopes `users:read` and
+    /// `users:read.email`, https://api.slack.com/methods/users.info): who clicked, when the
+    /// source's `users` table does not say.
+    pub fn email(&self, user: &str) -> Result<String, String> {
+        let token = secret(&self.token, "bot_token").map_err(|a| format!("{a:?}"))?;
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("user", user);
+        let url = format!("{}/api/users.info?{}", self.base, q.finish());
+        let headers = [("Authorization", format!("Bearer {token}"))];
+        let r = http_connector::call(
+            &self.agent,
+            "GET",
+            &url,
+            &headers,
+            None,
+            &[],
+            self.timeout_ms,
+        )
+        .map_err(|a| format!("users.info: {a:?}"))?;
+        let body: Json = serde_json::from_str(&r.body).unwrap_or_default();
+        if r.status != 200 || body["ok"] != true {
+            return Err(format!(
+                "users.info: HTTP {} {}",
+                r.status,
+                text(&body, "/error").unwrap_or_default()
+            ));
+        }
+        text(&body, "/user/profile/email")
+            .filter(|e| !e.is_empty())
+            .map(|e| e.to_lowercase())
+            .ok_or_else(|| {
+                format!("users.info: no e-mail for {user} (is users:read.email granted?)")
+            })
+    }
+}
+
+/// The Slack user id of an interaction body, if it has one.
+pub fn user_of(body: &[u8]) -> Option<String> {
+    let payload = form_urlencoded::parse(body)
+        .find(|(k, _)| k == "payload")
+        .map(|(_, v)| v.into_owned())?;
+    let p: Json = serde_json::from_str(&payload).ok()?;
+    text(&p, "/user/id")
+}
+
 /// Classify Slack's answer: HTTP 200 with `ok: true` succeeded (the message's `channel/ts`
 /// recorded); `ok: false` is final unless its `error` is a transient one; 429 (with
 /// `Retry-After`) and 5xx are retried; any other status is final.
@@ -222,7 +268,8 @@ pub struct Click {
 
 /// Read a signed interaction body (`payload=` form field holding JSON) into a click.
 /// The person is the Slack user's entry in `users` (Slack user id → person, the address
-/// the project's teams list); an unmapped user is refused, never guessed.
+/// the project's teams list; the caller adds the profile's e-mail for a user it lacks); an
+/// unmapped user is refused, never guessed.
 pub fn click(
     body: &[u8],
     users: &BTreeMap<String, String>,
