@@ -43,6 +43,11 @@ struct Double {
 
 impl Double {
     fn start(reply: impl Fn(&Seen) -> Json + Send + Sync + 'static) -> Double {
+        Double::with_status(move |s| (200, reply(s)))
+    }
+
+    /// As `start`, `reply` giving the status too.
+    fn with_status(reply: impl Fn(&Seen) -> (u16, Json) + Send + Sync + 'static) -> Double {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -69,7 +74,8 @@ impl Double {
                             };
                             let answer = reply(&s);
                             log.lock().unwrap().push(s);
-                            (StatusCode::OK, axum::Json(answer)).into_response()
+                            let status = StatusCode::from_u16(answer.0).unwrap();
+                            (status, axum::Json(answer.1)).into_response()
                         }
                     },
                 );
@@ -150,25 +156,14 @@ fn ledger_of(port: u16, case: &str) -> Vec<Json> {
     v["ledger"].as_array().cloned().unwrap_or_default()
 }
 
-#[test]
-fn held_refund_approved_from_slack_reaches_stripe_once() {
-    let stripe = Double::start(|s| {
-        let key = s
-            .headers
-            .get("idempotency-key")
-            .cloned()
-            .unwrap_or_default();
-        json!({ "id": format!("re_{}", &key[..8.min(key.len())]), "object": "refund",
-                "status": "succeeded", "currency": "usd" })
-    });
-    let slack = Double::start(
-        |_| json!({ "ok": true, "channel": "C0APPROVALS", "ts": "1700000000.000100" }),
-    );
-    let zendesk = Double::start(|_| json!({ "ticket": { "id": 9001 }, "audit": { "id": 77 } }));
-    let mut s = Server::new(&format!(
+/// The serve configuration: Stripe, Slack (approval requests and reconciliation tasks) and
+/// Zendesk connectors on the doubles' ports, and the signed Slack interactions source.
+fn config(stripe: u16, slack: u16, zendesk: u16) -> String {
+    format!(
         r#"wall_clock = false
 [connectors]
 approval_request = "slack"
+reconciliation = "slack"
 [connectors.stripe]
 vendor = "stripe"
 api_base = "http://127.0.0.1:{stripe}"
@@ -192,20 +187,12 @@ vendor = "slack"
 secret_env = "MESHLINE_TEST_SLACK_SIGNING_SECRET"
 connector = "slack"
 users = {{ U0CFO = "cfo@agency.io", U0PRIYA = "priya@agency.io" }}
-"#,
-        stripe = stripe.port,
-        slack = slack.port,
-        zendesk = zendesk.port,
-    ));
-    // The agency's ticket event, with the person who asked for the refund: the requester.
-    s.bundle = variant(
-        s.dir.path(),
-        "requester",
-        "rules/data.mesh",
-        "event TicketCreated { ticket: Ticket, channel: Channel, signals: Signals? }",
-        "event TicketCreated { ticket: Ticket, channel: Channel, signals: Signals?, requested_by: Person? }",
-    );
-    let child = s.start_with_env(&[
+"#
+    )
+}
+
+fn env() -> Vec<(String, String)> {
+    vec![
         (
             "MESHLINE_TEST_STRIPE_KEY".into(),
             "sk_test_51Hagency".into(),
@@ -219,13 +206,48 @@ users = {{ U0CFO = "cfo@agency.io", U0PRIYA = "priya@agency.io" }}
             SIGNING_SECRET.into(),
         ),
         ("MESHLINE_TEST_ZENDESK_TOKEN".into(), "zd-token-1".into()),
-    ]);
-    let ticket = json!({ "id": "evt_v1", "type": "TicketCreated", "at": "2026-03-02T09:20:03Z",
-        "case": "T-9001", "data": { "ticket": { "id": "T-9001", "type": "billing",
+    ]
+}
+
+/// The agency's ticket event, with the person who asked for the refund: the requester.
+fn requester_bundle(s: &Server) -> std::path::PathBuf {
+    variant(
+        s.dir.path(),
+        "requester",
+        "rules/data.mesh",
+        "event TicketCreated { ticket: Ticket, channel: Channel, signals: Signals? }",
+        "event TicketCreated { ticket: Ticket, channel: Channel, signals: Signals?, requested_by: Person? }",
+    )
+}
+
+fn ticket(id: &str, case: &str, amount: &str) -> Json {
+    json!({ "id": id, "type": "TicketCreated", "at": "2026-03-02T09:20:03Z",
+        "case": case, "data": { "ticket": { "id": case, "type": "billing",
         "subject": "Refund the annual licence", "tags": ["refund"], "tier": "Gold",
         "priority": "Normal", "status": "New", "client_id": "c-4", "charge_id": "ch_3PqA02",
-        "refund_amount": "900.00 USD" }, "channel": "Email",
-        "signals": { "intent_confidence": "95%" }, "requested_by": "cfo@agency.io" } });
+        "refund_amount": amount }, "channel": "Email",
+        "signals": { "intent_confidence": "95%" }, "requested_by": "cfo@agency.io" } })
+}
+
+#[test]
+fn held_refund_approved_from_slack_reaches_stripe_once() {
+    let stripe = Double::start(|s| {
+        let key = s
+            .headers
+            .get("idempotency-key")
+            .cloned()
+            .unwrap_or_default();
+        json!({ "id": format!("re_{}", &key[..8.min(key.len())]), "object": "refund",
+                "status": "succeeded", "currency": "usd" })
+    });
+    let slack = Double::start(
+        |_| json!({ "ok": true, "channel": "C0APPROVALS", "ts": "1700000000.000100" }),
+    );
+    let zendesk = Double::start(|_| json!({ "ticket": { "id": 9001 }, "audit": { "id": 77 } }));
+    let mut s = Server::new(&config(stripe.port, slack.port, zendesk.port));
+    s.bundle = requester_bundle(&s);
+    let child = s.start_with_env(&env());
+    let ticket = ticket("evt_v1", "T-9001", "900.00 USD");
     let (code, body) = http(s.port, "POST", "/events", ticket.to_string().as_bytes()).unwrap();
     assert_eq!(code, 202, "{body}");
 
@@ -367,5 +389,98 @@ users = {{ U0CFO = "cfo@agency.io", U0PRIYA = "priya@agency.io" }}
 
     let (_, ledger, _) = s.export();
     assert!(!ledger.contains("sk_test_51Hagency") && !ledger.contains("xoxb-"));
+    assert_eq!(s.run(None), ledger);
+}
+
+/// A step that fails for good after the refund compensates it: the help desk refuses the
+/// confirmation (Zendesk 422), the saga runs `void_refund`, which finds the step's refund at
+/// Stripe by its metadata and cancels it under the compensation's key, and the owner's
+/// reconciliation task is posted to Slack.
+#[test]
+fn failed_step_after_the_refund_cancels_it_at_stripe() {
+    let made: Arc<Mutex<Vec<Json>>> = Arc::default();
+    let refunds = made.clone();
+    let stripe = Double::start(move |s| {
+        let mut refunds = refunds.lock().unwrap();
+        if s.method == "POST" && s.uri == "/v1/refunds" {
+            let form: BTreeMap<String, String> = form_urlencoded::parse(s.body.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let meta = |f: &str| form.get(&format!("metadata[meshline_{f}]")).cloned();
+            let refund = json!({ "id": "re_3PqRefund", "object": "refund", "status": "requires_action",
+                "charge": form.get("charge"), "amount": 12000,
+                "metadata": { "meshline_case": meta("case"), "meshline_automation": meta("automation"),
+                              "meshline_step": meta("step"), "meshline_key": meta("key") } });
+            refunds.push(refund.clone());
+            refund
+        } else if s.method == "GET" {
+            json!({ "object": "list", "url": "/v1/refunds", "has_more": false, "data": *refunds })
+        } else {
+            json!({ "id": "re_3PqRefund", "object": "refund", "status": "canceled" })
+        }
+    });
+    let slack = Double::start(
+        |_| json!({ "ok": true, "channel": "C0APPROVALS", "ts": "1700000000.000200" }),
+    );
+    let zendesk = Double::with_status(|_| {
+        (
+            422,
+            json!({ "error": "RecordInvalid", "description": "Record validation errors",
+                      "details": { "base": [{ "description": "Ticket is closed" }] } }),
+        )
+    });
+    let mut s = Server::new(&config(stripe.port, slack.port, zendesk.port));
+    s.bundle = requester_bundle(&s);
+    let child = s.start_with_env(&env());
+    let t = ticket("evt_v2", "T-9002", "120.00 USD");
+    let (code, body) = http(s.port, "POST", "/events", t.to_string().as_bytes()).unwrap();
+    assert_eq!(code, 202, "{body}");
+    let seen = stripe.wait(3);
+    let posted = slack.wait(1);
+    s.stop(child);
+
+    // The refund, then the compensation: the list of the charge's refunds and the cancel.
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("POST", "/v1/refunds")
+    );
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].uri.as_str()),
+        ("GET", "/v1/refunds?charge=ch_3PqA02&limit=100")
+    );
+    assert_eq!(
+        (seen[2].method.as_str(), seen[2].uri.as_str()),
+        ("POST", "/v1/refunds/re_3PqRefund/cancel")
+    );
+    assert_ne!(
+        seen[0].headers["idempotency-key"],
+        seen[2].headers["idempotency-key"]
+    );
+    let (_, ledger, _) = s.export();
+    let entries: Vec<Json> = ledger
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let compensated = entries.iter().find(|e| e["kind"] == "compensated").unwrap();
+    assert_eq!(
+        compensated["detail"]["key"].as_str().unwrap(),
+        seen[2].headers["idempotency-key"]
+    );
+    let failed = entries.iter().find(|e| e["kind"] == "failed").unwrap();
+    assert!(
+        failed["detail"]
+            .to_string()
+            .contains("Zendesk HTTP 422 RecordInvalid"),
+        "{failed}"
+    );
+    // The owner's reconciliation task went to Slack.
+    let msg: Json = serde_json::from_str(&posted[0].body).unwrap();
+    assert!(
+        msg["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reconciliation needed on case T-9002"),
+        "{msg}"
+    );
     assert_eq!(s.run(None), ledger);
 }
