@@ -229,8 +229,8 @@ pub struct Reply {
 /// The largest vendor answer read (a refund object or a Slack answer is a few kB).
 const MAX_REPLY: u64 = 1 << 20;
 
-/// One request: `method` (`GET`, `POST` or `PUT`) to `url`, with `headers`, and a body
-/// with its content type for a POST or PUT. A request that got no status is classified as by [`error`].
+/// One request: `method` (`GET`, `POST`, `PUT` or `PATCH`) to `url`, with `headers`, and a
+/// body with its content type for the others than GET. A request that got no status is classified as by [`error`].
 pub fn call(
     agent: &ureq::Agent,
     method: &str,
@@ -254,10 +254,10 @@ pub fn call(
         }
         req.call()
     } else {
-        let mut req = if method == "PUT" {
-            agent.put(url)
-        } else {
-            agent.post(url)
+        let mut req = match method {
+            "PUT" => agent.put(url),
+            "PATCH" => agent.patch(url),
+            _ => agent.post(url),
         };
         for (k, v) in values {
             req = req.header(k, v);

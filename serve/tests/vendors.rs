@@ -564,3 +564,59 @@ fn slack_user_email_from_users_info() {
     assert_eq!(seen[0].method, "GET");
     assert_eq!(seen[0].headers["authorization"], "Bearer meshline-serve");
 }
+
+/// HubSpot: `update_deal` is a `PATCH` of the deal's `dealstage` property with the private
+/// app token; a 400 `VALIDATION_ERROR` is final, a 429 retried after `Retry-After`.
+#[test]
+fn hubspot_updates_the_deal_stage() {
+    let calls = Arc::new(Mutex::new(0));
+    let n = calls.clone();
+    let double = Double::start(move |_| {
+        let mut n = n.lock().unwrap();
+        *n += 1;
+        match *n {
+            1 => json_answer(200, json!({ "id": "512", "properties": { "dealstage": "closedwon" } })),
+            2 => json_answer(
+                400,
+                json!({ "status": "error", "category": "VALIDATION_ERROR",
+                        "message": "Property values were not valid", "correlationId": "c-1" }),
+            ),
+            _ => (
+                429,
+                vec![("retry-after", "10".into())],
+                json!({ "status": "error", "category": "RATE_LIMITS", "message": "You have reached your secondly limit." })
+                    .to_string(),
+            ),
+        }
+    });
+    let text = format!(
+        "[connectors.crm]\nvendor = \"hubspot\"\napi_base = \"http://127.0.0.1:{}\"\naccess_token = \"env:CARGO_PKG_NAME\"\n",
+        double.port
+    );
+    let crm = connector(&text, "crm");
+    let cmd = json!({ "kind": "action", "key": "k", "connector": "crm", "action": "update_deal",
+                      "args": { "deal": "512", "stage": "closedwon" }, "case": "T-1" });
+    let done = crm.attempt(&cmd, "");
+    assert_eq!(done.attempt, Attempt::Ok);
+    assert_eq!(done.remote.as_deref(), Some("512"));
+    assert_eq!(
+        crm.attempt(&cmd, "").attempt,
+        Attempt::Refused(
+            "HubSpot HTTP 400 VALIDATION_ERROR: Property values were not valid".into()
+        )
+    );
+    assert!(matches!(
+        crm.attempt(&cmd, "").attempt,
+        Attempt::RetryAfter(_, 10_000)
+    ));
+    let seen = double.seen();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("PATCH", "/crm/v3/objects/deals/512")
+    );
+    assert_eq!(seen[0].headers["authorization"], "Bearer meshline-serve");
+    assert_eq!(
+        serde_json::from_str::<Json>(&seen[0].body).unwrap(),
+        json!({ "properties": { "dealstage": "closedwon" } })
+    );
+}

@@ -5,6 +5,7 @@
 //! rules it applies to every connector (docs/deploy.md, "Outbox and connectors").
 
 pub mod http;
+pub mod hubspot;
 pub mod slack;
 pub mod stripe;
 pub mod zendesk;
@@ -45,6 +46,9 @@ pub struct VendorConfig {
     /// Stripe: the secret key, `env:VAR`.
     #[serde(default)]
     pub api_key: Option<String>,
+    /// HubSpot: the private app's access token, `env:VAR`.
+    #[serde(default)]
+    pub access_token: Option<String>,
     /// Slack: the bot token (`xoxb-…`), `env:VAR`.
     #[serde(default)]
     pub bot_token: Option<String>,
@@ -186,7 +190,18 @@ impl VendorConfig {
                     timeout_ms: self.timeout_ms,
                 }))
             }
-            Kind::Smtp | Kind::Hubspot => Err(fail(format!(
+            Kind::Hubspot => {
+                let token =
+                    credential(self.access_token.as_deref(), "access_token").map_err(fail)?;
+                Ok(Box::new(hubspot::Hubspot {
+                    base: self.base(hubspot::API_BASE),
+                    token,
+                    agent: agent()?,
+                    policy: self.policy(),
+                    timeout_ms: self.timeout_ms,
+                }))
+            }
+            Kind::Smtp => Err(fail(format!(
                 "vendor {:?} is not supported yet (docs/connectors.md)",
                 self.vendor
             ))),
