@@ -269,6 +269,7 @@ pub fn seeds(vendor: Vendor) -> Vec<Vec<u8>> {
         Vendor::Zendesk => "2026-03-02T14:00:00Z".to_string(),
         Vendor::Intercom => String::new(),
         Vendor::Hubspot => (now * 1000).to_string(),
+        Vendor::Slack => now.to_string(),
     };
     let mut out = Vec::new();
     for body in bodies {
