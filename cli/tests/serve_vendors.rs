@@ -368,7 +368,13 @@ fn held_refund_approved_from_slack_reaches_stripe_once() {
     );
     s.stop(child);
 
-    let refunds = stripe.seen();
+    // The charge's currency is read first; then exactly one refund.
+    let seen = stripe.seen();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("GET", "/v1/charges/ch_3PqA02")
+    );
+    let refunds: Vec<Seen> = seen.into_iter().filter(|s| s.method == "POST").collect();
     assert_eq!(refunds.len(), 1, "exactly one refund: {refunds:?}");
     let r = &refunds[0];
     assert_eq!((r.method.as_str(), r.uri.as_str()), ("POST", "/v1/refunds"));
@@ -413,6 +419,8 @@ fn failed_step_after_the_refund_cancels_it_at_stripe() {
                               "meshline_step": meta("step"), "meshline_key": meta("key") } });
             refunds.push(refund.clone());
             refund
+        } else if s.uri.starts_with("/v1/charges/") {
+            json!({ "id": "ch_3PqA02", "object": "charge", "currency": "usd" })
         } else if s.method == "GET" {
             json!({ "object": "list", "url": "/v1/refunds", "has_more": false, "data": *refunds })
         } else {
@@ -435,11 +443,16 @@ fn failed_step_after_the_refund_cancels_it_at_stripe() {
     let t = ticket("evt_v2", "T-9002", "120.00 USD");
     let (code, body) = http(s.port, "POST", "/events", t.to_string().as_bytes()).unwrap();
     assert_eq!(code, 202, "{body}");
-    let seen = stripe.wait(3);
+    let seen = stripe.wait(4);
     let posted = slack.wait(1);
     s.stop(child);
-
-    // The refund, then the compensation: the list of the charge's refunds and the cancel.
+    // The charge's currency, the refund, then the compensation: the list of the charge's
+    // refunds and the cancel.
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("GET", "/v1/charges/ch_3PqA02")
+    );
+    let seen = &seen[1..];
     assert_eq!(
         (seen[0].method.as_str(), seen[0].uri.as_str()),
         ("POST", "/v1/refunds")

@@ -125,7 +125,14 @@ fn stripe_config(port: u16) -> String {
 /// metadata; the refund's id comes back as the vendor's id.
 #[test]
 fn stripe_refund_request_and_success() {
-    let double = Double::start(|_| {
+    let double = Double::start(|s| {
+        if s.method == "GET" {
+            let currency = if s.uri.ends_with("jpy") { "jpy" } else { "usd" };
+            return json_answer(
+                200,
+                json!({ "id": s.uri.rsplit('/').next(), "object": "charge", "currency": currency }),
+            );
+        }
         json_answer(
             200,
             json!({ "id": "re_1Nispe2eZvKYlo2Cd31jOCgZ", "object": "refund", "amount": 90000,
@@ -137,9 +144,23 @@ fn stripe_refund_request_and_success() {
     let done = stripe.attempt(&cmd, &cmd.to_string());
     assert_eq!(done.attempt, Attempt::Ok);
     assert_eq!(done.remote.as_deref(), Some("re_1Nispe2eZvKYlo2Cd31jOCgZ"));
-    let jpy = refund_cmd("1500.00 JPY");
+    let mut jpy = refund_cmd("1500.00 JPY");
+    jpy["args"]["charge"] = json!("ch_jpy");
     assert_eq!(stripe.attempt(&jpy, "").attempt, Attempt::Ok);
-    let seen = double.seen();
+    // The charge is in USD: a refund amount in EUR never becomes a refund.
+    let eur = refund_cmd("900.00 EUR");
+    assert_eq!(
+        stripe.attempt(&eur, "").attempt,
+        Attempt::Refused("charge ch_3PqA02 is in usd, the refund amount in EUR".into())
+    );
+    let seen: Vec<Seen> = double.seen();
+    assert_eq!(seen.len(), 5);
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("GET", "/v1/charges/ch_3PqA02")
+    );
+    assert_eq!(seen[0].headers["authorization"], "Bearer meshline-serve");
+    let seen: Vec<Seen> = seen.into_iter().filter(|s| s.method == "POST").collect();
     assert_eq!(seen.len(), 2);
     let r = &seen[0];
     assert_eq!((r.method.as_str(), r.uri.as_str()), ("POST", "/v1/refunds"));
@@ -162,7 +183,7 @@ fn stripe_refund_request_and_success() {
         stripe.attempt(&half_yen, "").attempt,
         Attempt::Refused(_)
     ));
-    assert_eq!(double.seen().len(), 2);
+    assert_eq!(double.seen().len(), 5);
 }
 
 /// Stripe's documented errors: 402 `card_error` is final with Stripe's message; 429 is
@@ -171,7 +192,13 @@ fn stripe_refund_request_and_success() {
 fn stripe_errors_are_classified() {
     let calls = Arc::new(Mutex::new(0));
     let n = calls.clone();
-    let double = Double::start(move |_| {
+    let double = Double::start(move |s| {
+        if s.method == "GET" {
+            return json_answer(
+                200,
+                json!({ "id": "ch_3PqA02", "object": "charge", "currency": "usd" }),
+            );
+        }
         let mut n = n.lock().unwrap();
         *n += 1;
         match *n {
@@ -218,7 +245,11 @@ fn stripe_errors_are_classified() {
     ));
     // Every retry is the same request under the same key.
     let seen = double.seen();
-    assert!(seen.iter().all(|s| s.headers["idempotency-key"] == "k3y"));
+    assert!(
+        seen.iter()
+            .filter(|s| s.method == "POST")
+            .all(|s| s.headers["idempotency-key"] == "k3y")
+    );
 }
 
 /// `void_refund` (the compensation) lists the charge's refunds, finds the one its step

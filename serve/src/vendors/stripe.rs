@@ -1,5 +1,5 @@
-//! Stripe (docs/connectors.md, "Stripe"): `refund` creates a refund
-//! (`POST /v1/refunds`, https://docs.stripe.com/api/refunds/create), `void_refund` cancels
+//! Stripe (docs/connectors.md, "Stripe"): `refund` checks the charge's currency and creates
+//! a refund (`POST /v1/refunds`, https://docs.stripe.com/api/refunds/create), `void_refund` cancels
 //! the refund its step made (`POST /v1/refunds/{id}/cancel`,
 //! https://docs.stripe.com/api/refunds/cancel), `credit` adds a customer balance credit
 //! (`POST /v1/customers/{id}/balance_transactions`,
@@ -107,11 +107,38 @@ impl Stripe {
 
     fn refund(&self, cmd: &Json, key: &str) -> Delivered {
         let charge = cmd["args"]["charge"].as_str().unwrap_or_default();
-        let (amount, _currency) =
+        let (amount, currency) =
             match minor_units(cmd["args"]["amount"].as_str().unwrap_or_default()) {
                 Ok(x) => x,
                 Err(e) => return Attempt::Refused(e).into(),
             };
+        // A refund takes no currency: Stripe reads `amount` in the charge's. So the charge
+        // is read first (https://docs.stripe.com/api/charges/retrieve), and an amount in
+        // another currency fails for good instead of refunding the wrong sum.
+        let path = format!(
+            "/v1/charges/{}",
+            form_urlencoded::byte_serialize(charge.as_bytes()).collect::<String>()
+        );
+        match self.request("GET", &path, "", &[]) {
+            Ok(r) if (200..300).contains(&r.status) => {
+                let body: Json = serde_json::from_str(&r.body).unwrap_or_default();
+                let theirs = text(&body, "/currency").unwrap_or_default().to_lowercase();
+                if theirs != currency {
+                    return Attempt::Refused(format!(
+                        "charge {charge} is in {}, the refund amount in {}",
+                        if theirs.is_empty() {
+                            "no currency Stripe gave"
+                        } else {
+                            &theirs
+                        },
+                        currency.to_uppercase()
+                    ))
+                    .into();
+                }
+            }
+            Ok(r) => return answer(&r),
+            Err(a) => return a.into(),
+        }
         // The refund carries the step it was made for, so that its compensation can find
         // it (`void_refund`) and a person can trace it back from the Stripe dashboard.
         let form = [
