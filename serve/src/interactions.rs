@@ -113,7 +113,7 @@ pub async fn click(
         let (channel, ts, text) = (click.channel.clone(), click.ts.clone(), text.clone());
         tokio::task::spawn_blocking(move || {
             let done = conn.update(&channel, &ts, &text);
-            if done.attempt != crate::http_connector::Attempt::Ok {
+            if done.attempt != crate::transport::Attempt::Ok {
                 tracing::warn!(channel, ts, outcome = ?done.attempt, "Slack message update failed");
             }
         });

@@ -10,6 +10,7 @@
 //! - [`listener`]: the accept loop: timeouts, the connection cap, bounded shutdown.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
 //! - [`http_connector`]: delivers commands to HTTP(S) connectors, outcomes fed back.
+//! - [`transport`]: what every connector shares: the HTTP agent, a request, its answer.
 //! - [`vendors`]: the vendors' connectors (Stripe, Slack): their requests and answers.
 //! - [`webhooks`]: vendor webhooks (signatures, mapping to canonical events).
 //! - [`metrics`]: Prometheus text format.
@@ -34,6 +35,7 @@ pub mod reader;
 pub mod recovery;
 pub mod replay;
 pub mod store;
+pub mod transport;
 pub mod vendors;
 pub mod webhooks;
 pub mod zendesk_export;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use crate::http_connector::{self, Attempt, Deliver, Delivered, Policy};
+use crate::transport::{self, Attempt, Deliver, Delivered, Policy};
 
 /// `[connectors.NAME.actions.ACTION]`.
 #[derive(Clone, Debug, Deserialize)]
@@ -36,7 +36,7 @@ pub struct Mapped {
     /// Extra headers (`env:VAR` values read at send time).
     pub headers: BTreeMap<String, String>,
     /// Actions without a mapping: Meshline's command JSON POSTed to `url`, when set.
-    pub fallback: Option<http_connector::Client>,
+    pub fallback: Option<crate::http_connector::Client>,
     pub agent: ureq::Agent,
     pub policy: Policy,
     pub timeout_ms: u64,
@@ -166,7 +166,7 @@ impl Deliver for Mapped {
             headers.push((k.as_str(), value));
         }
         let body = payload.map(|p| ("application/json", p.to_string()));
-        match http_connector::call(
+        match transport::call(
             &self.agent,
             &map.method,
             &url,
@@ -176,9 +176,9 @@ impl Deliver for Mapped {
             self.timeout_ms,
         ) {
             Ok(r) => {
-                let a = http_connector::status(r.status);
+                let a = transport::status(r.status);
                 match a {
-                    Attempt::Retry(reason) => http_connector::retry(&r, reason).into(),
+                    Attempt::Retry(reason) => transport::retry(&r, reason).into(),
                     other => other.into(),
                 }
             }

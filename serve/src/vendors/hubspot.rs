@@ -8,7 +8,7 @@
 use serde_json::{Value as Json, json};
 
 use super::{secret, text};
-use crate::http_connector::{self, Attempt, Deliver, Delivered, Policy, Reply};
+use crate::transport::{self, Attempt, Deliver, Delivered, Policy, Reply};
 
 pub const API_BASE: &str = "https://api.hubapi.com";
 
@@ -41,7 +41,7 @@ pub fn answer(r: &Reply) -> Delivered {
         reason.push_str(&m);
     }
     if r.status == 429 || r.status >= 500 {
-        http_connector::retry(r, reason).into()
+        transport::retry(r, reason).into()
     } else {
         Attempt::Refused(reason).into()
     }
@@ -71,7 +71,7 @@ impl Deliver for Hubspot {
             }
         };
         let headers = [("Authorization", format!("Bearer {token}"))];
-        match http_connector::call(
+        match transport::call(
             &self.agent,
             "PATCH",
             &format!("{}{path}", self.base),

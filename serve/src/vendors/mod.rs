@@ -15,7 +15,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::http_connector::{self, Attempt, Deliver, HttpConnector, Policy};
+use crate::http_connector::HttpConnector;
+use crate::transport::{self, Attempt, Deliver, Policy};
 
 /// Which vendor's API a connector speaks.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -116,8 +117,7 @@ impl VendorConfig {
         if let Some(base) = &self.api_base {
             check_base(base).map_err(fail)?;
         }
-        let agent =
-            || http_connector::agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail);
+        let agent = || transport::agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail);
         match self.vendor {
             Kind::Http => {
                 if self.url.is_none() && self.actions.is_empty() {
@@ -216,7 +216,7 @@ impl VendorConfig {
             base: self.base(slack::API_BASE),
             token,
             channel: self.channel.clone(),
-            agent: http_connector::agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail)?,
+            agent: transport::agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail)?,
             policy: self.policy(),
             timeout_ms: self.timeout_ms,
         })

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value as Json, json};
 
 use super::{secret, text};
-use crate::http_connector::{self, Attempt, Deliver, Delivered, Policy, Reply};
+use crate::transport::{self, Attempt, Deliver, Delivered, Policy, Reply};
 
 pub const API_BASE: &str = "https://slack.com";
 
@@ -53,7 +53,7 @@ impl Slack {
         };
         let url = format!("{}/api/{name}", self.base);
         let headers = [("Authorization", format!("Bearer {token}"))];
-        match http_connector::call(
+        match transport::call(
             &self.agent,
             "POST",
             &url,
@@ -97,7 +97,7 @@ impl Slack {
         q.append_pair("user", user);
         let url = format!("{}/api/users.info?{}", self.base, q.finish());
         let headers = [("Authorization", format!("Bearer {token}"))];
-        let r = http_connector::call(
+        let r = transport::call(
             &self.agent,
             "GET",
             &url,
@@ -139,7 +139,7 @@ pub fn user_of(body: &[u8]) -> Option<String> {
 pub fn answer(r: &Reply) -> Delivered {
     let body: Json = serde_json::from_str(&r.body).unwrap_or_default();
     if r.status == 429 || r.status >= 500 {
-        return http_connector::retry(r, format!("Slack HTTP {}", r.status)).into();
+        return transport::retry(r, format!("Slack HTTP {}", r.status)).into();
     }
     if r.status != 200 {
         return Attempt::Refused(format!("Slack HTTP {}", r.status)).into();

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use super::{secret, text};
-use crate::http_connector::{self, Attempt, Deliver, Delivered, Policy, Reply};
+use crate::transport::{self, Attempt, Deliver, Delivered, Policy, Reply};
 
 pub const API_BASE: &str = "https://api.stripe.com";
 
@@ -94,7 +94,7 @@ impl Stripe {
             ("application/x-www-form-urlencoded", ser.finish())
         });
         let url = format!("{}{path}", self.base);
-        http_connector::call(
+        transport::call(
             &self.agent,
             method,
             &url,
@@ -280,7 +280,7 @@ pub fn answer(r: &Reply) -> Delivered {
         _ => matches!(r.status, 409 | 429) || r.status >= 500 || r.status < 400,
     };
     if retry {
-        http_connector::retry(r, reason).into()
+        transport::retry(r, reason).into()
     } else {
         Attempt::Refused(reason).into()
     }

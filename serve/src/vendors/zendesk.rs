@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value as Json, json};
 
 use super::{secret, text};
-use crate::http_connector::{self, Attempt, Deliver, Delivered, Policy, Reply};
+use crate::transport::{self, Attempt, Deliver, Delivered, Policy, Reply};
 
 pub struct Zendesk {
     /// `https://SUBDOMAIN.zendesk.com` (there is no default: each account has its own).
@@ -42,7 +42,7 @@ impl Zendesk {
         let auth = B64.encode(format!("{}/token:{token}", self.email));
         let headers = [("Authorization", format!("Basic {auth}"))];
         let url = format!("{}{path}", self.base);
-        match http_connector::call(
+        match transport::call(
             &self.agent,
             "PUT",
             &url,
@@ -103,7 +103,7 @@ pub fn answer(r: &Reply) -> Delivered {
         reason.push_str(&format!(" {details}"));
     }
     if matches!(r.status, 409 | 429) || r.status >= 500 {
-        http_connector::retry(r, reason).into()
+        transport::retry(r, reason).into()
     } else {
         Attempt::Refused(reason).into()
     }
