@@ -103,9 +103,8 @@ pub async fn click(
     // What the engine decided: the case's `approved`, `denied` or `refused` entry for this
     // gate and person written after the click.
     let decided = decision(ctx.reader, before, &click);
-    let (kind, detail) = decided
-        .clone()
-        .unwrap_or_else(|| ("refused".into(), Json::Null));
+    // Not found (many inputs since, or a reader error): say it was recorded, never guess.
+    let (kind, detail) = decided.unwrap_or_else(|| ("recorded".into(), Json::Null));
     let text = slack::outcome_text(&click, &kind, &detail);
     if let Some(conn) = conn {
         // After the answer: Slack wants one within 3 s, and the update has its own timeout.

@@ -330,7 +330,7 @@ pub fn click(
 }
 
 /// What the message says once the engine has decided on a click: the ledger entry's kind
-/// (`approved`, `denied`, `refused`) and detail.
+/// (`approved`, `denied`, `refused`; `recorded` when the entry was not found) and detail.
 pub fn outcome_text(click: &Click, kind: &str, detail: &Json) -> String {
     let who = &click.person;
     match kind {
@@ -340,6 +340,10 @@ pub fn outcome_text(click: &Click, kind: &str, detail: &Json) -> String {
         ),
         "denied" => format!(
             "Denied by {who} (case {}, gate `{}`).",
+            click.case, click.gate
+        ),
+        "recorded" => format!(
+            "{who}'s decision was recorded (case {}, gate `{}`): see the case for the outcome.",
             click.case, click.gate
         ),
         _ => format!(
@@ -418,5 +422,28 @@ mod tests {
         assert!(err.contains("not mapped"), "{err}");
         assert!(click(b"payload=%7B%7D", &users, "slack", now).is_err());
         assert!(click(b"nothing", &users, "slack", now).is_err());
+    }
+
+    /// The message says what the ledger says, and never claims a refusal it did not find.
+    #[test]
+    fn outcome_texts_follow_the_ledger() {
+        let c = Click {
+            envelope: Json::Null,
+            case: "T-1".into(),
+            gate: "refund_approval".into(),
+            person: "cfo@agency.io".into(),
+            channel: "C1".into(),
+            ts: "1.2".into(),
+        };
+        let reason =
+            json!({ "reason": "dual control: the requester cannot approve their own request" });
+        assert!(outcome_text(&c, "refused", &reason).contains("refused: dual control"));
+        assert!(outcome_text(&c, "approved", &Json::Null).starts_with("Approved by cfo@agency.io"));
+        assert!(outcome_text(&c, "denied", &Json::Null).starts_with("Denied by cfo@agency.io"));
+        let unknown = outcome_text(&c, "recorded", &Json::Null);
+        assert!(
+            unknown.contains("was recorded") && !unknown.contains("refused"),
+            "{unknown}"
+        );
     }
 }
