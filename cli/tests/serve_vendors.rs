@@ -367,6 +367,21 @@ fn held_refund_approved_from_slack_reaches_stripe_once() {
         json!({ "ticket": { "comment": { "body": "Your refund of 900.00 USD is on its way.", "public": true } } })
     );
     s.stop(child);
+    // The vendors' ids are kept with the delivered commands: the refund's, the messages'.
+    let db = rusqlite::Connection::open(s.path("state.sqlite")).unwrap();
+    let remote: Vec<String> = db
+        .prepare("SELECT remote FROM outbox WHERE remote IS NOT NULL ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(remote.iter().any(|r| r.starts_with("re_")), "{remote:?}");
+    assert!(
+        remote.contains(&"C0APPROVALS/1700000000.000100".to_string()),
+        "{remote:?}"
+    );
+    assert!(remote.contains(&"9001/audit/77".to_string()), "{remote:?}");
 
     // The charge's currency is read first; then exactly one refund.
     let seen = stripe.seen();

@@ -368,6 +368,9 @@ fn deliver(
     };
     if !is_action {
         let ok = matches!(outcome, Some(("ActionSucceeded", _)));
+        if let Some(r) = &remote {
+            store.http_remote(row.seq, r)?;
+        }
         return Ok(store.http_update(
             row.seq,
             attempts,
@@ -400,6 +403,9 @@ fn deliver(
         metrics.actions_delivered.fetch_add(1, Ordering::Relaxed);
     } else {
         metrics.actions_failed.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(r) = &remote {
+        store.http_remote(row.seq, r)?;
     }
     Ok(store.http_update(row.seq, attempts, None, if ok { "sent" } else { "failed" })?)
 }
