@@ -63,7 +63,10 @@ pub fn minor_units(money: &str) -> Result<(i64, String), String> {
             "{money}: Stripe takes {currency} in whole units only"
         ));
     }
-    let minor = amount * Decimal::from(10i64.pow(exponent));
+    // Checked: a Money near Decimal's limit times 1000 would overflow (and panic).
+    let minor = amount
+        .checked_mul(Decimal::from(10i64.pow(exponent)))
+        .ok_or_else(|| format!("{money}: too large"))?;
     if !minor.fract().is_zero() {
         return Err(format!(
             "{money}: {currency} has {exponent} decimal places at Stripe"
@@ -325,6 +328,17 @@ mod tests {
         assert!(minor_units("0.00 USD").is_err());
         assert!(minor_units("-3.00 USD").is_err());
         assert!(minor_units("twelve").is_err());
+        // Near Decimal's limit: an error, not an overflow panic.
+        assert!(
+            minor_units("79228162514264337593543950335 KWD")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert!(
+            minor_units("92233720368547758.08 USD")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     fn reply(status: u16, body: &str, should_retry: Option<&str>) -> Reply {
