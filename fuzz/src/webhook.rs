@@ -188,6 +188,20 @@ fn headers(vendor: Vendor, r: &Request<'_>) -> Vec<(&'static str, String)> {
                 h.push(("x-hubspot-request-timestamp", r.ts.clone()));
             }
         }
+        Vendor::Slack => {
+            let sig = if sign {
+                format!(
+                    "v0={}",
+                    hex(&hmac256(&[b"v0:", r.ts.as_bytes(), b":", r.body]))
+                )
+            } else {
+                r.sig.clone()
+            };
+            h.push(("x-slack-signature", sig));
+            if !no_ts {
+                h.push(("x-slack-request-timestamp", r.ts.clone()));
+            }
+        }
     }
     h
 }
@@ -255,6 +269,7 @@ pub fn seeds(vendor: Vendor) -> Vec<Vec<u8>> {
         Vendor::Zendesk => "2026-03-02T14:00:00Z".to_string(),
         Vendor::Intercom => String::new(),
         Vendor::Hubspot => (now * 1000).to_string(),
+        Vendor::Slack => now.to_string(),
     };
     let mut out = Vec::new();
     for body in bodies {

@@ -77,6 +77,7 @@ fn main() {
                 batch_max: 4096,
                 wall_clock: false,
                 http_connectors: Default::default(),
+                routed: Default::default(),
                 snapshot_every: every,
                 since_snapshot: r.replayed,
                 rebuild: meshline_serve::rebuild(hash.clone(), true),

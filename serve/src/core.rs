@@ -50,6 +50,8 @@ pub struct Writer {
     pub wall_clock: bool,
     /// Connectors delivered over HTTP (their `action` commands are marked for delivery).
     pub http_connectors: std::collections::BTreeSet<String>,
+    /// Command kinds other than `action` that a connector takes (`[connectors] notify = …`).
+    pub routed: std::collections::BTreeSet<String>,
     /// Take an engine snapshot once this many inputs were stored since the last one (0:
     /// never).
     pub snapshot_every: u64,
@@ -230,11 +232,17 @@ impl Writer {
                 .observe_n(started.elapsed().as_secs_f64() / applied as f64, applied);
         }
         for c in &commands {
-            let http = c.body.get("kind").and_then(Json::as_str) == Some("action")
+            let kind = c
+                .body
+                .get("kind")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            let http = (kind == "action"
                 && c.body
                     .get("connector")
                     .and_then(Json::as_str)
-                    .is_some_and(|n| self.http_connectors.contains(n));
+                    .is_some_and(|n| self.http_connectors.contains(n)))
+                || self.routed.contains(kind);
             batch.outbox.push(OutboxRow {
                 seq: c.seq,
                 line: c.to_line(),

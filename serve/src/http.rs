@@ -34,6 +34,8 @@ pub struct App {
     pub reader: Arc<crate::reader::Reader>,
     /// The console under `/ui`, when the configuration has `[console]`.
     pub console: Option<Arc<crate::console::state::Console>>,
+    /// Slack connectors by name: they update approval messages after a click.
+    pub slack: Arc<BTreeMap<String, crate::vendors::slack::Slack>>,
 }
 
 /// The routes; `extra` adds more under the same limits (the console's, from `lib.rs`).
@@ -345,6 +347,16 @@ async fn webhook(
             StatusCode::UNAUTHORIZED,
             json!({ "status": "unauthorized", "reason": reason }),
         );
+    }
+    if src.vendor == crate::webhooks::Vendor::Slack {
+        let ctx = crate::interactions::Ctx {
+            tx: &app.tx,
+            timeout: app.timeout,
+            reader: &app.reader,
+            slack: &app.slack,
+        };
+        let (status, body) = crate::interactions::click(ctx, &source, src, &body, now).await;
+        return answer(&app, status, body);
     }
     let envelope = serde_json::from_slice::<Json>(&body)
         .map_err(|e| format!("the payload is not JSON: {e}"))

@@ -31,7 +31,10 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 use ureq::http::{HeaderName, HeaderValue, Uri};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+
+pub use crate::transport::{
+    Attempt, Deliver, Delivered, Policy, Reply, agent, call, error, retry, retry_after_ms, status,
+};
 
 use crate::core::Msg;
 use crate::metrics::Metrics;
@@ -75,20 +78,6 @@ fn default_timeout() -> u64 {
 }
 fn default_max_backoff() -> u64 {
     60_000
-}
-
-/// What one attempt gave.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Attempt {
-    Ok,
-    /// Permanent: the endpoint refused the request (4xx other than 408/429), the request
-    /// cannot be formed, or the endpoint's TLS certificate is not accepted.
-    Refused(String),
-    /// Worth retrying: network error, timeout, 5xx, 408, 429.
-    Retry(String),
-    /// Worth retrying after at least this many milliseconds: a 429 or 503 with
-    /// `Retry-After`.
-    RetryAfter(String, u64),
 }
 
 /// A connector ready to deliver: its settings and an HTTP agent holding its TLS roots.
@@ -135,55 +124,25 @@ impl HttpConnector {
                 }
             }
         }
-        let tls = match &self.ca_file {
-            None => TlsConfig::default(),
-            Some(path) => {
-                let roots = read_roots(path).map_err(|e| fail(format!("ca_file {e}")))?;
-                TlsConfig::builder()
-                    .root_certs(RootCerts::new_with_certs(&roots))
-                    .build()
-            }
-        };
-        let config = ureq::Agent::config_builder()
-            // Statuses are answers to classify, not errors.
-            .http_status_as_error(false)
-            // A redirected POST is not followed: the 3xx is retried like any other answer
-            // that is neither success nor refusal.
-            .max_redirects(0)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_millis(self.timeout_ms.max(1))))
-            .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
         Ok(Client {
             conf: self.clone(),
-            agent: ureq::Agent::new_with_config(config),
+            agent: agent(self.timeout_ms, self.ca_file.as_deref()).map_err(fail)?,
         })
     }
 }
 
-/// The certificates of a PEM file, each checked to be usable as a trust anchor.
-fn read_roots(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
-    let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
-    let mut roots = Vec::new();
-    for item in ureq::tls::parse_pem(&bytes) {
-        match item {
-            Ok(PemItem::Certificate(c)) => roots.push(c),
-            Ok(_) => {}
-            Err(e) => return Err(format!("{shown}: invalid PEM: {e}")),
+impl Deliver for Client {
+    fn attempt(&self, cmd: &Json, line: &str) -> Delivered {
+        self.post(cmd["key"].as_str().unwrap_or_default(), line)
+            .into()
+    }
+    fn policy(&self) -> Policy {
+        Policy {
+            max_attempts: self.conf.max_attempts,
+            backoff_ms: self.conf.backoff_ms,
+            max_backoff_ms: self.conf.max_backoff_ms,
         }
     }
-    if roots.is_empty() {
-        return Err(format!("{shown}: no PEM certificate in the file"));
-    }
-    let mut store = rustls::RootCertStore::empty();
-    for (i, c) in roots.iter().enumerate() {
-        store
-            .add(rustls::pki_types::CertificateDer::from(c.der()))
-            .map_err(|e| format!("{shown}: certificate {}: {e}", i + 1))?;
-    }
-    Ok(roots)
 }
 
 /// Prepare every configured connector (start-up and configuration loading).
@@ -250,16 +209,6 @@ impl Client {
     }
 }
 
-/// A `Retry-After` value (delay in seconds, or an HTTP date) as milliseconds from `now`.
-pub fn retry_after_ms(value: &str, now: jiff::Timestamp) -> Option<u64> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs.saturating_mul(1000));
-    }
-    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
-    Some((at.as_millisecond() - now.as_millisecond()).max(0) as u64)
-}
-
 /// The wait before retry number `attempts` (1 for the first): `backoff_ms × 2^(attempts−1)`
 /// plus up to as much again of jitter, at least what `Retry-After` asked, at most
 /// `max_backoff_ms`.
@@ -278,44 +227,11 @@ pub fn retry_wait(
         .min(max_backoff_ms.max(1))
 }
 
-/// 2xx success; 408, 429 and 5xx retried; other 4xx refused; anything else retried.
-pub fn status(code: u16) -> Attempt {
-    match code {
-        200..=299 => Attempt::Ok,
-        408 | 429 => Attempt::Retry(format!("HTTP {code}")),
-        400..=499 => Attempt::Refused(format!("HTTP {code}")),
-        _ => Attempt::Retry(format!("HTTP {code}")),
-    }
-}
-
-/// A request that did not get a status: refused when retrying cannot help (a request that
-/// cannot be formed, a certificate not accepted), otherwise retried (network, timeout).
-fn error(e: ureq::Error, timeout_ms: u64) -> Attempt {
-    use ureq::Error as E;
-    let certificate = |e: &rustls::Error| {
-        matches!(
-            e,
-            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-        )
-    };
-    match &e {
-        E::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            Some(t) if certificate(t) => Attempt::Refused(format!("TLS: {t}")),
-            Some(t) => Attempt::Retry(format!("TLS: {t}")),
-            None => Attempt::Retry(e.to_string()),
-        },
-        E::Timeout(_) => Attempt::Retry(format!("no answer within {timeout_ms} ms")),
-        E::Rustls(t) if certificate(t) => Attempt::Refused(format!("TLS: {t}")),
-        E::Http(_) | E::BadUri(_) | E::Tls(_) | E::Pem(_) | E::RequireHttpsOnly(_) => {
-            Attempt::Refused(e.to_string())
-        }
-        _ => Attempt::Retry(e.to_string()),
-    }
-}
 /// Start the executor thread for the HTTP connectors.
 pub fn spawn(
     state: &Path,
-    connectors: BTreeMap<String, Client>,
+    connectors: BTreeMap<String, Box<dyn Deliver>>,
+    routes: BTreeMap<String, String>,
     tx: Sender<Msg>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
@@ -345,7 +261,9 @@ pub fn spawn(
                     seed ^= seed << 13;
                     seed ^= seed >> 7;
                     seed ^= seed << 17;
-                    if let Err(e) = deliver(&mut store, &connectors, &tx, &metrics, row, seed) {
+                    if let Err(e) =
+                        deliver(&mut store, (&connectors, &routes), &tx, &metrics, row, seed)
+                    {
                         tracing::warn!(error = %e, "outbox delivery bookkeeping failed");
                         std::thread::sleep(Duration::from_millis(500));
                     }
@@ -359,16 +277,30 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// The connectors by name, and which connector takes each routed command kind.
+type Routing<'a> = (
+    &'a BTreeMap<String, Box<dyn Deliver>>,
+    &'a BTreeMap<String, String>,
+);
+
 fn deliver(
     store: &mut SqliteStore,
-    connectors: &BTreeMap<String, Client>,
+    (connectors, routes): Routing<'_>,
     tx: &Sender<Msg>,
     metrics: &Metrics,
     row: HttpRow,
     jitter: u64,
 ) -> Result<(), String> {
     let cmd: Json = serde_json::from_str(&row.line).map_err(|e| e.to_string())?;
-    let name = cmd["connector"].as_str().unwrap_or_default();
+    let kind = cmd["kind"].as_str().unwrap_or_default();
+    // An action goes to its connector; `notify`, `approval_request` and `reconciliation`
+    // to the one `[connectors]` names for their kind, and feed no outcome back.
+    let is_action = kind == "action";
+    let name = if is_action {
+        cmd["connector"].as_str().unwrap_or_default()
+    } else {
+        routes.get(kind).map(String::as_str).unwrap_or_default()
+    };
     let key = cmd["key"].as_str().unwrap_or_default();
     let action = format!("{name}.{}", cmd["action"].as_str().unwrap_or_default());
     let case = cmd["case"].as_str().unwrap_or_default();
@@ -376,18 +308,36 @@ fn deliver(
         return Ok(store.http_update(row.seq, row.attempts, None, "failed")?);
     };
     let attempts = row.attempts + 1;
-    let outcome_attempt = conn.post(key, &row.line);
+    let policy = conn.policy();
+    let Delivered {
+        attempt: outcome_attempt,
+        remote,
+    } = conn.attempt(&cmd, &row.line);
     let outcome = match outcome_attempt.clone() {
-        Attempt::Ok => Some(("ActionSucceeded", json!({ "key": key, "action": action }))),
-        Attempt::Refused(reason) => Some((
-            "ActionFailed",
-            json!({ "key": key, "action": action, "retryable": false, "reason": reason }),
-        )),
+        Attempt::Ok => {
+            tracing::info!(
+                connector = name,
+                kind,
+                key,
+                case,
+                remote = remote.as_deref(),
+                "delivered"
+            );
+            Some(("ActionSucceeded", json!({ "key": key, "action": action })))
+        }
+        Attempt::Refused(reason) => {
+            tracing::warn!(connector = name, kind, key, case, reason = %reason, "refused for good");
+            Some((
+                "ActionFailed",
+                json!({ "key": key, "action": action, "retryable": false, "reason": reason }),
+            ))
+        }
         // The executor gives up: nobody will retry this step, so it has failed for good
         // (`retryable: true` would leave the saga waiting for a retry that never comes).
         Attempt::Retry(reason) | Attempt::RetryAfter(reason, _)
-            if attempts >= conn.max_attempts() =>
+            if attempts >= policy.max_attempts =>
         {
+            tracing::warn!(connector = name, kind, key, case, reason = %reason, attempts, "gave up");
             Some((
                 "ActionFailed",
                 json!({ "key": key, "action": action, "retryable": false,
@@ -400,8 +350,8 @@ fn deliver(
                 _ => None,
             };
             let wait = retry_wait(
-                conn.backoff_ms(),
-                conn.max_backoff_ms(),
+                policy.backoff_ms,
+                policy.max_backoff_ms,
                 attempts,
                 jitter,
                 asked,
@@ -416,6 +366,18 @@ fn deliver(
             )?);
         }
     };
+    if !is_action {
+        let ok = matches!(outcome, Some(("ActionSucceeded", _)));
+        if let Some(r) = &remote {
+            store.http_remote(row.seq, r)?;
+        }
+        return Ok(store.http_update(
+            row.seq,
+            attempts,
+            None,
+            if ok { "sent" } else { "failed" },
+        )?);
+    }
     let Some((ty, data)) = outcome else {
         return Ok(());
     };
@@ -441,6 +403,9 @@ fn deliver(
         metrics.actions_delivered.fetch_add(1, Ordering::Relaxed);
     } else {
         metrics.actions_failed.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(r) = &remote {
+        store.http_remote(row.seq, r)?;
     }
     Ok(store.http_update(row.seq, attempts, None, if ok { "sent" } else { "failed" })?)
 }

@@ -9,7 +9,9 @@
 //! - [`guard`]: who may send events, and what the edge refuses before it becomes an input.
 //! - [`listener`]: the accept loop: timeouts, the connection cap, bounded shutdown.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
-//! - [`http_connector`]: delivers `action` commands to HTTP(S) endpoints, outcomes fed back.
+//! - [`http_connector`]: delivers commands to HTTP(S) connectors, outcomes fed back.
+//! - [`transport`]: what every connector shares: the HTTP agent, a request, its answer.
+//! - [`vendors`]: the vendors' connectors (Stripe, Slack): their requests and answers.
 //! - [`webhooks`]: vendor webhooks (signatures, mapping to canonical events).
 //! - [`metrics`]: Prometheus text format.
 //! - [`replay`]: the export format `meshline run` replays (events and control lines).
@@ -25,6 +27,7 @@ pub mod executor;
 pub mod guard;
 pub mod http;
 pub mod http_connector;
+pub mod interactions;
 pub mod listener;
 pub mod mapping;
 pub mod metrics;
@@ -33,6 +36,8 @@ pub mod recovery;
 pub mod replay;
 pub mod store;
 pub mod store_pg;
+pub mod transport;
+pub mod vendors;
 pub mod webhooks;
 pub mod zendesk_export;
 
@@ -96,13 +101,74 @@ pub struct Config {
     pub console: Option<console::auth::ConsoleConfig>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `[connectors]` (docs/connectors.md): `log = "FILE"`, `[connectors.http.NAME]`,
+/// `[connectors.NAME]` with `vendor = "…"`, and which connector takes each of the
+/// `notify`, `approval_request` and `reconciliation` commands (`notify = "slack"`).
+#[derive(Clone, Debug, Default)]
 pub struct Connectors {
     /// The `log` connector: every command, as JSON Lines, appended to this file.
     pub log: Option<PathBuf>,
-    /// HTTP connectors by the connector's name in the project.
+    /// HTTP connectors by the connector's name in the project (the older form of
+    /// `vendor = "http"`).
     pub http: std::collections::BTreeMap<String, http_connector::HttpConnector>,
+    /// Vendor connectors by the connector's name in the project.
+    pub vendors: std::collections::BTreeMap<String, vendors::VendorConfig>,
+    /// Command kind (`notify`, `approval_request`, `reconciliation`) → connector name.
+    pub routes: std::collections::BTreeMap<String, String>,
+}
+
+impl<'de> Deserialize<'de> for Connectors {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let table = toml::Table::deserialize(d)?;
+        let mut out = Connectors::default();
+        for (name, value) in table {
+            let bad = |e: toml::de::Error| D::Error::custom(format!("connectors.{name}: {e}"));
+            match name.as_str() {
+                "log" => out.log = Some(value.try_into().map_err(bad)?),
+                "http" => out.http = value.try_into().map_err(bad)?,
+                kind if vendors::ROUTED.contains(&kind) => {
+                    let to: String = value.try_into().map_err(bad)?;
+                    out.routes.insert(name, to);
+                }
+                _ => {
+                    let conf: vendors::VendorConfig = value.try_into().map_err(bad)?;
+                    out.vendors.insert(name, conf);
+                }
+            }
+        }
+        if let Some(name) = out.http.keys().find(|n| out.vendors.contains_key(*n)) {
+            return Err(D::Error::custom(format!(
+                "connector `{name}` is configured twice: [connectors.{name}] and [connectors.http.{name}]"
+            )));
+        }
+        Ok(out)
+    }
+}
+
+impl Connectors {
+    /// Build every HTTP and vendor connector (the settings checked, the TLS roots read).
+    /// The Slack connectors, which also answer interactions (docs/connectors.md).
+    pub fn slack(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, vendors::slack::Slack>, String> {
+        self.vendors
+            .iter()
+            .filter(|(_, c)| c.vendor == vendors::Kind::Slack)
+            .map(|(name, c)| Ok((name.clone(), c.slack(name)?)))
+            .collect()
+    }
+
+    pub fn prepare(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Box<dyn http_connector::Deliver>>, String> {
+        vendors::check_routes(&self.routes, &self.vendors)?;
+        let mut all = vendors::prepare_all(&self.vendors)?;
+        for (name, c) in http_connector::prepare_all(&self.http)? {
+            all.insert(name, Box::new(c));
+        }
+        Ok(all)
+    }
 }
 
 impl Default for Config {
@@ -148,7 +214,20 @@ impl Config {
         if let Some(c) = &self.console {
             c.check()?;
         }
-        http_connector::prepare_all(&self.connectors.http).map(drop)
+        for (name, w) in &self.webhooks {
+            if let Some(c) = &w.connector
+                && !self
+                    .connectors
+                    .vendors
+                    .get(c)
+                    .is_some_and(|v| v.vendor == vendors::Kind::Slack)
+            {
+                return Err(format!(
+                    "webhooks.{name}: connector `{c}` is not a [connectors.{c}] with vendor = \"slack\""
+                ));
+            }
+        }
+        self.connectors.prepare().map(drop)
     }
 }
 
@@ -208,7 +287,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         ),
     )?;
     // Before the (possibly long) replay, so that a bad connector setting fails fast.
-    let http_clients = http_connector::prepare_all(&config.connectors.http)?;
+    let http_clients = config.connectors.prepare()?;
     // Held until the process exits: one server per state file.
     let _lock = lock_state(&state)?;
     let mut store = SqliteStore::open(&state)?;
@@ -285,7 +364,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         metrics: metrics.clone(),
         batch_max: config.batch_max.max(1),
         wall_clock: config.wall_clock,
-        http_connectors: config.connectors.http.keys().cloned().collect(),
+        http_connectors: http_clients.keys().cloned().collect(),
+        routed: config.connectors.routes.keys().cloned().collect(),
         snapshot_every: config.snapshot_every,
         since_snapshot: replayed,
         rebuild: rebuild(first.clone(), config.snapshot_every > 0),
@@ -314,6 +394,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         Some(http_connector::spawn(
             &state,
             http_clients,
+            config.connectors.routes.clone(),
             tx.clone(),
             metrics.clone(),
             stop_http.clone(),
@@ -333,6 +414,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         guard: Arc::new(guard),
         reader: reader.clone(),
         console,
+        slack: Arc::new(config.connectors.slack()?),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

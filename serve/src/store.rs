@@ -276,7 +276,28 @@ impl SqliteStore {
                  ledger_seq INTEGER NOT NULL, bytes BLOB NOT NULL);",
         )
         .map_err(err)?;
+        // The vendor's id for what a delivery created (docs/connectors.md); a state file
+        // made before it gains the column (NULL for the rows delivered then).
+        let has_remote = |c: &Connection| c.prepare("SELECT remote FROM outbox LIMIT 0").is_ok();
+        if !has_remote(&conn)
+            && let Err(e) = conn.execute_batch("ALTER TABLE outbox ADD COLUMN remote TEXT")
+            // Another connection may have added it in between.
+            && !has_remote(&conn)
+        {
+            return Err(err(e));
+        }
         Ok(SqliteStore { conn })
+    }
+
+    /// Record the vendor's id for what delivering outbox row `seq` created or changed.
+    pub fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET remote = ?2 WHERE seq = ?1",
+                params![seq as i64, remote],
+            )
+            .map(|_| ())
+            .map_err(err)
     }
 }
 

@@ -80,7 +80,7 @@ impl PgStore {
                  CREATE TABLE IF NOT EXISTS outbox (
                      seq BIGINT PRIMARY KEY, line TEXT NOT NULL, done BOOLEAN NOT NULL DEFAULT FALSE,
                      http_state TEXT, attempts BIGINT NOT NULL DEFAULT 0,
-                     next_ms BIGINT NOT NULL DEFAULT 0);
+                     next_ms BIGINT NOT NULL DEFAULT 0, remote TEXT);
                  CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
                  CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);
                  CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BYTEA NOT NULL);
@@ -92,6 +92,19 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
         })
+    }
+
+    /// Record the vendor's id for what delivering outbox row `seq` created or changed
+    /// (docs/connectors.md), as the SQLite store does.
+    pub fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                "UPDATE outbox SET remote = $2 WHERE seq = $1",
+                &[&to_i64(seq), &remote],
+            )
+            .map(drop)
+            .map_err(err)
     }
 
     /// Stream `sql` (with `after` as `$1`) through a portal, `FETCH` rows at a time, so a

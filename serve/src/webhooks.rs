@@ -19,6 +19,8 @@ pub enum Vendor {
     Zendesk,
     Intercom,
     Hubspot,
+    /// Slack interactions (approval buttons): docs/connectors.md, "Slack".
+    Slack,
 }
 
 /// `[webhooks.NAME]` in the config.
@@ -39,6 +41,13 @@ pub struct Source {
     pub public_url: Option<String>,
     #[serde(default)]
     pub map: Vec<Mapping>,
+    /// Slack: who clicked, as a person: Slack user id → the person's address.
+    #[serde(default)]
+    pub users: BTreeMap<String, String>,
+    /// Slack: the connector (`[connectors.NAME]`, vendor `slack`) that updates the
+    /// approval message with the outcome.
+    #[serde(default)]
+    pub connector: Option<String>,
 }
 
 /// The longest signature header read (Stripe's with a few secrets being rolled is ~300 bytes).
@@ -170,6 +179,23 @@ impl Source {
                 mac.update(body);
                 mac.verify_slice(&sig).map_err(|_| "bad signature".into())
             }
+            Vendor::Slack => {
+                // X-Slack-Signature: v0=HEX of HMAC-SHA256(secret, "v0:" + timestamp + ":" +
+                // body), X-Slack-Request-Timestamp in Unix seconds
+                // (https://api.slack.com/authentication/verifying-requests-from-slack).
+                let h = header("x-slack-signature").ok_or("missing X-Slack-Signature")?;
+                let ts = header("x-slack-request-timestamp")
+                    .ok_or("missing X-Slack-Request-Timestamp")?;
+                let sig = h
+                    .strip_prefix("v0=")
+                    .and_then(hex_decode)
+                    .ok_or("bad signature")?;
+                hmac256(key, &[b"v0:", ts.as_bytes(), b":", body])
+                    .verify_slice(&sig)
+                    .map_err(|_| "bad signature")?;
+                let t: i64 = ts.trim().parse().map_err(|_| "bad signature timestamp")?;
+                fresh(t)
+            }
             Vendor::Hubspot => {
                 // v3: base64(HMAC-SHA256(secret, method + uri + body + timestamp)), ms.
                 let sig =
@@ -274,6 +300,8 @@ mod tests {
             tolerance_seconds: 300,
             public_url: Some("https://example.com/webhooks/hs".into()),
             map: Vec::new(),
+            users: BTreeMap::new(),
+            connector: None,
         }
     }
 
@@ -433,5 +461,35 @@ mod tests {
                 .unwrap_err()
                 .contains("no case")
         );
+    }
+
+    #[test]
+    fn slack_signature_v0_and_tolerance() {
+        let s = source(Vendor::Slack);
+        let body = b"payload=%7B%7D";
+        let sig = format!(
+            "v0={}",
+            hex(&hmac256(b"s3cret", &[b"v0:1700000000:", body])
+                .finalize()
+                .into_bytes())
+        );
+        let ts = "1700000000".to_string();
+        let hdr = |n: &str| match n {
+            "x-slack-signature" => Some(sig.clone()),
+            "x-slack-request-timestamp" => Some(ts.clone()),
+            _ => None,
+        };
+        assert_eq!(s.verify(&hdr, "POST", body, 1_700_000_100), Ok(()));
+        assert!(
+            s.verify(&hdr, "POST", body, 1_700_000_400)
+                .unwrap_err()
+                .contains("tolerance")
+        );
+        assert_eq!(
+            s.verify(&hdr, "POST", b"payload=%7B%20%7D", 1_700_000_000),
+            Err("bad signature".into())
+        );
+        let none = |_: &str| None;
+        assert!(s.verify(&none, "POST", body, 1_700_000_000).is_err());
     }
 }

@@ -31,6 +31,7 @@ fn source(vendor: Vendor) -> Source {
             Vendor::Zendesk => "zendesk",
             Vendor::Intercom => "intercom",
             Vendor::Hubspot => "hubspot",
+            Vendor::Slack => "slack",
         }
     ))
     .unwrap()

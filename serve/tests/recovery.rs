@@ -107,6 +107,7 @@ fn serve(state: &Path, first: &[u8], every: u64) -> (Sender<Msg>, std::thread::J
         batch_max: 4096,
         wall_clock: false,
         http_connectors: Default::default(),
+        routed: Default::default(),
         snapshot_every: every,
         since_snapshot: r.replayed,
         rebuild: meshline_serve::rebuild(first_hash, true),
