@@ -8,7 +8,8 @@
 //! - `fmt_props`: perturbed projects that check always format, soundly;
 //! - `incremental`: salsa re-executes only what an edit invalidates;
 //! - `witness`, `solver_props`: the safety analysis's witnesses replay through the runtime,
-//!   and conditions it calls disjoint never both match a random event;
+//!   and conditions it calls disjoint never both match a random event; `index_props`: the
+//!   indexed decision step picks what a linear scan picks, on random policies;
 //! - `reload`: deploying a bundle over live state; `scan_errors`: a classify arm or route
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
 //!   decision step (and a route whose key fails does not match);
@@ -30,6 +31,7 @@ mod common;
 mod fmt;
 mod fmt_props;
 mod incremental;
+mod index_props;
 mod no_panic;
 mod reload;
 mod scan_errors;

@@ -182,5 +182,6 @@ pub fn generate_in_files(files: usize, accounts: usize) -> Vec<(String, String)>
 pub fn line_count(files: &[(String, String)]) -> usize {
     files.iter().map(|(_, t)| t.lines().count()).sum()
 }
+pub mod agency_gen;
 pub mod ledger_floor;
 pub mod runtime_gen;

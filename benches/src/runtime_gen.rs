@@ -4,6 +4,9 @@
 
 use std::fmt::Write as _;
 
+use meshline_runtime::engine::Envelope;
+use meshline_runtime::value::Value;
+
 pub const QUEUES: usize = 2000;
 /// Events only name the first 20 queues: with more routes, the extra ones can never match.
 pub const LIVE_QUEUES: usize = 20;
@@ -114,4 +117,29 @@ pub fn events(cases: usize, events: usize, seed: u64) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+/// The same decisions as the 20-rule bundle, written by hand.
+pub fn hand_decide(env: &Envelope, routes: usize) -> (Option<u32>, Option<u32>) {
+    // A reply is not classified (classify lists only the ticket events) and no route
+    // lists it.
+    let Some(Value::Record(t)) = env.values.first() else {
+        return (None, None);
+    };
+    let refund = matches!(&t[1], Value::List(tags) if tags.iter().any(|x| matches!(x, Value::Str(s) if &**s == "refund")));
+    let (tier, prio, queue) = match (&t[2], &t[3], &t[5]) {
+        (Value::Enum(_, a), Value::Enum(_, b), Value::Enum(_, c)) => (*a, *b, *c),
+        _ => return (Some(3), None),
+    };
+    let class = match () {
+        _ if refund => 0,
+        _ if queue == 1 => 1,
+        _ if prio == 3 => 2,
+        _ => 3,
+    };
+    let route = match queue {
+        q if (q as usize) < routes && tier != 2 => Some(q),
+        _ => None,
+    };
+    (Some(class), route)
 }

@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use meshline_benches::{ledger_floor, runtime_gen};
 use meshline_runtime::engine::Envelope;
-use meshline_runtime::value::Value;
 use meshline_runtime::{Engine, ir};
 
 /// Counts live heap bytes, so memory per case is measured exactly (RSS is blurred by the
@@ -81,31 +80,6 @@ fn drain_count(
     engine.drain_jsonl_into(&mut buffers.0, &mut buffers.1);
     std::hint::black_box(&buffers);
     n
-}
-
-/// The same decisions as the 20-rule bundle, written by hand.
-fn hand_decide(env: &Envelope, routes: usize) -> (Option<u32>, Option<u32>) {
-    // A reply is not classified (classify lists only the ticket events) and no route
-    // lists it.
-    let Some(Value::Record(t)) = env.values.first() else {
-        return (None, None);
-    };
-    let refund = matches!(&t[1], Value::List(tags) if tags.iter().any(|x| matches!(x, Value::Str(s) if &**s == "refund")));
-    let (tier, prio, queue) = match (&t[2], &t[3], &t[5]) {
-        (Value::Enum(_, a), Value::Enum(_, b), Value::Enum(_, c)) => (*a, *b, *c),
-        _ => return (Some(3), None),
-    };
-    let class = match () {
-        _ if refund => 0,
-        _ if queue == 1 => 1,
-        _ if prio == 3 => 2,
-        _ => 3,
-    };
-    let route = match queue {
-        q if (q as usize) < routes && tier != 2 => Some(q),
-        _ => None,
-    };
-    (Some(class), route)
 }
 
 // The copies are made before the clock starts, on purpose; the index picks clone or copy.
@@ -222,7 +196,7 @@ fn main() {
                     let t = Instant::now();
                     let mut acc2 = 0u64;
                     for e in &envs {
-                        let (c, r) = hand_decide(e, routes);
+                        let (c, r) = runtime_gen::hand_decide(e, routes);
                         acc2 = acc2
                             .wrapping_add(u64::from(c.unwrap_or(9)) + u64::from(r.unwrap_or(99)));
                     }

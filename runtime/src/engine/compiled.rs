@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use super::index::Dispatch;
+use super::keys::{self, Required};
 use super::reads::{self, Read};
 use crate::eval::{self, Code, Pred};
 use crate::ir::Program;
@@ -9,18 +11,22 @@ use crate::ir::Program;
 /// Compiled rule code, indexed like the program.
 pub(crate) struct Compiled {
     pub classify: Vec<Pred>,
+    /// Each classify arm's key (see `index`), its residual, and the arms dispatched on the
+    /// field most of them are keyed on (the decision step's way through them).
+    pub classify_req: Vec<Option<Required>>,
+    pub classify_residual: Vec<Option<Pred>>,
+    pub classify_dispatch: Dispatch,
     /// Whether classify runs on each event (by event id).
     pub classify_on: Vec<bool>,
     /// Each classify arm's rule name in the ledger: `classify.Variant`.
     pub classify_rules: Vec<Arc<str>>,
     pub route_cond: Vec<Option<Pred>>,
-    /// Each route's condition without its required equality (see `index`), for when that
-    /// equality is known to hold: `None` when nothing is left (or there is no such
-    /// equality: then `route_cond` decides, see `decision::route_condition`).
+    /// Each route's condition without its key (see `index`), for when that equality is
+    /// known to hold: `None` when nothing is left (or the route has no key: then
+    /// `route_cond` decides, see `decision::condition`).
     pub route_residual: Vec<Option<Pred>>,
-    /// Whether each route's condition requires an enum equality (a copy of the program's
-    /// `requires.is_some()`, kept dense for the decision step).
-    pub route_keyed: Vec<bool>,
+    /// Each route's key: the equality its condition requires that the index keys it by.
+    pub route_req: Vec<Option<Required>>,
     pub route_key: Vec<Vec<Code>>,
     /// The fact paths each classify arm's condition reads (for the ledger, `reads.rs`).
     pub classify_reads: Vec<Box<[Read]>>,
@@ -54,6 +60,25 @@ impl Compiled {
                     .collect()
             })
             .unwrap_or_default();
+        let route_req = keys::choose(p.routes.iter().map(|r| r.cond.as_ref()));
+        let arms: &[(u32, crate::ir::Expr)] = p.classify.as_ref().map_or(&[], |cl| &cl.arms);
+        let classify_req = keys::choose(arms.iter().map(|(_, e)| Some(e)));
+        let residual = |e: Option<&crate::ir::Expr>, req: &Option<Required>| {
+            let rest = keys::without(e?, req.as_ref()?)?;
+            rest.map(|x| eval::compile_pred(&x, p))
+        };
+        let classify_residual = arms
+            .iter()
+            .zip(&classify_req)
+            .map(|((_, e), req)| residual(Some(e), req))
+            .collect();
+        let route_residual = p
+            .routes
+            .iter()
+            .zip(&route_req)
+            .map(|(r, req)| residual(r.cond.as_ref(), req))
+            .collect();
+        let classify_dispatch = Dispatch::build(0..arms.len() as u32, &classify_req);
         let classify_on = (0..p.events.len() as u32)
             .map(|e| p.classify.as_ref().is_some_and(|cl| cl.events.contains(&e)))
             .collect();
@@ -73,7 +98,10 @@ impl Compiled {
                 .iter()
                 .map(|r| reads::collect(p, r.cond.iter().chain(&r.key)))
                 .collect(),
-            route_keyed: p.routes.iter().map(|r| r.requires.is_some()).collect(),
+            route_req,
+            classify_req,
+            classify_residual,
+            classify_dispatch,
             classify_on,
             classify_rules,
             classify: p
@@ -86,17 +114,7 @@ impl Compiled {
                         .collect()
                 })
                 .unwrap_or_default(),
-            route_residual: p
-                .routes
-                .iter()
-                .map(|r| {
-                    r.cond
-                        .as_ref()
-                        .and_then(|e| e.without_required_equality())
-                        .flatten()
-                        .map(|e| eval::compile_pred(&e, p))
-                })
-                .collect(),
+            route_residual,
             route_cond: p
                 .routes
                 .iter()

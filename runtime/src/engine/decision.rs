@@ -12,6 +12,8 @@
 use smallvec::SmallVec;
 
 use super::Compiled;
+use super::index::{Cand, How};
+use super::keys::Required;
 use crate::eval::{Code, EvalError, Frame, Pred};
 use crate::ir::{DurationSpec, Program, SlaTarget};
 use crate::value::Value;
@@ -38,6 +40,10 @@ pub(crate) struct Tried {
 
 /// Where a decision reports what it tried.
 pub(crate) trait Trace {
+    /// Whether every classify arm tried before the winner must be reported (the ledger's
+    /// `lost` lists them all): then the arms are tried in order, none passed over by the
+    /// classify index.
+    const EVERY_ARM: bool;
     /// `at` was tried and lost (called in the order of trying).
     fn lost(&mut self, at: u32, lost: Lost);
     /// One `key` value of the route being tried (in `key` order).
@@ -50,11 +56,23 @@ pub(crate) trait Trace {
 pub(crate) struct NoTrace;
 
 impl Trace for NoTrace {
+    const EVERY_ARM: bool = false;
     #[inline]
     fn lost(&mut self, _: u32, _: Lost) {}
     #[inline]
     fn key(&mut self, _: Value) {}
     #[inline]
+    fn clear_keys(&mut self) {}
+}
+
+/// Keeps nothing, but has every classify arm tried in order (the reference path of
+/// `Engine::decide_unindexed`).
+pub(crate) struct EveryArm;
+
+impl Trace for EveryArm {
+    const EVERY_ARM: bool = true;
+    fn lost(&mut self, _: u32, _: Lost) {}
+    fn key(&mut self, _: Value) {}
     fn clear_keys(&mut self) {}
 }
 
@@ -66,6 +84,7 @@ pub(crate) struct Tries {
 }
 
 impl Trace for Tries {
+    const EVERY_ARM: bool = true;
     fn lost(&mut self, at: u32, lost: Lost) {
         self.lost.push(Tried { at, lost });
     }
@@ -103,24 +122,56 @@ pub(crate) fn class<T: Trace>(
     {
         return None;
     }
-    for (i, pred) in code.classify.iter().enumerate() {
-        match pred(f) {
-            Ok(true) => {
-                if let Some((variant, _)) = cl.arms.get(i) {
-                    return Some(ClassPick {
-                        variant: *variant,
-                        arm: Some(i),
-                    });
-                }
+    let pick = |i: usize| {
+        cl.arms.get(i).map(|(variant, _)| ClassPick {
+            variant: *variant,
+            arm: Some(i),
+        })
+    };
+    if !T::EVERY_ARM {
+        // The classify index: the arms that can hold, in order (`index.rs`).
+        for c in code.classify_dispatch.candidates(f) {
+            let i = c.at as usize;
+            let pred = match condition(
+                &code.classify,
+                &code.classify_residual,
+                &code.classify_req,
+                *c,
+                f,
+            ) {
+                Decide::Skip => continue,
+                Decide::Always => return pick(i),
+                Decide::By(p) => p,
+            };
+            match pred(f) {
+                Ok(true) => return pick(i),
+                Ok(false) => trace.lost(c.at, Lost::False),
+                Err(error) => trace.lost(
+                    c.at,
+                    Lost::Error {
+                        part: "when",
+                        error,
+                    },
+                ),
             }
-            Ok(false) => trace.lost(i as u32, Lost::False),
-            Err(error) => trace.lost(
-                i as u32,
-                Lost::Error {
-                    part: "when",
-                    error,
-                },
-            ),
+        }
+    } else {
+        for (i, pred) in code.classify.iter().enumerate() {
+            match pred(f) {
+                Ok(true) => {
+                    if let Some(p) = pick(i) {
+                        return Some(p);
+                    }
+                }
+                Ok(false) => trace.lost(i as u32, Lost::False),
+                Err(error) => trace.lost(
+                    i as u32,
+                    Lost::Error {
+                        part: "when",
+                        error,
+                    },
+                ),
+            }
         }
     }
     Some(ClassPick {
@@ -129,20 +180,28 @@ pub(crate) fn class<T: Trace>(
     })
 }
 
-/// The first of `candidates[from..]` (route ids, best first) that takes the case, decided on
-/// frame `f`: its condition holds (the residual when `known`, see `index.rs`) and its `key`
-/// evaluates. Returns its position in `candidates`.
+/// The first of `candidates[from..]` (routes best first, from the route index) that takes
+/// the case, decided on frame `f`: its condition holds (its residual when its key is known
+/// to hold, see `index.rs`) and its `key` evaluates. Returns its position in `candidates`.
 pub(crate) fn route<T: Trace>(
     code: &Compiled,
-    candidates: &[u32],
-    known: bool,
+    candidates: &[Cand],
     from: usize,
     f: &Frame<'_>,
     trace: &mut T,
 ) -> Option<usize> {
-    'candidates: for (i, &r) in candidates.iter().enumerate().skip(from) {
-        if let Some(pred) = route_condition(code, r, known) {
-            match pred(f) {
+    'candidates: for (i, c) in candidates.iter().enumerate().skip(from) {
+        let r = c.at;
+        match condition(
+            &code.route_cond,
+            &code.route_residual,
+            &code.route_req,
+            *c,
+            f,
+        ) {
+            Decide::Skip => continue,
+            Decide::Always => {}
+            Decide::By(pred) => match pred(f) {
                 Ok(true) => {}
                 Ok(false) => {
                     trace.lost(r, Lost::False);
@@ -158,7 +217,7 @@ pub(crate) fn route<T: Trace>(
                     );
                     continue;
                 }
-            }
+            },
         }
         if let Some(keys) = code.route_key.get(r as usize) {
             for k in keys {
@@ -177,14 +236,62 @@ pub(crate) fn route<T: Trace>(
     None
 }
 
-/// The condition that decides route `r` among candidates: its residual when its required
-/// equality is `known` to hold, else the whole condition (`None`: always).
-pub(crate) fn route_condition(code: &Compiled, r: u32, known: bool) -> Option<&Pred> {
-    let r = r as usize;
-    if known && code.route_keyed.get(r).copied().unwrap_or(false) {
-        code.route_residual.get(r)?.as_ref()
+/// How a candidate is decided on a frame.
+pub(crate) enum Decide<'a> {
+    /// Its key is known not to hold: it is not tried (and not reported).
+    Skip,
+    /// Nothing left to test: it holds.
+    Always,
+    By(&'a Pred),
+}
+
+/// How candidate `c` (a route or an arm; `full`, `residual` and `req` are indexed by its
+/// id) is decided on `f`: by its residual when its key is known to hold, by its whole
+/// condition when that is not known.
+#[inline]
+pub(crate) fn condition<'a, C: AsPred>(
+    full: &'a [C],
+    residual: &'a [Option<Pred>],
+    req: &[Option<Required>],
+    c: Cand,
+    f: &Frame<'_>,
+) -> Decide<'a> {
+    let at = c.at as usize;
+    let known = match c.how {
+        How::Full => false,
+        How::Residual => true,
+        How::Guarded => match req
+            .get(at)
+            .and_then(Option::as_ref)
+            .and_then(|r| r.holds(f))
+        {
+            Some(false) => return Decide::Skip,
+            Some(true) => true,
+            None => false,
+        },
+    };
+    let pred = if known {
+        residual.get(at).and_then(Option::as_ref)
     } else {
-        code.route_cond.get(r)?.as_ref()
+        full.get(at).and_then(AsPred::as_pred)
+    };
+    pred.map_or(Decide::Always, Decide::By)
+}
+
+/// A condition that may be absent (a route's) or not (an arm's).
+pub(crate) trait AsPred {
+    fn as_pred(&self) -> Option<&Pred>;
+}
+
+impl AsPred for Pred {
+    fn as_pred(&self) -> Option<&Pred> {
+        Some(self)
+    }
+}
+
+impl AsPred for Option<Pred> {
+    fn as_pred(&self) -> Option<&Pred> {
+        self.as_ref()
     }
 }
 

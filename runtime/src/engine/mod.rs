@@ -20,6 +20,7 @@ mod embed;
 mod envelope;
 mod frame;
 mod index;
+mod keys;
 mod outcome;
 mod probe;
 mod reads;
@@ -50,7 +51,7 @@ pub(crate) use compiled::Compiled;
 pub use dedupe::DedupeWindow;
 pub use embed::{EnvelopeBuilder, HeldBy, QueryError, SlaTargetValue};
 pub use envelope::Envelope;
-pub(crate) use index::RouteIndex;
+pub(crate) use index::Dispatch;
 pub use outcome::{ApplyOutcome, RejectReason};
 pub(crate) use record::OnError;
 pub use reload::ReloadError;
@@ -122,10 +123,8 @@ pub struct Engine {
     pub(crate) event_ids: HashMap<String, u32>,
     /// Route index per event id: the routes that list the event, and (for an event that
     /// changes the class) those plus the routes whose condition reads `class`.
-    pub(crate) route_index: Vec<RouteIndex>,
-    pub(crate) route_index_class: Vec<RouteIndex>,
-    /// Each route's rank: priority first, then declaration order.
-    pub(crate) route_rank: Vec<u32>,
+    pub(crate) route_index: Vec<Dispatch>,
+    pub(crate) route_index_class: Vec<Dispatch>,
     pub(crate) autos_by_event: Vec<Vec<u32>>,
     pub(crate) clock: Option<Timestamp>,
     /// The clock as RFC 3339 and the instant it was formatted for (every entry needs it).
@@ -193,18 +192,14 @@ impl Engine {
         }
         let mut order: Vec<u32> = (0..p.routes.len() as u32).collect();
         order.sort_by_key(|r| (std::cmp::Reverse(p.routes[*r as usize].priority), *r));
-        let mut route_rank = vec![0; p.routes.len()];
-        for (rank, r) in order.iter().enumerate() {
-            route_rank[*r as usize] = rank as u32;
-        }
         let route_index = (0..p.events.len() as u32)
             .map(|e| {
-                RouteIndex::build(
-                    p,
+                Dispatch::build(
                     order
                         .iter()
                         .copied()
                         .filter(|r| p.routes[*r as usize].events.contains(&e)),
+                    &code.route_req,
                 )
             })
             .collect();
@@ -212,13 +207,13 @@ impl Engine {
         // `class`.
         let route_index_class = (0..p.events.len() as u32)
             .map(|e| {
-                RouteIndex::build(
-                    p,
+                Dispatch::build(
                     order.iter().copied().filter(|r| {
                         let route = &p.routes[*r as usize];
                         route.events.contains(&e)
                             || route.cond.as_ref().is_some_and(|c| c.reads_class())
                     }),
+                    &code.route_req,
                 )
             })
             .collect();
@@ -239,7 +234,6 @@ impl Engine {
                 .collect(),
             route_index,
             route_index_class,
-            route_rank,
             autos_by_event,
             rr_cursor: vec![0; p.teams.len()],
             members: p
@@ -354,21 +348,39 @@ impl Engine {
     /// event applied to a fresh case, with no ledger, no timers and no state change. The
     /// same decisions as `apply` makes (`decision.rs`), with nothing traced.
     pub fn decide(&self, env: &Envelope) -> (Option<u32>, Option<u32>) {
-        self.on_fresh_case(env, &mut decision::NoTrace, |candidates, known, f| {
-            decision::route(&self.code, candidates, known, 0, f, &mut decision::NoTrace)
-                .map(|i| candidates[i])
+        self.on_fresh_case(env, &mut decision::NoTrace, |candidates, f| {
+            decision::route(&self.code, candidates, 0, f, &mut decision::NoTrace)
+                .and_then(|i| candidates.get(i).map(|c| c.at))
+        })
+        .unwrap_or((None, None))
+    }
+
+    /// [`decide`](Self::decide) without the route and classify indexes: every arm in
+    /// order, then every route the event can reach best first, each by its whole
+    /// condition. The reference the indexes are tested against (first match either way).
+    pub fn decide_unindexed(&self, env: &Envelope) -> (Option<u32>, Option<u32>) {
+        self.on_fresh_case(env, &mut decision::EveryArm, |_, f| {
+            // The routes the index was built from: those it would hand over when it knows
+            // nothing of the event.
+            let index = match f.ctx.class {
+                Some(_) => self.route_index_class.get(env.event as usize),
+                None => self.route_index.get(env.event as usize),
+            };
+            let all: Vec<index::Cand> = index.map_or_else(Vec::new, |d| d.all().collect());
+            decision::route(&self.code, &all, 0, f, &mut decision::NoTrace)
+                .and_then(|i| all.get(i).map(|c| c.at))
         })
         .unwrap_or((None, None))
     }
 
     /// Decide the class for `env` on a fresh case (reporting what was tried to `classes`),
-    /// then hand `routes` the route candidates, whether their keyed equality is known, and
-    /// the frame routes are decided on. `None` for an event the program does not have.
+    /// then hand `routes` the route candidates (from the route index) and the frame routes
+    /// are decided on. `None` for an event the program does not have.
     pub(crate) fn on_fresh_case<T: decision::Trace, R>(
         &self,
         env: &Envelope,
         classes: &mut T,
-        routes: impl FnOnce(&[u32], bool, &Frame<'_>) -> R,
+        routes: impl FnOnce(&[index::Cand], &Frame<'_>) -> R,
     ) -> Option<(Option<u32>, R)> {
         let def = self.program.events.get(env.event as usize)?;
         // A fresh case's facts are the event's fields, which the event view already gives:
@@ -406,9 +418,6 @@ impl Engine {
             Some(_) => self.route_index_class.get(env.event as usize)?,
             None => self.route_index.get(env.event as usize)?,
         };
-        let mut merged = index::Candidates::new();
-        let (candidates, known) =
-            self.route_candidates(index, class, &[], Some(event), &mut merged);
         let f = Frame {
             facts: &[],
             event: Some(event),
@@ -416,7 +425,7 @@ impl Engine {
             ctx: &ctx,
             env: &self.env,
         };
-        Some((class, routes(candidates, known, &f)))
+        Some((class, routes(index.candidates(&f), &f)))
     }
 
     /// The id of a receivable event by name.

@@ -13,14 +13,12 @@ impl Engine {
     /// whose `key` evaluates. The same decisions as `apply` and `decide` make
     /// (`decision.rs`); no state changes.
     pub fn matching_routes(&self, env: &Envelope) -> (Option<u32>, Vec<u32>) {
-        let found = self.on_fresh_case(env, &mut NoTrace, |candidates, known, f| {
+        let found = self.on_fresh_case(env, &mut NoTrace, |candidates, f| {
             // Every winner in turn: the next decision starts after the last one.
             let mut routes = Vec::new();
             let mut from = 0;
-            while let Some(i) =
-                decision::route(&self.code, candidates, known, from, f, &mut NoTrace)
-            {
-                routes.extend(candidates.get(i).copied());
+            while let Some(i) = decision::route(&self.code, candidates, from, f, &mut NoTrace) {
+                routes.extend(candidates.get(i).map(|c| c.at));
                 from = i + 1;
             }
             routes.sort_unstable();

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::decision::{self, Lost, Tries};
-use super::index::Candidates;
 use super::{AssignWhy, Assignee, Engine, EventData, OnError, reads};
 use crate::eval::EvalError;
 use crate::ir::{Strategy, Target};
@@ -26,9 +25,10 @@ impl Engine {
     /// Routes (docs/language.md §8.3): on events some route lists; on an event that changes
     /// the class, also the routes whose condition reads `class`.
     ///
-    /// Candidates come from the route index: routes whose condition requires an enum
-    /// equality are looked up by the value the case has now, so routes that cannot match
-    /// are never visited; the rest are tried best first (priority, then declaration order).
+    /// Candidates come from the route index: routes whose condition requires an equality
+    /// (an enum variant, a string, an integer) are looked up by the value the case has now,
+    /// so routes that cannot match are never visited; the rest are tried best first
+    /// (priority, then declaration order).
     pub(crate) fn route(&mut self, case_id: &Arc<str>, ev: &EventData, class_changed: bool) {
         let index = if class_changed {
             &self.route_index_class[ev.event as usize]
@@ -44,21 +44,14 @@ impl Engine {
         let Some(case) = self.cases.get(&**case_id) else {
             return;
         };
-        let mut merged = Candidates::new();
-        let (candidates, known) = self.route_candidates(
-            index,
-            case.class,
-            &case.facts,
-            self.event_view(ev),
-            &mut merged,
-        );
         // The decision sees the case as it is before any of its errors is recorded
         // (recording one may change the assignee; docs/runtime.md, "Decisions").
         let mut tries = Tries::default();
         let winner = self.in_frame(case, Some(ev), &[], |f| {
-            decision::route(&self.code, candidates, known, 0, f, &mut tries)
+            let candidates = index.candidates(f);
+            decision::route(&self.code, candidates, 0, f, &mut tries)
+                .and_then(|i| candidates.get(i).map(|c| c.at))
         });
-        let winner = winner.and_then(|i| candidates.get(i).copied());
         // A route considered only because the class changed (it does not list this event)
         // may read facts its own events would set: unset means "no match", not an error.
         let program = self.program.clone();

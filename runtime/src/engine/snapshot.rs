@@ -167,7 +167,6 @@ impl Engine {
             event_ids: _,
             route_index: _,
             route_index_class: _,
-            route_rank: _,
             autos_by_event: _,
             members: _,
             clock_text: _,

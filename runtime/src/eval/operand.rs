@@ -19,6 +19,7 @@ use super::{EvalError, Frame, Pred, compare, equals, lit};
 static NONE: Value = Value::None;
 
 /// A slot followed by field accesses (`?.` steps are optional).
+#[derive(Clone)]
 struct Place {
     slot: u32,
     optional: bool,
@@ -186,6 +187,15 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
                     _ => Ok(equals(p.get(f)?, &Value::Enum(e, x))? == eq),
                 }));
             }
+            if let Some(fast) = ordered(op, &p, &v) {
+                return Some(fast);
+            }
+            (Operand::Place(p), Operand::Value(v))
+        }
+        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Operand::Place(p), Operand::Value(v)) => {
+            if let Some(fast) = ordered(op, &p, &v) {
+                return Some(fast);
+            }
             (Operand::Place(p), Operand::Value(v))
         }
         (BinOp::Contains, Operand::Place(p), Operand::Value(Value::Str(x))) => {
@@ -234,6 +244,47 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
             (a, _) => Err(EvalError::ty(format!("`starts_with` on {a:?}"))),
         }),
     })
+}
+
+/// `place OP literal` for an integer, string, money, percent or decimal literal (`ticket.type
+/// == "incident"`, `ticket.severity <= 2`, `ticket.amount >= 500 USD`): one place read and
+/// one comparison of two values of the literal's kind; any other value (none, unset, another
+/// currency, another kind) takes the general comparison, with its meaning and errors.
+fn ordered(op: BinOp, p: &Place, v: &Value) -> Option<Pred> {
+    if !matches!(
+        v,
+        Value::Int(_) | Value::Str(_) | Value::Money(..) | Value::Percent(_) | Value::Decimal(_)
+    ) {
+        return None;
+    }
+    let test: fn(std::cmp::Ordering) -> bool = match op {
+        BinOp::Eq => std::cmp::Ordering::is_eq,
+        BinOp::Ne => std::cmp::Ordering::is_ne,
+        BinOp::Lt => std::cmp::Ordering::is_lt,
+        BinOp::Le => std::cmp::Ordering::is_le,
+        BinOp::Gt => std::cmp::Ordering::is_gt,
+        BinOp::Ge => std::cmp::Ordering::is_ge,
+        _ => return None,
+    };
+    let (p, v) = (p.clone(), v.clone());
+    Some(Box::new(move |f| {
+        let o = match (p.peek(f), &v) {
+            (Some(Value::Int(a)), Value::Int(b)) => a.cmp(b),
+            (Some(Value::Str(a)), Value::Str(b)) => (**a).cmp(&**b),
+            (Some(Value::Money(a, c1)), Value::Money(b, c2)) if c1 == c2 => a.cmp(b),
+            (Some(Value::Percent(a)), Value::Percent(b))
+            | (Some(Value::Decimal(a)), Value::Decimal(b)) => a.cmp(b),
+            _ => {
+                let x = p.get(f)?;
+                return Ok(match op {
+                    BinOp::Eq => equals(x, &v)?,
+                    BinOp::Ne => !equals(x, &v)?,
+                    _ => test(compare(x, &v)?),
+                });
+            }
+        };
+        Ok(test(o))
+    }))
 }
 
 #[cfg(test)]

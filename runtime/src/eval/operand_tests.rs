@@ -131,9 +131,17 @@ proptest! {
     }
 }
 
-/// Values shaped for the specialised comparisons: enums, lists of strings, records of them.
+/// Values shaped for the specialised comparisons: enums, lists of strings, integers,
+/// strings, money in two currencies, percents and decimals, records of them.
 fn shaped() -> impl Strategy<Value = Value> {
+    let d = |n: i64| rust_decimal::Decimal::from(n);
     let leaf = prop_oneof![
+        (0i64..3).prop_map(Value::Int),
+        prop_oneof![Just("x"), Just("y")].prop_map(Value::str),
+        (0i64..3, any::<bool>())
+            .prop_map(move |(n, usd)| Value::Money(d(n), if usd { *b"USD" } else { *b"EUR" })),
+        (0i64..3).prop_map(move |n| Value::Percent(d(n))),
+        (0i64..3).prop_map(move |n| Value::Decimal(d(n))),
         (0u32..2, 0u32..3).prop_map(|(e, v)| Value::Enum(e, v)),
         prop::collection::vec(
             prop_oneof![Just("x"), Just("refund")].prop_map(Value::str),
@@ -151,16 +159,33 @@ fn shaped() -> impl Strategy<Value = Value> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
-    /// `place == Variant`, `place != Variant` (either side) and `place contains "text"` have
-    /// their own closures: they too mean what the general path means.
+    /// `place == Variant`, `place != Variant` (either side), `place contains "text"` and
+    /// `place OP literal` for integers, strings, money, percents and decimals have their own
+    /// closures: they too mean what the general path means.
     #[test]
     fn specialised_comparisons_mean_what_the_general_path_means(
-        op in prop_oneof![Just(BinOp::Eq), Just(BinOp::Ne), Just(BinOp::Contains)],
+        op in prop_oneof![
+            Just(BinOp::Eq),
+            Just(BinOp::Ne),
+            Just(BinOp::Contains),
+            Just(BinOp::Lt),
+            Just(BinOp::Le),
+            Just(BinOp::Gt),
+            Just(BinOp::Ge),
+        ],
         slot in 0u32..3,
         path in prop::collection::vec((0u32..3, any::<bool>()), 0..2),
         literal in prop_oneof![
             (0u32..2, 0u32..3).prop_map(|(e, v)| Lit::Variant(e, v)),
             Just(Lit::Str("refund".into())),
+            Just(Lit::Str("x".into())),
+            (0i64..3).prop_map(Lit::Int),
+            (0i64..3, any::<bool>()).prop_map(|(n, usd)| Lit::Money {
+                amount: n.to_string(),
+                currency: if usd { "USD" } else { "EUR" }.into(),
+            }),
+            (0i64..3).prop_map(|n| Lit::Percent(n.to_string())),
+            (0i64..3).prop_map(|n| Lit::Decimal(n.to_string())),
         ],
         swap in any::<bool>(),
         facts in prop::collection::vec(prop::option::of(shaped()), 3),

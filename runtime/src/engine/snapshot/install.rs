@@ -57,7 +57,6 @@ pub(super) fn install(
         event_ids: _,
         route_index: _,
         route_index_class: _,
-        route_rank: _,
         autos_by_event: _,
         members: _,
         clock_text: _,
