@@ -177,6 +177,9 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
     // The commonest conditions of all, `field == Variant` / `field != Variant` and
     // `list_field contains "literal"`: one place read and one integer or string compare.
     // Any other value falls back to the general comparison (same meaning, same errors).
+    // `literal == place` errs as written: the literal is the left operand of an error's
+    // message (a currency mismatch names the left currency first).
+    let swapped = matches!((&a, &b), (Operand::Value(_), Operand::Place(_)));
     let (a, b) = match (op, a, b) {
         (BinOp::Eq | BinOp::Ne, Operand::Value(v), Operand::Place(p))
         | (BinOp::Eq | BinOp::Ne, Operand::Place(p), Operand::Value(v)) => {
@@ -184,16 +187,28 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
                 let eq = matches!(op, BinOp::Eq);
                 return Some(Box::new(move |f| match p.peek(f) {
                     Some(Value::Enum(e2, x2)) => Ok((*e2 == e && *x2 == x) == eq),
-                    _ => Ok(equals(p.get(f)?, &Value::Enum(e, x))? == eq),
+                    _ => {
+                        let (place, lit) = (p.get(f)?, &Value::Enum(e, x));
+                        let same = if swapped {
+                            equals(lit, place)?
+                        } else {
+                            equals(place, lit)?
+                        };
+                        Ok(same == eq)
+                    }
                 }));
             }
-            if let Some(fast) = ordered(op, &p, &v) {
+            if let Some(fast) = ordered(op, &p, &v, swapped) {
                 return Some(fast);
             }
-            (Operand::Place(p), Operand::Value(v))
+            if swapped {
+                (Operand::Value(v), Operand::Place(p))
+            } else {
+                (Operand::Place(p), Operand::Value(v))
+            }
         }
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Operand::Place(p), Operand::Value(v)) => {
-            if let Some(fast) = ordered(op, &p, &v) {
+            if let Some(fast) = ordered(op, &p, &v, false) {
                 return Some(fast);
             }
             (Operand::Place(p), Operand::Value(v))
@@ -250,7 +265,9 @@ pub(super) fn compile(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Optio
 /// == "incident"`, `ticket.severity <= 2`, `ticket.amount >= 500 USD`): one place read and
 /// one comparison of two values of the literal's kind; any other value (none, unset, another
 /// currency, another kind) takes the general comparison, with its meaning and errors.
-fn ordered(op: BinOp, p: &Place, v: &Value) -> Option<Pred> {
+/// `swapped`: the literal is written first (`"incident" == ticket.type`; only for `==` and
+/// `!=`, which are symmetric but for the order their errors name the operands in).
+fn ordered(op: BinOp, p: &Place, v: &Value, swapped: bool) -> Option<Pred> {
     if !matches!(
         v,
         Value::Int(_) | Value::Str(_) | Value::Money(..) | Value::Percent(_) | Value::Decimal(_)
@@ -276,9 +293,16 @@ fn ordered(op: BinOp, p: &Place, v: &Value) -> Option<Pred> {
             | (Some(Value::Decimal(a)), Value::Decimal(b)) => a.cmp(b),
             _ => {
                 let x = p.get(f)?;
+                let same = |x: &Value| {
+                    if swapped {
+                        equals(&v, x)
+                    } else {
+                        equals(x, &v)
+                    }
+                };
                 return Ok(match op {
-                    BinOp::Eq => equals(x, &v)?,
-                    BinOp::Ne => !equals(x, &v)?,
+                    BinOp::Eq => same(x)?,
+                    BinOp::Ne => !same(x)?,
                     _ => test(compare(x, &v)?),
                 });
             }
