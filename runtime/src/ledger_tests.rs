@@ -410,9 +410,9 @@ fn a_chainer_completes_deferred_entries_into_the_same_lines() {
         d.int("n", i as i64).str("who", "ops@x.io \u{2028} \"q\"");
         w.append_detail(
             &format!("2026-05-09T12:00:{:02}Z", i % 60),
-            (i % 5 != 0).then_some(&case),
+            (!i.is_multiple_of(5)).then_some(&case),
             KINDS[i as usize % 5],
-            (i % 3 == 0).then_some("refunds.route"),
+            i.is_multiple_of(3).then_some("refunds.route"),
             &mut d,
             bundle,
         );
