@@ -10,6 +10,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::mpsc;
 
 use meshline_runtime::{Engine, bundle, ir, ledger};
 use meshline_serve::drive::{self, Deploys, DriveError};
@@ -52,7 +53,7 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let reader: Box<dyn BufRead> = if events == "-" {
+    let reader: Box<dyn BufRead + Send> = if events == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         match std::fs::File::open(events) {
@@ -63,37 +64,69 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
             }
         }
     };
-    let mut ledger_w = match open(ledger_out) {
+    let ledger_w = match open(ledger_out) {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let mut commands_w = match open(commands_out) {
+    let commands_w = match open(commands_out) {
         Ok(w) => w,
         Err(code) => return code,
     };
-    let mut stats = Stats::default();
-    // Drained after every input into the same two buffers (no allocation per event).
-    let (mut lines, mut commands) = (String::new(), Vec::new());
-    let mut flush = |engine: &mut Engine, stats: &mut Stats| -> std::io::Result<()> {
-        engine.drain_jsonl_into(&mut lines, &mut commands);
-        for line in lines.lines() {
-            stats.count(ledger::line_kind(line).unwrap_or(""));
-        }
-        if let Some(w) = ledger_w.as_mut() {
-            w.write_all(lines.as_bytes())?;
-        }
-        for c in &commands {
-            if let Some(w) = commands_w.as_mut() {
-                writeln!(w, "{}", c.to_line())?;
+    // Hashing the ledger, writing the output and counting kinds for the summary run on a
+    // second thread, so the engine's thread only applies inputs and encodes entries
+    // (docs/performance.md, "`meshline run` as a pipeline"). Buffers go back and forth, so
+    // none is allocated per batch. What the engine wrote on loading is chained already.
+    let mut first: Drained = Default::default();
+    let mut loaded = String::new();
+    engine.drain_jsonl_into(&mut loaded, &mut first.1);
+    let Some(chainer) = engine.defer_hashing() else {
+        eprintln!("error: the engine's ledger could not be handed to the writer");
+        return ExitCode::from(2);
+    };
+    let (to_writer, from_engine) = mpsc::sync_channel::<Drained>(4);
+    let (give_back, take_back) = mpsc::channel::<Drained>();
+    let (driven, written) = std::thread::scope(|scope| {
+        let output = Output {
+            chainer,
+            ledger: ledger_w,
+            commands: commands_w,
+            stats: Stats::default(),
+            lines: loaded,
+        };
+        let writer = scope.spawn(move || output.run(first, &from_engine, &give_back));
+        let mut sink = |engine: &mut Engine| -> std::io::Result<()> {
+            let (mut entries, mut commands) = take_back.try_recv().unwrap_or_default();
+            engine.drain_unchained_into(&mut entries, &mut commands);
+            if entries.is_empty() && commands.is_empty() {
+                return Ok(());
+            }
+            to_writer
+                .send((entries, commands))
+                .map_err(|_| std::io::Error::other("the output writer stopped"))
+        };
+        // Raw bytes per line: a line that is not UTF-8 is rejected and recorded, not fatal.
+        let mut driven = drive::drive(&mut engine, reader, Deploys::From(bundles), &mut sink);
+        if driven.is_ok()
+            && let Some(t) = until
+        {
+            engine.advance_to(t);
+            if let Err(e) = sink(&mut engine) {
+                driven = Err(DriveError::Sink(e));
             }
         }
-        stats.commands += commands.len();
-        Ok(())
-    };
-    // Raw bytes per line: a line that is not UTF-8 is rejected and recorded, not fatal.
-    let driven = drive::drive(&mut engine, reader, Deploys::From(bundles), |engine| {
-        flush(engine, &mut stats)
+        drop(to_writer);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the output writer stopped")));
+        (driven, written)
     });
+    let stats = match written {
+        Ok(stats) => stats,
+        Err(e) => {
+            eprintln!("error: writing output: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match driven {
         Ok(_) => {}
         Err(DriveError::Line { line, message }) => {
@@ -110,13 +143,6 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-    }
-    if let Some(t) = until {
-        engine.advance_to(t);
-    }
-    if let Err(e) = flush(&mut engine, &mut stats) {
-        eprintln!("error: writing output: {e}");
-        return ExitCode::from(2);
     }
     eprintln!(
         "{} {}: {}",
@@ -180,7 +206,64 @@ pub(crate) fn bundle_bytes(bundle_path: &Path) -> Result<Vec<u8>, ExitCode> {
     Ok(bytes)
 }
 
-type Out = Option<Box<dyn Write>>;
+/// A batch of ledger entries (not hashed yet) and commands drained from the engine.
+type Drained = (ledger::Unchained, Vec<meshline_runtime::engine::Command>);
+
+/// The writer's side of `run`: chains each batch's entries, writes the lines and the
+/// commands, counts kinds, and hands the buffers back.
+struct Output {
+    chainer: ledger::Chainer,
+    ledger: Out,
+    commands: Out,
+    stats: Stats,
+    /// The lines being written (at first, those the engine wrote on loading).
+    lines: String,
+}
+
+impl Output {
+    fn run(
+        mut self,
+        first: Drained,
+        from_engine: &mpsc::Receiver<Drained>,
+        give_back: &mpsc::Sender<Drained>,
+    ) -> std::io::Result<Stats> {
+        self.write(&first)?;
+        while let Ok(batch) = from_engine.recv() {
+            self.write(&batch)?;
+            // The engine may have finished; then the buffers are simply dropped.
+            let _ = give_back.send(batch);
+        }
+        for w in [self.ledger.as_mut(), self.commands.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            w.flush()?;
+        }
+        Ok(self.stats)
+    }
+
+    fn write(&mut self, (entries, commands): &Drained) -> std::io::Result<()> {
+        self.chainer.chain(entries, &mut self.lines);
+        for l in self.lines.lines() {
+            self.stats.count(ledger::line_kind(l).unwrap_or(""));
+        }
+        if let Some(w) = self.ledger.as_mut() {
+            w.write_all(self.lines.as_bytes())?;
+        }
+        self.lines.clear();
+        if let Some(w) = self.commands.as_mut() {
+            for c in commands {
+                let mut line = c.to_line();
+                line.push('\n');
+                w.write_all(line.as_bytes())?;
+            }
+        }
+        self.stats.commands += commands.len();
+        Ok(())
+    }
+}
+
+type Out = Option<Box<dyn Write + Send>>;
 
 fn open(path: Option<&Path>) -> Result<Out, ExitCode> {
     match path {
@@ -204,7 +287,13 @@ struct Stats {
 
 impl Stats {
     fn count(&mut self, kind: &str) {
-        *self.kinds.entry(kind.to_string()).or_insert(0) += 1;
+        // Kinds repeat: allocate a key only the first time one is seen.
+        match self.kinds.get_mut(kind) {
+            Some(n) => *n += 1,
+            None => {
+                self.kinds.insert(kind.to_string(), 1);
+            }
+        }
     }
     fn get(&self, k: &str) -> usize {
         self.kinds.get(k).copied().unwrap_or(0)

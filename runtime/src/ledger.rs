@@ -45,7 +45,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 mod writer;
-pub use writer::{Detail, LedgerWriter, line_kind};
+pub use writer::{Chainer, Detail, LedgerWriter, Unchained, line_kind};
 
 /// `prev` of the first entry.
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";

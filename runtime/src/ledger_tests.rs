@@ -396,3 +396,55 @@ fn a_line_that_is_not_an_entry_is_a_typed_error() {
         "{e}"
     );
 }
+
+/// Hashing deferred to a [`Chainer`] (`meshline run`'s second thread) gives the same lines
+/// as the writer hashing each entry itself: from genesis and resumed mid-chain, over
+/// batches of every size (the chainer carries the last hash across them), with hostile and
+/// non-ASCII fields, and with a bundle change between entries.
+#[test]
+fn a_chainer_completes_deferred_entries_into_the_same_lines() {
+    let write = |w: &mut LedgerWriter, i: u64| {
+        let case = format!("T-{}\"\\\n é\u{1}", i % 7);
+        let bundle = if i < 9 { B } else { "c0ffee" };
+        let mut d = Detail::new();
+        d.int("n", i as i64).str("who", "ops@x.io \u{2028} \"q\"");
+        w.append_detail(
+            &format!("2026-05-09T12:00:{:02}Z", i % 60),
+            (!i.is_multiple_of(5)).then_some(&case),
+            KINDS[i as usize % 5],
+            i.is_multiple_of(3).then_some("refunds.route"),
+            &mut d,
+            bundle,
+        );
+    };
+    for (resume_seq, resume_hash) in [(0, GENESIS_PREV.to_string()), (41, "ab".repeat(32))] {
+        let mut plain = LedgerWriter::resume(resume_seq, resume_hash.clone());
+        let mut deferred = LedgerWriter::resume(resume_seq, resume_hash.clone());
+        let mut chainer = deferred.defer_hashing().expect("nothing pending");
+        assert!(deferred.defer_hashing().is_none(), "deferred once");
+        let (mut out, mut batch) = (String::new(), Unchained::default());
+        let mut i = 0;
+        for size in [1, 0, 3, 7, 2] {
+            for _ in 0..size {
+                i += 1;
+                write(&mut plain, i);
+                write(&mut deferred, i);
+            }
+            assert_eq!(deferred.to_jsonl(), "", "no unhashed bytes pass for lines");
+            deferred.swap_unchained(&mut batch);
+            assert_eq!(batch.len(), size);
+            chainer.chain(&batch, &mut out);
+        }
+        let want = plain.to_jsonl();
+        assert_eq!(out, want);
+        assert_eq!(chainer.last_hash(), plain.last_hash());
+        assert_eq!(deferred.last_seq(), plain.last_seq());
+        if resume_seq == 0 {
+            assert_eq!(verify(&out).map(|r| r.entries), Ok(13));
+        }
+    }
+    // Pending entries must be taken before hashing moves.
+    let mut w = LedgerWriter::new();
+    write(&mut w, 1);
+    assert!(w.defer_hashing().is_none());
+}

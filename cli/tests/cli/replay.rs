@@ -311,3 +311,52 @@ fn control_lines_that_cannot_be_honoured_stop_the_run() {
         out.stderr
     );
 }
+
+/// `meshline run` reads and parses its inputs a batch ahead of the engine and hashes the
+/// ledger on a second thread (docs/performance.md, "`meshline run` as a pipeline"). Over
+/// several batches of inputs, with lines the engine rejects and events carried by `event`
+/// lines, the ledger is still the one the engine writes applying each line in turn; and a
+/// bad control line far into the file stops the run at its number, with everything before
+/// it written and nothing after.
+#[test]
+fn a_long_input_gives_the_engines_ledger_and_stops_at_a_late_bad_line() {
+    let f = fixture();
+    let lines = f.lines();
+    let (mut text, mut inner) = (String::new(), Vec::new());
+    for i in 0..1300 {
+        let line = lines[i % lines.len()];
+        match i % 11 {
+            3 => {
+                text.push_str("not json {\n");
+                inner.push("not json {");
+            }
+            5 => {
+                let wrapped = serde_json::json!({"meshline": "event", "line": line});
+                text.push_str(&format!("{wrapped}\n"));
+                inner.push(line);
+            }
+            _ => {
+                text.push_str(line);
+                text.push('\n');
+                inner.push(line);
+            }
+        }
+    }
+    let steps: Vec<Step<'_>> = inner.iter().map(|l| Step::Line(l)).collect();
+    let want = in_process(&f.first, &steps);
+    let (out, ledger) = f.run(&text, false);
+    out.assert_code(0, "a long run");
+    assert_eq!(ledger, want);
+    text.push_str("{\"meshline\":\"rewind\"}\n");
+    text.push_str(lines[0]);
+    text.push('\n');
+    let (out, ledger) = f.run(&text, false);
+    out.assert_code(2, "a bad line at 1301");
+    assert!(
+        out.stderr
+            .contains("in.jsonl, line 1301: unknown control line"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ledger, want);
+}

@@ -379,3 +379,21 @@ fn damaged_snapshots_of_a_real_state_are_refused() {
         .expect("another bundle's program is refused");
     assert!(err.0.contains("taken under bundle"), "{err}");
 }
+
+/// `meshline run` hashes the ledger on another thread (`Engine::defer_hashing`). Such an
+/// engine no longer knows its ledger's last hash, so it refuses a snapshot instead of
+/// recording a wrong position.
+#[test]
+fn an_engine_that_deferred_hashing_refuses_a_snapshot() {
+    let mut engine = common::engine(&common::build(&common::example("refunds")));
+    let _ = engine.drain_jsonl();
+    assert!(engine.snapshot().is_ok(), "a drained engine snapshots");
+    let _chainer = engine.defer_hashing().expect("nothing is pending");
+    let refused = engine
+        .snapshot()
+        .expect_err("the last hash is the chainer's");
+    assert!(
+        refused.to_string().contains("hashed outside the engine"),
+        "{refused}"
+    );
+}

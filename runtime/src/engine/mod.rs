@@ -505,6 +505,28 @@ impl Engine {
         std::mem::swap(commands, &mut self.commands);
     }
 
+    /// Hash the ledger on another thread: from here on the engine writes its entries
+    /// without `prev` and `hash` ([`drain_unchained_into`](Self::drain_unchained_into)),
+    /// and the returned chainer completes them, in order, into the same lines the engine
+    /// would have written (docs/performance.md, "`meshline run` as a pipeline"). `None`
+    /// while entries are waiting to be drained, or when already deferred. A snapshot is
+    /// refused from then on: the engine no longer knows its ledger's last hash.
+    pub fn defer_hashing(&mut self) -> Option<crate::ledger::Chainer> {
+        self.ledger.defer_hashing()
+    }
+
+    /// Take the entries written since [`defer_hashing`](Self::defer_hashing) and the
+    /// commands, into the caller's buffers (whose memory the engine keeps).
+    pub fn drain_unchained_into(
+        &mut self,
+        entries: &mut crate::ledger::Unchained,
+        commands: &mut Vec<Command>,
+    ) {
+        self.ledger.swap_unchained(entries);
+        commands.clear();
+        std::mem::swap(commands, &mut self.commands);
+    }
+
     /// How many ledger entries are waiting to be drained.
     pub fn pending_entries(&self) -> usize {
         self.ledger.pending()

@@ -96,6 +96,13 @@ impl Engine {
     /// waiting to be drained (they are output, not state: a snapshot is taken between
     /// inputs, after the host has stored what they wrote).
     pub fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        if self.ledger.is_deferred() {
+            return fail(
+                "the ledger is hashed outside the engine (`defer_hashing`): the engine does \
+                 not know its last hash"
+                    .to_string(),
+            );
+        }
         if self.ledger.pending() > 0 || !self.commands.is_empty() {
             return fail(format!(
                 "{} ledger entries and {} commands are not drained yet; drain them before a \

@@ -151,7 +151,70 @@ pub struct LedgerWriter {
     /// The last `bundle` written and its JSON encoding: an engine writes the same bundle
     /// hash into every entry, so it is encoded once.
     bundle: (String, String),
+    /// Set by [`defer_hashing`](Self::defer_hashing): entries are written without `prev`
+    /// and `hash`, and here is where each one's fields sit in `buf`.
+    deferred: Option<Vec<Fields>>,
 }
+
+/// Entries written without `prev` and `hash` (a writer after
+/// [`LedgerWriter::defer_hashing`]), for a [`Chainer`] to complete, in order.
+#[derive(Clone, Debug, Default)]
+pub struct Unchained {
+    buf: String,
+    fields: Vec<Fields>,
+}
+
+impl Unchained {
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+/// Completes [`Unchained`] entries into ledger lines: it keeps the chain's last hash and
+/// adds `prev` and `hash` to each entry, exactly as an ordinary [`LedgerWriter`] would have
+/// (docs/performance.md, "`meshline run` as a pipeline": hashing runs on another thread).
+#[derive(Clone, Debug)]
+pub struct Chainer {
+    last_hash: String,
+    hash_input: String,
+}
+
+impl Chainer {
+    /// Appends the lines of `entries` to `out` (each ending in `\n`).
+    pub fn chain(&mut self, entries: &Unchained, out: &mut String) {
+        out.reserve(entries.buf.len() + entries.fields.len() * 160);
+        for f in &entries.fields {
+            // The entry's bytes run from `{"seq":` to the end of `bundle`.
+            let from = f.seq.start - SEQ.len();
+            let start = out.len();
+            out.push_str(&entries.buf[from..f.bundle.end]);
+            let shift = |r: &Range<usize>| r.start - from + start..r.end - from + start;
+            let mut moved = Fields {
+                seq: shift(&f.seq),
+                at: shift(&f.at),
+                case: shift(&f.case),
+                kind: shift(&f.kind),
+                rule: shift(&f.rule),
+                detail: shift(&f.detail),
+                bundle: shift(&f.bundle),
+                prev: 0..0,
+            };
+            moved.prev = put(out, ",\"prev\":", |b| write_str(&self.last_hash, b));
+            finish_line(out, &moved, &mut self.hash_input, &mut self.last_hash);
+        }
+    }
+
+    /// The hash of the last entry chained (or the one the chain resumed from).
+    pub fn last_hash(&self) -> &str {
+        &self.last_hash
+    }
+}
+
+const SEQ: &str = "{\"seq\":";
 
 impl Default for LedgerWriter {
     fn default() -> Self {
@@ -160,6 +223,7 @@ impl Default for LedgerWriter {
 }
 
 /// Where each field's encoded value sits in the line buffer.
+#[derive(Clone, Debug)]
 struct Fields {
     seq: Range<usize>,
     at: Range<usize>,
@@ -186,6 +250,41 @@ impl LedgerWriter {
             pending: 0,
             hash_input: String::with_capacity(512),
             bundle: (String::new(), "\"\"".to_string()),
+            deferred: None,
+        }
+    }
+
+    /// From here on, entries are written without `prev` and `hash`: the returned
+    /// [`Chainer`] completes them (on another thread), taken with
+    /// [`swap_unchained`](Self::swap_unchained). `None` while entries are pending (take
+    /// them first) or when hashing is deferred already. [`last_hash`](Self::last_hash) is
+    /// then the chainer's to know, and the line methods (`take_jsonl`, `entries`, ...)
+    /// hand over nothing.
+    pub fn defer_hashing(&mut self) -> Option<Chainer> {
+        if self.pending > 0 || self.deferred.is_some() {
+            return None;
+        }
+        self.deferred = Some(Vec::new());
+        Some(Chainer {
+            last_hash: self.last_hash.clone(),
+            hash_input: String::with_capacity(512),
+        })
+    }
+
+    /// Whether hashing was deferred ([`defer_hashing`](Self::defer_hashing)).
+    pub fn is_deferred(&self) -> bool {
+        self.deferred.is_some()
+    }
+
+    /// Hands over the entries written since hashing was deferred, in `out` (cleared first),
+    /// whose memory the writer keeps for the next entries.
+    pub fn swap_unchained(&mut self, out: &mut Unchained) {
+        out.buf.clear();
+        out.fields.clear();
+        if let Some(fields) = self.deferred.as_mut() {
+            std::mem::swap(&mut self.buf, &mut out.buf);
+            std::mem::swap(fields, &mut out.fields);
+            self.pending = 0;
         }
     }
 
@@ -229,27 +328,24 @@ impl LedgerWriter {
         let b = &mut self.buf;
         b.reserve(256 + detail.buf.len());
         let f = Fields {
-            seq: put(b, "{\"seq\":", |b| {
-                b.push_str(itoa::Buffer::new().format(seq))
-            }),
+            seq: put(b, SEQ, |b| b.push_str(itoa::Buffer::new().format(seq))),
             at: put(b, ",\"at\":", |b| write_str(at, b)),
             case: put(b, ",\"case\":", |b| write_opt(case, b)),
             kind: put(b, ",\"kind\":", |b| write_str(kind, b)),
             rule: put(b, ",\"rule\":", |b| write_opt(rule, b)),
             detail: put(b, ",\"detail\":", |b| b.push_str(detail.finish())),
             bundle: put(b, ",\"bundle\":", |b| b.push_str(&self.bundle.1)),
-            prev: put(b, ",\"prev\":", |b| write_str(&self.last_hash, b)),
+            prev: 0..0,
         };
-        let digest = hash_fields(b, &f, &mut self.hash_input);
-        let mut hex = [0u8; 64];
-        let hex = hex_into(&digest, &mut hex);
-        b.push_str(",\"hash\":\"");
-        b.push_str(hex);
-        b.push_str("\"}\n");
-        self.last_hash.clear();
-        self.last_hash.push_str(hex);
         self.last_seq = seq;
         self.pending += 1;
+        if let Some(deferred) = self.deferred.as_mut() {
+            deferred.push(f);
+            return;
+        }
+        let mut f = f;
+        f.prev = put(b, ",\"prev\":", |b| write_str(&self.last_hash, b));
+        finish_line(b, &f, &mut self.hash_input, &mut self.last_hash);
     }
 
     pub fn last_seq(&self) -> u64 {
@@ -262,8 +358,11 @@ impl LedgerWriter {
     pub fn pending(&self) -> usize {
         self.pending
     }
-    /// The buffered entries, parsed from their lines.
+    /// The buffered entries, parsed from their lines (none once hashing is deferred).
     pub fn entries(&self) -> Vec<Entry> {
+        if self.deferred.is_some() {
+            return Vec::new();
+        }
         self.buf
             .lines()
             .map(|l| from_line(l).expect("the writer writes valid lines"))
@@ -271,6 +370,9 @@ impl LedgerWriter {
     }
     /// Hands over the buffered entries (e.g. to inspect them) and keeps the chain going.
     pub fn take_entries(&mut self) -> Vec<Entry> {
+        if self.deferred.is_some() {
+            return Vec::new();
+        }
         let entries = self.entries();
         self.buf.clear();
         self.pending = 0;
@@ -279,6 +381,9 @@ impl LedgerWriter {
     /// Hands over the buffered entries as JSON Lines (each line ending in `\n`) and keeps
     /// the chain going. The fast way to persist them.
     pub fn take_jsonl(&mut self) -> String {
+        if self.deferred.is_some() {
+            return String::new();
+        }
         self.pending = 0;
         std::mem::take(&mut self.buf)
     }
@@ -286,11 +391,17 @@ impl LedgerWriter {
     /// the writer keeps for the next entries; keeps the chain going.
     pub fn swap_jsonl(&mut self, out: &mut String) {
         out.clear();
+        if self.deferred.is_some() {
+            return;
+        }
         std::mem::swap(&mut self.buf, out);
         self.pending = 0;
     }
     /// The buffered entries as JSON Lines, each line ending in `\n`.
     pub fn to_jsonl(&self) -> String {
+        if self.deferred.is_some() {
+            return String::new();
+        }
         self.buf.clone()
     }
 }
@@ -308,6 +419,19 @@ fn write_opt(v: Option<&str>, b: &mut String) {
         Some(v) => write_str(v, b),
         None => b.push_str("null"),
     }
+}
+
+/// Hashes the entry whose fields (through `prev`) end `b`, then closes its line with
+/// `hash`; `last_hash` becomes that hash.
+fn finish_line(b: &mut String, f: &Fields, input: &mut String, last_hash: &mut String) {
+    let digest = hash_fields(b, f, input);
+    let mut hex = [0u8; 64];
+    let hex = hex_into(&digest, &mut hex);
+    b.push_str(",\"hash\":\"");
+    b.push_str(hex);
+    b.push_str("\"}\n");
+    last_hash.clear();
+    last_hash.push_str(hex);
 }
 
 /// SHA-256 of the canonical encoding: the fields but `hash`, keys sorted, assembled in
