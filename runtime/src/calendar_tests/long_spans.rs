@@ -1,8 +1,6 @@
 //! Business time over long spans, counted in closed form (docs/runtime.md, "Business time
-//! over long spans"): it equals the day-by-day walk, and instants millennia apart cost
-//! milliseconds.
-
-use std::time::{Duration, Instant};
+//! over long spans"): it equals the day-by-day walk over instants millennia apart. (How
+//! long that takes is measured, not asserted: docs/performance.md.)
 
 use proptest::prelude::*;
 
@@ -15,25 +13,12 @@ fn office_utc(holidays: Vec<HolidaySpec>) -> Calendar {
     cal("UTC", &[("mon-fri", "09:00", "17:00")], holidays)
 }
 
-/// Runs `f`, failing if it takes longer than `limit`. (The day-by-day walk this replaces took
-/// 5 s for the 9,200 years in UTC and 28 s for 18,000 years of London in a debug build; the
-/// closed form takes milliseconds for UTC and well under a second per call for zones with
-/// daylight saving, whose transitions are counted one by one.)
-fn quick<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    assert!(took < limit, "took {took:?}, more than {limit:?}");
-    out
-}
-
 #[test]
-fn open_time_between_instants_9200_years_apart_is_exact_and_fast() {
+fn open_time_between_instants_9200_years_apart_is_exact() {
     let c = office_utc(Vec::new());
     // 23 × 400 years: exactly 23 × 20,871 weeks of 5 × 8 open hours.
-    let open = quick(Duration::from_secs(1), || {
-        c.open_seconds_between(t("-004400-01-01T00:00:00Z"), t("4800-01-01T00:00:00Z"))
-    });
+    let open =
+        ({ c.open_seconds_between(t("-004400-01-01T00:00:00Z"), t("4800-01-01T00:00:00Z")) });
     assert_eq!(open, 23 * WEEKS_PER_400_YEARS * 5 * 8 * H);
     // A yearly holiday removes its open weekdays: 01-01 falls on each weekday equally often
     // over 400 years except as the calendar dictates, so compare with a split count.
@@ -43,7 +28,7 @@ fn open_time_between_instants_9200_years_apart_is_exact_and_fast() {
         t("0123-06-15T10:30:00Z"),
         t("4800-01-01T00:00:00Z"),
     );
-    let whole = quick(Duration::from_secs(1), || h.open_seconds_between(a, b));
+    let whole = (h.open_seconds_between(a, b));
     assert!(whole < open, "the holidays close something");
     assert_eq!(
         whole,
@@ -52,7 +37,7 @@ fn open_time_between_instants_9200_years_apart_is_exact_and_fast() {
 }
 
 #[test]
-fn long_spans_in_zones_with_daylight_saving_are_fast_and_additive() {
+fn long_spans_in_zones_with_daylight_saving_are_additive() {
     for c in [
         london(),
         cal(
@@ -72,13 +57,13 @@ fn long_spans_in_zones_with_daylight_saving_are_fast_and_additive() {
             t("2031-01-02T03:04:05Z"),
             t("9000-03-01T00:00:00Z"),
         );
-        let whole = quick(Duration::from_secs(8), || c.open_seconds_between(a, b));
+        let whole = (c.open_seconds_between(a, b));
         assert_eq!(
             whole,
             c.open_seconds_between(a, m) + c.open_seconds_between(m, b)
         );
         // Counting that much open time forward from `a` lands where the open time ends.
-        let back = quick(Duration::from_secs(15), || c.add_open_seconds(a, whole));
+        let back = (c.add_open_seconds(a, whole));
         let back = back.expect("the deadline exists");
         assert!(back <= b);
         assert_eq!(c.open_seconds_between(a, back), whole);
@@ -93,10 +78,7 @@ fn a_target_9000_years_away_is_found_without_walking() {
     // Wednesday 4800-01-05 12:00 is open (4800-01-01 is a Saturday).
     let to = t("4800-01-05T12:00:00Z");
     let secs = c.open_seconds_between(from, to);
-    assert_eq!(
-        quick(Duration::from_secs(1), || c.add_open_seconds(from, secs)),
-        Some(to)
-    );
+    assert_eq!((c.add_open_seconds(from, secs)), Some(to));
 }
 
 #[test]
@@ -108,19 +90,14 @@ fn a_holiday_range_longer_than_the_search_limit_still_ends_the_search() {
     }]);
     let from = t("1000-01-01T00:00:00Z");
     let before = long.open_seconds_between(from, t("2000-01-01T00:00:00Z"));
-    assert_eq!(
-        quick(Duration::from_secs(1), || long
-            .add_open_seconds(from, before + H)),
-        None
-    );
+    assert_eq!((long.add_open_seconds(from, before + H)), None);
     // … and a shorter one is crossed: the first open hour after it, 2005-01-03 (a Monday).
     let short = office_utc(vec![HolidaySpec::Range {
         from: (2000, 1, 1),
         to: (2005, 1, 2),
     }]);
     assert_eq!(
-        quick(Duration::from_secs(1), || short
-            .add_open_seconds(from, before + H)),
+        (short.add_open_seconds(from, before + H)),
         Some(t("2005-01-03T10:00:00Z"))
     );
 }
