@@ -15,7 +15,8 @@
 //! - `unset_facts`: `?.`, `??` and `== none` on facts not set yet, errors in SLA conditions
 //!   that keep the assignee and are recorded once; `class_routes`: which routes a class
 //!   change evaluates, and the analysis of the pairs that meet that way; `sla_warn`:
-//!   `warn at 0%` fires when the clock starts running.
+//!   `warn at 0%` fires when the clock starts running; `sticky_routes`: a case keeps an
+//!   assignee who is a member of the team assigned again, unless the route says `rebalance`.
 
 #![allow(
     clippy::unwrap_used,
@@ -35,5 +36,6 @@ mod reload;
 mod scan_errors;
 mod sla_warn;
 mod solver_props;
+mod sticky_routes;
 mod unset_facts;
 mod witness;

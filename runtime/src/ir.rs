@@ -187,6 +187,32 @@ pub enum Strategy {
     Queue,
     RoundRobin,
     LeastOpen,
+    // The three above with `rebalance` (docs/language.md §8.3): choose again each time the
+    // route fires instead of keeping an assignee who is a member of the target team.
+    // Appended, so that bundles built before `rebalance` existed decode unchanged.
+    QueueRebalance,
+    RoundRobinRebalance,
+    LeastOpenRebalance,
+}
+
+impl Strategy {
+    /// The strategy with `rebalance` added.
+    pub fn rebalancing(self) -> Strategy {
+        match self {
+            Strategy::Queue | Strategy::QueueRebalance => Strategy::QueueRebalance,
+            Strategy::RoundRobin | Strategy::RoundRobinRebalance => Strategy::RoundRobinRebalance,
+            Strategy::LeastOpen | Strategy::LeastOpenRebalance => Strategy::LeastOpenRebalance,
+        }
+    }
+
+    /// Whether the route chooses again even when the case's assignee is already a member
+    /// of the target team.
+    pub fn rebalances(self) -> bool {
+        matches!(
+            self,
+            Strategy::QueueRebalance | Strategy::RoundRobinRebalance | Strategy::LeastOpenRebalance
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -88,7 +88,7 @@ impl Printer<'_> {
         let span_of = |c: &RouteClause| match c {
             RouteClause::Assign(a) => Some(a.span),
             RouteClause::Key(ks) => Some(ks.first()?.span.to(ks.last()?.span)),
-            RouteClause::Priority { span, .. } => Some(*span),
+            RouteClause::Priority { span, .. } | RouteClause::Rebalance(span) => Some(*span),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| match c {
             RouteClause::Assign(a) => {
@@ -104,6 +104,7 @@ impl Printer<'_> {
                 concat(vec![text("key "), keys])
             }
             RouteClause::Priority { value, .. } => text(format!("priority {value}")),
+            RouteClause::Rebalance(_) => text("rebalance"),
         });
         concat(vec![head, text(" "), body])
     }

@@ -94,7 +94,14 @@ pub(super) fn lower_route(r: &ast::RouteDecl, l: &LowerExpr<'_>, ids: &Ids) -> i
             }
             ast::RouteClause::Key(es) => def.key = es.iter().map(|e| l.lower(e)).collect(),
             ast::RouteClause::Priority { value, .. } => def.priority = *value,
+            ast::RouteClause::Rebalance(_) => {}
         }
+    }
+    if r.clauses
+        .iter()
+        .any(|c| matches!(c, ast::RouteClause::Rebalance(_)))
+    {
+        def.strategy = def.strategy.rebalancing();
     }
     def
 }

@@ -320,7 +320,13 @@ pub struct RouteDecl {
 pub enum RouteClause {
     Assign(AssignTarget),
     Key(Vec<Expr>),
-    Priority { value: i64, span: Span },
+    Priority {
+        value: i64,
+        span: Span,
+    },
+    /// `rebalance`: choose again each time the route fires, instead of keeping an
+    /// assignee who is a member of the target team (docs/language.md §8.3).
+    Rebalance(Span),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -118,6 +118,7 @@ impl Builder<'_> {
                         span: span(&n),
                     });
                 }
+                Rule::rebalance_clause => clauses.push(RouteClause::Rebalance(span(&c))),
                 _ => {}
             }
         }
