@@ -16,7 +16,8 @@
 //!   that keep the assignee and are recorded once; `class_routes`: which routes a class
 //!   change evaluates, and the analysis of the pairs that meet that way; `sla_warn`:
 //!   `warn at 0%` fires when the clock starts running; `sticky_routes`: a case keeps an
-//!   assignee who is a member of the team assigned again, unless the route says `rebalance`.
+//!   assignee who is a member of the team assigned again, unless the route says `rebalance`;
+//!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too.
 
 #![allow(
     clippy::unwrap_used,
@@ -32,6 +33,7 @@ mod fmt;
 mod fmt_props;
 mod incremental;
 mod no_panic;
+mod quorum;
 mod reload;
 mod scan_errors;
 mod sla_warn;

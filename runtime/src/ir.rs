@@ -307,6 +307,9 @@ pub enum Requirement {
     Approval(TeamId),
     Confirmation,
     Review(TeamId),
+    /// `require N approvals from TEAM`, N ≥ 2: N distinct members, none a requester
+    /// (docs/runtime.md, "Gates and approvals"). Appended, so older bundles decode unchanged.
+    Quorum(TeamId, u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -222,6 +222,11 @@ impl Printer<'_> {
             GateClause::RequireConfirmation(span) => Some(*span),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| match c {
+            GateClause::RequireApproval {
+                team,
+                quorum: Some((n, _)),
+                ..
+            } => text(format!("require {n} approvals from {}", team.name)),
             GateClause::RequireApproval { team, .. } => {
                 text(format!("require approval from {}", team.name))
             }

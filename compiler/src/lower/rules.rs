@@ -249,9 +249,15 @@ pub(super) fn lower_gate(
     };
     for c in &g.clauses {
         match c {
-            ast::GateClause::RequireApproval { team, .. } => def.require.push(
-                ir::Requirement::Approval(ids.teams.get(&team.name).copied().unwrap_or(0)),
-            ),
+            ast::GateClause::RequireApproval { team, quorum, .. } => {
+                let t = ids.teams.get(&team.name).copied().unwrap_or(0);
+                def.require.push(match quorum {
+                    Some((n, _)) if *n > 1 => {
+                        ir::Requirement::Quorum(t, u32::try_from(*n).unwrap_or(u32::MAX))
+                    }
+                    _ => ir::Requirement::Approval(t),
+                });
+            }
             ast::GateClause::RequireConfirmation(_) => {
                 def.require.push(ir::Requirement::Confirmation)
             }

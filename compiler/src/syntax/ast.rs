@@ -466,6 +466,9 @@ pub enum GateSelector {
 pub enum GateClause {
     RequireApproval {
         team: Ident,
+        /// `require N approvals from TEAM`: how many distinct approvers, and where N is.
+        /// `None` is one approval (`require approval from TEAM`).
+        quorum: Option<(i64, Span)>,
         span: Span,
     },
     RequireConfirmation(Span),

@@ -307,8 +307,24 @@ impl Builder<'_> {
                 }
                 Rule::expr => cond = Some(self.expr(c)),
                 Rule::require_approval => {
-                    let team = self.ident(c.into_inner().next().expect("grammar: approval team"));
-                    clauses.push(GateClause::RequireApproval { team, span: sp });
+                    let mut quorum = None;
+                    let mut team = None;
+                    for part in c.into_inner() {
+                        match part.as_rule() {
+                            Rule::quorum => {
+                                let n = part.into_inner().next().expect("grammar: quorum count");
+                                quorum = Some((self.int(&n), span(&n)));
+                            }
+                            Rule::ident => team = Some(self.ident(part)),
+                            _ => {}
+                        }
+                    }
+                    let team = team.expect("grammar: approval team");
+                    clauses.push(GateClause::RequireApproval {
+                        team,
+                        quorum,
+                        span: sp,
+                    });
                 }
                 Rule::require_confirmation => clauses.push(GateClause::RequireConfirmation(sp)),
                 Rule::require_review => {
