@@ -22,6 +22,15 @@ fn formats_rebalance_on_its_own_line() {
     );
 }
 
+#[test]
+fn formats_the_expectations_of_what_must_not_happen() {
+    let text = "test \"t\" {\n  at 2026-03-02T10:00:00Z\n  expect  held   by g\n  expect not   executed a.b\n  expect refused\n  expect refused g\n  expect released\n  expect released a.b\n}\n";
+    assert_eq!(
+        fmt(text),
+        "test \"t\" {\n  at 2026-03-02T10:00:00Z\n  expect held by g\n  expect not executed a.b\n  expect refused\n  expect refused g\n  expect released\n  expect released a.b\n}\n"
+    );
+}
+
 /// Every `.mesh` file of the repository's examples and stdlib.
 fn repo_files() -> Vec<std::path::PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

@@ -591,11 +591,18 @@ pub enum Expectation {
     Assigned(Target),
     Owner(Target),
     Class(Ident),
+    /// `held [C.A] [by GATE]`: at least one of the two is given.
     Held {
-        action: Path,
+        action: Option<Path>,
         gate: Option<Ident>,
     },
     Executed(Path),
+    /// `not executed C.A`: no `executed` entry for that action.
+    NotExecuted(Path),
+    /// `refused [GATE]`: a `refused` entry (for that gate).
+    Refused(Option<Ident>),
+    /// `released [C.A]`: a held step (of that action) was later executed.
+    Released(Option<Path>),
     Shadowed(Path),
     /// `escalated` optionally naming the gate, SLA or `owners` that escalated.
     Escalated(Option<Ident>),

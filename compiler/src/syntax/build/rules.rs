@@ -503,12 +503,22 @@ impl Builder<'_> {
                         Expectation::Class(self.ident(i.next().expect("grammar: class")))
                     }
                     Rule::exp_held => {
-                        let action = self.path(i.next().expect("grammar: held action"));
-                        Expectation::Held {
-                            action,
-                            gate: i.next().map(|g| self.ident(g)),
+                        let mut action = None;
+                        let mut gate = None;
+                        for part in i {
+                            match part.as_rule() {
+                                Rule::path => action = Some(self.path(part)),
+                                Rule::ident => gate = Some(self.ident(part)),
+                                _ => {}
+                            }
                         }
+                        Expectation::Held { action, gate }
                     }
+                    Rule::exp_not_executed => {
+                        Expectation::NotExecuted(self.path(i.next().expect("grammar: action")))
+                    }
+                    Rule::exp_refused => Expectation::Refused(i.next().map(|g| self.ident(g))),
+                    Rule::exp_released => Expectation::Released(i.next().map(|a| self.path(a))),
                     Rule::exp_executed => {
                         Expectation::Executed(self.path(i.next().expect("grammar: action")))
                     }
