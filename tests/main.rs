@@ -17,7 +17,8 @@
 //!   change evaluates, and the analysis of the pairs that meet that way; `sla_warn`:
 //!   `warn at 0%` fires when the clock starts running; `sticky_routes`: a case keeps an
 //!   assignee who is a member of the team assigned again, unless the route says `rebalance`;
-//!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too.
+//!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too;
+//!   `name_of`: an enum variant's name as a string.
 
 #![allow(
     clippy::unwrap_used,
@@ -32,6 +33,7 @@ mod common;
 mod fmt;
 mod fmt_props;
 mod incremental;
+mod name_of;
 mod no_panic;
 mod quorum;
 mod reload;
