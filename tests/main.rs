@@ -16,7 +16,10 @@
 //! - `unset_facts`: `?.`, `??` and `== none` on facts not set yet, errors in SLA conditions
 //!   that keep the assignee and are recorded once; `class_routes`: which routes a class
 //!   change evaluates, and the analysis of the pairs that meet that way; `sla_warn`:
-//!   `warn at 0%` fires when the clock starts running.
+//!   `warn at 0%` fires when the clock starts running; `sticky_routes`: a case keeps an
+//!   assignee who is a member of the team assigned again, unless the route says `rebalance`;
+//!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too;
+//!   `name_of`: an enum variant's name as a string.
 
 #![allow(
     clippy::unwrap_used,
@@ -32,10 +35,13 @@ mod fmt;
 mod fmt_props;
 mod incremental;
 mod index_props;
+mod name_of;
 mod no_panic;
+mod quorum;
 mod reload;
 mod scan_errors;
 mod sla_warn;
 mod solver_props;
+mod sticky_routes;
 mod unset_facts;
 mod witness;

@@ -125,6 +125,17 @@ fn s<'a>(v: &'a Json, key: &str) -> &'a str {
     v.get(key).and_then(Json::as_str).unwrap_or("")
 }
 
+/// A quorum's count on an `approved` entry: " (1 of 2)"; nothing for a single approval.
+fn of(d: &Json) -> String {
+    match (
+        d.get("approvals").and_then(Json::as_u64),
+        d.get("required").and_then(Json::as_u64),
+    ) {
+        (Some(n), Some(m)) => format!(" ({n} of {m})"),
+        _ => String::new(),
+    }
+}
+
 fn show(v: &Json) -> String {
     match v {
         Json::String(t) => t.clone(),
@@ -218,7 +229,7 @@ impl Explanation {
             "approved" | "denied" | "expired" | "refused" => {
                 let request = d.get("request").and_then(Json::as_u64);
                 let decision = match kind {
-                    "approved" => format!("approved by {} at {at}", s(d, "by")),
+                    "approved" => format!("approved by {} at {at}{}", s(d, "by"), of(d)),
                     "denied" => format!("denied by {} at {at}", s(d, "by")),
                     "expired" => format!("expired at {at}"),
                     _ => format!("refused {} at {at}: {}", s(d, "by"), s(d, "reason")),
@@ -387,9 +398,10 @@ fn sentence(kind: &str, rule: &str, d: &Json) -> String {
             g("request")
         ),
         "approved" => format!(
-            "request {} approved by {} (gate `{rule}`)",
+            "request {} approved by {}{} (gate `{rule}`)",
             g("request"),
-            g("by")
+            g("by"),
+            of(d)
         ),
         "denied" => format!(
             "request {} denied by {} (gate `{rule}`)",

@@ -408,6 +408,8 @@ impl Fold {
                     a.runs += u64::from(step == 0 && !released);
                 }
             }
+            // A quorum's approvals before the last leave the request held: not a decision.
+            "approved" if d.approvals < d.required => {}
             "approved" | "denied" | "expired" => {
                 let Some(hold) = d.request.and_then(|r| self.holds.get(&r)) else {
                     return;

@@ -66,6 +66,9 @@ pub(crate) struct Detail<'a> {
     pub(crate) cycle: Option<u64>,
     #[serde(borrow)]
     pub(crate) previous: Option<Cow<'a, str>>,
+    /// A quorum's approvals so far and how many it needs (`approved`).
+    pub(crate) approvals: Option<u64>,
+    pub(crate) required: Option<u64>,
 }
 
 /// Parse one line; the error is serde's, for the caller to place.

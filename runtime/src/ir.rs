@@ -187,6 +187,32 @@ pub enum Strategy {
     Queue,
     RoundRobin,
     LeastOpen,
+    // The three above with `rebalance` (docs/language.md §8.3): choose again each time the
+    // route fires instead of keeping an assignee who is a member of the target team.
+    // Appended, so that bundles built before `rebalance` existed decode unchanged.
+    QueueRebalance,
+    RoundRobinRebalance,
+    LeastOpenRebalance,
+}
+
+impl Strategy {
+    /// The strategy with `rebalance` added.
+    pub fn rebalancing(self) -> Strategy {
+        match self {
+            Strategy::Queue | Strategy::QueueRebalance => Strategy::QueueRebalance,
+            Strategy::RoundRobin | Strategy::RoundRobinRebalance => Strategy::RoundRobinRebalance,
+            Strategy::LeastOpen | Strategy::LeastOpenRebalance => Strategy::LeastOpenRebalance,
+        }
+    }
+
+    /// Whether the route chooses again even when the case's assignee is already a member
+    /// of the target team.
+    pub fn rebalances(self) -> bool {
+        matches!(
+            self,
+            Strategy::QueueRebalance | Strategy::RoundRobinRebalance | Strategy::LeastOpenRebalance
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -281,6 +307,9 @@ pub enum Requirement {
     Approval(TeamId),
     Confirmation,
     Review(TeamId),
+    /// `require N approvals from TEAM`, N ≥ 2: N distinct members, none a requester
+    /// (docs/runtime.md, "Gates and approvals"). Appended, so older bundles decode unchanged.
+    Quorum(TeamId, u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

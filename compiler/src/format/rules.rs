@@ -88,7 +88,7 @@ impl Printer<'_> {
         let span_of = |c: &RouteClause| match c {
             RouteClause::Assign(a) => Some(a.span),
             RouteClause::Key(ks) => Some(ks.first()?.span.to(ks.last()?.span)),
-            RouteClause::Priority { span, .. } => Some(*span),
+            RouteClause::Priority { span, .. } | RouteClause::Rebalance(span) => Some(*span),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| match c {
             RouteClause::Assign(a) => {
@@ -104,6 +104,7 @@ impl Printer<'_> {
                 concat(vec![text("key "), keys])
             }
             RouteClause::Priority { value, .. } => text(format!("priority {value}")),
+            RouteClause::Rebalance(_) => text("rebalance"),
         });
         concat(vec![head, text(" "), body])
     }
@@ -221,6 +222,11 @@ impl Printer<'_> {
             GateClause::RequireConfirmation(span) => Some(*span),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| match c {
+            GateClause::RequireApproval {
+                team,
+                quorum: Some((n, _)),
+                ..
+            } => text(format!("require {n} approvals from {}", team.name)),
             GateClause::RequireApproval { team, .. } => {
                 text(format!("require approval from {}", team.name))
             }
@@ -342,11 +348,18 @@ impl Printer<'_> {
                     Expectation::Assigned(t) => format!("assigned {}", self.target(t)),
                     Expectation::Owner(t) => format!("owner {}", self.target(t)),
                     Expectation::Class(i) => format!("class {}", i.name),
-                    Expectation::Held { action, gate } => match gate {
-                        Some(g) => format!("held {} by {}", action.dotted(), g.name),
-                        None => format!("held {}", action.dotted()),
+                    Expectation::Held { action, gate } => match (action, gate) {
+                        (Some(a), Some(g)) => format!("held {} by {}", a.dotted(), g.name),
+                        (Some(a), None) => format!("held {}", a.dotted()),
+                        (None, Some(g)) => format!("held by {}", g.name),
+                        (None, None) => "held".to_string(),
                     },
                     Expectation::Executed(p) => format!("executed {}", p.dotted()),
+                    Expectation::NotExecuted(p) => format!("not executed {}", p.dotted()),
+                    Expectation::Refused(Some(g)) => format!("refused {}", g.name),
+                    Expectation::Refused(None) => "refused".to_string(),
+                    Expectation::Released(Some(p)) => format!("released {}", p.dotted()),
+                    Expectation::Released(None) => "released".to_string(),
                     Expectation::Shadowed(p) => format!("shadowed {}", p.dotted()),
                     Expectation::Escalated(Some(i)) => format!("escalated {}", i.name),
                     Expectation::Escalated(None) => "escalated".to_string(),

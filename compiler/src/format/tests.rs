@@ -14,6 +14,23 @@ fn formats_a_let() {
     assert_eq!(fmt("let   a=1+2*3"), "let a = 1 + 2 * 3\n");
 }
 
+#[test]
+fn formats_rebalance_on_its_own_line() {
+    assert_eq!(
+        fmt("route r on E {assign t by round_robin   rebalance priority 2}"),
+        "route r on E {\n  assign t by round_robin\n  rebalance\n  priority 2\n}\n"
+    );
+}
+
+#[test]
+fn formats_the_expectations_of_what_must_not_happen() {
+    let text = "test \"t\" {\n  at 2026-03-02T10:00:00Z\n  expect  held   by g\n  expect not   executed a.b\n  expect refused\n  expect refused g\n  expect released\n  expect released a.b\n}\n";
+    assert_eq!(
+        fmt(text),
+        "test \"t\" {\n  at 2026-03-02T10:00:00Z\n  expect held by g\n  expect not executed a.b\n  expect refused\n  expect refused g\n  expect released\n  expect released a.b\n}\n"
+    );
+}
+
 /// Every `.mesh` file of the repository's examples and stdlib.
 fn repo_files() -> Vec<std::path::PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

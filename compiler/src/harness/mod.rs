@@ -200,6 +200,12 @@ impl Run<'_> {
             .filter(move |e| e.kind == kind && e.case == case)
     }
 
+    /// Every entry of the case, in ledger order.
+    fn case_entries_all(&self) -> impl Iterator<Item = &Entry> + '_ {
+        let case = self.case.clone();
+        self.ledger.iter().filter(move |e| e.case == case)
+    }
+
     fn check(&self, e: &Expect) -> Result<(), String> {
         let case = self.case.clone().unwrap_or_default();
         let view = self.engine.case_view(&case);
@@ -220,13 +226,42 @@ impl Run<'_> {
             }
             Expect::Held { action, gate } => {
                 let hit = self.case_entries("held").any(|en| {
-                    text(&en.detail, "action").as_deref() == Some(action.as_str())
+                    action.as_ref().is_none_or(|a| text(&en.detail, "action").as_deref() == Some(a.as_str()))
                         && gate.as_ref().is_none_or(|g| en.detail.get("gates").and_then(Json::as_array).is_some_and(|gs| gs.iter().any(|x| x.as_str() == Some(g))))
                 });
+                let what = action.as_deref().unwrap_or("a step");
                 hit.then_some(()).ok_or_else(|| match gate {
-                    Some(g) => format!("expected {action} held by {g}, but no such `held` entry exists for case {case}"),
-                    None => format!("expected {action} held, but no such `held` entry exists for case {case}"),
+                    Some(g) => format!("expected {what} held by {g}, but no such `held` entry exists for case {case}"),
+                    None => format!("expected {what} held, but no such `held` entry exists for case {case}"),
                 })
+            }
+            Expect::NotExecuted(a) => {
+                let ran = self.case_entries("executed").any(|en| text(&en.detail, "action").as_deref() == Some(a.as_str()));
+                (!ran).then_some(()).ok_or_else(|| format!("expected {a} not executed for case {case}, but it was"))
+            }
+            Expect::Refused(g) => self
+                .case_entries("refused")
+                .any(|en| g.as_ref().is_none_or(|g| en.rule.as_deref() == Some(g.as_str())))
+                .then_some(())
+                .ok_or_else(|| match g {
+                    Some(g) => format!("expected a grant for gate {g} refused on case {case}, but none was"),
+                    None => format!("expected something refused on case {case}, but nothing was"),
+                }),
+            Expect::Released(a) => {
+                // A held step is released when its action is executed after the hold.
+                let mut held: Vec<String> = Vec::new();
+                let mut released = false;
+                for en in self.case_entries_all() {
+                    let action = text(&en.detail, "action");
+                    let wanted = a.as_ref().is_none_or(|a| action.as_deref() == Some(a.as_str()));
+                    match (en.kind.as_str(), action) {
+                        ("held", Some(x)) if wanted => held.push(x),
+                        ("executed", Some(x)) if held.contains(&x) => released = true,
+                        _ => {}
+                    }
+                }
+                let what = a.as_deref().unwrap_or("a held step");
+                released.then_some(()).ok_or_else(|| format!("expected {what} released for case {case}, but it was not executed after a hold"))
             }
             Expect::Executed(a) => self
                 .case_entries("executed")

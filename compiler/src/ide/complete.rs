@@ -67,7 +67,7 @@ fn clause_keywords(block: &str) -> &'static [&'static str] {
             "warn at",
             "breach",
         ],
-        "route" => &["assign", "key", "priority"],
+        "route" => &["assign", "key", "priority", "rebalance"],
         "team" => &["members", "calendar"],
         "calendar" => &["timezone", "hours", "holidays"],
         "gate" => &[

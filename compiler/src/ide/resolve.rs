@@ -263,7 +263,7 @@ impl Walker<'_> {
                     match c {
                         RouteClause::Assign(a) => self.team_or_person(&a.target),
                         RouteClause::Key(es) => es.iter().for_each(|e| self.expr(e)),
-                        RouteClause::Priority { .. } => {}
+                        RouteClause::Priority { .. } | RouteClause::Rebalance(_) => {}
                     }
                 }
             }

@@ -191,6 +191,27 @@ impl LowerExpr<'_> {
         }
     }
 
+    /// `name_of(x)`: a `match` of the enum value on its variants, each giving its name; no
+    /// runtime built-in is needed (docs/language.md §4.4).
+    fn name_of(&self, arg: &Expr) -> IrExpr {
+        let ty = self.ty(arg);
+        let variants = ty
+            .enum_def()
+            .and_then(|d| self.index.enum_variants(d))
+            .cloned()
+            .unwrap_or_default();
+        let arms = variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (vec![i as u32], IrExpr::Lit(Lit::Str(v.clone()))))
+            .collect();
+        IrExpr::Match {
+            scrutinee: Box::new(self.lower(arg)),
+            arms,
+            default: None,
+        }
+    }
+
     pub fn variant_index(&self, ty: &Ty, name: &str) -> Option<u32> {
         let def = ty.enum_def()?;
         self.index
@@ -295,6 +316,11 @@ impl LowerExpr<'_> {
                 .unwrap_or_default();
             let lowered = order_args(&params, args, |e| self.lower(e));
             return IrExpr::Call(self.ids.fns[&def], lowered);
+        }
+        if path.first().map(String::as_str) == Some("name_of")
+            && let Some(arg) = args.first()
+        {
+            return self.name_of(&arg.value);
         }
         let f = match path.first().map(String::as_str) {
             Some("len") => ir::BuiltinFn::Len,

@@ -94,7 +94,14 @@ pub(super) fn lower_route(r: &ast::RouteDecl, l: &LowerExpr<'_>, ids: &Ids) -> i
             }
             ast::RouteClause::Key(es) => def.key = es.iter().map(|e| l.lower(e)).collect(),
             ast::RouteClause::Priority { value, .. } => def.priority = *value,
+            ast::RouteClause::Rebalance(_) => {}
         }
+    }
+    if r.clauses
+        .iter()
+        .any(|c| matches!(c, ast::RouteClause::Rebalance(_)))
+    {
+        def.strategy = def.strategy.rebalancing();
     }
     def
 }
@@ -242,9 +249,15 @@ pub(super) fn lower_gate(
     };
     for c in &g.clauses {
         match c {
-            ast::GateClause::RequireApproval { team, .. } => def.require.push(
-                ir::Requirement::Approval(ids.teams.get(&team.name).copied().unwrap_or(0)),
-            ),
+            ast::GateClause::RequireApproval { team, quorum, .. } => {
+                let t = ids.teams.get(&team.name).copied().unwrap_or(0);
+                def.require.push(match quorum {
+                    Some((n, _)) if *n > 1 => {
+                        ir::Requirement::Quorum(t, u32::try_from(*n).unwrap_or(u32::MAX))
+                    }
+                    _ => ir::Requirement::Approval(t),
+                });
+            }
             ast::GateClause::RequireConfirmation(_) => {
                 def.require.push(ir::Requirement::Confirmation)
             }

@@ -170,6 +170,16 @@ impl Cx<'_> {
         let mut expires = 0;
         for c in &g.clauses {
             match c {
+                GateClause::RequireApproval {
+                    team,
+                    quorum: Some((n, n_span)),
+                    ..
+                } => {
+                    requires += 1;
+                    if self.op_ref(OpKind::Team, team) {
+                        self.quorum(team, *n, *n_span);
+                    }
+                }
                 GateClause::RequireApproval { team, .. }
                 | GateClause::RequireReview { team, .. } => {
                     requires += 1;
@@ -198,6 +208,38 @@ impl Cx<'_> {
         if requires == 0 {
             self.error(Code::GateStructure, g.name.span, format!("gate `{}` requires nothing", g.name.name), "no `require`")
                 .help = Some("add `require approval from TEAM`, `require confirmation` or `require review by TEAM`".into());
+        }
+    }
+
+    /// `require N approvals from TEAM`: N is at least 1 and no more than the team's members
+    /// (distinct approvers; docs/language.md §11). The requester cannot approve, so a quorum
+    /// equal to the team's size is met only when the requester is not a member.
+    fn quorum(&mut self, team: &Ident, n: i64, span: Span) {
+        if n < 1 {
+            self.error(
+                Code::OutOfRange,
+                span,
+                "a quorum is at least 1 approval",
+                "not a quorum",
+            );
+            return;
+        }
+        let members = self.index.team(&team.name).map_or(0, |t| t.members.len());
+        if usize::try_from(n).is_ok_and(|n| n > members) {
+            let noun = if members == 1 { "member" } else { "members" };
+            self.error(
+                Code::OutOfRange,
+                span,
+                format!(
+                    "`{}` has {members} {noun}: {n} distinct approvals can never be given",
+                    team.name
+                ),
+                "more approvals than approvers",
+            )
+            .help = Some(format!(
+                "require at most {members} approvals, or add members to `{}`",
+                team.name
+            ));
         }
     }
 

@@ -63,7 +63,9 @@ pub struct Cx<'a> {
     pub exprs: Vec<ExprFacts>,
 }
 
-pub const BUILTIN_FNS: &[&str] = &["len", "lower", "upper", "min", "max", "since", "hour_of"];
+pub const BUILTIN_FNS: &[&str] = &[
+    "len", "lower", "upper", "min", "max", "since", "hour_of", "name_of",
+];
 
 impl<'a> Cx<'a> {
     pub fn new(index: &'a ProjectIndex, module: &'a str, file: &'a FileName) -> Cx<'a> {

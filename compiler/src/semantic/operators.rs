@@ -233,6 +233,23 @@ impl Cx<'_> {
                 self.expect(a0, &Ty::String, scope);
                 Ty::String
             }
+            // An enum variant's name as a string (docs/language.md §4.4).
+            "name_of" => {
+                let t = self.check(a0, None, scope);
+                if !matches!(t, Ty::Enum(_) | Ty::Error) {
+                    self.error(
+                        Code::TypeMismatch,
+                        a0.span,
+                        format!("`name_of` needs an enum value, found `{t}`"),
+                        "not an enum value",
+                    )
+                    .help = Some(match t {
+                        Ty::Optional(_) => "unwrap it first: `name_of(x!)` or `name_of(x ?? Default)`".into(),
+                        _ => "`name_of` gives the name of an enum variant, e.g. `name_of(ticket.priority)` is \"Urgent\"".into(),
+                    });
+                }
+                Ty::String
+            }
             "since" => {
                 self.expect(a0, &Ty::Time, scope);
                 Ty::Duration

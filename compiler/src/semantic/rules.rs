@@ -204,6 +204,7 @@ impl Cx<'_> {
         let mut assigns = 0;
         let mut priorities = 0;
         let mut keys = 0;
+        let mut rebalances = 0;
         for c in &r.clauses {
             match c {
                 RouteClause::Assign(a) => {
@@ -244,6 +245,24 @@ impl Cx<'_> {
                     }
                     for e in exprs {
                         self.check(e, None, &scope);
+                    }
+                }
+                RouteClause::Rebalance(span) => {
+                    rebalances += 1;
+                    if rebalances == 2 {
+                        self.error(
+                            Code::DuplicateClause,
+                            *span,
+                            "`rebalance` given twice",
+                            "second rebalance",
+                        );
+                    }
+                    let person = r.clauses.iter().any(|c| {
+                        matches!(c, RouteClause::Assign(a) if matches!(a.target, Target::Person(_)))
+                    });
+                    if person {
+                        self.error(Code::TypeMismatch, *span, "`rebalance` needs a team", "the route assigns a person")
+                            .help = Some("`rebalance` makes a team assignment choose again each time the route fires; a person is always the same".into());
                     }
                 }
                 RouteClause::Priority { span, .. } => {

@@ -49,6 +49,24 @@ impl Cx<'_> {
                     self.action_ref(action);
                 }
                 TestStep::Expect { expectation, span } => {
+                    if matches!(
+                        expectation,
+                        Expectation::Held {
+                            action: None,
+                            gate: None
+                        }
+                    ) {
+                        self.error(
+                            Code::TestStructure,
+                            *span,
+                            "`expect held` names nothing",
+                            "held what?",
+                        )
+                        .help = Some(
+                            "write `expect held stripe.refund`, `expect held by GATE` or both"
+                                .into(),
+                        );
+                    }
                     if !given_seen && !matches!(expectation, Expectation::NoAction(_)) {
                         self.error(
                             Code::TestStructure,
@@ -141,14 +159,23 @@ impl Cx<'_> {
             }
             Expectation::Class(c) => self.class_ref(c),
             Expectation::Held { action, gate } => {
-                self.action_ref(action);
+                if let Some(a) = action {
+                    self.action_ref(a);
+                }
                 if let Some(g) = gate {
                     self.op_ref(OpKind::Gate, g);
                 }
             }
-            Expectation::Executed(a) | Expectation::Shadowed(a) => {
+            Expectation::Executed(a)
+            | Expectation::Shadowed(a)
+            | Expectation::NotExecuted(a)
+            | Expectation::Released(Some(a)) => {
                 self.action_ref(a);
             }
+            Expectation::Refused(Some(g)) => {
+                self.op_ref(OpKind::Gate, g);
+            }
+            Expectation::Refused(None) | Expectation::Released(None) => {}
             Expectation::Escalated(Some(id)) => {
                 let ok = id.name == "owners"
                     || self.index.op(OpKind::Gate, &id.name).is_some()

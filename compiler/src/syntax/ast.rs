@@ -320,7 +320,13 @@ pub struct RouteDecl {
 pub enum RouteClause {
     Assign(AssignTarget),
     Key(Vec<Expr>),
-    Priority { value: i64, span: Span },
+    Priority {
+        value: i64,
+        span: Span,
+    },
+    /// `rebalance`: choose again each time the route fires, instead of keeping an
+    /// assignee who is a member of the target team (docs/language.md §8.3).
+    Rebalance(Span),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -460,6 +466,9 @@ pub enum GateSelector {
 pub enum GateClause {
     RequireApproval {
         team: Ident,
+        /// `require N approvals from TEAM`: how many distinct approvers, and where N is.
+        /// `None` is one approval (`require approval from TEAM`).
+        quorum: Option<(i64, Span)>,
         span: Span,
     },
     RequireConfirmation(Span),
@@ -582,11 +591,18 @@ pub enum Expectation {
     Assigned(Target),
     Owner(Target),
     Class(Ident),
+    /// `held [C.A] [by GATE]`: at least one of the two is given.
     Held {
-        action: Path,
+        action: Option<Path>,
         gate: Option<Ident>,
     },
     Executed(Path),
+    /// `not executed C.A`: no `executed` entry for that action.
+    NotExecuted(Path),
+    /// `refused [GATE]`: a `refused` entry (for that gate).
+    Refused(Option<Ident>),
+    /// `released [C.A]`: a held step (of that action) was later executed.
+    Released(Option<Path>),
     Shadowed(Path),
     /// `escalated` optionally naming the gate, SLA or `owners` that escalated.
     Escalated(Option<Ident>),

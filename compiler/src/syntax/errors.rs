@@ -431,8 +431,11 @@ fn describe(rule: Rule, contexts: &[Rule]) -> Option<(u8, String)> {
         Rule::members_clause | Rule::team_calendar => {
             (3, "a team clause (`members` or `calendar`)")
         }
-        Rule::assign_clause | Rule::key_clause | Rule::priority_clause => {
-            (3, "a route clause (`assign`, `key` or `priority`)")
+        Rule::assign_clause | Rule::key_clause | Rule::priority_clause | Rule::rebalance_clause => {
+            (
+                3,
+                "a route clause (`assign`, `key`, `priority` or `rebalance`)",
+            )
         }
         Rule::start_clause
         | Rule::stop_clause

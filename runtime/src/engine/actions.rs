@@ -53,6 +53,9 @@ pub(crate) struct Request {
     pub saga: usize,
     /// Gates still to release it, in declaration order.
     pub pending: Vec<u32>,
+    /// Who approved it for the first pending gate so far (lower-case), for a quorum
+    /// (`require N approvals`); emptied when that gate releases it.
+    pub approvals: Vec<String>,
 }
 
 /// SHA-256 over NUL-separated parts, as lower-case hex.
@@ -379,6 +382,7 @@ impl Engine {
                         case: case_id.clone(),
                         saga: idx,
                         pending: gates.clone(),
+                        approvals: Vec::new(),
                     },
                 );
                 self.set_saga_state(case_id, idx, SagaState::Held(rid));
@@ -428,6 +432,9 @@ impl Engine {
             .iter()
             .map(|r| match r {
                 Requirement::Approval(t) => json!({ "approval": self.team_name(*t) }),
+                Requirement::Quorum(t, n) => {
+                    json!({ "approval": self.team_name(*t), "approvals": n })
+                }
                 Requirement::Review(t) => json!({ "review": self.team_name(*t) }),
                 Requirement::Confirmation => json!("confirmation"),
             })
@@ -516,7 +523,9 @@ impl Engine {
         }
         for r in &g.require {
             let team = match r {
-                Requirement::Approval(t) | Requirement::Review(t) => Some(*t),
+                Requirement::Approval(t) | Requirement::Review(t) | Requirement::Quorum(t, _) => {
+                    Some(*t)
+                }
                 Requirement::Confirmation => None,
             };
             if let Some(t) = team
@@ -543,17 +552,52 @@ impl Engine {
             self.set_saga_state(case_id, req.saga, SagaState::Cancelled);
             return;
         }
-        self.log(
-            Some(case_id),
-            "approved",
-            Some(&g.name),
-            json!({ "by": by, "request": rid }),
-        );
+        // A quorum (docs/runtime.md, "Gates and approvals"): distinct approvers, counted;
+        // the request stays held until the count is reached.
+        let quorum = g.require.iter().find_map(|r| match r {
+            Requirement::Quorum(_, n) => Some(*n as usize),
+            _ => None,
+        });
+        if let Some(required) = quorum {
+            if req.approvals.contains(&by) {
+                let reason = format!(
+                    "{by} already approved this request: a quorum needs {required} different approvers"
+                );
+                self.log(
+                    Some(case_id),
+                    "refused",
+                    Some(&g.name),
+                    json!({ "by": by, "request": rid, "reason": reason }),
+                );
+                return;
+            }
+            let count = req.approvals.len() + 1;
+            self.log(
+                Some(case_id),
+                "approved",
+                Some(&g.name),
+                json!({ "approvals": count, "by": by, "request": rid, "required": required }),
+            );
+            if count < required {
+                if let Some(r) = self.requests.get_mut(&rid) {
+                    r.approvals.push(by);
+                }
+                return;
+            }
+        } else {
+            self.log(
+                Some(case_id),
+                "approved",
+                Some(&g.name),
+                json!({ "by": by, "request": rid }),
+            );
+        }
         let mut rest = req.pending.clone();
         rest.remove(0);
         if let Some(&next) = rest.first() {
             if let Some(r) = self.requests.get_mut(&rid) {
                 r.pending = rest;
+                r.approvals.clear();
             }
             self.request_approval(case_id, rid, next);
             return;

@@ -36,7 +36,10 @@ impl Engine {
             &self.route_index[ev.event as usize]
         };
         if index.is_empty() {
-            if class_changed && let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner) {
+            if class_changed
+                && let Some(owner) = self.cases.get(&**case_id).and_then(|c| c.owner)
+                && !self.keeps_member(case_id, owner)
+            {
                 self.set_assignee(case_id, Assignee::Team(owner), "owners", AssignWhy::Plain);
             }
             return;
@@ -66,11 +69,13 @@ impl Engine {
         match winner {
             Some(r) => self.assign_by_route(case_id, ev, r, &tries),
             None => {
-                // No match: the class owner is the assignee.
+                // No match: the class owner is the assignee, unless a member of the owner
+                // team already has the case (docs/language.md §8.3, sticky assignment).
                 let owner = self.cases.get(&**case_id).and_then(|c| {
                     let owner = c.owner?;
                     (c.assignee != Some(Assignee::Team(owner))).then_some(owner)
                 });
+                let owner = owner.filter(|o| !self.keeps_member(case_id, *o));
                 if let Some(owner) = owner {
                     let why = AssignWhy::NoRoute(RouteDecision {
                         tries: &tries,
@@ -88,10 +93,19 @@ impl Engine {
         let Some(route) = program.routes.get(r as usize) else {
             return;
         };
+        // Sticky assignment (docs/language.md §8.3): a case whose assignee is a member of
+        // the target team keeps them; the strategy chooses only for a new target team or an
+        // unassigned case, or every time with `rebalance`.
+        if let Target::Team(t) = route.target
+            && !route.strategy.rebalances()
+            && self.keeps_member(case_id, t)
+        {
+            return;
+        }
         let assignee = match (&route.target, route.strategy) {
             (Target::Person(p), _) => Assignee::Person(Arc::from(p.as_str())),
-            (Target::Team(t), Strategy::Queue) => Assignee::Team(*t),
-            (Target::Team(t), Strategy::RoundRobin) => {
+            (Target::Team(t), Strategy::Queue | Strategy::QueueRebalance) => Assignee::Team(*t),
+            (Target::Team(t), Strategy::RoundRobin | Strategy::RoundRobinRebalance) => {
                 let members = &self.members[*t as usize];
                 if members.is_empty() {
                     Assignee::Team(*t)
@@ -102,7 +116,7 @@ impl Engine {
                     Assignee::Person(m)
                 }
             }
-            (Target::Team(t), Strategy::LeastOpen) => {
+            (Target::Team(t), Strategy::LeastOpen | Strategy::LeastOpenRebalance) => {
                 let members = &self.members[*t as usize];
                 let best = members
                     .iter()
@@ -133,6 +147,19 @@ impl Engine {
             route: &route.name,
         };
         self.set_assignee(case_id, assignee, &route.name, why);
+    }
+
+    /// Whether the case's assignee is a person who is (still) a member of `team`: assigning
+    /// that team again keeps them (docs/language.md §8.3). Membership is read from the
+    /// deployed program, so a person removed from the team is chosen away from.
+    fn keeps_member(&self, case_id: &str, team: u32) -> bool {
+        let Some(Assignee::Person(p)) = self.cases.get(case_id).and_then(|c| c.assignee.as_ref())
+        else {
+            return false;
+        };
+        self.members
+            .get(team as usize)
+            .is_some_and(|ms| ms.iter().any(|m| m == p))
     }
 
     /// Write the `read` detail of a routing decision: the facts the tried routes (and the

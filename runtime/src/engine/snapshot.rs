@@ -54,8 +54,9 @@ use install::install;
 const MAGIC: &[u8; 8] = b"MESHSNAP";
 /// The body's encoding; a snapshot of another format is refused (a host then replays
 /// every input). 2: the deduplication window and the ids with their instants, in order;
-/// each case's remembered evaluation errors.
-pub(super) const FORMAT: u16 = 2;
+/// each case's remembered evaluation errors. 3: each approval request's approvers so far (a
+/// quorum, `require N approvals`).
+pub(super) const FORMAT: u16 = 3;
 /// The engine that writes and reads snapshots; one written by another is refused.
 pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
@@ -261,12 +262,14 @@ impl Engine {
                         case,
                         saga,
                         pending,
+                        approvals,
                     } = r;
                     Req {
                         id: *id,
                         case,
                         saga: *saga as u64,
                         pending: pending.clone(),
+                        approvals: approvals.iter().map(String::as_str).collect(),
                     }
                 })
                 .collect(),

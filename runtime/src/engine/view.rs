@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 
 use super::Engine;
 use super::actions::SagaState;
-use crate::ir::{Program, WireTy};
+use crate::ir::{Program, Requirement, WireTy};
 use crate::value::{self, Value};
 
 /// A running SLA clock and its deadline (see [`Engine::clocks_by_due`]).
@@ -124,9 +124,8 @@ impl Engine {
             .filter_map(|s| match &s.state {
                 SagaState::Held(request) => {
                     let auto = p.automations.get(s.automation as usize)?;
-                    let pending: Vec<&str> = self
-                        .requests
-                        .get(request)
+                    let req = self.requests.get(request);
+                    let pending: Vec<&str> = req
                         .map(|r| {
                             r.pending
                                 .iter()
@@ -134,13 +133,27 @@ impl Engine {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    Some(json!({
+                    let mut held = json!({
                         "automation": auto.name,
                         "step": s.next_step,
                         "request": request,
                         "trigger": s.trigger.id,
                         "gates": pending,
-                    }))
+                    });
+                    // A quorum on the pending gate: who approved so far, of how many.
+                    let quorum = req
+                        .and_then(|r| p.gates.get(*r.pending.first()? as usize))
+                        .and_then(|g| {
+                            g.require.iter().find_map(|q| match q {
+                                Requirement::Quorum(_, n) => Some(*n),
+                                _ => None,
+                            })
+                        });
+                    if let (Some(required), Some(r)) = (quorum, req) {
+                        held["approvals"] = json!(r.approvals);
+                        held["required"] = json!(required);
+                    }
+                    Some(held)
                 }
                 _ => None,
             })

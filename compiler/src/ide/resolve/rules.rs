@@ -61,12 +61,19 @@ impl Walker<'_> {
                     }
                     Expectation::Class(c) => self.class(c),
                     Expectation::Held { action, gate } => {
-                        self.action_path(action);
+                        if let Some(a) = action {
+                            self.action_path(a);
+                        }
                         if let Some(g) = gate {
                             self.op(OpKind::Gate, g);
                         }
                     }
-                    Expectation::Executed(p) | Expectation::Shadowed(p) => self.action_path(p),
+                    Expectation::Executed(p)
+                    | Expectation::Shadowed(p)
+                    | Expectation::NotExecuted(p)
+                    | Expectation::Released(Some(p)) => self.action_path(p),
+                    Expectation::Refused(Some(g)) => self.op(OpKind::Gate, g),
+                    Expectation::Refused(None) | Expectation::Released(None) => {}
                     Expectation::Escalated(Some(id)) => {
                         self.op(OpKind::Gate, id);
                         self.op(OpKind::Sla, id);

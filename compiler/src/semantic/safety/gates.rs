@@ -29,6 +29,11 @@ fn policy(g: &GateDecl) -> Vec<String> {
         .clauses
         .iter()
         .map(|c| match c {
+            GateClause::RequireApproval {
+                team,
+                quorum: Some((n, _)),
+                ..
+            } => format!("{n} approvals from {}", team.name),
             GateClause::RequireApproval { team, .. } => format!("approval from {}", team.name),
             GateClause::RequireConfirmation(_) => "confirmation".into(),
             GateClause::RequireReview { team, .. } => format!("review by {}", team.name),

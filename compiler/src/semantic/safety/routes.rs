@@ -95,9 +95,19 @@ fn target_of(r: &RouteDecl) -> Option<String> {
                 Target::Name(i) => i.name.clone(),
                 Target::Person(s) => format!("{:?}", s.value),
             };
-            Some(match &a.strategy {
+            let t = match &a.strategy {
                 Some(s) => format!("{t} by {}", s.name),
                 None => t,
+            };
+            // Two routes that differ only in `rebalance` still assign differently.
+            let rebalance = r
+                .clauses
+                .iter()
+                .any(|c| matches!(c, RouteClause::Rebalance(_)));
+            Some(if rebalance {
+                format!("{t} rebalance")
+            } else {
+                t
             })
         }
         _ => None,

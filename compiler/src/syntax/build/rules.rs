@@ -118,6 +118,7 @@ impl Builder<'_> {
                         span: span(&n),
                     });
                 }
+                Rule::rebalance_clause => clauses.push(RouteClause::Rebalance(span(&c))),
                 _ => {}
             }
         }
@@ -306,8 +307,24 @@ impl Builder<'_> {
                 }
                 Rule::expr => cond = Some(self.expr(c)),
                 Rule::require_approval => {
-                    let team = self.ident(c.into_inner().next().expect("grammar: approval team"));
-                    clauses.push(GateClause::RequireApproval { team, span: sp });
+                    let mut quorum = None;
+                    let mut team = None;
+                    for part in c.into_inner() {
+                        match part.as_rule() {
+                            Rule::quorum => {
+                                let n = part.into_inner().next().expect("grammar: quorum count");
+                                quorum = Some((self.int(&n), span(&n)));
+                            }
+                            Rule::ident => team = Some(self.ident(part)),
+                            _ => {}
+                        }
+                    }
+                    let team = team.expect("grammar: approval team");
+                    clauses.push(GateClause::RequireApproval {
+                        team,
+                        quorum,
+                        span: sp,
+                    });
                 }
                 Rule::require_confirmation => clauses.push(GateClause::RequireConfirmation(sp)),
                 Rule::require_review => {
@@ -486,12 +503,22 @@ impl Builder<'_> {
                         Expectation::Class(self.ident(i.next().expect("grammar: class")))
                     }
                     Rule::exp_held => {
-                        let action = self.path(i.next().expect("grammar: held action"));
-                        Expectation::Held {
-                            action,
-                            gate: i.next().map(|g| self.ident(g)),
+                        let mut action = None;
+                        let mut gate = None;
+                        for part in i {
+                            match part.as_rule() {
+                                Rule::path => action = Some(self.path(part)),
+                                Rule::ident => gate = Some(self.ident(part)),
+                                _ => {}
+                            }
                         }
+                        Expectation::Held { action, gate }
                     }
+                    Rule::exp_not_executed => {
+                        Expectation::NotExecuted(self.path(i.next().expect("grammar: action")))
+                    }
+                    Rule::exp_refused => Expectation::Refused(i.next().map(|g| self.ident(g))),
+                    Rule::exp_released => Expectation::Released(i.next().map(|a| self.path(a))),
                     Rule::exp_executed => {
                         Expectation::Executed(self.path(i.next().expect("grammar: action")))
                     }

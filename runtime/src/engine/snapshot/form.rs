@@ -189,6 +189,9 @@ pub(super) struct Req<'a> {
     pub case: &'a str,
     pub saga: u64,
     pub pending: Vec<u32>,
+    /// Who approved it for its first pending gate so far (a quorum).
+    #[serde(borrow)]
+    pub approvals: Vec<&'a str>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -143,6 +143,7 @@ pub(super) fn install(
             case: case_arc(r.case),
             saga: index(r.saga, "saga")?,
             pending: r.pending.clone(),
+            approvals: r.approvals.iter().map(|a| a.to_string()).collect(),
         };
         if new_requests.insert(r.id, req).is_some() {
             return bad(format!("request {} appears twice", r.id));
