@@ -6,6 +6,7 @@ mod check;
 mod explain;
 mod fmt;
 mod import;
+mod keys;
 mod new;
 mod progress;
 mod replay;
@@ -67,9 +68,31 @@ enum Command {
         /// Print the IR instead of writing a bundle.
         #[arg(long, value_parser = ["ir"])]
         emit: Option<String>,
+        /// Sign the bundle with this private key file (`meshline keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<std::path::PathBuf>,
     },
-    /// Print a bundle's manifest.
+    /// Print a bundle's manifest and signature (verified; status 1 if it does not verify).
     Inspect { file: std::path::PathBuf },
+    /// Sign a built bundle (replacing any signature); its content hash does not change.
+    Sign {
+        file: std::path::PathBuf,
+        /// The private key file (`meshline keygen`).
+        #[arg(long)]
+        key: std::path::PathBuf,
+        /// Write the signed bundle here instead of over FILE.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Create an Ed25519 signing key pair: DIR/NAME.key (private, mode 0600) and
+    /// DIR/NAME.pub (for serve's trusted_keys).
+    Keygen {
+        /// The signer's name, recorded with every signature and deployment.
+        name: String,
+        /// Where to write the two files.
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+    },
     /// Run a bundle over events (JSONL) and write the ledger and commands.
     Run {
         /// A bundle file, or a project folder to compile first.
@@ -301,8 +324,15 @@ fn main() -> ExitCode {
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
         Command::Lsp => lsp(),
-        Command::Build { path, output, emit } => build::run(&path, output, emit.is_some()),
+        Command::Build {
+            path,
+            output,
+            emit,
+            sign,
+        } => build::run(&path, output, emit.is_some(), sign),
         Command::Inspect { file } => build::inspect(&file),
+        Command::Keygen { name, dir } => keys::keygen(&name, &dir),
+        Command::Sign { file, key, output } => keys::sign_file(&file, &key, output.as_deref()),
         Command::Run {
             bundle,
             events,

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
+use crate::store::{Batch, Deploy, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
 use meshline_runtime::bundle::BundleError;
 
 pub enum Msg {
@@ -30,9 +30,11 @@ pub enum Msg {
         id: String,
         reply: oneshot::Sender<Result<Option<(Json, u64)>, String>>,
     },
-    /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
+    /// Deploy a bundle (its bytes, checked by `deployment::note`, and the note its
+    /// `deployed` entry records): `Ok(hash)`, or why it was refused.
     Deploy {
         bytes: Vec<u8>,
+        note: serde_json::Map<String, Json>,
         reply: oneshot::Sender<Result<String, String>>,
     },
 }
@@ -210,8 +212,8 @@ impl Writer {
                         applied += 1;
                     }
                 }
-                Msg::Deploy { bytes, .. } => {
-                    let r = self.deploy(bytes, &mut batch);
+                Msg::Deploy { bytes, note, .. } => {
+                    let r = self.deploy(bytes, note.clone(), &mut batch);
                     if r.is_ok() {
                         self.collect(&mut batch, &mut commands)?;
                     }
@@ -350,27 +352,40 @@ impl Writer {
         }
     }
 
-    /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
-    pub fn deploy(&mut self, bytes: &[u8], batch: &mut Batch) -> Result<String, String> {
+    /// Switch to the bundle in `bytes` (recorded as an input with its note, the bundle
+    /// kept with it).
+    pub fn deploy(
+        &mut self,
+        bytes: &[u8],
+        note: serde_json::Map<String, Json>,
+        batch: &mut Batch,
+    ) -> Result<String, String> {
         let (program, hash) = decode(bytes).map_err(|e| e.to_string())?;
         if hash == self.engine.bundle_hash() {
             return Ok(hash);
         }
         self.engine
-            .reload(program, &hash)
+            .reload_noted(program, &hash, note.clone())
             .map_err(|e| e.to_string())?;
-        batch.inputs.push(Input::Bundle(hash.clone()));
+        batch.inputs.push(Input::Bundle(Deploy {
+            hash: hash.clone(),
+            note,
+        }));
         batch.bundles.push((hash.clone(), bytes.to_vec()));
         tracing::info!(bundle = %hash, "bundle deployed");
         Ok(hash)
     }
 
     /// At start: deploy the bundle given on the command line if it is not the one deciding.
-    pub fn deploy_at_start(&mut self, bytes: &[u8]) -> Result<(), String> {
+    pub fn deploy_at_start(
+        &mut self,
+        bytes: &[u8],
+        note: serde_json::Map<String, Json>,
+    ) -> Result<(), String> {
         let mut batch = Batch::default();
         let mut commands = Vec::new();
         let from = self.engine.bundle_hash().to_string();
-        self.deploy(bytes, &mut batch).map_err(|e| {
+        self.deploy(bytes, note, &mut batch).map_err(|e| {
             format!("cannot deploy this bundle over the state's bundle {from}: {e}")
         })?;
         if batch.inputs.is_empty() {

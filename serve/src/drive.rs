@@ -9,6 +9,7 @@ use std::path::Path;
 use meshline_runtime::{Engine, bundle, ir};
 
 use crate::replay::{self, Control};
+use crate::store::Deploy;
 
 /// What to do with `{"meshline":"deploy",...}` lines.
 #[derive(Clone, Copy, Debug)]
@@ -80,8 +81,8 @@ pub fn drive<R: BufRead>(
                 engine.advance_to(t);
                 Ok(())
             }
-            Ok(Some(Control::Deploy(hash))) => match deploys {
-                Deploys::From(dir) => deploy(engine, dir, &hash),
+            Ok(Some(Control::Deploy(d))) => match deploys {
+                Deploys::From(dir) => deploy(engine, dir, d),
                 Deploys::Ignore => Ok(()),
             },
             Err(e) => Err(e),
@@ -97,8 +98,9 @@ pub fn drive<R: BufRead>(
 }
 
 /// A deploy control line: the bundle `DIR/HASH.meshb` decides from here on, through the
-/// same reload serve uses (state kept, a `deployed` entry written).
-fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), String> {
+/// same reload serve uses (state kept, a `deployed` entry written with the line's note).
+fn deploy(engine: &mut Engine, dir: Option<&Path>, d: Deploy) -> Result<(), String> {
+    let hash = d.hash.as_str();
     let Some(dir) = dir else {
         return Err(format!(
             "deploy of bundle {hash}: no --bundles DIR to find {hash}.meshb in \
@@ -117,6 +119,6 @@ fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), Str
         ));
     }
     engine
-        .reload(program, hash)
+        .reload_noted(program, hash, d.note)
         .map_err(|e| format!("deploy of bundle {hash} refused: {e}"))
 }

@@ -28,7 +28,10 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
     pub webhooks: Arc<BTreeMap<String, Source>>,
-    pub admin_token: Option<Arc<String>>,
+    /// Admin tokens by name; none: admin endpoints are off.
+    pub admins: Option<Arc<crate::deployment::Admins>>,
+    /// Keys a deployed bundle must be signed by (none: signatures optional).
+    pub trusted: Arc<Vec<meshline_runtime::signing::PublicKey>>,
     pub guard: Arc<Guard>,
     /// Case ledgers, read off the writer thread.
     pub reader: Arc<crate::reader::Reader>,
@@ -405,11 +408,11 @@ async fn webhook(
 /// `POST /admin/bundle` (bearer token): deploy the bundle in the body over live state.
 async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
-    let Some(token) = &app.admin_token else {
+    let Some(admins) = &app.admins else {
         return answer(
             &app,
             StatusCode::NOT_FOUND,
-            json!({ "error": "admin endpoints are off (no admin_token)" }),
+            json!({ "error": "admin endpoints are off (no admin_token or [admins])" }),
         );
     };
     let given = headers
@@ -417,19 +420,32 @@ async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !same_secret(given.as_bytes(), token.as_bytes()) {
+    let Some(by) = admins.who(given) else {
         tracing::warn!("admin request refused: bad token");
         return answer(
             &app,
             StatusCode::UNAUTHORIZED,
             json!({ "error": "bad admin token" }),
         );
-    }
+    };
+    // Unsigned, untrusted or tampered bundles are refused here, before the writer.
+    let note = match crate::deployment::note(&body, by, &app.trusted) {
+        Ok(n) => n,
+        Err(reason) => {
+            tracing::warn!(by, %reason, "deployment refused");
+            return answer(
+                &app,
+                StatusCode::CONFLICT,
+                json!({ "status": "refused", "reason": reason }),
+            );
+        }
+    };
     let (reply, rx) = oneshot::channel();
     if app
         .tx
         .send(Msg::Deploy {
             bytes: body.to_vec(),
+            note,
             reply,
         })
         .is_err()
@@ -457,11 +473,6 @@ async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             json!({ "error": "no answer in time" }),
         ),
     }
-}
-
-/// Compare secrets in time independent of where they differ.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `GET /cases/{id}[?ledger_limit=N&after_seq=S]`: the case's state from the writer (small),

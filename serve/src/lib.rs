@@ -20,6 +20,7 @@
 
 pub mod console;
 pub mod core;
+pub mod deployment;
 pub mod drive;
 pub mod executor;
 pub mod guard;
@@ -72,6 +73,11 @@ pub struct Config {
     /// one, admin endpoints are off.
     pub admin_token: Option<String>,
     pub admin_token_env: Option<String>,
+    /// Named admin tokens (`[admins.NAME]`): the name is recorded as who deployed.
+    pub admins: std::collections::BTreeMap<String, deployment::AdminToken>,
+    /// Public key files (`meshline keygen`); with any, only bundles signed by one of them
+    /// are deployed, at start and over HTTP (docs/deploy.md, "Signed bundles").
+    pub trusted_keys: Vec<PathBuf>,
     /// Vendor webhook sources by name (`POST /webhooks/NAME`).
     pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
     /// Who may `POST /events` (bearer tokens). None: open, allowed on loopback only.
@@ -118,6 +124,8 @@ impl Default for Config {
             webhooks: Default::default(),
             admin_token: None,
             admin_token_env: None,
+            admins: Default::default(),
+            trusted_keys: Vec::new(),
             producers: Default::default(),
             max_future_skew_seconds: 300,
             max_batch_lines: 10_000,
@@ -147,6 +155,7 @@ impl Config {
         if let Some(c) = &self.console {
             c.check()?;
         }
+        deployment::load_trusted(&self.trusted_keys)?;
         http_connector::prepare_all(&self.connectors.http).map(drop)
     }
 }
@@ -187,13 +196,17 @@ pub fn serve(opts: Options) -> Result<(), String> {
         config,
         verify_ledger,
     } = opts;
-    let admin_token = match (&config.admin_token, &config.admin_token_env) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(var)) => {
-            Some(std::env::var(var).map_err(|_| format!("admin_token_env: {var} is not set"))?)
-        }
-        (None, None) => None,
-    };
+    let admins = deployment::Admins::load(
+        &config.admins,
+        (
+            config.admin_token.as_deref(),
+            config.admin_token_env.as_deref(),
+        ),
+    )?;
+    let trusted = deployment::load_trusted(&config.trusted_keys)?;
+    // The bundle given at start passes the same checks as one posted (its signature).
+    let start_note = deployment::note(&bundle_bytes, deployment::AT_START, &trusted)
+        .map_err(|e| format!("--bundle: {e}"))?;
     let event_types = program.events.iter().map(|e| e.name.clone()).collect();
     let guard = guard::Guard::new(
         &config.producers,
@@ -291,7 +304,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         storage_failed: None,
     };
     // A different bundle on the command line is a deployment (refused if incompatible).
-    writer.deploy_at_start(&bundle_bytes)?;
+    writer.deploy_at_start(&bundle_bytes, start_note)?;
     let writer = std::thread::Builder::new()
         .name("meshline-writer".into())
         .spawn(move || writer.run(rx))
@@ -328,7 +341,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         metrics,
         timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
         webhooks: Arc::new(config.webhooks.clone()),
-        admin_token: admin_token.map(Arc::new),
+        admins: admins.map(Arc::new),
+        trusted: Arc::new(trusted),
         guard: Arc::new(guard),
         reader: reader.clone(),
         console,
