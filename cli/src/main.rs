@@ -160,6 +160,10 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<std::path::PathBuf>,
+        /// List the deployments instead (when, who deployed, signer, version, bundles,
+        /// source hash) as text, json or csv.
+        #[arg(long)]
+        deployments: bool,
     },
     /// Run a candidate bundle over recorded inputs in shadow and compare it, case by case,
     /// with a baseline: changed cases, KPI deltas, agreement with people's decisions.
@@ -387,7 +391,9 @@ fn main() -> ExitCode {
             by,
             format,
             output,
+            deployments,
         } => report::run(&report::Args {
+            deployments,
             ledgers: &ledgers,
             since: since.as_deref(),
             until: until.as_deref(),

@@ -298,4 +298,33 @@ fn serve_deploys_only_trusted_signed_bundles_and_records_who() {
     // The note travels with the deployment input: replay writes the same entry.
     assert_eq!(s.run(None), ledger);
 
+    // The change history, from the ledger alone.
+    let ledger_path = s.path("ledger.jsonl");
+    let report = |format: &str| {
+        let out = meshline(&[
+            "report".as_ref(),
+            "--deployments".as_ref(),
+            "--format".as_ref(),
+            format.as_ref(),
+            ledger_path.as_os_str(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = report("text");
+    let row = text.lines().nth(1).unwrap();
+    let at = deployed[0]["at"].as_str().unwrap();
+    assert!(row.starts_with(at), "{text}");
+    assert!(row.contains(" ops "), "{text}");
+    assert!(row.contains("bob ("), "{text}");
+    assert!(row.contains("agency-support 1.4.1"), "{text}");
+    let json: Json = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(json[0]["by"], "ops");
+    assert_eq!(json[0]["signer"], "bob");
+    assert_eq!(json[0]["to"], deployed[0]["detail"]["to"]);
+    assert_eq!(report("csv").lines().count(), 2);
 }
