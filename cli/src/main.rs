@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod deploy;
 mod explain;
 mod fmt;
 mod import;
@@ -259,6 +260,11 @@ enum Command {
         #[arg(long)]
         verify_ledger: bool,
     },
+    /// Deployment tools.
+    Deploy {
+        #[command(subcommand)]
+        command: DeployCommand,
+    },
     /// Create a new project folder with a working example.
     New {
         /// Project name (also the folder name).
@@ -283,6 +289,26 @@ enum ImportCommand {
         /// Write the events here instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeployCommand {
+    /// What deploying a bundle over a stored state would do: the bundle diff by
+    /// declaration, whether it would be refused, clocks rescheduled, held actions affected,
+    /// rollout changes. Nothing is applied. Exit status 1 if it would be refused.
+    Plan {
+        /// The new bundle (or a project folder to compile first).
+        bundle: std::path::PathBuf,
+        /// The serve state (a copy, or a running server's file: it is only read).
+        #[arg(long)]
+        state: std::path::PathBuf,
+        /// The serve configuration whose trusted_keys the signature is checked against.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
     },
 }
 
@@ -327,6 +353,15 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
+        Command::Deploy {
+            command:
+                DeployCommand::Plan {
+                    bundle,
+                    state,
+                    config,
+                    format,
+                },
+        } => deploy::plan(&state, config.as_deref(), &bundle, &format),
         Command::Lsp => lsp(),
         Command::Build {
             path,

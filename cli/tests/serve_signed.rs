@@ -328,3 +328,100 @@ fn serve_deploys_only_trusted_signed_bundles_and_records_who() {
     assert_eq!(json[0]["to"], deployed[0]["detail"]["to"]);
     assert_eq!(report("csv").lines().count(), 2);
 }
+
+/// Deployment plans: `POST /admin/bundle?plan` and `meshline deploy plan --state` give the
+/// same plan — the declaration diff, running clocks a calendar change reschedules (and by
+/// how much) — and apply nothing; an incompatible bundle's plan says why it would be refused.
+#[test]
+fn deployment_plans_show_what_would_change_and_apply_nothing() {
+    let s = Server::new("wall_clock = false\nadmin_token_env = \"MESHLINE_TEST_ADMIN\"\n");
+    let env = [("MESHLINE_TEST_ADMIN".to_string(), "adm1n".to_string())];
+    let d = s.dir.path();
+    let shorter = variant(
+        d,
+        "shorter",
+        "rules/teams.mesh",
+        "timezone \"Europe/London\"",
+        "timezone \"America/New_York\"",
+    );
+    let reordered = variant(
+        d,
+        "channels",
+        "rules/data.mesh",
+        "enum Channel { Email, Chat, Slack }",
+        "enum Channel { Chat, Email, Slack }",
+    );
+    let child = s.start_with(&s.bundle, &env);
+    let sample =
+        std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
+            .unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let (code, _) = http(s.port, "POST", "/events", lines[..8].join("\n").as_bytes()).unwrap();
+    assert_eq!(code, 202);
+    let (code, out) = serve_support::request(
+        s.port,
+        "POST",
+        "/admin/bundle?plan",
+        "Authorization: Bearer adm1n\r\n",
+        &std::fs::read(&shorter).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{out}");
+    let over_http: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(over_http["status"], "plan");
+    assert_eq!(over_http["refused"], Json::Null);
+    assert_eq!(
+        over_http["declarations"]["calendars"]["changed"][0],
+        "london"
+    );
+    let clocks = over_http["clocks"].as_array().unwrap();
+    assert!(!clocks.is_empty(), "{over_http}");
+    assert!(
+        clocks
+            .iter()
+            .all(|c| c["by_seconds"].as_i64().unwrap() != 0),
+        "{over_http}"
+    );
+    s.stop(child);
+
+    let plan = |bundle: &Path, format: &str| {
+        meshline(&[
+            "deploy".as_ref(),
+            "plan".as_ref(),
+            bundle.as_os_str(),
+            "--state".as_ref(),
+            s.path("state.sqlite").as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ])
+    };
+    let out = plan(&shorter, "json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Json = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["declarations", "clocks", "held", "rollouts", "to", "from"] {
+        assert_eq!(cli[key], over_http[key], "{key}");
+    }
+    let text = String::from_utf8(plan(&shorter, "text").stdout).unwrap();
+    assert!(text.contains("calendars changed: london"), "{text}");
+    assert!(
+        text.contains(&format!("running SLA clocks rescheduled: {}", clocks.len())),
+        "{text}"
+    );
+    let out = plan(&reordered, "text");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("REFUSED: the new bundle changes declarations"),
+        "{text}"
+    );
+    assert!(text.contains("enums changed: Channel"), "{text}");
+
+    // Nothing was deployed.
+    let (_, ledger, msg) = s.export();
+    assert!(msg.contains(" 0 deployments"), "{msg}");
+    assert!(!ledger.contains("\"kind\":\"deployed\""));
+}

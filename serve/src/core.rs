@@ -37,6 +37,13 @@ pub enum Msg {
         note: serde_json::Map<String, Json>,
         reply: oneshot::Sender<Result<String, String>>,
     },
+    /// What deploying a bundle would do (`crate::plan`); nothing is applied. `signature`
+    /// is why its signature would be refused, if it would.
+    Plan {
+        bytes: Vec<u8>,
+        signature: Option<String>,
+        reply: oneshot::Sender<Result<Json, String>>,
+    },
 }
 
 pub struct Writer {
@@ -219,7 +226,7 @@ impl Writer {
                     }
                     deployed.push(r);
                 }
-                Msg::Case { .. } => {}
+                Msg::Case { .. } | Msg::Plan { .. } => {}
             }
             answers.push((msg, outcomes));
         }
@@ -276,6 +283,13 @@ impl Writer {
                 }
                 Msg::Case { id, reply } => {
                     let _ = reply.send(self.case(&id));
+                }
+                Msg::Plan {
+                    bytes,
+                    signature,
+                    reply,
+                } => {
+                    let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
                 }
                 Msg::Deploy { reply, .. } => {
                     let r = if deployed.is_empty() {
@@ -347,6 +361,13 @@ impl Writer {
                 }
                 Msg::Case { id, reply } => {
                     let _ = reply.send(self.case(&id));
+                }
+                Msg::Plan {
+                    bytes,
+                    signature,
+                    reply,
+                } => {
+                    let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
                 }
             }
         }
@@ -480,7 +501,7 @@ impl Writer {
 fn msg_lines(m: &Msg) -> usize {
     match m {
         Msg::Events { lines, .. } => lines.len(),
-        Msg::Case { .. } | Msg::Deploy { .. } => 1,
+        Msg::Case { .. } | Msg::Deploy { .. } | Msg::Plan { .. } => 1,
     }
 }
 

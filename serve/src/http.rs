@@ -405,8 +405,14 @@ async fn webhook(
     }
 }
 
-/// `POST /admin/bundle` (bearer token): deploy the bundle in the body over live state.
-async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /admin/bundle` (bearer token): deploy the bundle in the body over live state;
+/// with `?plan`, only say what deploying it would do (docs/deploy.md, "Deployment plans").
+async fn deploy(
+    State(app): State<App>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let Some(admins) = &app.admins else {
         return answer(
@@ -428,6 +434,9 @@ async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             json!({ "error": "bad admin token" }),
         );
     };
+    if query.contains_key("plan") {
+        return plan(&app, by, body).await;
+    }
     // Unsigned, untrusted or tampered bundles are refused here, before the writer.
     let note = match crate::deployment::note(&body, by, &app.trusted) {
         Ok(n) => n,
@@ -469,6 +478,41 @@ async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         ),
         _ => answer(
             &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "no answer in time" }),
+        ),
+    }
+}
+
+/// `POST /admin/bundle?plan`: the plan, computed by the writer on its engine (a copy of the
+/// engine takes the deployment; nothing is applied or stored).
+async fn plan(app: &App, by: &str, body: Bytes) -> Response {
+    let signature = crate::deployment::note(&body, by, &app.trusted).err();
+    let (reply, rx) = oneshot::channel();
+    let msg = Msg::Plan {
+        bytes: body.to_vec(),
+        signature,
+        reply,
+    };
+    if app.tx.send(msg).is_err() {
+        return answer(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "shutting down" }),
+        );
+    }
+    match tokio::time::timeout(app.timeout, rx).await {
+        Ok(Ok(Ok(mut plan))) => {
+            plan["status"] = json!("plan");
+            answer(app, StatusCode::OK, plan)
+        }
+        Ok(Ok(Err(reason))) => answer(
+            app,
+            StatusCode::CONFLICT,
+            json!({ "status": "refused", "reason": reason }),
+        ),
+        _ => answer(
+            app,
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "error": "no answer in time" }),
         ),

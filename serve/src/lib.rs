@@ -29,6 +29,7 @@ pub mod http_connector;
 pub mod listener;
 pub mod mapping;
 pub mod metrics;
+pub mod plan;
 pub mod reader;
 pub mod recovery;
 pub mod replay;
