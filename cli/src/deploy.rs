@@ -1,12 +1,20 @@
-//! `meshline deploy plan --state FILE [--config FILE] NEW [--format text|json]`: what
-//! deploying NEW over a stored state would do (docs/deploy.md, "Deployment plans").
+//! `meshline deploy plan (--state FILE [--config FILE] | --url URL [--token-env VAR]) NEW
+//! [--format text|json]`: what deploying NEW over a stored state or a running server would
+//! do (docs/deploy.md, "Deployment plans").
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value as Json;
 
-pub(crate) fn plan(state: &Path, config: Option<&Path>, bundle: &Path, format: &str) -> ExitCode {
+/// Where the live state is.
+pub(crate) enum From {
+    State(PathBuf),
+    /// The server's base URL and the variable holding the admin token.
+    Url(String, String),
+}
+
+pub(crate) fn plan(from: &From, config: Option<&Path>, bundle: &Path, format: &str) -> ExitCode {
     if format != "text" && format != "json" {
         eprintln!("meshline deploy plan: --format: `{format}` is not text or json");
         return ExitCode::from(2);
@@ -29,7 +37,14 @@ pub(crate) fn plan(state: &Path, config: Option<&Path>, bundle: &Path, format: &
         Ok(b) => b,
         Err(code) => return code,
     };
-    let plan = match meshline_serve::plan::plan_state(state, &bytes, &trusted) {
+    let result = match from {
+        From::State(state) => meshline_serve::plan::plan_state(state, &bytes, &trusted),
+        From::Url(url, var) => match std::env::var(var) {
+            Ok(token) => meshline_serve::plan::plan_url(url, &token, &bytes),
+            Err(_) => Err(format!("--token-env: {var} is not set")),
+        },
+    };
+    let plan = match result {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

@@ -301,8 +301,15 @@ enum DeployCommand {
         /// The new bundle (or a project folder to compile first).
         bundle: std::path::PathBuf,
         /// The serve state (a copy, or a running server's file: it is only read).
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        state: Option<std::path::PathBuf>,
+        /// Or ask a running server (`POST URL/admin/bundle?plan`), with the admin token in
+        /// the variable `--token-env` names.
         #[arg(long)]
-        state: std::path::PathBuf,
+        url: Option<String>,
+        /// The environment variable holding the admin token (with --url).
+        #[arg(long, default_value = "MESHLINE_ADMIN_TOKEN")]
+        token_env: String,
         /// The serve configuration whose trusted_keys the signature is checked against.
         #[arg(long)]
         config: Option<std::path::PathBuf>,
@@ -358,10 +365,26 @@ fn main() -> ExitCode {
                 DeployCommand::Plan {
                     bundle,
                     state,
+                    url,
+                    token_env,
                     config,
                     format,
                 },
-        } => deploy::plan(&state, config.as_deref(), &bundle, &format),
+        } => match (state, url) {
+            (Some(s), _) => {
+                deploy::plan(&deploy::From::State(s), config.as_deref(), &bundle, &format)
+            }
+            (None, Some(u)) => deploy::plan(
+                &deploy::From::Url(u, token_env),
+                config.as_deref(),
+                &bundle,
+                &format,
+            ),
+            (None, None) => {
+                eprintln!("meshline deploy plan: give --state FILE or --url URL");
+                ExitCode::from(2)
+            }
+        },
         Command::Lsp => lsp(),
         Command::Build {
             path,

@@ -2,7 +2,8 @@
 //! live state would do, without doing it — the bundle diff by declaration, whether the
 //! deployment would be refused and why, running SLA clocks it reschedules (and by how
 //! much), held actions of automations or gates it changes, and automations whose rollout
-//! changes. `meshline deploy plan --state FILE` and `POST /admin/bundle?plan` share it.
+//! changes. `meshline deploy plan --state FILE|--url URL` and `POST /admin/bundle?plan` share
+//! it.
 //!
 //! The live effects are measured on a copy of the engine (restored from its snapshot) that
 //! takes the deployment; the engine itself is not touched.
@@ -221,6 +222,47 @@ pub fn plan_state(
         .map_err(|e| format!("{}: {e}", state.display()))?;
     let signature = crate::deployment::note(bytes, "plan", trusted).err();
     plan(&r.engine, bytes, signature)
+}
+
+/// The plan from a running server: `POST URL/admin/bundle?plan` with the admin token.
+pub fn plan_url(url: &str, token: &str, bytes: &[u8]) -> Result<Json, String> {
+    let config = ureq::Agent::config_builder()
+        // A refusal's body says why: read it rather than fail on the status.
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .timeout_global(Some(std::time::Duration::from_secs(300)))
+        .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let agent = ureq::Agent::new_with_config(config);
+    let endpoint = format!("{}/admin/bundle?plan", url.trim_end_matches('/'));
+    let mut resp = agent
+        .post(&endpoint)
+        .header("Authorization", format!("Bearer {token}"))
+        .send(bytes)
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    let code = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    let parsed: Option<Json> = serde_json::from_str(&body).ok();
+    match (code, parsed) {
+        (200, Some(mut v)) => {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("status");
+            }
+            Ok(v)
+        }
+        (_, Some(v)) => {
+            let why = ["reason", "error"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Json::as_str))
+                .map_or_else(|| v.to_string(), str::to_string);
+            Err(format!("{endpoint}: HTTP {code}: {why}"))
+        }
+        (_, None) => Err(format!("{endpoint}: HTTP {code}: {body}")),
+    }
 }
 
 #[cfg(test)]
