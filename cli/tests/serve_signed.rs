@@ -241,8 +241,22 @@ fn serve_deploys_only_trusted_signed_bundles_and_records_who() {
     let (code, _) = http(s.port, "POST", "/events", lines[..8].join("\n").as_bytes()).unwrap();
     assert_eq!(code, 202);
 
-    // Over HTTP: the same refusals; nothing is deployed.
+    // Over HTTP: the same refusals; nothing is deployed. A plan says so too.
     let newer_bytes = std::fs::read(&newer).unwrap();
+    let (code, plan) = serve_support::request(
+        s.port,
+        "POST",
+        "/admin/bundle?plan",
+        "Authorization: Bearer adm1n\r\n",
+        &newer_bytes,
+    )
+    .unwrap();
+    assert_eq!(code, 200, "{plan}");
+    let plan: Json = serde_json::from_str(&plan).unwrap();
+    assert!(
+        plan["refused"].as_str().unwrap().contains("not signed"),
+        "{plan}"
+    );
     refused(s.port, "adm1n", &newer_bytes, "the bundle is not signed");
     let by_bob = std::fs::read(signed(d, &newer, "bob", "newer-bob.meshb")).unwrap();
     refused(s.port, "adm1n", &by_bob, "signed by bob with key");

@@ -250,4 +250,23 @@ mod tests {
         let err = live.reload(program(&["A"], vec![bad]), "v2").unwrap_err();
         assert_eq!(err, ReloadError::Load(load));
     }
+
+    #[test]
+    fn a_note_adds_to_the_deployed_entry_but_cannot_replace_from_and_to() {
+        let mut engine = Engine::new(program(&["A"], Vec::new()), "v1").unwrap();
+        let note = serde_json::json!({"by": "ops", "to": "forged", "from": "forged"});
+        engine
+            .reload_noted(
+                program(&["A"], Vec::new()),
+                "v2",
+                note.as_object().cloned().unwrap(),
+            )
+            .unwrap();
+        let (lines, _) = engine.drain_jsonl();
+        let entry: serde_json::Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+        assert_eq!(entry["kind"], "deployed");
+        assert_eq!(entry["detail"]["by"], "ops");
+        assert_eq!(entry["detail"]["from"], "v1");
+        assert_eq!(entry["detail"]["to"], "v2");
+    }
 }
