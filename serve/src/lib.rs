@@ -6,6 +6,9 @@
 //! - [`reader`]: case ledgers read off the writer thread, a page at a time.
 //! - [`recovery`]: start-up, from the newest usable snapshot or from every input.
 //! - [`http`]: the axum routes.
+//! - [`admin`]: `POST /admin/bundle`: deployments and deployment plans.
+//! - [`deployment`]: admin tokens by name, trusted keys, what a `deployed` entry records.
+//! - [`plan`]: what a deployment would do, without doing it.
 //! - [`guard`]: who may send events, and what the edge refuses before it becomes an input.
 //! - [`listener`]: the accept loop: timeouts, the connection cap, bounded shutdown.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
@@ -18,6 +21,7 @@
 // A library reports through return values and `tracing`, never by printing (docs/architecture.md).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod admin;
 pub mod console;
 pub mod core;
 pub mod deployment;
@@ -366,7 +370,11 @@ pub fn serve(opts: Options) -> Result<(), String> {
             );
         }
         let metrics = app.metrics.clone();
-        let router = http::router(app, config.max_body_bytes, console::routes());
+        let router = http::router(
+            app,
+            config.max_body_bytes,
+            console::routes().merge(admin::routes()),
+        );
         let limits = listener::Limits {
             header_read_timeout: Duration::from_millis(config.header_read_timeout_ms.max(1)),
             max_connections: listener::connection_cap(config.max_connections),
