@@ -300,7 +300,7 @@ enum DeployCommand {
     Plan {
         /// The new bundle (or a project folder to compile first).
         bundle: std::path::PathBuf,
-        /// The serve state (a copy, or a running server's file: it is only read).
+        /// The serve state: a back-up copy or a stopped server's file (only read).
         #[arg(long, required_unless_present = "url", conflicts_with = "url")]
         state: Option<std::path::PathBuf>,
         /// Or ask a running server (`POST URL/admin/bundle?plan`), with the admin token in

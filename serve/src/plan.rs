@@ -204,7 +204,8 @@ pub fn plan(engine: &Engine, bytes: &[u8], signature: Option<String>) -> Result<
     Ok(out)
 }
 
-/// The plan over a stored state (a copy, or a running server's file: it is only read).
+/// The plan over a stored state: a back-up copy or a stopped server's file (only read;
+/// a running server commits while it is read, so ask it with [`plan_url`]).
 pub fn plan_state(
     state: &Path,
     bytes: &[u8],
