@@ -1,4 +1,4 @@
-//! `meshline build [DIR] [-o FILE] [--emit ir]` and `meshline inspect FILE`.
+//! `meshline build [DIR] [-o FILE] [--emit ir] [--sign KEY]` and `meshline inspect FILE`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -7,7 +7,12 @@ use std::process::ExitCode;
 use meshline_compiler::diagnostics::render_ariadne;
 use meshline_runtime::bundle;
 
-pub(crate) fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode {
+pub(crate) fn run(
+    path: &Path,
+    out: Option<PathBuf>,
+    emit_ir: bool,
+    sign: Option<PathBuf>,
+) -> ExitCode {
     let output = match meshline_compiler::build_path(path) {
         Ok(o) => o,
         Err(e) => {
@@ -32,6 +37,16 @@ pub(crate) fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode 
         return ExitCode::SUCCESS;
     }
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.meshb", manifest.package)));
+    let bytes = match &sign {
+        None => bytes,
+        Some(key) => match crate::keys::sign(&bytes, key) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: --sign {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     if let Err(e) = std::fs::write(&out, &bytes) {
         eprintln!("error: cannot write {}: {e}", out.display());
         return ExitCode::from(2);
@@ -39,8 +54,12 @@ pub(crate) fn run(path: &Path, out: Option<PathBuf>, emit_ir: bool) -> ExitCode 
     let hash = bundle::read_manifest(&bytes)
         .map(|(_, h)| h)
         .unwrap_or_default();
+    let signer = match bundle::read_signature(&bytes) {
+        Ok(Some(s)) => format!(", signed by {} (key {})", s.signer, s.fingerprint()),
+        _ => String::new(),
+    };
     eprintln!(
-        "built {} ({} bytes, content hash {})",
+        "built {} ({} bytes, content hash {}{signer})",
         out.display(),
         bytes.len(),
         &hash[..hash.len().min(16)]
@@ -72,10 +91,41 @@ pub(crate) fn inspect(path: &Path) -> ExitCode {
                 "source map:       {} rules (meshline explain shows where each is declared)",
                 m.sources.len()
             );
-            ExitCode::SUCCESS
+            signature(&bytes, &hash)
         }
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `inspect`'s signature lines: who signed, with which key, when, and whether it verifies
+/// (status 1 when it does not: the bundle would be refused by any server).
+fn signature(bytes: &[u8], hash: &str) -> ExitCode {
+    match bundle::read_signature(bytes) {
+        Ok(None) => {
+            println!("signature:        none (unsigned)");
+            ExitCode::SUCCESS
+        }
+        Ok(Some(s)) => {
+            println!("signed by:        {}", s.signer);
+            println!("signing key:      {} ({})", s.fingerprint(), s.key);
+            println!("signed at:        {}", s.signed_at);
+            match s.verify(hash) {
+                Ok(()) => {
+                    println!("signature:        valid");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    println!("signature:        INVALID");
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }

@@ -3,9 +3,11 @@
 
 mod build;
 mod check;
+mod deploy;
 mod explain;
 mod fmt;
 mod import;
+mod keys;
 mod new;
 mod progress;
 mod replay;
@@ -67,9 +69,31 @@ enum Command {
         /// Print the IR instead of writing a bundle.
         #[arg(long, value_parser = ["ir"])]
         emit: Option<String>,
+        /// Sign the bundle with this private key file (`meshline keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<std::path::PathBuf>,
     },
-    /// Print a bundle's manifest.
+    /// Print a bundle's manifest and signature (verified; status 1 if it does not verify).
     Inspect { file: std::path::PathBuf },
+    /// Sign a built bundle (replacing any signature); its content hash does not change.
+    Sign {
+        file: std::path::PathBuf,
+        /// The private key file (`meshline keygen`).
+        #[arg(long)]
+        key: std::path::PathBuf,
+        /// Write the signed bundle here instead of over FILE.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Create an Ed25519 signing key pair: DIR/NAME.key (private, mode 0600) and
+    /// DIR/NAME.pub (for serve's trusted_keys).
+    Keygen {
+        /// The signer's name, recorded with every signature and deployment.
+        name: String,
+        /// Where to write the two files.
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+    },
     /// Run a bundle over events (JSONL) and write the ledger and commands.
     Run {
         /// A bundle file, or a project folder to compile first.
@@ -137,6 +161,10 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<std::path::PathBuf>,
+        /// List the deployments instead (when, who deployed, signer, version, bundles,
+        /// source hash) as text, json or csv.
+        #[arg(long)]
+        deployments: bool,
     },
     /// Run a candidate bundle over recorded inputs in shadow and compare it, case by case,
     /// with a baseline: changed cases, KPI deltas, agreement with people's decisions.
@@ -232,6 +260,11 @@ enum Command {
         #[arg(long)]
         verify_ledger: bool,
     },
+    /// Deployment tools.
+    Deploy {
+        #[command(subcommand)]
+        command: DeployCommand,
+    },
     /// Create a new project folder with a working example.
     New {
         /// Project name (also the folder name).
@@ -256,6 +289,33 @@ enum ImportCommand {
         /// Write the events here instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeployCommand {
+    /// What deploying a bundle over a stored state would do: the bundle diff by
+    /// declaration, whether it would be refused, clocks rescheduled, held actions affected,
+    /// rollout changes. Nothing is applied. Exit status 1 if it would be refused.
+    Plan {
+        /// The new bundle (or a project folder to compile first).
+        bundle: std::path::PathBuf,
+        /// The serve state: a back-up copy or a stopped server's file (only read).
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        state: Option<std::path::PathBuf>,
+        /// Or ask a running server (`POST URL/admin/bundle?plan`), with the admin token in
+        /// the variable `--token-env` names.
+        #[arg(long)]
+        url: Option<String>,
+        /// The environment variable holding the admin token (with --url).
+        #[arg(long, default_value = "MESHLINE_ADMIN_TOKEN")]
+        token_env: String,
+        /// The serve configuration whose trusted_keys the signature is checked against.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
     },
 }
 
@@ -300,9 +360,41 @@ fn main() -> ExitCode {
             deny_warnings,
         } => check::run(&path, format, deny_warnings),
         Command::New { name } => new::run(&name),
+        Command::Deploy {
+            command:
+                DeployCommand::Plan {
+                    bundle,
+                    state,
+                    url,
+                    token_env,
+                    config,
+                    format,
+                },
+        } => match (state, url) {
+            (Some(s), _) => {
+                deploy::plan(&deploy::From::State(s), config.as_deref(), &bundle, &format)
+            }
+            (None, Some(u)) => deploy::plan(
+                &deploy::From::Url(u, token_env),
+                config.as_deref(),
+                &bundle,
+                &format,
+            ),
+            (None, None) => {
+                eprintln!("meshline deploy plan: give --state FILE or --url URL");
+                ExitCode::from(2)
+            }
+        },
         Command::Lsp => lsp(),
-        Command::Build { path, output, emit } => build::run(&path, output, emit.is_some()),
+        Command::Build {
+            path,
+            output,
+            emit,
+            sign,
+        } => build::run(&path, output, emit.is_some(), sign),
         Command::Inspect { file } => build::inspect(&file),
+        Command::Keygen { name, dir } => keys::keygen(&name, &dir),
+        Command::Sign { file, key, output } => keys::sign_file(&file, &key, output.as_deref()),
         Command::Run {
             bundle,
             events,
@@ -357,7 +449,9 @@ fn main() -> ExitCode {
             by,
             format,
             output,
+            deployments,
         } => report::run(&report::Args {
+            deployments,
             ledgers: &ledgers,
             since: since.as_deref(),
             until: until.as_deref(),

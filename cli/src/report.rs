@@ -16,6 +16,8 @@ pub(crate) struct Args<'a> {
     pub(crate) by: &'a str,
     pub(crate) format: &'a str,
     pub(crate) output: Option<&'a Path>,
+    /// `--deployments`: the change history instead of the KPIs.
+    pub(crate) deployments: bool,
 }
 
 /// An instant given on the command line: RFC 3339, or a date (its start, UTC).
@@ -43,6 +45,9 @@ fn usage(message: &str) -> ExitCode {
 }
 
 pub(crate) fn run(a: &Args<'_>) -> ExitCode {
+    if a.deployments {
+        return deployments(a);
+    }
     let Some(by) = GroupBy::parse(a.by) else {
         if a.by == "client" {
             return usage(
@@ -108,7 +113,40 @@ pub(crate) fn run(a: &Args<'_>) -> ExitCode {
     }
     bar.finish_and_clear();
     let text = render::render(&builder.finish(), format);
-    match a.output {
+    write_out(a.output, &text)
+}
+
+/// `--deployments`: every `deployed` entry of the ledgers, in order (docs/deploy.md,
+/// "Change history").
+fn deployments(a: &Args<'_>) -> ExitCode {
+    use meshline_report::deployments as d;
+    let render: fn(&[d::Deployment]) -> String = match a.format {
+        "text" => d::text,
+        "json" => d::json,
+        "csv" => d::csv,
+        other => {
+            return usage(&format!(
+                "--format: `{other}` is not text, json or csv (with --deployments)"
+            ));
+        }
+    };
+    let mut list = Vec::new();
+    for path in a.ledgers {
+        let name = path.display().to_string();
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => return usage(&format!("{name}: {e}")),
+        };
+        if let Err(e) = d::read(&name, BufReader::with_capacity(1 << 20, file), &mut list) {
+            eprintln!("meshline report: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    write_out(a.output, &render(&list))
+}
+
+fn write_out(output: Option<&Path>, text: &str) -> ExitCode {
+    match output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, text) {
                 return usage(&format!("{}: {e}", path.display()));

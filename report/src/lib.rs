@@ -6,12 +6,14 @@
 //! - [`read`]: the fields of an entry the figures read, borrowed from the line.
 //! - [`kpi`]: folding entries, in ledger order, into the figures.
 //! - [`model`]: the figures as values; [`render`]: text, JSON, CSV and HTML.
+//! - [`deployments`]: the change history, from `deployed` entries.
 
 // A library reports through return values, never by printing (docs/architecture.md).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cases;
 pub mod compare;
+pub mod deployments;
 pub mod explain;
 mod kpi;
 pub mod model;

@@ -13,7 +13,13 @@
 //! | 32 | SHA-256 of every byte before it |
 //!
 //! The **content hash** is that trailer as lower-case hex (`head -c -32 FILE | sha256sum`
-//! reproduces it); the ledger's `bundle` field carries it.
+//! reproduces it for an unsigned bundle); the ledger's `bundle` field carries it.
+//!
+//! A **signed** bundle has one more block after the trailer, outside the content hash
+//! ([`crate::signing`], docs/deploy.md "Signed bundles"): 8 bytes `MESHSIG1`, a u32 length
+//! L, and L bytes of canonical JSON `{key, signature, signed_at, signer}`. Signing never
+//! changes the content hash; bytes after the trailer that are not exactly one such block
+//! are `TrailingData`.
 //!
 //! **Determinism.** The same manifest and payload give the same bytes: no timestamps, the
 //! manifest's `automations` are sorted by [`encode`], and postcard is a deterministic
@@ -38,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ledger::{canonical_json, hex};
+use crate::signing::{self, SecretKey, Signature};
 
 pub const MAGIC: [u8; 8] = *b"MESHBNDL";
 pub const FORMAT_VERSION: u16 = 1;
@@ -87,6 +94,8 @@ pub enum BundleError {
     Manifest(String),
     Payload(String),
     Encode(String),
+    /// A framed signature block whose contents are not a signature.
+    Signature(String),
 }
 
 impl fmt::Display for BundleError {
@@ -127,6 +136,10 @@ impl fmt::Display for BundleError {
                  the `meshline build` of this release"
             ),
             BundleError::Encode(e) => write!(f, "cannot build the bundle: {e}"),
+            BundleError::Signature(e) => write!(
+                f,
+                "bundle signature block is unreadable: {e} — sign the bundle again"
+            ),
         }
     }
 }
@@ -160,7 +173,7 @@ fn assemble(version: u16, manifest: &[u8], payload: &[u8]) -> Result<Vec<u8>, Bu
 
 /// Decodes a bundle: its manifest, its payload and its content hash (hex).
 pub fn decode<P: DeserializeOwned>(bytes: &[u8]) -> Result<(Manifest, P, String), BundleError> {
-    let (manifest, payload, hash) = open(bytes)?;
+    let (manifest, payload, hash, _) = open(bytes)?;
     let (value, rest) =
         postcard::take_from_bytes::<P>(payload).map_err(|e| BundleError::Payload(e.to_string()))?;
     if !rest.is_empty() {
@@ -175,7 +188,31 @@ pub fn decode<P: DeserializeOwned>(bytes: &[u8]) -> Result<(Manifest, P, String)
 /// The manifest and content hash, after every check but the payload's parse
 /// (for `meshline inspect`).
 pub fn read_manifest(bytes: &[u8]) -> Result<(Manifest, String), BundleError> {
-    open(bytes).map(|(manifest, _, hash)| (manifest, hash))
+    open(bytes).map(|(manifest, _, hash, _)| (manifest, hash))
+}
+
+/// The bundle's signature, if it is signed (after every check [`read_manifest`] makes; the
+/// signature itself is not verified here: [`Signature::verify`]).
+pub fn read_signature(bytes: &[u8]) -> Result<Option<Signature>, BundleError> {
+    let (_, _, _, block) = open(bytes)?;
+    block
+        .map(|b| signing::parse_block(b).map_err(|e| BundleError::Signature(e.to_string())))
+        .transpose()
+}
+
+/// The bundle signed by `key` at `signed_at` (RFC 3339): the same content (and content
+/// hash), any earlier signature replaced.
+pub fn sign(bytes: &[u8], key: &SecretKey, signed_at: &str) -> Result<Vec<u8>, BundleError> {
+    let (_, _, hash, block) = open(bytes)?;
+    let content = &bytes[..bytes.len() - block.map_or(0, <[u8]>::len)];
+    let block = key
+        .sign(&hash, signed_at)
+        .to_block()
+        .map_err(|e| BundleError::Encode(e.to_string()))?;
+    let mut out = Vec::with_capacity(content.len() + block.len());
+    out.extend_from_slice(content);
+    out.extend_from_slice(&block);
+    Ok(out)
 }
 
 /// Little-endian unsigned integer of `len` bytes at `at` (the caller checked the bounds).
@@ -186,12 +223,16 @@ fn le(bytes: &[u8], at: usize, len: usize) -> u64 {
         .fold(0, |acc, b| acc << 8 | u64::from(*b))
 }
 
-fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], String), BundleError> {
-    let n = bytes.len();
-    let head = &bytes[..n.min(MAGIC.len())];
+/// The manifest, the payload's bytes, the content hash and the signature block (if any).
+type Opened<'a> = (Manifest, &'a [u8], String, Option<&'a [u8]>);
+
+fn open(bytes: &[u8]) -> Result<Opened<'_>, BundleError> {
+    let full = bytes.len();
+    let head = &bytes[..full.min(MAGIC.len())];
     if head.is_empty() || head != &MAGIC[..head.len()] {
         return Err(BundleError::NotABundle);
     }
+    let n = full;
     let truncated = |expected: u128| BundleError::Truncated {
         expected: usize::try_from(expected).unwrap_or(usize::MAX),
         found: n,
@@ -216,14 +257,23 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], String), BundleError> {
     if (n as u128) < total {
         return Err(truncated(total));
     }
-    let body = n - HASH_LEN;
+    // What follows the trailer: nothing, or exactly one signature block.
+    let mut block = None;
     if (n as u128) > total {
-        return Err(BundleError::TrailingData {
-            expected: total as usize,
-            found: n,
-        });
+        let rest = &bytes[total as usize..];
+        if !signing::is_block(rest) {
+            return Err(BundleError::TrailingData {
+                expected: total as usize,
+                found: n,
+            });
+        }
+        block = Some(rest);
     }
-    let (stored, computed) = (hex(&bytes[body..]), hex(&Sha256::digest(&bytes[..body])));
+    let body = total as usize - HASH_LEN;
+    let (stored, computed) = (
+        hex(&bytes[body..body + HASH_LEN]),
+        hex(&Sha256::digest(&bytes[..body])),
+    );
     if stored != computed {
         return Err(BundleError::HashMismatch {
             expected: stored,
@@ -232,7 +282,7 @@ fn open(bytes: &[u8]) -> Result<(Manifest, &[u8], String), BundleError> {
     }
     let manifest = serde_json::from_slice(&bytes[HEADER..p_at])
         .map_err(|e| BundleError::Manifest(e.to_string()))?;
-    Ok((manifest, &bytes[p_at + 8..body], stored))
+    Ok((manifest, &bytes[p_at + 8..body], stored, block))
 }
 
 #[cfg(test)]
@@ -438,5 +488,54 @@ mod tests {
                 .contains("unexpected bytes after the payload"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_signature_follows_the_trailer_and_keeps_the_content_hash() {
+        let (manifest, ir) = sample();
+        let bytes = encode(&manifest, &ir).unwrap();
+        let (_, hash) = read_manifest(&bytes).unwrap();
+        assert_eq!(read_signature(&bytes), Ok(None));
+        let alice = SecretKey::from_seed("alice", [3; 32]).unwrap();
+        let signed = sign(&bytes, &alice, "2026-12-07T16:00:00Z").unwrap();
+        assert_eq!(&signed[..bytes.len()], &bytes[..]);
+        let (_, ir2, hash2): (Manifest, Ir, String) = decode(&signed).unwrap();
+        assert_eq!((ir2, hash2), (ir, hash.clone()));
+        let sig = read_signature(&signed).unwrap().unwrap();
+        assert_eq!(sig.signer, "alice");
+        assert_eq!(sig.verify(&hash), Ok(()));
+        // Signing again replaces the signature.
+        let bob = SecretKey::from_seed("bob", [4; 32]).unwrap();
+        let resigned = sign(&signed, &bob, "2026-12-08T16:00:00Z").unwrap();
+        assert_eq!(
+            resigned.len(),
+            sign(&bytes, &bob, "2026-12-08T16:00:00Z").unwrap().len()
+        );
+        assert_eq!(read_signature(&resigned).unwrap().unwrap().signer, "bob");
+        // A cut or extended block is trailing data; a framed block that is not a signature
+        // is named.
+        let cut = &signed[..signed.len() - 1];
+        assert!(matches!(
+            decode::<Ir>(cut),
+            Err(BundleError::TrailingData { .. })
+        ));
+        let mut framed = bytes.clone();
+        framed.extend_from_slice(b"MESHSIG1\x02\x00\x00\x00{}");
+        assert!(decode::<Ir>(&framed).is_ok());
+        assert!(matches!(
+            read_signature(&framed),
+            Err(BundleError::Signature(_))
+        ));
+        // Every flipped byte of the block fails to parse or to verify.
+        for at in bytes.len()..signed.len() {
+            let mut b = signed.clone();
+            b[at] ^= 0x20;
+            let ok = match read_signature(&b) {
+                Ok(Some(s)) => s.verify(&hash).is_ok(),
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            assert!(!ok, "byte {at} flipped still verifies");
+        }
     }
 }

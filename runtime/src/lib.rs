@@ -13,6 +13,7 @@ pub mod engine;
 pub mod eval;
 pub mod ir;
 pub mod ledger;
+pub mod signing;
 pub mod value;
 
 pub use engine::Engine;

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{Batch, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
+use crate::store::{Batch, Deploy, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
 use meshline_runtime::bundle::BundleError;
 
 pub enum Msg {
@@ -33,10 +33,19 @@ pub enum Msg {
     /// A read-only look at the engine between batches, answered through the closure's own
     /// channel (the console's at-risk clocks: docs/console.md).
     Read(Box<dyn FnOnce(&Engine) + Send>),
-    /// Deploy a bundle (its bytes): `Ok(hash)`, or why it was refused.
+    /// Deploy a bundle (its bytes, checked by `deployment::note`, and the note its
+    /// `deployed` entry records): `Ok(hash)`, or why it was refused.
     Deploy {
         bytes: Vec<u8>,
+        note: serde_json::Map<String, Json>,
         reply: oneshot::Sender<Result<String, String>>,
+    },
+    /// What deploying a bundle would do (`crate::plan`); nothing is applied. `signature`
+    /// is why its signature would be refused, if it would.
+    Plan {
+        bytes: Vec<u8>,
+        signature: Option<String>,
+        reply: oneshot::Sender<Result<Json, String>>,
     },
 }
 
@@ -215,14 +224,14 @@ impl Writer {
                         applied += 1;
                     }
                 }
-                Msg::Deploy { bytes, .. } => {
-                    let r = self.deploy(bytes, &mut batch);
+                Msg::Deploy { bytes, note, .. } => {
+                    let r = self.deploy(bytes, note.clone(), &mut batch);
                     if r.is_ok() {
                         self.collect(&mut batch, &mut commands)?;
                     }
                     deployed.push(r);
                 }
-                Msg::Case { .. } | Msg::Read(_) => {}
+                Msg::Case { .. } | Msg::Read(_) | Msg::Plan { .. } => {}
             }
             answers.push((msg, outcomes));
         }
@@ -287,6 +296,13 @@ impl Writer {
                     let _ = reply.send(self.case(&id));
                 }
                 Msg::Read(f) => f(&self.engine),
+                Msg::Plan {
+                    bytes,
+                    signature,
+                    reply,
+                } => {
+                    let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
+                }
                 Msg::Deploy { reply, .. } => {
                     let r = if deployed.is_empty() {
                         Err("no outcome".to_string())
@@ -359,31 +375,51 @@ impl Writer {
                     let _ = reply.send(self.case(&id));
                 }
                 Msg::Read(f) => f(&self.engine),
+                Msg::Plan {
+                    bytes,
+                    signature,
+                    reply,
+                } => {
+                    let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
+                }
             }
         }
     }
 
-    /// Switch to the bundle in `bytes` (recorded as an input, the bundle kept with it).
-    pub fn deploy(&mut self, bytes: &[u8], batch: &mut Batch) -> Result<String, String> {
+    /// Switch to the bundle in `bytes` (recorded as an input with its note, the bundle
+    /// kept with it).
+    pub fn deploy(
+        &mut self,
+        bytes: &[u8],
+        note: serde_json::Map<String, Json>,
+        batch: &mut Batch,
+    ) -> Result<String, String> {
         let (program, hash) = decode(bytes).map_err(|e| e.to_string())?;
         if hash == self.engine.bundle_hash() {
             return Ok(hash);
         }
         self.engine
-            .reload(program, &hash)
+            .reload_noted(program, &hash, note.clone())
             .map_err(|e| e.to_string())?;
-        batch.inputs.push(Input::Bundle(hash.clone()));
+        batch.inputs.push(Input::Bundle(Deploy {
+            hash: hash.clone(),
+            note,
+        }));
         batch.bundles.push((hash.clone(), bytes.to_vec()));
         tracing::info!(bundle = %hash, "bundle deployed");
         Ok(hash)
     }
 
     /// At start: deploy the bundle given on the command line if it is not the one deciding.
-    pub fn deploy_at_start(&mut self, bytes: &[u8]) -> Result<(), String> {
+    pub fn deploy_at_start(
+        &mut self,
+        bytes: &[u8],
+        note: serde_json::Map<String, Json>,
+    ) -> Result<(), String> {
         let mut batch = Batch::default();
         let mut commands = Vec::new();
         let from = self.engine.bundle_hash().to_string();
-        self.deploy(bytes, &mut batch).map_err(|e| {
+        self.deploy(bytes, note, &mut batch).map_err(|e| {
             format!("cannot deploy this bundle over the state's bundle {from}: {e}")
         })?;
         if batch.inputs.is_empty() {
@@ -478,7 +514,7 @@ impl Writer {
 fn msg_lines(m: &Msg) -> usize {
     match m {
         Msg::Events { lines, .. } => lines.len(),
-        Msg::Case { .. } | Msg::Deploy { .. } | Msg::Read(_) => 1,
+        Msg::Case { .. } | Msg::Deploy { .. } | Msg::Read(_) | Msg::Plan { .. } => 1,
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use meshline_runtime::{Engine, bundle, ir};
 
 use crate::replay::{self, Control};
+use crate::store::Deploy;
 
 /// What to do with `{"meshline":"deploy",...}` lines.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +53,7 @@ enum Input {
     /// An event line (or the text of an `event` control line): these bytes of the batch.
     Line(Range<usize>),
     Tick(jiff::Timestamp),
-    Deploy(String),
+    Deploy(Deploy),
     /// A control line that cannot be honoured: the drive stops here.
     Bad(String),
 }
@@ -132,7 +133,7 @@ fn read_inputs<R: BufRead>(
                         Input::Line(start..batch.bytes.len())
                     }
                     Ok(Some(Control::Tick(t))) => Input::Tick(t),
-                    Ok(Some(Control::Deploy(hash))) => Input::Deploy(hash),
+                    Ok(Some(Control::Deploy(d))) => Input::Deploy(d),
                     Err(e) => Input::Bad(e),
                 };
                 batch.inputs.push((number, input));
@@ -173,8 +174,8 @@ fn apply_inputs(
                     engine.advance_to(t);
                     Ok(())
                 }
-                Input::Deploy(hash) => match deploys {
-                    Deploys::From(dir) => deploy(engine, dir, &hash),
+                Input::Deploy(d) => match deploys {
+                    Deploys::From(dir) => deploy(engine, dir, d),
                     Deploys::Ignore => Ok(()),
                 },
                 Input::Bad(message) => Err(message),
@@ -196,8 +197,9 @@ fn apply_inputs(
 }
 
 /// A deploy control line: the bundle `DIR/HASH.meshb` decides from here on, through the
-/// same reload serve uses (state kept, a `deployed` entry written).
-fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), String> {
+/// same reload serve uses (state kept, a `deployed` entry written with the line's note).
+fn deploy(engine: &mut Engine, dir: Option<&Path>, d: Deploy) -> Result<(), String> {
+    let hash = d.hash.as_str();
     let Some(dir) = dir else {
         return Err(format!(
             "deploy of bundle {hash}: no --bundles DIR to find {hash}.meshb in \
@@ -216,6 +218,6 @@ fn deploy(engine: &mut Engine, dir: Option<&Path>, hash: &str) -> Result<(), Str
         ));
     }
     engine
-        .reload(program, hash)
+        .reload_noted(program, hash, d.note)
         .map_err(|e| format!("deploy of bundle {hash} refused: {e}"))
 }

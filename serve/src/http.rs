@@ -28,7 +28,10 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     pub timeout: Duration,
     pub webhooks: Arc<BTreeMap<String, Source>>,
-    pub admin_token: Option<Arc<String>>,
+    /// Admin tokens by name; none: admin endpoints are off.
+    pub admins: Option<Arc<crate::deployment::Admins>>,
+    /// Keys a deployed bundle must be signed by (none: signatures optional).
+    pub trusted: Arc<Vec<meshline_runtime::signing::PublicKey>>,
     pub guard: Arc<Guard>,
     /// Case ledgers, read off the writer thread.
     pub reader: Arc<crate::reader::Reader>,
@@ -58,7 +61,6 @@ pub fn router(app: App, max_body: usize, extra: Router<App>) -> Router {
     Router::new()
         .route("/events", post(events))
         .route("/webhooks/{source}", post(webhook))
-        .route("/admin/bundle", post(deploy))
         .route("/cases/{id}", get(case))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -69,7 +71,7 @@ pub fn router(app: App, max_body: usize, extra: Router<App>) -> Router {
         .with_state(app)
 }
 
-fn answer(app: &App, status: StatusCode, body: Json) -> Response {
+pub(crate) fn answer(app: &App, status: StatusCode, body: Json) -> Response {
     if status.is_client_error() {
         app.metrics
             .http_bad_requests
@@ -412,68 +414,6 @@ async fn webhook(
             json!({ "error": "no outcome" }),
         ),
     }
-}
-
-/// `POST /admin/bundle` (bearer token): deploy the bundle in the body over live state.
-async fn deploy(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    app.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
-    let Some(token) = &app.admin_token else {
-        return answer(
-            &app,
-            StatusCode::NOT_FOUND,
-            json!({ "error": "admin endpoints are off (no admin_token)" }),
-        );
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !same_secret(given.as_bytes(), token.as_bytes()) {
-        tracing::warn!("admin request refused: bad token");
-        return answer(
-            &app,
-            StatusCode::UNAUTHORIZED,
-            json!({ "error": "bad admin token" }),
-        );
-    }
-    let (reply, rx) = oneshot::channel();
-    if app
-        .tx
-        .send(Msg::Deploy {
-            bytes: body.to_vec(),
-            reply,
-        })
-        .is_err()
-    {
-        return answer(
-            &app,
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": "shutting down" }),
-        );
-    }
-    match tokio::time::timeout(app.timeout, rx).await {
-        Ok(Ok(Ok(hash))) => answer(
-            &app,
-            StatusCode::OK,
-            json!({ "status": "deployed", "bundle": hash }),
-        ),
-        Ok(Ok(Err(reason))) => answer(
-            &app,
-            StatusCode::CONFLICT,
-            json!({ "status": "refused", "reason": reason }),
-        ),
-        _ => answer(
-            &app,
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": "no answer in time" }),
-        ),
-    }
-}
-
-/// Compare secrets in time independent of where they differ.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `GET /cases/{id}[?ledger_limit=N&after_seq=S]`: the case's state from the writer (small),

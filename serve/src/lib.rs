@@ -6,6 +6,9 @@
 //! - [`reader`]: case ledgers read off the writer thread, a page at a time.
 //! - [`recovery`]: start-up, from the newest usable snapshot or from every input.
 //! - [`http`]: the axum routes.
+//! - [`admin`]: `POST /admin/bundle`: deployments and deployment plans.
+//! - [`deployment`]: admin tokens by name, trusted keys, what a `deployed` entry records.
+//! - [`plan`]: what a deployment would do, without doing it.
 //! - [`guard`]: who may send events, and what the edge refuses before it becomes an input.
 //! - [`listener`]: the accept loop: timeouts, the connection cap, bounded shutdown.
 //! - [`executor`]: delivers the outbox to connectors (the `log` connector).
@@ -20,8 +23,10 @@
 // A library reports through return values and `tracing`, never by printing (docs/architecture.md).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod admin;
 pub mod console;
 pub mod core;
+pub mod deployment;
 pub mod drive;
 pub mod executor;
 pub mod guard;
@@ -31,6 +36,7 @@ pub mod interactions;
 pub mod listener;
 pub mod mapping;
 pub mod metrics;
+pub mod plan;
 pub mod reader;
 pub mod recovery;
 pub mod replay;
@@ -78,6 +84,11 @@ pub struct Config {
     /// one, admin endpoints are off.
     pub admin_token: Option<String>,
     pub admin_token_env: Option<String>,
+    /// Named admin tokens (`[admins.NAME]`): the name is recorded as who deployed.
+    pub admins: std::collections::BTreeMap<String, deployment::AdminToken>,
+    /// Public key files (`meshline keygen`); with any, only bundles signed by one of them
+    /// are deployed, at start and over HTTP (docs/deploy.md, "Signed bundles").
+    pub trusted_keys: Vec<PathBuf>,
     /// Vendor webhook sources by name (`POST /webhooks/NAME`).
     pub webhooks: std::collections::BTreeMap<String, webhooks::Source>,
     /// Who may `POST /events` (bearer tokens). None: open, allowed on loopback only.
@@ -185,6 +196,8 @@ impl Default for Config {
             webhooks: Default::default(),
             admin_token: None,
             admin_token_env: None,
+            admins: Default::default(),
+            trusted_keys: Vec::new(),
             producers: Default::default(),
             max_future_skew_seconds: 300,
             max_batch_lines: 10_000,
@@ -227,6 +240,7 @@ impl Config {
                 ));
             }
         }
+        deployment::load_trusted(&self.trusted_keys)?;
         self.connectors.prepare().map(drop)
     }
 }
@@ -267,13 +281,17 @@ pub fn serve(opts: Options) -> Result<(), String> {
         config,
         verify_ledger,
     } = opts;
-    let admin_token = match (&config.admin_token, &config.admin_token_env) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(var)) => {
-            Some(std::env::var(var).map_err(|_| format!("admin_token_env: {var} is not set"))?)
-        }
-        (None, None) => None,
-    };
+    let admins = deployment::Admins::load(
+        &config.admins,
+        (
+            config.admin_token.as_deref(),
+            config.admin_token_env.as_deref(),
+        ),
+    )?;
+    let trusted = deployment::load_trusted(&config.trusted_keys)?;
+    // The bundle given at start passes the same checks as one posted (its signature).
+    let start_note = deployment::note(&bundle_bytes, deployment::AT_START, &trusted)
+        .map_err(|e| format!("--bundle: {e}"))?;
     let event_types = program.events.iter().map(|e| e.name.clone()).collect();
     let guard = guard::Guard::new(
         &config.producers,
@@ -372,7 +390,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         storage_failed: None,
     };
     // A different bundle on the command line is a deployment (refused if incompatible).
-    writer.deploy_at_start(&bundle_bytes)?;
+    writer.deploy_at_start(&bundle_bytes, start_note)?;
     let writer = std::thread::Builder::new()
         .name("meshline-writer".into())
         .spawn(move || writer.run(rx))
@@ -410,7 +428,8 @@ pub fn serve(opts: Options) -> Result<(), String> {
         metrics,
         timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
         webhooks: Arc::new(config.webhooks.clone()),
-        admin_token: admin_token.map(Arc::new),
+        admins: admins.map(Arc::new),
+        trusted: Arc::new(trusted),
         guard: Arc::new(guard),
         reader: reader.clone(),
         console,
@@ -434,7 +453,11 @@ pub fn serve(opts: Options) -> Result<(), String> {
             );
         }
         let metrics = app.metrics.clone();
-        let router = http::router(app, config.max_body_bytes, console::routes());
+        let router = http::router(
+            app,
+            config.max_body_bytes,
+            console::routes().merge(admin::routes()),
+        );
         let limits = listener::Limits {
             header_read_timeout: Duration::from_millis(config.header_read_timeout_ms.max(1)),
             max_connections: listener::connection_cap(config.max_connections),

@@ -175,10 +175,14 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
                 Ok(t) => engine.advance_to(t),
                 Err(e) => bad = Some(format!("stored tick {t:?}: {e}")),
             },
-            Input::Bundle(h) => {
+            Input::Bundle(d) => {
+                let h = d.hash;
                 let loaded = load_stored(store, &h).map_err(|e| e.to_string());
-                if let Err(e) = loaded.and_then(|p| engine.reload(p, &h).map_err(|e| e.to_string()))
-                {
+                if let Err(e) = loaded.and_then(|p| {
+                    engine
+                        .reload_noted(p, &h, d.note)
+                        .map_err(|e| e.to_string())
+                }) {
                     bad.get_or_insert(format!("replaying the deployment of bundle {h}: {e}"));
                 }
             }

@@ -7,6 +7,7 @@
 //! ```text
 //! {"meshline":"tick","at":"2026-11-24T10:15:00Z"}     advance the clock (timers due fire)
 //! {"meshline":"deploy","bundle":"<content hash>"}     the bundle with this hash decides from here
+//!     (optionally with "note":{…}: what its `deployed` entry records besides from and to)
 //! {"meshline":"event","line":"<envelope text>"}       apply this text as an event line
 //! ```
 //!
@@ -20,15 +21,15 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value as Json};
 
-use crate::store::Input;
+use crate::store::{Deploy, Input};
 
 /// A control line, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Control {
     /// Advance the clock to this instant (timers due by then fire).
     Tick(Timestamp),
-    /// Deploy the bundle with this content hash (lower-case hex).
-    Deploy(String),
+    /// Deploy the bundle with this content hash (lower-case hex), with its note.
+    Deploy(Deploy),
     /// Apply this text as an event line.
     Event(String),
 }
@@ -62,7 +63,7 @@ pub fn control(line: &[u8]) -> Result<Option<Control>, String> {
             Control::Tick(t)
         }
         Some("deploy") => {
-            only(&["meshline", "bundle"])?;
+            only(&["meshline", "bundle", "note"])?;
             let hash = text("bundle")?;
             if hash.is_empty()
                 || hash.len() > 128
@@ -74,7 +75,15 @@ pub fn control(line: &[u8]) -> Result<Option<Control>, String> {
                     "`bundle` must be a content hash (lower-case hex), not {hash:?}"
                 ));
             }
-            Control::Deploy(hash.to_string())
+            let note = match obj.get("note") {
+                None => Map::new(),
+                Some(Json::Object(m)) => m.clone(),
+                Some(_) => return Err("`note` must be an object".to_string()),
+            };
+            Control::Deploy(Deploy {
+                hash: hash.to_string(),
+                note,
+            })
         }
         Some("event") => {
             only(&["meshline", "line"])?;
@@ -115,7 +124,14 @@ pub fn export_line(input: &Input) -> String {
         Input::Event(line) if verbatim(line) => return line.clone(),
         Input::Event(line) => ("event", "line", line),
         Input::Tick(at) => ("tick", "at", at),
-        Input::Bundle(hash) => ("deploy", "bundle", hash),
+        Input::Bundle(d) if d.note.is_empty() => ("deploy", "bundle", &d.hash),
+        Input::Bundle(d) => {
+            return format!(
+                r#"{{"meshline":"deploy","bundle":{},"note":{}}}"#,
+                Json::String(d.hash.clone()),
+                meshline_runtime::ledger::canonical_json(&Json::Object(d.note.clone()))
+            );
+        }
     };
     format!(
         r#"{{"meshline":"{kind}","{key}":{}}}"#,
@@ -162,7 +178,14 @@ mod tests {
             Input::Event("   ".into()),
             Input::Event("  {\"id\":1}".into()),
             Input::Tick("2026-11-24T10:15:00Z".into()),
-            Input::Bundle("ab12".repeat(16)),
+            Input::Bundle(Deploy::bare(&"ab12".repeat(16))),
+            Input::Bundle(Deploy {
+                hash: "cd34".repeat(16),
+                note: serde_json::json!({"by": "alice", "signer": {"name": "ops"}})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            }),
         ];
         for i in &inputs {
             assert_eq!(&back(i), i);
@@ -212,6 +235,10 @@ mod tests {
                 "content hash",
             ),
             (r#"{"meshline":"deploy","bundle":""}"#, "content hash"),
+            (
+                r#"{"meshline":"deploy","bundle":"ab","note":"alice"}"#,
+                "`note` must be an object",
+            ),
             (r#"{"meshline":"event"}"#, "`line` (a string) is missing"),
         ];
         for (line, want) in cases {

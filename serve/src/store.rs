@@ -28,6 +28,8 @@ pub enum StoreError {
     UnknownInputKind(String),
     /// SQLite's `quick_check` found damage (its first findings).
     Damaged(Vec<String>),
+    /// A stored input of a known kind that cannot be read.
+    BadInput(String),
     /// PostgreSQL refused a connection or a statement.
     Postgres(postgres::Error),
     /// Another writer holds the project's lock.
@@ -42,6 +44,7 @@ impl fmt::Display for StoreError {
             StoreError::Open { path, error } => write!(f, "{}: {error}", path.display()),
             StoreError::Sqlite(e) => write!(f, "storage: {e}"),
             StoreError::UnknownInputKind(k) => write!(f, "storage: unknown input kind {k:?}"),
+            StoreError::BadInput(e) => write!(f, "storage: {e}"),
             StoreError::Damaged(found) => write!(
                 f,
                 "the database is damaged (SQLite quick_check: {})",
@@ -65,6 +68,7 @@ impl std::error::Error for StoreError {
             StoreError::Postgres(error) => Some(error),
             StoreError::UnknownInputKind(_)
             | StoreError::Damaged(_)
+            | StoreError::BadInput(_)
             | StoreError::Locked(_)
             | StoreError::BadSchema(_) => None,
         }
@@ -87,7 +91,50 @@ pub enum Input {
     /// The wall clock advanced to this RFC 3339 instant (timers due by then fired).
     Tick(String),
     /// The bundle with this content hash decides from here on (a deployment).
-    Bundle(String),
+    Bundle(Deploy),
+}
+
+/// A deployment as stored: the bundle's content hash and what its `deployed` entry records
+/// besides `from` and `to` (docs/deploy.md, "Change history"). Stored as the bare hash
+/// (kind `bundle`) when the note is empty, as deployments before the note existed were,
+/// and as `{"bundle":HASH,"note":{…}}` (kind `deploy`) otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deploy {
+    pub hash: String,
+    pub note: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Deploy {
+    /// A deployment with no note.
+    pub fn bare(hash: &str) -> Deploy {
+        Deploy {
+            hash: hash.to_string(),
+            note: serde_json::Map::new(),
+        }
+    }
+
+    /// The stored (kind, body).
+    pub(crate) fn to_row(&self) -> (&'static str, String) {
+        if self.note.is_empty() {
+            return ("bundle", self.hash.clone());
+        }
+        let v = serde_json::json!({ "bundle": self.hash, "note": self.note });
+        ("deploy", meshline_runtime::ledger::canonical_json(&v))
+    }
+
+    pub(crate) fn from_deploy_body(body: &str) -> Result<Deploy> {
+        let bad = |why: &str| StoreError::BadInput(format!("stored deployment {body:?}: {why}"));
+        let v: serde_json::Value = serde_json::from_str(body).map_err(|e| bad(&e.to_string()))?;
+        let hash = v.get("bundle").and_then(serde_json::Value::as_str);
+        let note = v.get("note").and_then(serde_json::Value::as_object);
+        match (hash, note) {
+            (Some(h), Some(n)) => Ok(Deploy {
+                hash: h.to_string(),
+                note: n.clone(),
+            }),
+            _ => Err(bad("expected {\"bundle\":HASH,\"note\":{…}}")),
+        }
+    }
 }
 
 /// A command for the outbox.
@@ -354,7 +401,8 @@ impl Store for SqliteStore {
             match kind.as_str() {
                 "event" => f(Input::Event(body)),
                 "tick" => f(Input::Tick(body)),
-                "bundle" => f(Input::Bundle(body)),
+                "bundle" => f(Input::Bundle(Deploy::bare(&body))),
+                "deploy" => f(Input::Bundle(Deploy::from_deploy_body(&body)?)),
                 other => return Err(StoreError::UnknownInputKind(other.to_string())),
             }
         }
@@ -469,10 +517,14 @@ impl Store for SqliteStore {
                 .prepare_cached("INSERT INTO inputs (kind, body) VALUES (?1, ?2)")
                 .map_err(err)?;
             for i in &batch.inputs {
+                let row;
                 let (kind, body) = match i {
                     Input::Event(b) => ("event", b),
                     Input::Tick(t) => ("tick", t),
-                    Input::Bundle(h) => ("bundle", h),
+                    Input::Bundle(d) => {
+                        row = d.to_row();
+                        (row.0, &row.1)
+                    }
                 };
                 ins.execute(params![kind, body]).map_err(err)?;
             }

@@ -13,7 +13,8 @@ use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, NoTls};
 
 use crate::store::{
-    Batch, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store, StoreError, Tail,
+    Batch, Deploy, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store,
+    StoreError, Tail,
 };
 
 /// Rows fetched per round trip when a read streams a table.
@@ -181,7 +182,8 @@ impl Store for PgStore {
                 match kind {
                     "event" => f(Input::Event(body)),
                     "tick" => f(Input::Tick(body)),
-                    "bundle" => f(Input::Bundle(body)),
+                    "bundle" => f(Input::Bundle(Deploy::bare(&body))),
+                    "deploy" => f(Input::Bundle(Deploy::from_deploy_body(&body)?)),
                     other => return Err(StoreError::UnknownInputKind(other.to_string())),
                 }
                 Ok(())
@@ -300,10 +302,14 @@ impl Store for PgStore {
             .prepare("INSERT INTO inputs (seq, kind, body) VALUES ($1, $2, $3)")
             .map_err(err)?;
         for i in &batch.inputs {
+            let row;
             let (kind, body) = match i {
                 Input::Event(b) => ("event", b),
                 Input::Tick(t) => ("tick", t),
-                Input::Bundle(h) => ("bundle", h),
+                Input::Bundle(d) => {
+                    row = d.to_row();
+                    (row.0, &row.1)
+                }
             };
             seq += 1;
             tx.execute(&ins, &[&seq, &kind, body]).map_err(err)?;

@@ -134,6 +134,7 @@ fn deploy(tx: &Sender<Msg>, bytes: &[u8]) -> String {
     let (reply, rx) = tokio::sync::oneshot::channel();
     tx.send(Msg::Deploy {
         bytes: bytes.to_vec(),
+        note: Default::default(),
         reply,
     })
     .unwrap();

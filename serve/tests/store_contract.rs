@@ -14,7 +14,7 @@
 mod pg;
 
 use meshline_serve::store::{
-    Batch, Input, LedgerRow, NewSnapshot, OutboxRow, SNAPSHOTS_KEPT, SqliteStore, Store,
+    Batch, Deploy, Input, LedgerRow, NewSnapshot, OutboxRow, SNAPSHOTS_KEPT, SqliteStore, Store,
 };
 use meshline_serve::store_pg::PgStore;
 
@@ -25,6 +25,13 @@ fn ledger_row(seq: u64, case: Option<&str>) -> LedgerRow {
         kind: "received".into(),
         line: format!("{{\"seq\":{seq},\"note\":\"é ✓ \\u0000\"}}"),
     }
+}
+
+/// A deployment with the note its `deployed` entry records (who, the signer).
+fn noted(hash: &str) -> Deploy {
+    let mut d = Deploy::bare(hash);
+    d.note.insert("by".into(), serde_json::json!("rachel"));
+    d
 }
 
 fn inputs(store: &dyn Store, after: u64) -> Vec<Input> {
@@ -53,7 +60,7 @@ fn contract(store: &mut dyn Store) {
         inputs: vec![
             Input::Event("{\"id\":\"e1\"}".into()),
             Input::Tick("2026-03-02T10:00:00Z".into()),
-            Input::Bundle("hash-b".into()),
+            Input::Bundle(noted("hash-b")),
         ],
         ledger: vec![ledger_row(1, Some("T-1")), ledger_row(2, None)],
         outbox: vec![
@@ -84,10 +91,10 @@ fn contract(store: &mut dyn Store) {
         [
             Input::Event("{\"id\":\"e1\"}".into()),
             Input::Tick("2026-03-02T10:00:00Z".into()),
-            Input::Bundle("hash-b".into()),
+            Input::Bundle(noted("hash-b")),
         ]
     );
-    assert_eq!(inputs(store, 2), [Input::Bundle("hash-b".into())]);
+    assert_eq!(inputs(store, 2), [Input::Bundle(noted("hash-b"))]);
     let tail = store.tail().unwrap();
     assert_eq!(tail.entries, 2);
     assert_eq!(tail.last_line, Some(ledger_row(2, None).line));

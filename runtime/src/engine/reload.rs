@@ -114,6 +114,19 @@ impl Engine {
     /// Let `program` (bundle `bundle`) decide from now on, keeping all live state; writes a
     /// `deployed` ledger entry. Refused, with the reason, when incompatible.
     pub fn reload(&mut self, program: Program, bundle: &str) -> Result<(), ReloadError> {
+        self.reload_noted(program, bundle, serde_json::Map::new())
+    }
+
+    /// As [`reload`](Self::reload), the `deployed` entry also recording `note`: who
+    /// deployed, the bundle's signer, version and source hash (docs/deploy.md, "Change
+    /// history"). The note is an input like the bundle, so a replay writes the same entry;
+    /// it cannot replace `from`, `to` or `rescheduled_clocks`.
+    pub fn reload_noted(
+        &mut self,
+        program: Program,
+        bundle: &str,
+        note: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), ReloadError> {
         if let Some(why) = self.incompatibility(&program) {
             return Err(why);
         }
@@ -162,6 +175,11 @@ impl Engine {
         let mut detail = json!({ "from": from, "to": bundle });
         if !running.is_empty() {
             detail["rescheduled_clocks"] = json!(running.len());
+        }
+        if let Some(d) = detail.as_object_mut() {
+            for (k, v) in note {
+                d.entry(k).or_insert(v);
+            }
         }
         self.log(None, "deployed", None, detail);
         for (case, s) in running {
@@ -231,5 +249,24 @@ mod tests {
         let mut live = Engine::new(program(&["A"], vec![good]), "v1").unwrap();
         let err = live.reload(program(&["A"], vec![bad]), "v2").unwrap_err();
         assert_eq!(err, ReloadError::Load(load));
+    }
+
+    #[test]
+    fn a_note_adds_to_the_deployed_entry_but_cannot_replace_from_and_to() {
+        let mut engine = Engine::new(program(&["A"], Vec::new()), "v1").unwrap();
+        let note = serde_json::json!({"by": "ops", "to": "forged", "from": "forged"});
+        engine
+            .reload_noted(
+                program(&["A"], Vec::new()),
+                "v2",
+                note.as_object().cloned().unwrap(),
+            )
+            .unwrap();
+        let (lines, _) = engine.drain_jsonl();
+        let entry: serde_json::Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+        assert_eq!(entry["kind"], "deployed");
+        assert_eq!(entry["detail"]["by"], "ops");
+        assert_eq!(entry["detail"]["from"], "v1");
+        assert_eq!(entry["detail"]["to"], "v2");
     }
 }

@@ -64,13 +64,9 @@ pub struct AutomationInfo {
     pub open_since: Option<String>,
 }
 
-/// A `deployed` entry: at, from, to.
-#[derive(Clone, Debug)]
-pub struct Deployment {
-    pub at: String,
-    pub from: String,
-    pub to: String,
-}
+/// A `deployed` entry: at, from, to, who deployed, the signer (the report's reading, so
+/// the console and `meshline report --deployments` agree).
+pub use meshline_report::deployments::Deployment;
 
 /// The deciding bundle.
 #[derive(Clone, Debug, Default)]
@@ -369,11 +365,7 @@ impl Follower {
                     Some("breaker_reset") => {
                         self.open_since.remove(&text(&v, "rule"));
                     }
-                    Some("deployed") => self.deployments.push(Deployment {
-                        at: text(&v, "at"),
-                        from: text(d, "from"),
-                        to: text(d, "to"),
-                    }),
+                    Some("deployed") => self.deployments.extend(Deployment::from_entry(&v)),
                     _ => {}
                 }
             }

@@ -361,21 +361,32 @@ pub fn deployments(f: &Figures, session: &Session, section: &str) -> String {
         None => m.push_str("<p>No bundle is stored yet.</p>"),
     }
     m.push_str(
-        "<p>Deployments arrive through <code>POST /admin/bundle</code> (an admin token, not a \
-         person) or a restart with a new <code>--bundle</code>; rolling back is deploying the \
-         previous bundle again.</p>",
+        "<p>Deployments arrive through <code>POST /admin/bundle</code> (a named admin token) \
+         or a restart with a new <code>--bundle</code>; rolling back is deploying the previous \
+         bundle again. <em>By</em> is the admin token's name, <em>signed by</em> the bundle's \
+         signer (docs/deploy.md, \"Change history\").</p>",
     );
     if f.deployments.is_empty() {
         m.push_str("<p>No deployment since the state was created.</p>");
     } else {
         m.push_str(
-            "<div class=\"wrap\"><table><tr><th>at (UTC)</th><th>from</th><th>to</th></tr>\n",
+            "<div class=\"wrap\"><table><tr><th>at (UTC)</th><th>by</th><th>signed by</th>\
+             <th>version</th><th>from</th><th>to</th></tr>\n",
         );
+        let or = |v: &Option<String>, none: &'static str| v.clone().unwrap_or_else(|| none.into());
         for d in &f.deployments {
+            let version = match (&d.package, &d.version) {
+                (Some(p), Some(v)) => format!("{p} {v}"),
+                _ => "—".to_string(),
+            };
             let _ = writeln!(
                 m,
-                "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td>\
+                 <td><code>{}</code></td></tr>",
                 esc(&d.at),
+                esc(&or(&d.by, "—")),
+                esc(&or(&d.signer, "unsigned")),
+                esc(&version),
                 esc(d.from.get(..12).unwrap_or(&d.from)),
                 esc(d.to.get(..12).unwrap_or(&d.to))
             );
@@ -518,4 +529,42 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::figures::Deployment;
+
+    #[test]
+    fn deployments_say_who_deployed_and_signed() {
+        let signed = serde_json::json!({"at": "2026-12-07T10:00:00Z", "kind": "deployed",
+            "detail": {"from": "a".repeat(64), "to": "b".repeat(64), "by": "ops",
+                "package": "agency", "version": "1.4.1",
+                "signer": {"name": "bob", "key": "0123456789abcdef"}}});
+        let old = serde_json::json!({"at": "2026-12-01T10:00:00Z", "kind": "deployed",
+            "detail": {"from": "c".repeat(64), "to": "a".repeat(64)}});
+        let f = Figures {
+            deployments: [signed, old]
+                .iter()
+                .filter_map(Deployment::from_entry)
+                .collect(),
+            ..Figures::default()
+        };
+        let sessions = crate::console::auth::Sessions::new(std::time::Duration::from_secs(60), 1);
+        let (_, viewer) = sessions
+            .start("dana@tallyhub.com", crate::console::auth::Role::Viewer)
+            .unwrap();
+        let page = deployments(&f, &viewer, "");
+        assert!(
+            page.contains(
+                "<td>2026-12-07T10:00:00Z</td><td>ops</td><td>bob</td><td>agency 1.4.1</td>"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("<td>2026-12-01T10:00:00Z</td><td>\u{2014}</td><td>unsigned</td>"),
+            "{page}"
+        );
+    }
 }

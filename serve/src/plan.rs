@@ -1,0 +1,300 @@
+//! A deployment plan (docs/deploy.md, "Deployment plans"): what deploying a bundle over
+//! live state would do, without doing it — the bundle diff by declaration, whether the
+//! deployment would be refused and why, running SLA clocks it reschedules (and by how
+//! much), held actions of automations or gates it changes, and automations whose rollout
+//! changes. `meshline deploy plan --state FILE|--url URL` and `POST /admin/bundle?plan` share
+//! it.
+//!
+//! The live effects are measured on a copy of the engine (restored from its snapshot) that
+//! takes the deployment; the engine itself is not touched.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use meshline_runtime::Engine;
+use meshline_runtime::ir::Program;
+use serde_json::{Map, Value as Json, json};
+
+use crate::store::{SqliteStore, Store};
+
+/// Declarations by name, old against new: `{added, removed, changed}` (names, sorted).
+fn diff<T: PartialEq>(old: &[T], new: &[T], name: impl Fn(&T) -> String) -> Json {
+    let find = |list: &[T], n: &str| list.iter().find(|x| name(x) == n).map(|_| ());
+    let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+    for n in new.iter().map(&name).collect::<BTreeSet<_>>() {
+        match old.iter().find(|x| name(x) == n) {
+            None => added.push(n),
+            Some(o) => {
+                if new.iter().find(|x| name(x) == n) != Some(o) {
+                    changed.push(n);
+                }
+            }
+        }
+    }
+    for n in old.iter().map(&name).collect::<BTreeSet<_>>() {
+        if find(new, &n).is_none() {
+            removed.push(n);
+        }
+    }
+    json!({ "added": added, "removed": removed, "changed": changed })
+}
+
+/// The bundle diff by declaration kind (kinds with no difference left out), and the
+/// unnamed rules that changed (`classify`, `owners`, …).
+pub fn declarations(old: &Program, new: &Program) -> Json {
+    let mut out = Map::new();
+    let mut put = |kind: &str, d: Json| {
+        let empty = ["added", "removed", "changed"]
+            .iter()
+            .all(|k| d[k].as_array().is_some_and(Vec::is_empty));
+        if !empty {
+            out.insert(kind.to_string(), d);
+        }
+    };
+    put("enums", diff(&old.enums, &new.enums, |x| x.name.clone()));
+    put(
+        "records",
+        diff(&old.records, &new.records, |x| x.name.clone()),
+    );
+    put("events", diff(&old.events, &new.events, |x| x.name.clone()));
+    put("facts", diff(&old.slots, &new.slots, |x| x.name.clone()));
+    put(
+        "constants",
+        diff(&old.consts, &new.consts, |x| x.name.clone()),
+    );
+    put(
+        "functions",
+        diff(&old.functions, &new.functions, |x| x.name.clone()),
+    );
+    put(
+        "calendars",
+        diff(&old.calendars, &new.calendars, |x| x.name.clone()),
+    );
+    put("teams", diff(&old.teams, &new.teams, |x| x.name.clone()));
+    put("routes", diff(&old.routes, &new.routes, |x| x.name.clone()));
+    put("slas", diff(&old.slas, &new.slas, |x| x.name.clone()));
+    put(
+        "actions",
+        diff(&old.actions, &new.actions, |x| {
+            format!("{}.{}", x.connector, x.name)
+        }),
+    );
+    put("gates", diff(&old.gates, &new.gates, |x| x.name.clone()));
+    put(
+        "automations",
+        diff(&old.automations, &new.automations, |x| x.name.clone()),
+    );
+    let mut rules = Vec::new();
+    if old.classify != new.classify {
+        rules.push("classify");
+    }
+    if old.owners != new.owners {
+        rules.push("owners");
+    }
+    if old.acknowledge_within != new.acknowledge_within {
+        rules.push("acknowledge_within");
+    }
+    if old.default_calendar != new.default_calendar {
+        rules.push("default_calendar");
+    }
+    if !rules.is_empty() {
+        out.insert("rules".into(), json!(rules));
+    }
+    Json::Object(out)
+}
+
+/// Seconds between two RFC 3339 instants (`after − before`), if both parse.
+fn seconds(before: &Json, after: &Json) -> Option<i64> {
+    let t = |v: &Json| v.as_str()?.parse::<jiff::Timestamp>().ok();
+    Some(t(after)?.as_second() - t(before)?.as_second())
+}
+
+/// The plan for deploying `bytes` over `engine`'s live state. `signature` is why the
+/// bundle's signature would be refused, if it would (the caller checks it).
+pub fn plan(engine: &Engine, bytes: &[u8], signature: Option<String>) -> Result<Json, String> {
+    let (manifest, program, hash) =
+        meshline_runtime::bundle::decode::<Program>(bytes).map_err(|e| e.to_string())?;
+    let old = engine.program();
+    let mut out = json!({
+        "from": engine.bundle_hash(),
+        "to": hash,
+        "package": manifest.package,
+        "version": manifest.version,
+        "declarations": declarations(old, &program),
+        "refused": Json::Null,
+    });
+    let rollouts: Vec<Json> = program
+        .automations
+        .iter()
+        .filter_map(|a| {
+            let was = old.automations.iter().find(|o| o.name == a.name)?;
+            (was.rollout != a.rollout).then(|| {
+                json!({
+                    "automation": a.name,
+                    "from": serde_json::to_value(&was.rollout).unwrap_or(Json::Null),
+                    "to": serde_json::to_value(&a.rollout).unwrap_or(Json::Null),
+                })
+            })
+        })
+        .collect();
+    out["rollouts"] = json!(rollouts);
+    if hash == engine.bundle_hash() {
+        // Deploying the deciding bundle again does nothing.
+        out["refused"] = json!(signature);
+        out["unchanged"] = json!(true);
+        return Ok(out);
+    }
+    if let Some(why) = signature.or_else(|| engine.reload_incompatibility(&program)) {
+        out["refused"] = json!(why);
+        return Ok(out);
+    }
+    let snapshot = engine.snapshot().map_err(|e| e.to_string())?;
+    let mut copy =
+        Engine::restore(old.clone(), engine.bundle_hash(), &snapshot).map_err(|e| e.to_string())?;
+    copy.reload(program.clone(), &hash)
+        .map_err(|e| e.to_string())?;
+    let changed_autos: BTreeSet<&str> = program
+        .automations
+        .iter()
+        .filter(|a| old.automations.iter().find(|o| o.name == a.name) != Some(*a))
+        .map(|a| a.name.as_str())
+        .collect();
+    let changed_gates: BTreeSet<&str> = program
+        .gates
+        .iter()
+        .filter(|g| old.gates.iter().find(|o| o.name == g.name) != Some(*g))
+        .map(|g| g.name.as_str())
+        .collect();
+    let (mut clocks, mut held) = (Vec::new(), Vec::new());
+    for id in engine.case_ids() {
+        let (Some(before), Some(after)) = (engine.case_json(id), copy.case_json(id)) else {
+            continue;
+        };
+        let empty = Vec::new();
+        let after_clocks = after["clocks"].as_array().unwrap_or(&empty);
+        for b in before["clocks"].as_array().unwrap_or(&empty) {
+            let a = after_clocks.iter().find(|a| a["sla"] == b["sla"]);
+            if let Some(a) = a.filter(|a| a["due"] != b["due"]) {
+                clocks.push(json!({
+                    "case": id, "sla": b["sla"], "from": b["due"], "to": a["due"],
+                    "by_seconds": seconds(&b["due"], &a["due"]),
+                }));
+            }
+        }
+        for h in before["held"].as_array().unwrap_or(&empty) {
+            let auto = h["automation"].as_str().unwrap_or("");
+            let gates: Vec<&str> = h["gates"]
+                .as_array()
+                .unwrap_or(&empty)
+                .iter()
+                .filter_map(Json::as_str)
+                .filter(|g| changed_gates.contains(g))
+                .collect();
+            if changed_autos.contains(auto) || !gates.is_empty() {
+                held.push(json!({
+                    "case": id, "automation": auto, "step": h["step"],
+                    "automation_changed": changed_autos.contains(auto), "gates_changed": gates,
+                }));
+            }
+        }
+    }
+    out["clocks"] = json!(clocks);
+    out["held"] = json!(held);
+    out["cases"] = json!(engine.case_ids().len());
+    Ok(out)
+}
+
+/// The plan over a stored state: a back-up copy or a stopped server's file (only read;
+/// a running server commits while it is read, so ask it with [`plan_url`]).
+pub fn plan_state(
+    state: &Path,
+    bytes: &[u8],
+    trusted: &[meshline_runtime::signing::PublicKey],
+) -> Result<Json, String> {
+    if !state.exists() {
+        return Err(format!("{}: no such file", state.display()));
+    }
+    let store = SqliteStore::open(state)?;
+    let first = store
+        .bundle()?
+        .ok_or_else(|| format!("{}: the state holds no bundle yet", state.display()))?;
+    let program = crate::core::load_stored(&store, &first)?;
+    let r = crate::recovery::recover(&store, program, &first, true, false)
+        .map_err(|e| format!("{}: {e}", state.display()))?;
+    let signature = crate::deployment::note(bytes, "plan", trusted).err();
+    plan(&r.engine, bytes, signature)
+}
+
+/// The plan from a running server: `POST URL/admin/bundle?plan` with the admin token.
+pub fn plan_url(url: &str, token: &str, bytes: &[u8]) -> Result<Json, String> {
+    let config = ureq::Agent::config_builder()
+        // A refusal's body says why: read it rather than fail on the status.
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .timeout_global(Some(std::time::Duration::from_secs(300)))
+        .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let agent = ureq::Agent::new_with_config(config);
+    let endpoint = format!("{}/admin/bundle?plan", url.trim_end_matches('/'));
+    let mut resp = agent
+        .post(&endpoint)
+        .header("Authorization", format!("Bearer {token}"))
+        .send(bytes)
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    let code = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    let parsed: Option<Json> = serde_json::from_str(&body).ok();
+    match (code, parsed) {
+        (200, Some(mut v)) => {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("status");
+            }
+            Ok(v)
+        }
+        (_, Some(v)) => {
+            let why = ["reason", "error"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Json::as_str))
+                .map_or_else(|| v.to_string(), str::to_string);
+            Err(format!("{endpoint}: HTTP {code}: {why}"))
+        }
+        (_, None) => Err(format!("{endpoint}: HTTP {code}: {body}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshline_runtime::ir::EventDef;
+
+    fn program(events: &[(&str, bool)]) -> Program {
+        Program {
+            events: events
+                .iter()
+                .map(|(n, facts)| EventDef {
+                    name: n.to_string(),
+                    fields: Vec::new(),
+                    slots: Vec::new(),
+                    updates_facts: *facts,
+                    builtin: None,
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn declarations_are_added_removed_or_changed_by_name() {
+        let old = program(&[("A", false), ("B", false), ("C", false)]);
+        let new = program(&[("B", true), ("C", false), ("D", false)]);
+        assert_eq!(
+            declarations(&old, &new),
+            json!({"events": {"added": ["D"], "removed": ["A"], "changed": ["B"]}})
+        );
+        assert_eq!(declarations(&old, &old), json!({}));
+    }
+}
