@@ -105,27 +105,26 @@ impl Reader {
 
     /// Stored events with `seq > after`, in order, at most `limit`: `(seq, envelope line)`.
     pub fn events_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
-        self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT seq, body FROM inputs WHERE seq > ?1 AND kind = 'event' ORDER BY seq LIMIT ?2",
-            )?;
-            let rows = st.query_map(
-                params![
-                    i64::try_from(after).unwrap_or(i64::MAX),
-                    i64::try_from(limit).unwrap_or(i64::MAX)
-                ],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
-            )?;
-            rows.collect()
-        })
+        self.texts_after(
+            "SELECT seq, body FROM inputs WHERE seq > ?1 AND kind = 'event' ORDER BY seq LIMIT ?2",
+            after,
+            limit,
+        )
     }
 
     /// Ledger lines with `seq > after`, in order, at most `limit`: `(seq, line)`.
     pub fn ledger_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
+        self.texts_after(
+            "SELECT seq, line FROM ledger WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            after,
+            limit,
+        )
+    }
+
+    /// `(seq, text)` rows of `sql`, which takes `after` and `limit`.
+    fn texts_after(&self, sql: &str, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
         self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT seq, line FROM ledger WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
+            let mut st = c.prepare_cached(sql)?;
             let rows = st.query_map(
                 params![
                     i64::try_from(after).unwrap_or(i64::MAX),

@@ -137,6 +137,31 @@ impl Deploy {
     }
 }
 
+impl Input {
+    /// An input from its stored row (`kind`, `body`), in either backend.
+    pub(crate) fn from_row(kind: &str, body: String) -> Result<Input> {
+        Ok(match kind {
+            "event" => Input::Event(body),
+            "tick" => Input::Tick(body),
+            "bundle" => Input::Bundle(Deploy::bare(&body)),
+            "deploy" => Input::Bundle(Deploy::from_deploy_body(&body)?),
+            other => return Err(StoreError::UnknownInputKind(other.to_string())),
+        })
+    }
+
+    /// The stored row (`kind`, `body`) of an input.
+    pub(crate) fn to_row(&self) -> (&'static str, std::borrow::Cow<'_, str>) {
+        match self {
+            Input::Event(b) => ("event", b.into()),
+            Input::Tick(t) => ("tick", t.into()),
+            Input::Bundle(d) => {
+                let (kind, body) = d.to_row();
+                (kind, body.into())
+            }
+        }
+    }
+}
+
 /// A command for the outbox.
 #[derive(Clone, Debug)]
 pub struct OutboxRow {
@@ -397,14 +422,7 @@ impl Store for SqliteStore {
         let mut rows = st.query(params![after as i64]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
             let kind: String = r.get(0).map_err(err)?;
-            let body: String = r.get(1).map_err(err)?;
-            match kind.as_str() {
-                "event" => f(Input::Event(body)),
-                "tick" => f(Input::Tick(body)),
-                "bundle" => f(Input::Bundle(Deploy::bare(&body))),
-                "deploy" => f(Input::Bundle(Deploy::from_deploy_body(&body)?)),
-                other => return Err(StoreError::UnknownInputKind(other.to_string())),
-            }
+            f(Input::from_row(&kind, r.get(1).map_err(err)?)?);
         }
         Ok(())
     }
@@ -517,15 +535,7 @@ impl Store for SqliteStore {
                 .prepare_cached("INSERT INTO inputs (kind, body) VALUES (?1, ?2)")
                 .map_err(err)?;
             for i in &batch.inputs {
-                let row;
-                let (kind, body) = match i {
-                    Input::Event(b) => ("event", b),
-                    Input::Tick(t) => ("tick", t),
-                    Input::Bundle(d) => {
-                        row = d.to_row();
-                        (row.0, &row.1)
-                    }
-                };
+                let (kind, body) = i.to_row();
                 ins.execute(params![kind, body]).map_err(err)?;
             }
             let mut led = tx

@@ -13,8 +13,7 @@ use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, NoTls};
 
 use crate::store::{
-    Batch, Deploy, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store,
-    StoreError, Tail,
+    Batch, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store, StoreError, Tail,
 };
 
 /// Rows fetched per round trip when a read streams a table.
@@ -177,15 +176,7 @@ impl Store for PgStore {
             "SELECT kind, body FROM inputs WHERE seq > $1 ORDER BY seq",
             to_i64(after),
             &mut |r| {
-                let kind: &str = r.get(0);
-                let body: String = r.get(1);
-                match kind {
-                    "event" => f(Input::Event(body)),
-                    "tick" => f(Input::Tick(body)),
-                    "bundle" => f(Input::Bundle(Deploy::bare(&body))),
-                    "deploy" => f(Input::Bundle(Deploy::from_deploy_body(&body)?)),
-                    other => return Err(StoreError::UnknownInputKind(other.to_string())),
-                }
+                f(Input::from_row(r.get(0), r.get(1))?);
                 Ok(())
             },
         )
@@ -302,17 +293,10 @@ impl Store for PgStore {
             .prepare("INSERT INTO inputs (seq, kind, body) VALUES ($1, $2, $3)")
             .map_err(err)?;
         for i in &batch.inputs {
-            let row;
-            let (kind, body) = match i {
-                Input::Event(b) => ("event", b),
-                Input::Tick(t) => ("tick", t),
-                Input::Bundle(d) => {
-                    row = d.to_row();
-                    (row.0, &row.1)
-                }
-            };
+            let (kind, body) = i.to_row();
             seq += 1;
-            tx.execute(&ins, &[&seq, &kind, body]).map_err(err)?;
+            tx.execute(&ins, &[&seq, &kind, &body.as_ref()])
+                .map_err(err)?;
         }
         let led = tx
             .prepare("INSERT INTO ledger (seq, case_id, kind, line) VALUES ($1, $2, $3, $4)")
