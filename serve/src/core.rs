@@ -292,17 +292,7 @@ impl Writer {
                 Msg::Events { reply, .. } => {
                     let _ = reply.send(Ok(outcomes));
                 }
-                Msg::Case { id, reply } => {
-                    let _ = reply.send(self.case(&id));
-                }
-                Msg::Read(f) => f(&self.engine),
-                Msg::Plan {
-                    bytes,
-                    signature,
-                    reply,
-                } => {
-                    let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
-                }
+                m @ (Msg::Case { .. } | Msg::Read(_) | Msg::Plan { .. }) => self.answer_read(m),
                 Msg::Deploy { reply, .. } => {
                     let r = if deployed.is_empty() {
                         Err("no outcome".to_string())
@@ -371,18 +361,27 @@ impl Writer {
                 Msg::Deploy { reply, .. } => {
                     let _ = reply.send(Err(why.clone()));
                 }
-                Msg::Case { id, reply } => {
-                    let _ = reply.send(self.case(&id));
-                }
-                Msg::Read(f) => f(&self.engine),
-                Msg::Plan {
-                    bytes,
-                    signature,
-                    reply,
-                } => {
-                    let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
-                }
+                m @ (Msg::Case { .. } | Msg::Read(_) | Msg::Plan { .. }) => self.answer_read(m),
             }
+        }
+    }
+
+    /// Answer a message that only reads the engine (a case, a console read, a plan): the
+    /// same whether or not the batch committed.
+    fn answer_read(&self, msg: Msg) {
+        match msg {
+            Msg::Case { id, reply } => {
+                let _ = reply.send(self.case(&id));
+            }
+            Msg::Read(f) => f(&self.engine),
+            Msg::Plan {
+                bytes,
+                signature,
+                reply,
+            } => {
+                let _ = reply.send(crate::plan::plan(&self.engine, &bytes, signature));
+            }
+            Msg::Events { .. } | Msg::Deploy { .. } => {}
         }
     }
 

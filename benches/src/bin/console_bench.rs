@@ -190,6 +190,9 @@ fn measure(port: u16, events: usize, cases: usize) -> Result<(), String> {
         "/ui/automations",
         "/ui/deployments",
         "/ui/cases?q=C4242",
+        // C4242's client is cl254 (`case % 997`, benches/src/runtime_gen.rs).
+        "/ui/cases?client=cl254",
+        "/ui/cases?class=Billing&team=t3",
         "/ui/cases/C4242",
     ] {
         let mut times = Vec::new();
