@@ -10,14 +10,13 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use meshline_runtime::Engine;
 use meshline_runtime::engine::{ApplyOutcome, Command};
-use meshline_runtime::ir::Program;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
-use crate::store::{Batch, Deploy, Input, LedgerRow, NewSnapshot, OutboxRow, Store, StoreError};
-use meshline_runtime::bundle::BundleError;
+use crate::store::{Batch, Deploy, Input, LedgerRow, NewSnapshot, OutboxRow, Store};
+pub use crate::stored::{StoredBundleError, decode, load_stored};
 
 pub enum Msg {
     Events {
@@ -87,50 +86,6 @@ struct Head<'a> {
     case: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     kind: std::borrow::Cow<'a, str>,
-}
-
-/// Why a stored bundle could not be loaded.
-#[derive(Debug)]
-pub enum StoredBundleError {
-    Store(StoreError),
-    /// No bundle with this content hash is stored.
-    Missing(String),
-    Bundle(BundleError),
-}
-
-impl std::fmt::Display for StoredBundleError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoredBundleError::Store(e) => e.fmt(f),
-            StoredBundleError::Missing(hash) => write!(f, "bundle {hash} is not stored"),
-            StoredBundleError::Bundle(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for StoredBundleError {}
-
-/// Within `serve`, where the other reasons to stop are text (the same message).
-impl From<StoredBundleError> for String {
-    fn from(e: StoredBundleError) -> String {
-        e.to_string()
-    }
-}
-
-/// A stored bundle's program.
-pub fn load_stored(store: &dyn Store, hash: &str) -> Result<Program, StoredBundleError> {
-    let bytes = store
-        .get_bundle(hash)
-        .map_err(StoredBundleError::Store)?
-        .ok_or_else(|| StoredBundleError::Missing(hash.to_string()))?;
-    decode(&bytes)
-        .map(|(p, _)| p)
-        .map_err(StoredBundleError::Bundle)
-}
-
-/// A bundle's program and content hash.
-pub fn decode(bytes: &[u8]) -> Result<(Program, String), BundleError> {
-    meshline_runtime::bundle::decode::<Program>(bytes).map(|(_, p, h)| (p, h))
 }
 
 fn now_second() -> Timestamp {

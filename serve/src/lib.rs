@@ -42,6 +42,7 @@ pub mod recovery;
 pub mod replay;
 pub mod store;
 pub mod store_pg;
+pub mod stored;
 pub mod transport;
 pub mod vendors;
 pub mod webhooks;

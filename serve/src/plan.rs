@@ -218,7 +218,7 @@ pub fn plan_state(
     let first = store
         .bundle()?
         .ok_or_else(|| format!("{}: the state holds no bundle yet", state.display()))?;
-    let program = crate::core::load_stored(&store, &first)?;
+    let program = crate::stored::load_stored(&store, &first)?;
     let r = crate::recovery::recover(&store, program, &first, true, false)
         .map_err(|e| format!("{}: {e}", state.display()))?;
     let signature = crate::deployment::note(bytes, "plan", trusted).err();

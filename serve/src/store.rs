@@ -233,7 +233,7 @@ pub struct Tail {
 }
 
 /// Durable storage for `meshline serve`: [`SqliteStore`] on one machine, and
-/// [`crate::store_pg::PgStore`] on PostgreSQL (`serve/tests/store_contract.rs` runs the same
+/// `PgStore` (in `store_pg.rs`) on PostgreSQL (`serve/tests/store_contract.rs` runs the same
 /// contract against both).
 pub trait Store: Send {
     /// The bundle hash the state was first built with, if any.

@@ -78,7 +78,7 @@ impl From<Attempt> for Delivered {
 }
 
 /// A connector as the executor drives it: the generic HTTP client below, or a vendor's
-/// (`crate::vendors`, docs/connectors.md).
+/// (the `vendors` modules, docs/connectors.md).
 pub trait Deliver: Send {
     /// One attempt at the command `cmd`, whose stored line is `line`.
     fn attempt(&self, cmd: &Json, line: &str) -> Delivered;

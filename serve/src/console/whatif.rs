@@ -52,7 +52,7 @@ pub fn run(
     max_inputs: u64,
 ) -> Result<(String, u64), WhatIfError> {
     let (program, hash) =
-        crate::core::decode(candidate).map_err(|e| WhatIfError::Bundle(e.to_string()))?;
+        crate::stored::decode(candidate).map_err(|e| WhatIfError::Bundle(e.to_string()))?;
     let mut engine = Engine::new(program, &hash).map_err(|e| WhatIfError::Bundle(e.to_string()))?;
     let read = |e: String| WhatIfError::Read(e);
 
