@@ -2,6 +2,8 @@
 //! comments and syntax errors.
 
 pub mod ast;
+mod ast_expr;
+mod ast_leaf;
 mod build;
 mod errors;
 mod grammar;
