@@ -80,7 +80,27 @@ fn approvals_from_the_console_keep_dual_control() {
     let page = form_for(s.port, &dana, "T-7002");
     assert!(page.contains("name=\"decision\""), "{page}");
     let risk = call(s.port, "GET", "/ui/at-risk", Some(&dana), "").body;
+    // The hold's expiry comes from the engine: the gate expires 24 h after the hold.
+    let row = risk
+        .lines()
+        .find(|l| l.contains("/ui/cases/T-7002") && l.contains("stripe.refund"))
+        .unwrap_or_default();
+    let cells: Vec<&str> = row.split("<td>").collect();
+    let (held, expires) = (cells[cells.len() - 2], cells[cells.len() - 1]);
+    let parse = |c: &str| {
+        c.split("</td>")
+            .next()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    };
+    assert_eq!(
+        parse(expires).as_second() - parse(held).as_second(),
+        24 * 3600,
+        "{row}"
+    );
     for want in [
+        "<th>expires (UTC)</th>",
         "Held actions waiting for a decision (1)",
         "<td>refund_turnaround</td>",
         "Owned, not yet acknowledged (1)",

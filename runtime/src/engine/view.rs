@@ -86,6 +86,23 @@ impl Engine {
         out
     }
 
+    /// When the earliest pending gate of held request `request` on `case` expires, if one
+    /// of them has an expiry (the at-risk page: docs/console.md). Reads the case's own
+    /// timers only.
+    pub fn hold_expires(&self, case: &str, request: u64) -> Option<Timestamp> {
+        self.timers_by_case
+            .get(case)?
+            .iter()
+            .filter(|k| {
+                self.timers.get(k).is_some_and(|t| {
+                    matches!(t.kind, super::TimerKind::GateExpire { request: r, .. } if r == request)
+                        && self.timer_live(t)
+                })
+            })
+            .map(|k| k.0)
+            .min()
+    }
+
     /// How many timers are pending (stale ones are dropped as they go stale, see
     /// `timers.rs`).
     pub fn pending_timers(&self) -> usize {

@@ -104,9 +104,20 @@ async fn at_risk(State(app): State<App>, headers: HeaderMap) -> Response {
         Ok(x) => x,
         Err(r) => return r.into_response(),
     };
+    let figures = console.figures();
+    let holds: Vec<(String, u64)> = figures
+        .holds
+        .iter()
+        .take(AT_RISK_ROWS)
+        .map(|h| (h.case.clone(), h.request))
+        .collect();
     let (reply, rx) = tokio::sync::oneshot::channel();
     let read = Msg::Read(Box::new(move |engine: &Engine| {
-        let _ = reply.send(engine.clocks_by_due(AT_RISK_ROWS));
+        let expiries: Vec<Option<jiff::Timestamp>> = holds
+            .iter()
+            .map(|(case, request)| engine.hold_expires(case, *request))
+            .collect();
+        let _ = reply.send((engine.clocks_by_due(AT_RISK_ROWS), expiries));
     }));
     let due = match app.tx.send(read) {
         Ok(()) => tokio::time::timeout(app.timeout, rx)
@@ -115,9 +126,14 @@ async fn at_risk(State(app): State<App>, headers: HeaderMap) -> Response {
             .and_then(Result::ok),
         Err(_) => None,
     };
-    figures_page(&console, &session, "At risk", |f| {
-        pages::at_risk(f, due.as_deref())
-    })
+    let (due, expiries) = due.unzip();
+    let body = pages::layout(
+        "At risk",
+        Some(&session),
+        &pages::at_risk(&figures, due.as_deref(), expiries.as_deref()),
+        console.config.refresh_seconds,
+    );
+    html(&console, StatusCode::OK, body)
 }
 figures_route!(automations, "Automations", pages::automations);
 async fn cases(

@@ -7,6 +7,7 @@ use meshline_report::render::page::{STYLE, automations as automation_figures, es
 
 use super::auth::Session;
 use super::directory::{Found, Search};
+use jiff::Timestamp;
 use meshline_runtime::engine::DueClock;
 
 use super::figures::{Figures, OpenHold, RunningClock};
@@ -117,15 +118,22 @@ pub fn overview(f: &Figures, window: &str) -> String {
     m
 }
 
-fn holds_table(m: &mut String, holds: &[OpenHold]) {
+/// Held actions, oldest first; `expiries[i]` is when `holds[i]`'s earliest pending gate
+/// expires (from the engine; `None` when it did not answer).
+fn holds_table(m: &mut String, holds: &[OpenHold], expiries: Option<&[Option<Timestamp>]>) {
     m.push_str(
         "<div class=\"wrap\"><table><tr><th>case</th><th>automation</th><th>action</th>\
-         <th>amount</th><th>gates</th><th>held since (UTC)</th></tr>\n",
+         <th>amount</th><th>gates</th><th>held since (UTC)</th><th>expires (UTC)</th></tr>\n",
     );
-    for o in holds {
+    for (i, o) in holds.iter().enumerate() {
+        let expires = match expiries.and_then(|e| e.get(i).copied()) {
+            Some(Some(t)) => esc(&t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            Some(None) => "never".to_string(),
+            None => "-".to_string(),
+        };
         let _ = writeln!(
             m,
-            "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/ui/cases/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{expires}</td></tr>",
             esc(&urlencode(&o.case)),
             esc(&o.case),
             esc(&o.automation),
@@ -216,7 +224,11 @@ fn clocks_table(m: &mut String, title: &str, clocks: &[&RunningClock]) {
     m.push_str("</table></div>\n");
 }
 
-pub fn at_risk(f: &Figures, due: Option<&[DueClock]>) -> String {
+pub fn at_risk(
+    f: &Figures,
+    due: Option<&[DueClock]>,
+    expiries: Option<&[Option<Timestamp>]>,
+) -> String {
     let mut m = freshness(f);
     let _ = write!(
         m,
@@ -226,7 +238,7 @@ pub fn at_risk(f: &Figures, due: Option<&[DueClock]>) -> String {
     if f.holds.is_empty() {
         m.push_str("<p>None.</p>");
     } else {
-        holds_table(&mut m, &f.holds);
+        holds_table(&mut m, &f.holds, expiries);
     }
     // At most 500 rows per table: the page stays light; the counts are whole.
     let paused: Vec<&RunningClock> = f.clocks.iter().filter(|c| c.paused).collect();
