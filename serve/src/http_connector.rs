@@ -67,16 +67,17 @@ pub struct HttpConnector {
     pub ca_file: Option<PathBuf>,
 }
 
-fn default_attempts() -> u32 {
+/// Retry defaults, shared with the vendor connectors (docs/connectors.md).
+pub(crate) fn default_attempts() -> u32 {
     5
 }
-fn default_backoff() -> u64 {
+pub(crate) fn default_backoff() -> u64 {
     500
 }
-fn default_timeout() -> u64 {
+pub(crate) fn default_timeout() -> u64 {
     10_000
 }
-fn default_max_backoff() -> u64 {
+pub(crate) fn default_max_backoff() -> u64 {
     60_000
 }
 

@@ -77,29 +77,16 @@ pub struct VendorConfig {
     /// `vendor = "http"`: actions mapped to a method, URL and body template.
     #[serde(default)]
     pub actions: BTreeMap<String, http::ActionMap>,
-    #[serde(default = "default_attempts")]
+    #[serde(default = "crate::http_connector::default_attempts")]
     pub max_attempts: u32,
-    #[serde(default = "default_backoff")]
+    #[serde(default = "crate::http_connector::default_backoff")]
     pub backoff_ms: u64,
-    #[serde(default = "default_timeout")]
+    #[serde(default = "crate::http_connector::default_timeout")]
     pub timeout_ms: u64,
-    #[serde(default = "default_max_backoff")]
+    #[serde(default = "crate::http_connector::default_max_backoff")]
     pub max_backoff_ms: u64,
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-}
-
-fn default_attempts() -> u32 {
-    5
-}
-fn default_backoff() -> u64 {
-    500
-}
-fn default_timeout() -> u64 {
-    10_000
-}
-fn default_max_backoff() -> u64 {
-    60_000
 }
 
 impl VendorConfig {
