@@ -7,6 +7,7 @@
 pub mod http;
 pub mod hubspot;
 pub mod slack;
+pub mod smtp;
 pub mod stripe;
 pub mod zendesk;
 
@@ -87,6 +88,26 @@ pub struct VendorConfig {
     pub max_backoff_ms: u64,
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// E-mail (`vendor = "smtp"`): the relay, how the connection is secured, the login
+    /// (`password` as `env:VAR`), the sender and the addresses (docs/connectors.md, "E-mail").
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub security: smtp::Security,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub recipients: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub console_url: Option<String>,
 }
 
 impl VendorConfig {
@@ -188,10 +209,26 @@ impl VendorConfig {
                     timeout_ms: self.timeout_ms,
                 }))
             }
-            Kind::Smtp => Err(fail(format!(
-                "vendor {:?} is not supported yet (docs/connectors.md)",
-                self.vendor
-            ))),
+            Kind::Smtp => Ok(Box::new(
+                smtp::SmtpConfig {
+                    host: self.host.clone(),
+                    port: self.port,
+                    security: self.security,
+                    username: self.username.clone(),
+                    password: self.password.clone(),
+                    from: self.from.clone(),
+                    to: self.to.clone(),
+                    recipients: self.recipients.clone(),
+                    console_url: self.console_url.clone(),
+                }
+                .prepare(
+                    &self.templates,
+                    self.timeout_ms,
+                    self.ca_file.as_deref(),
+                    self.policy(),
+                )
+                .map_err(fail)?,
+            )),
         }
     }
 
@@ -233,7 +270,7 @@ fn check_base(base: &str) -> Result<(), String> {
 
 /// A credential is named as `env:VAR` and read at send time, so it never sits in the
 /// configuration file.
-fn credential(value: Option<&str>, what: &str) -> Result<String, String> {
+pub(crate) fn credential(value: Option<&str>, what: &str) -> Result<String, String> {
     match value.map(|v| v.strip_prefix("env:")) {
         Some(Some(var)) if !var.is_empty() => Ok(var.to_string()),
         Some(_) => Err(format!(
@@ -259,7 +296,7 @@ pub fn prepare_all(
 }
 
 /// Check the `[connectors]` routes: each routed kind names a configured connector that
-/// can take it (Slack).
+/// can take it (Slack, e-mail).
 pub fn check_routes(
     routes: &BTreeMap<String, String>,
     vendors: &BTreeMap<String, VendorConfig>,
@@ -270,6 +307,13 @@ pub fn check_routes(
                 if c.channel.is_none() {
                     return Err(format!(
                         "connectors.{name}: `{kind}` is routed to it, so it needs `channel`"
+                    ));
+                }
+            }
+            Some(c) if c.vendor == Kind::Smtp => {
+                if c.to.is_empty() && c.recipients.is_empty() {
+                    return Err(format!(
+                        "connectors.{name}: `{kind}` is routed to it, so it needs `to` or `recipients`"
                     ));
                 }
             }
@@ -295,5 +339,51 @@ pub fn text(v: &serde_json::Value, ptr: &str) -> Option<String> {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
         other => Some(other.to_string()),
+    }
+}
+
+/// One line saying what a routed command asks of people (the text of a Slack message, the
+/// body of an e-mail without a template).
+pub fn summary(cmd: &serde_json::Value) -> String {
+    use serde_json::Value as Json;
+    let case = text(cmd, "/case").unwrap_or_default();
+    match cmd["kind"].as_str().unwrap_or_default() {
+        "approval_request" => {
+            let who: Vec<String> = cmd["require"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|r| match r {
+                            Json::String(s) => s.clone(),
+                            Json::Object(m) => m
+                                .iter()
+                                .map(|(k, v)| {
+                                    format!("{k} from {}", v.as_str().unwrap_or_default())
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            other => other.to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "Approval needed on case {case}: gate `{}` holds an action ({}).",
+                text(cmd, "/gate").unwrap_or_default(),
+                who.join("; ")
+            )
+        }
+        "notify" => format!(
+            "Case {case}: {} (for {}).",
+            text(cmd, "/rule").unwrap_or_default(),
+            text(cmd, "/to").unwrap_or_default()
+        ),
+        "reconciliation" => format!(
+            "Reconciliation needed on case {case} for {}: automation `{}` failed — {}",
+            text(cmd, "/owner").unwrap_or_default(),
+            text(cmd, "/automation").unwrap_or_default(),
+            text(cmd, "/reason").unwrap_or_default()
+        ),
+        other => format!("Case {case}: {other}"),
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 
-use super::{secret, text};
+use super::{secret, summary, text};
 use crate::transport::{self, Attempt, Deliver, Delivered, Policy, Reply};
 
 pub const API_BASE: &str = "https://slack.com";
@@ -165,66 +165,26 @@ pub fn answer(r: &Reply) -> Delivered {
 
 /// The message for a routed command, and its blocks (the buttons of an approval request).
 pub fn message(cmd: &Json) -> (String, Option<Json>) {
-    let case = text(cmd, "/case").unwrap_or_default();
-    match cmd["kind"].as_str().unwrap_or_default() {
-        "approval_request" => {
-            let gate = text(cmd, "/gate").unwrap_or_default();
-            let who: Vec<String> = cmd["require"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|r| match r {
-                            Json::String(s) => s.clone(),
-                            Json::Object(m) => m
-                                .iter()
-                                .map(|(k, v)| {
-                                    format!("{k} from {}", v.as_str().unwrap_or_default())
-                                })
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let text = format!(
-                "Approval needed on case {case}: gate `{gate}` holds an action ({}).",
-                who.join("; ")
-            );
-            // The button's value names what the click decides; Slack returns it as is.
-            let value = json!({ "case": case, "gate": gate }).to_string();
-            let button = |id: &str, label: &str, style: &str| {
-                json!({ "type": "button", "action_id": id, "style": style, "value": value,
-                        "text": { "type": "plain_text", "text": label } })
-            };
-            let blocks = json!([
-                { "type": "section", "text": { "type": "mrkdwn", "text": text } },
-                { "type": "actions", "block_id": "meshline_approval", "elements": [
-                    button(APPROVE, "Approve", "primary"),
-                    button(DENY, "Deny", "danger"),
-                ] },
-            ]);
-            (text, Some(blocks))
-        }
-        "notify" => (
-            format!(
-                "Case {case}: {} (for {}).",
-                text(cmd, "/rule").unwrap_or_default(),
-                text(cmd, "/to").unwrap_or_default()
-            ),
-            None,
-        ),
-        "reconciliation" => (
-            format!(
-                "Reconciliation needed on case {case} for {}: automation `{}` failed — {}",
-                text(cmd, "/owner").unwrap_or_default(),
-                text(cmd, "/automation").unwrap_or_default(),
-                text(cmd, "/reason").unwrap_or_default()
-            ),
-            None,
-        ),
-        other => (format!("Case {case}: {other}"), None),
+    let said = summary(cmd);
+    if cmd["kind"] != "approval_request" {
+        return (said, None);
     }
+    let case = text(cmd, "/case").unwrap_or_default();
+    let gate = text(cmd, "/gate").unwrap_or_default();
+    // The button's value names what the click decides; Slack returns it as is.
+    let value = json!({ "case": case, "gate": gate }).to_string();
+    let button = |id: &str, label: &str, style: &str| {
+        json!({ "type": "button", "action_id": id, "style": style, "value": value,
+                "text": { "type": "plain_text", "text": label } })
+    };
+    let blocks = json!([
+        { "type": "section", "text": { "type": "mrkdwn", "text": said } },
+        { "type": "actions", "block_id": "meshline_approval", "elements": [
+            button(APPROVE, "Approve", "primary"),
+            button(DENY, "Deny", "danger"),
+        ] },
+    ]);
+    (said, Some(blocks))
 }
 
 impl Deliver for Slack {
