@@ -399,3 +399,41 @@ fn email_settings_are_checked_at_start() {
         "clear text",
     );
 }
+
+/// The `email` connector's `send(to, template)`: the template's text to the person, its
+/// `Subject:` line as the subject; an unknown template or a bad address is final.
+#[test]
+fn the_send_action_mails_a_template_to_a_person() {
+    let d = Double::start(false, vec![]);
+    let c = connector(
+        &format!(
+            "[connectors.email]\nvendor = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\
+             from = \"support@agency.test\"\n[connectors.email.templates]\n\
+             refund_done = \"Subject: Your refund ({{case}})\\nYour refund is on its way.\"\n",
+            d.port
+        ),
+        "email",
+    );
+    let send = |to: &str, template: &str| {
+        json!({ "seq": 12, "kind": "action", "key": "k-12", "connector": "email", "action": "send",
+                "args": { "to": to, "template": template }, "case": "T-5" })
+    };
+    let cmd = send("maria@client.test", "refund_done");
+    assert_eq!(c.attempt(&cmd, &cmd.to_string()).attempt, Attempt::Ok);
+    let m = d.mails().pop().unwrap();
+    assert_eq!(m.rcpt, ["<maria@client.test>"]);
+    assert!(m.data.contains("Subject: Your refund (T-5)"), "{}", m.data);
+    assert!(m.data.contains("Your refund is on its way."));
+    for (to, template, says) in [
+        ("maria@client.test", "welcome", "no template `welcome`"),
+        ("not an address", "refund_done", "is not an e-mail address"),
+    ] {
+        let cmd = send(to, template);
+        let got = c.attempt(&cmd, &cmd.to_string()).attempt;
+        assert!(
+            matches!(&got, Attempt::Refused(r) if r.contains(says)),
+            "{got:?}"
+        );
+    }
+    assert_eq!(d.mails().len(), 1);
+}

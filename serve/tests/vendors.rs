@@ -651,3 +651,112 @@ fn hubspot_updates_the_deal_stage() {
         json!({ "properties": { "dealstage": "closedwon" } })
     );
 }
+
+/// Zendesk assignment and custom fields: the agent by `assignee_email`, the group and the
+/// field by the ids the configuration maps the project's names to; a name the mapping
+/// lacks fails for good before any request.
+#[test]
+fn zendesk_assigns_and_sets_custom_fields() {
+    let double = Double::start(|_| {
+        json_answer(
+            200,
+            json!({ "ticket": { "id": 3001 }, "audit": { "id": 1 } }),
+        )
+    });
+    let text = format!(
+        "{}[connectors.helpdesk.groups]\nbilling = 360001\n[connectors.helpdesk.fields]\ncontract_tier = 360005\n",
+        zendesk_config(double.port)
+    );
+    let zd = connector(&text, "helpdesk");
+    let cmd = |action: &str, args: Json| {
+        json!({ "kind": "action", "key": "k", "connector": "helpdesk", "action": action,
+                "args": args, "case": "T-3001" })
+    };
+    for (action, args) in [
+        ("assign_agent", json!({ "agent": "kofi@agency.io" })),
+        ("assign_group", json!({ "group": "billing" })),
+        (
+            "set_field",
+            json!({ "field": "contract_tier", "value": "gold" }),
+        ),
+    ] {
+        assert_eq!(zd.attempt(&cmd(action, args), "").attempt, Attempt::Ok);
+    }
+    let missing = zd
+        .attempt(&cmd("assign_group", json!({ "group": "legal" })), "")
+        .attempt;
+    assert!(
+        matches!(&missing, Attempt::Refused(r) if r.contains("no group `legal`")),
+        "{missing:?}"
+    );
+    let seen = double.seen();
+    assert_eq!(seen.len(), 3, "the unmapped group made no request");
+    assert!(
+        seen.iter()
+            .all(|s| s.method == "PUT" && s.uri == "/api/v2/tickets/3001")
+    );
+    let bodies: Vec<Json> = seen
+        .iter()
+        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({ "ticket": { "assignee_email": "kofi@agency.io" } }),
+            json!({ "ticket": { "group_id": 360001 } }),
+            json!({ "ticket": { "custom_fields": [{ "id": 360005, "value": "gold" }] } }),
+        ]
+    );
+}
+
+/// HubSpot: a task created on the deal (due at the command's time, associated with the
+/// deal by HubSpot's task-to-deal type), and a contact property set.
+#[test]
+fn hubspot_creates_tasks_and_updates_contacts() {
+    let double = Double::start(|s| {
+        let id = if s.uri.contains("tasks") {
+            "t-77"
+        } else {
+            "c-9"
+        };
+        json_answer(201, json!({ "id": id }))
+    });
+    let text = format!(
+        "[connectors.crm]\nvendor = \"hubspot\"\napi_base = \"http://127.0.0.1:{}\"\naccess_token = \"env:CARGO_PKG_NAME\"\n",
+        double.port
+    );
+    let crm = connector(&text, "crm");
+    let task = json!({ "seq": 3, "at": "2026-03-02T09:00:00Z", "kind": "action", "key": "k",
+        "connector": "crm", "action": "create_task", "case": "T-1",
+        "args": { "deal": "512", "subject": "Kickoff call", "body": "Contract signed: book the kickoff." } });
+    let done = crm.attempt(&task, "");
+    assert_eq!(done.attempt, Attempt::Ok);
+    assert_eq!(done.remote.as_deref(), Some("t-77"));
+    let contact = json!({ "kind": "action", "key": "k2", "connector": "crm",
+        "action": "update_contact", "case": "T-1",
+        "args": { "contact": "901", "property": "lifecyclestage", "value": "customer" } });
+    assert_eq!(crm.attempt(&contact, "").attempt, Attempt::Ok);
+    let seen = double.seen();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("POST", "/crm/v3/objects/tasks")
+    );
+    assert_eq!(
+        serde_json::from_str::<Json>(&seen[0].body).unwrap(),
+        json!({
+            "properties": { "hs_timestamp": "2026-03-02T09:00:00Z", "hs_task_subject": "Kickoff call",
+                "hs_task_body": "Contract signed: book the kickoff.", "hs_task_status": "NOT_STARTED",
+                "hs_task_type": "TODO" },
+            "associations": [{ "to": { "id": "512" },
+                "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 216 }] }],
+        })
+    );
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].uri.as_str()),
+        ("PATCH", "/crm/v3/objects/contacts/901")
+    );
+    assert_eq!(
+        serde_json::from_str::<Json>(&seen[1].body).unwrap(),
+        json!({ "properties": { "lifecyclestage": "customer" } })
+    );
+}

@@ -1,6 +1,8 @@
 //! HubSpot (docs/connectors.md, "HubSpot"): the CRM connector's `update_deal` as a property
 //! update of the deal object (`PATCH /crm/v3/objects/deals/{dealId}` with
 //! `{"properties": {"dealstage": …}}`, https://developers.hubspot.com/docs/api/crm/deals),
+//! `update_contact` likewise on the contact, `create_task` as a task object associated with
+//! the deal (`POST /crm/v3/objects/tasks`, https://developers.hubspot.com/docs/api/crm/tasks),
 //! a private app's access token as the bearer token, JSON bodies, 429 retried after
 //! `Retry-After` and 5xx retried (https://developers.hubspot.com/docs/api/usage-details),
 //! other 4xx final with HubSpot's `category` and `message`.
@@ -11,6 +13,10 @@ use super::{secret, text};
 use crate::transport::{self, Attempt, Deliver, Delivered, Policy, Reply};
 
 pub const API_BASE: &str = "https://api.hubapi.com";
+
+/// HubSpot's association type for a task to a deal (HUBSPOT_DEFINED; the associations
+/// API's table of default types).
+const TASK_TO_DEAL: u32 = 216;
 
 pub struct Hubspot {
     pub base: String,
@@ -54,15 +60,44 @@ impl Deliver for Hubspot {
             Err(a) => return a.into(),
         };
         let arg = |name: &str| cmd["args"][name].as_str().unwrap_or_default().to_string();
-        let (path, body) = match cmd["action"].as_str().unwrap_or_default() {
-            "update_deal" => {
-                let deal: String =
-                    form_urlencoded::byte_serialize(arg("deal").as_bytes()).collect();
+        let id = |name: &str| -> String {
+            form_urlencoded::byte_serialize(arg(name).as_bytes()).collect()
+        };
+        let (method, path, body) = match cmd["action"].as_str().unwrap_or_default() {
+            "update_deal" => (
+                "PATCH",
+                format!("/crm/v3/objects/deals/{}", id("deal")),
+                json!({ "properties": { "dealstage": arg("stage") } }),
+            ),
+            "update_contact" => {
+                let mut props = serde_json::Map::new();
+                props.insert(arg("property"), Json::String(arg("value")));
                 (
-                    format!("/crm/v3/objects/deals/{deal}"),
-                    json!({ "properties": { "dealstage": arg("stage") } }),
+                    "PATCH",
+                    format!("/crm/v3/objects/contacts/{}", id("contact")),
+                    json!({ "properties": props }),
                 )
             }
+            // Due when the command was issued: the engine's time, so a retry sends the
+            // same task.
+            "create_task" => (
+                "POST",
+                "/crm/v3/objects/tasks".to_string(),
+                json!({
+                    "properties": {
+                        "hs_timestamp": cmd["at"].as_str().unwrap_or_default(),
+                        "hs_task_subject": arg("subject"),
+                        "hs_task_body": arg("body"),
+                        "hs_task_status": "NOT_STARTED",
+                        "hs_task_type": "TODO",
+                    },
+                    "associations": [{
+                        "to": { "id": arg("deal") },
+                        "types": [{ "associationCategory": "HUBSPOT_DEFINED",
+                                    "associationTypeId": TASK_TO_DEAL }],
+                    }],
+                }),
+            ),
             other => {
                 return Attempt::Refused(format!(
                     "the HubSpot connector has no action `{other}` (docs/connectors.md)"
@@ -73,7 +108,7 @@ impl Deliver for Hubspot {
         let headers = [("Authorization", format!("Bearer {token}"))];
         match transport::call(
             &self.agent,
-            "PATCH",
+            method,
             &format!("{}{path}", self.base),
             &headers,
             Some(("application/json", body.to_string())),

@@ -67,9 +67,16 @@ pub struct VendorConfig {
     /// Zendesk: stripped from a case id to get the ticket's number (`"T-"`).
     #[serde(default)]
     pub case_prefix: String,
-    /// Zendesk: reply texts by template name (`reply(template)`).
+    /// Zendesk: reply texts by template name (`reply(template)`); e-mail: message texts by
+    /// command kind or notification template.
     #[serde(default)]
     pub templates: BTreeMap<String, String>,
+    /// Zendesk: group ids by the names `assign_group` uses.
+    #[serde(default)]
+    pub groups: BTreeMap<String, u64>,
+    /// Zendesk: custom ticket field ids by the names `set_field` uses.
+    #[serde(default)]
+    pub fields: BTreeMap<String, u64>,
     /// `vendor = "http"`: the endpoint and extra headers, as in `[connectors.http.NAME]`.
     #[serde(default)]
     pub url: Option<String>,
@@ -193,6 +200,8 @@ impl VendorConfig {
                     token,
                     case_prefix: self.case_prefix.clone(),
                     templates: self.templates.clone(),
+                    groups: self.groups.clone(),
+                    fields: self.fields.clone(),
                     agent: agent()?,
                     policy: self.policy(),
                     timeout_ms: self.timeout_ms,

@@ -313,6 +313,42 @@ impl Smtp {
     }
 }
 
+impl Smtp {
+    /// The `email` connector's `send(to, template)`: the template's text to the person,
+    /// its first line as the subject when it starts with `Subject:`.
+    fn action(&self, cmd: &Json) -> Result<(Vec<Mailbox>, String, String), Attempt> {
+        let action = cmd["action"].as_str().unwrap_or_default();
+        if action != "send" {
+            return Err(Attempt::Refused(format!(
+                "the e-mail connector has no action `{action}` (docs/connectors.md)"
+            )));
+        }
+        let to = text(cmd, "/args/to").unwrap_or_default();
+        let to = mailbox("to", &to).map_err(Attempt::Refused)?;
+        let name = text(cmd, "/args/template").unwrap_or_default();
+        let Some(template) = self.templates.get(&name) else {
+            return Err(Attempt::Refused(format!(
+                "no template `{name}` in the connector's `templates`"
+            )));
+        };
+        let filled = fill(template, cmd);
+        let (subject, body) = match filled.strip_prefix("Subject:") {
+            Some(rest) => {
+                let (first, body) = rest.split_once('\n').unwrap_or((rest, ""));
+                (
+                    first.trim().to_string(),
+                    body.trim_start_matches('\n').to_string(),
+                )
+            }
+            None => (
+                format!("Case {}", text(cmd, "/case").unwrap_or_default()),
+                filled,
+            ),
+        };
+        Ok((vec![to], subject, body))
+    }
+}
+
 /// An SMTP error as a retry or a final failure: 4yz and transport errors retried; 5yz, a
 /// refused TLS handshake and what the client refuses to do (a server without STARTTLS,
 /// without a login mechanism it supports) final.
@@ -349,30 +385,31 @@ fn certificate_refused(e: &(dyn std::error::Error + 'static)) -> bool {
 
 impl Deliver for Smtp {
     fn attempt(&self, cmd: &Json, line: &str) -> Delivered {
-        if cmd["kind"] == "action" {
-            return Attempt::Refused(format!(
-                "the e-mail connector has no action `{}` (docs/connectors.md)",
-                cmd["action"].as_str().unwrap_or_default()
-            ))
-            .into();
-        }
-        let to = self.addresses(cmd);
-        if to.is_empty() {
-            return Attempt::Refused(format!(
-                "no address for {:?}: add them under `recipients` or set `to`",
-                parties(cmd)
-            ))
-            .into();
-        }
+        let (to, subject, body) = if cmd["kind"] == "action" {
+            match self.action(cmd) {
+                Ok(parts) => parts,
+                Err(a) => return a.into(),
+            }
+        } else {
+            let to = self.addresses(cmd);
+            if to.is_empty() {
+                return Attempt::Refused(format!(
+                    "no address for {:?}: add them under `recipients` or set `to`",
+                    parties(cmd)
+                ))
+                .into();
+            }
+            (to, subject(cmd), self.body(cmd))
+        };
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .subject(subject(cmd))
+            .subject(subject)
             .message_id(Some(self.message_id(cmd, line)))
             .user_agent(concat!("meshline/", env!("CARGO_PKG_VERSION")).to_string());
         for m in to {
             builder = builder.to(m);
         }
-        let message = match builder.header(ContentType::TEXT_PLAIN).body(self.body(cmd)) {
+        let message = match builder.header(ContentType::TEXT_PLAIN).body(body) {
             Ok(m) => m,
             Err(e) => return Attempt::Refused(format!("the message cannot be formed: {e}")).into(),
         };

@@ -2,7 +2,8 @@
 //! through the Ticketing API — replies, internal notes and status changes as one
 //! `PUT /api/v2/tickets/{id}` each
 //! (https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket),
-//! tags added with `PUT /api/v2/tickets/{id}/tags`
+//! assignment (`assignee_email`, `group_id`) and custom fields (`custom_fields`) in the
+//! same request, tags added with `PUT /api/v2/tickets/{id}/tags`
 //! (https://developer.zendesk.com/api-reference/ticketing/ticket-management/tags/#add-tags);
 //! JSON bodies, basic authentication as `{email}/token:{api_token}`
 //! (https://developer.zendesk.com/api-reference/introduction/security-and-auth/), 429 with
@@ -28,6 +29,10 @@ pub struct Zendesk {
     pub case_prefix: String,
     /// `reply(template)`: the reply's text by template name.
     pub templates: BTreeMap<String, String>,
+    /// `assign_group(group)`: the group's id by the name the project uses.
+    pub groups: BTreeMap<String, u64>,
+    /// `set_field(field, value)`: the custom ticket field's id by the name the project uses.
+    pub fields: BTreeMap<String, u64>,
     pub agent: ureq::Agent,
     pub policy: Policy,
     pub timeout_ms: u64,
@@ -136,6 +141,34 @@ impl Deliver for Zendesk {
                 &json!({ "ticket": { "status": arg("status").to_lowercase() } }),
             ),
             "add_tag" => self.put(&format!("{ticket}/tags"), &json!({ "tags": [arg("tag")] })),
+            // Zendesk takes the agent's address as is (`assignee_email`), so no id mapping.
+            "assign_agent" => self.put(
+                &ticket,
+                &json!({ "ticket": { "assignee_email": arg("agent") } }),
+            ),
+            "assign_group" => {
+                let name = arg("group");
+                match self.groups.get(&name) {
+                    Some(g) => self.put(&ticket, &json!({ "ticket": { "group_id": g } })),
+                    None => Attempt::Refused(format!(
+                        "no group `{name}` in the connector's `groups` (name = Zendesk group id)"
+                    ))
+                    .into(),
+                }
+            }
+            "set_field" => {
+                let name = arg("field");
+                match self.fields.get(&name) {
+                    Some(f) => self.put(
+                        &ticket,
+                        &json!({ "ticket": { "custom_fields": [{ "id": f, "value": arg("value") }] } }),
+                    ),
+                    None => Attempt::Refused(format!(
+                        "no field `{name}` in the connector's `fields` (name = Zendesk ticket field id)"
+                    ))
+                    .into(),
+                }
+            }
             other => Attempt::Refused(format!(
                 "the Zendesk connector has no action `{other}` (docs/connectors.md)"
             ))
