@@ -32,4 +32,5 @@ mod report;
 mod sagas;
 mod shadow_replay;
 mod sla;
+mod sla_follow;
 mod snapshot;

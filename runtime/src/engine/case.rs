@@ -131,6 +131,7 @@ impl Engine {
             }
         }
         self.log_detail(Some(case_id), "assigned", Some(rule), d);
+        self.follow_work(case_id);
     }
 
     pub(crate) fn builtin_event(&mut self, case_id: &Arc<str>, b: Builtin, ev: &EventData) {

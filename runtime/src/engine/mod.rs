@@ -28,6 +28,7 @@ mod record;
 mod reload;
 mod routing;
 mod sla;
+mod sla_calendar;
 mod snapshot;
 mod timers;
 mod view;

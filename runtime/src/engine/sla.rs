@@ -1,5 +1,6 @@
 //! SLA clocks (brief §3.6, §7.11): not started → running ⇄ paused → met | breached, with
-//! business time counted in the clock's calendar (fixed when the clock starts).
+//! business time counted in the clock's calendar (the policy's, else the one of the team
+//! the work is with: `sla_calendar.rs`).
 //!
 //! A clock keeps the wall time and the open time it has run; a deadline is computed from
 //! the remaining target when the clock (re)starts running, and a timer fires at the exact
@@ -267,12 +268,9 @@ impl Engine {
         };
         let now = self.clock.unwrap_or(ev.at);
         let sla = &self.program.slas[s];
-        let owner = self.cases.get(&**case_id).and_then(|c| c.owner);
-        // The calendar is fixed at start: the policy's, else the owner team's, else `always`.
-        let calendar = sla
-            .calendar
-            .or_else(|| owner.and_then(|o| self.team_calendar(o)))
-            .or(self.program.default_calendar);
+        // The policy's calendar, else the work's (docs/runtime.md, "Which calendar a clock
+        // counts in"): a later reassignment may move the clock (`sla_calendar.rs`).
+        let calendar = sla.calendar.or_else(|| self.work_calendar(case_id));
         let counting_start = match target {
             DurationSpec::Wall(_) => now,
             DurationSpec::Business(..) => self.calendar(calendar).next_open(now).unwrap_or(now),
@@ -390,7 +388,7 @@ impl Engine {
     }
 
     /// Accumulate running time up to `now`.
-    fn accumulate(&mut self, case_id: &Arc<str>, s: usize, now: Timestamp) {
+    pub(super) fn accumulate(&mut self, case_id: &Arc<str>, s: usize, now: Timestamp) {
         let Some(k) = self.cases.get(&**case_id).and_then(|c| c.clocks[s].clone()) else {
             return;
         };
