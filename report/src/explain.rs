@@ -205,6 +205,7 @@ impl Explanation {
             }
             "sla_warned" => self.clock(rule).due = Some(s(d, "due").to_string()),
             "sla_target_changed" => self.clock(rule).target = Some(s(d, "target").to_string()),
+            "sla_rescheduled" => self.clock(rule).calendar = Some(s(d, "calendar").to_string()),
             "sla_met" | "sla_breached" | "sla_reset" => {
                 let c = self.clock(rule);
                 c.outcome = Some(match kind {
@@ -386,6 +387,11 @@ fn sentence(kind: &str, rule: &str, d: &Json) -> String {
             g("elapsed")
         ),
         "sla_target_changed" => format!("SLA `{rule}` target now {}", g("target")),
+        "sla_rescheduled" => format!(
+            "SLA `{rule}` moved to calendar {} (from {}): the case's team changed",
+            g("calendar"),
+            g("from")
+        ),
         "held" => format!(
             "{} step {}: {} held by {} (request {})",
             g("automation"),
