@@ -641,6 +641,14 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
                 }
                 (other, _) => Err(EvalError::ty(format!("hour_of {other:?}"))),
             },
+            BuiltinFn::CurrencyOf => match first {
+                Value::Money(_, c) => Ok(Value::str(crate::value::currency_str(&c))),
+                other => Err(EvalError::ty(format!("currency_of {other:?}"))),
+            },
+            BuiltinFn::AmountOf => match first {
+                Value::Money(a, _) => Ok(Value::Decimal(a)),
+                other => Err(EvalError::ty(format!("amount_of {other:?}"))),
+            },
         }
     })
 }

@@ -429,6 +429,9 @@ pub enum BuiltinFn {
     Max,
     Since,
     HourOf,
+    /// Appended (docs/language.md §4.4): bundles built before them never name them.
+    CurrencyOf,
+    AmountOf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -329,6 +329,8 @@ impl LowerExpr<'_> {
             Some("min") => ir::BuiltinFn::Min,
             Some("max") => ir::BuiltinFn::Max,
             Some("since") => ir::BuiltinFn::Since,
+            Some("currency_of") => ir::BuiltinFn::CurrencyOf,
+            Some("amount_of") => ir::BuiltinFn::AmountOf,
             _ => ir::BuiltinFn::HourOf,
         };
         IrExpr::Builtin(f, args.iter().map(|a| self.lower(&a.value)).collect())

@@ -64,7 +64,16 @@ pub struct Cx<'a> {
 }
 
 pub const BUILTIN_FNS: &[&str] = &[
-    "len", "lower", "upper", "min", "max", "since", "hour_of", "name_of",
+    "len",
+    "lower",
+    "upper",
+    "min",
+    "max",
+    "since",
+    "hour_of",
+    "name_of",
+    "currency_of",
+    "amount_of",
 ];
 
 impl<'a> Cx<'a> {

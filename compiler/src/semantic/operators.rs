@@ -250,6 +250,32 @@ impl Cx<'_> {
                 }
                 Ty::String
             }
+            // An amount's currency code and its number (docs/language.md §4.4): thresholds
+            // per currency are written with them.
+            "currency_of" | "amount_of" => {
+                let t = self.check(a0, None, scope);
+                if !matches!(t, Ty::Money | Ty::Error) {
+                    self.error(
+                        Code::TypeMismatch,
+                        a0.span,
+                        format!("`{name}` needs a money amount, found `{t}`"),
+                        "not money",
+                    )
+                    .help = Some(match t {
+                        Ty::Optional(_) => {
+                            format!("unwrap it first: `{name}(x!)` or `{name}(x ?? 0 USD)`")
+                        }
+                        _ => format!(
+                            "`{name}` reads a `Money` value, e.g. `{name}(ticket.refund_amount)`"
+                        ),
+                    });
+                }
+                if name == "currency_of" {
+                    Ty::String
+                } else {
+                    Ty::Decimal
+                }
+            }
             "since" => {
                 self.expect(a0, &Ty::Time, scope);
                 Ty::Duration
