@@ -206,11 +206,15 @@ pub fn message(cmd: &Json) -> (String, Option<Json>) {
             ]);
             (text, Some(blocks))
         }
+        // A `notify … with template "t"` names its template (docs/runtime.md).
         "notify" => (
             format!(
-                "Case {case}: {} (for {}).",
+                "Case {case}: {} (for {}){}.",
                 text(cmd, "/rule").unwrap_or_default(),
-                text(cmd, "/to").unwrap_or_default()
+                text(cmd, "/to").unwrap_or_default(),
+                text(cmd, "/template")
+                    .map(|t| format!(", template `{t}`"))
+                    .unwrap_or_default()
             ),
             None,
         ),
@@ -365,6 +369,18 @@ mod tests {
             body: body.into(),
             ..Reply::default()
         }
+    }
+
+    #[test]
+    fn a_notification_names_its_template() {
+        let cmd = json!({ "kind": "notify", "case": "T-1", "rule": "retry_payment",
+                          "to": "billing_agents", "template": "payment_retry_scheduled" });
+        assert_eq!(
+            message(&cmd).0,
+            "Case T-1: retry_payment (for billing_agents), template `payment_retry_scheduled`."
+        );
+        let plain = json!({ "kind": "notify", "case": "T-1", "rule": "first_reply", "to": "desk" });
+        assert_eq!(message(&plain).0, "Case T-1: first_reply (for desk).");
     }
 
     #[test]
