@@ -227,12 +227,13 @@ impl Explanation {
                 held_at: at.to_string(),
                 decisions: Vec::new(),
             }),
-            "approved" | "denied" | "expired" | "refused" => {
+            "approved" | "denied" | "expired" | "refused" | "released" => {
                 let request = d.get("request").and_then(Json::as_u64);
                 let decision = match kind {
                     "approved" => format!("approved by {} at {at}{}", s(d, "by"), of(d)),
                     "denied" => format!("denied by {} at {at}", s(d, "by")),
                     "expired" => format!("expired at {at}"),
+                    "released" => format!("released at {at}: {}", s(d, "reason")),
                     _ => format!("refused {} at {at}: {}", s(d, "by"), s(d, "reason")),
                 };
                 if let Some(h) = self
@@ -415,6 +416,11 @@ fn sentence(kind: &str, rule: &str, d: &Json) -> String {
             g("by")
         ),
         "expired" => format!("request {} expired (gate `{rule}`)", g("request")),
+        // `release when clear` (docs/runtime.md, "Gates, approvals, dual control").
+        "released" => format!(
+            "request {} released (gate `{rule}`): its condition no longer holds",
+            g("request")
+        ),
         "refused" => format!("refused {}: {}", g("by"), g("reason")),
         "executed" => format!(
             "`{rule}` step {}: {} executed (idempotency key {})",
@@ -429,15 +435,47 @@ fn sentence(kind: &str, rule: &str, d: &Json) -> String {
             g("step"),
             g("action")
         ),
-        "shadowed" => format!(
-            "`{rule}` step {}: {} shadowed (not executed)",
-            g("step"),
-            g("action")
-        ),
+        "shadowed" => {
+            let what = match (d.get("wait"), d.get("notify")) {
+                (Some(w), _) => format!("wait {}", show(w)),
+                (_, Some(n)) => format!("notify {}", show(n)),
+                _ => g("action"),
+            };
+            format!(
+                "`{rule}` step {}: {what} shadowed (not executed)",
+                g("step")
+            )
+        }
         "not_in_rollout" => format!("`{rule}` not in rollout (bucket {})", g("bucket")),
         "halted" => format!("`{rule}` halted: breaker open"),
         "eval_error" => format!("`{rule}` could not be evaluated: {}", g("error")),
-        "notified" => format!("notified {} (`{rule}`)", g("to")),
+        "notified" => match d.get("template") {
+            Some(t) => format!("notified {} with template {} (`{rule}`)", g("to"), show(t)),
+            None => format!("notified {} (`{rule}`)", g("to")),
+        },
+        // A saga's wait step (docs/runtime.md, "Automations as sagas").
+        "waiting" => match d.get("within") {
+            Some(w) => format!(
+                "`{rule}` step {}: waiting until its condition holds, at most {} (until {})",
+                g("step"),
+                show(w),
+                g("due")
+            ),
+            None => format!(
+                "`{rule}` step {}: waiting {} (until {})",
+                g("step"),
+                g("for"),
+                g("due")
+            ),
+        },
+        "wait_over" => {
+            let why = match d.get("reason").and_then(Json::as_str) {
+                Some("condition") => "its condition holds",
+                Some("timed_out") => "timed out: the run stops",
+                _ => "the time has passed",
+            };
+            format!("`{rule}` step {}: wait over, {why}", g("step"))
+        }
         "reconciliation" => format!("reconciliation task for {}: {}", g("owner"), g("reason")),
         _ => format!("{kind} `{rule}` {d}"),
     }

@@ -227,6 +227,15 @@ pub struct RouteDef {
     /// An equality on an enum slot that the condition requires (`class == Access`,
     /// `ticket.priority == Urgent`), for indexing: (discriminant, variant).
     pub requires: Option<(Discriminant, u32)>,
+    /// `notify …` clauses: told when the route assigns the case. Appended.
+    pub notify: Vec<Notice>,
+}
+
+/// A notification a route or gate sends (`notify TARGET [with template "t"]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub to: Recipient,
+    pub template: Option<String>,
 }
 
 /// What a route index keys on.
@@ -325,14 +334,47 @@ pub struct GateDef {
     pub param_names: Vec<String>,
     pub require: Vec<Requirement>,
     pub expire: Option<(DurationSpec, Vec<Action>)>,
+    /// `release when clear`: a request this gate holds is released once `cond` no longer
+    /// holds over the case facts (docs/runtime.md, "Gates, approvals, dual control").
+    /// Appended.
+    pub release_when_clear: bool,
+    /// `notify …` clauses: told when the gate holds a step. Appended.
+    pub notify: Vec<Notice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
+    /// The action a `StepKind::Action` step calls; [`NO_ACTION`] for the other kinds.
     pub action: ActionId,
     /// One per parameter of the action, in parameter order (`Lit(None)` when omitted).
     pub args: Vec<Expr>,
     pub waiver: Option<String>,
+    /// What the step does (docs/runtime.md, "Automations as sagas"). Appended after the
+    /// action call's fields, which the other kinds leave empty.
+    pub kind: StepKind,
+}
+
+/// The `action` of a step that calls no action (a wait or a notification).
+pub const NO_ACTION: ActionId = ActionId::MAX;
+
+/// A saga step: an action call, a wait on a durable timer, or a notification
+/// (docs/language.md §11.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// `connector.action(...)`: `Step::action` with `Step::args`.
+    Action,
+    /// `wait 24h`, `wait 2 business days`: the saga goes on when the duration has passed
+    /// (business time on the case owner's team calendar).
+    Wait(DurationSpec),
+    /// `wait until COND within DURATION`: the saga goes on once the condition (over the
+    /// case facts) holds; when the duration passes first, the run stops and the owner gets
+    /// a reconciliation task.
+    WaitUntil { cond: Expr, within: DurationSpec },
+    /// `notify TARGET [with template "..."]`: a `notify` command through the outbox.
+    Notify {
+        to: Recipient,
+        template: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

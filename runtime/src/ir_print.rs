@@ -395,6 +395,25 @@ pub fn render(p: &Program) -> String {
             a.cond.as_ref().map_or("true".into(), |c| pr.expr(c))
         );
         for (i, st) in a.steps.iter().enumerate() {
+            match &st.kind {
+                crate::ir::StepKind::Action => {}
+                crate::ir::StepKind::Wait(d) => {
+                    let _ = writeln!(s, "    step {i}: wait {d:?}");
+                    continue;
+                }
+                crate::ir::StepKind::WaitUntil { cond, within } => {
+                    let _ = writeln!(
+                        s,
+                        "    step {i}: wait until {} within {within:?}",
+                        pr.expr(cond)
+                    );
+                    continue;
+                }
+                crate::ir::StepKind::Notify { to, template } => {
+                    let _ = writeln!(s, "    step {i}: notify {to:?} template {template:?}");
+                    continue;
+                }
+            }
             let args: Vec<String> = st.args.iter().map(|x| pr.expr(x)).collect();
             let _ = writeln!(
                 s,

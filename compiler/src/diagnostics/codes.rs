@@ -84,6 +84,10 @@ codes! {
     GateStructure = "E0507", Error, "gate without requirement";
     TestStructure = "E0508", Error, "invalid test step";
     OutOfRange = "E0509", Error, "value out of range";
+    WaitDuration = "E0540", Error, "wait without a fixed positive duration";
+    WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
+    WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";
+    ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

@@ -89,6 +89,7 @@ impl Printer<'_> {
             RouteClause::Assign(a) => Some(a.span),
             RouteClause::Key(ks) => Some(ks.first()?.span.to(ks.last()?.span)),
             RouteClause::Priority { span, .. } | RouteClause::Rebalance(span) => Some(*span),
+            RouteClause::Notify(n) => Some(n.span),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| match c {
             RouteClause::Assign(a) => {
@@ -105,6 +106,7 @@ impl Printer<'_> {
             }
             RouteClause::Priority { value, .. } => text(format!("priority {value}")),
             RouteClause::Rebalance(_) => text("rebalance"),
+            RouteClause::Notify(n) => p.notify(n),
         });
         concat(vec![head, text(" "), body])
     }
@@ -219,7 +221,10 @@ impl Printer<'_> {
             GateClause::RequireApproval { span, .. }
             | GateClause::RequireReview { span, .. }
             | GateClause::Expire { span, .. } => Some(*span),
-            GateClause::RequireConfirmation(span) => Some(*span),
+            GateClause::RequireConfirmation(span) | GateClause::ReleaseWhenClear(span) => {
+                Some(*span)
+            }
+            GateClause::Notify(n) => Some(n.span),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| match c {
             GateClause::RequireApproval {
@@ -231,6 +236,8 @@ impl Printer<'_> {
                 text(format!("require approval from {}", team.name))
             }
             GateClause::RequireConfirmation(_) => text("require confirmation"),
+            GateClause::ReleaseWhenClear(_) => text("release when clear"),
+            GateClause::Notify(n) => p.notify(n),
             GateClause::RequireReview { team, .. } => {
                 text(format!("require review by {}", team.name))
             }
@@ -261,6 +268,42 @@ impl Printer<'_> {
         concat(vec![head, body])
     }
 
+    fn do_step(&mut self, s: &DoStep) -> Doc {
+        match s {
+            DoStep::Call(s) => {
+                let call = self.expr(&s.call);
+                match &s.waiver {
+                    Some(w) => concat(vec![
+                        text(format!("@ungated({})", self.slice(w.span))),
+                        Doc::HardLine,
+                        call,
+                    ]),
+                    None => call,
+                }
+            }
+            DoStep::Wait(w) => match &w.kind {
+                WaitKind::For(d) => concat(vec![text("wait "), self.expr(d)]),
+                WaitKind::Until { cond, within } => {
+                    let mut parts = vec![text("wait until "), self.expr(cond)];
+                    if let Some(d) = within {
+                        parts.push(text(" within "));
+                        parts.push(self.expr(d));
+                    }
+                    concat(parts)
+                }
+            },
+            DoStep::Notify(n) => self.notify(n),
+        }
+    }
+
+    fn notify(&mut self, n: &NotifyStep) -> Doc {
+        let mut out = format!("notify {}", self.target(&n.to));
+        if let Some(t) = &n.template {
+            out.push_str(&format!(" with template {}", self.slice(t.span)));
+        }
+        text(out)
+    }
+
     fn automation_clause(&mut self, c: &AutomationClause) -> Doc {
         match c {
             AutomationClause::Version { value, .. } => text(format!("version {value}")),
@@ -270,22 +313,7 @@ impl Printer<'_> {
                 self.header(head, cond)
             }
             AutomationClause::Do { steps, span } => {
-                let body = self.block(
-                    steps,
-                    span.end,
-                    |s| Some(s.span),
-                    |p, s| {
-                        let call = p.expr(&s.call);
-                        match &s.waiver {
-                            Some(w) => concat(vec![
-                                text(format!("@ungated({})", p.slice(w.span))),
-                                Doc::HardLine,
-                                call,
-                            ]),
-                            None => call,
-                        }
-                    },
-                );
+                let body = self.block(steps, span.end, |s| Some(s.span()), |p, s| p.do_step(s));
                 concat(vec![text("do "), body])
             }
             AutomationClause::Rollout(r) => {

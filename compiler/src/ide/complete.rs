@@ -75,6 +75,7 @@ fn clause_keywords(block: &str) -> &'static [&'static str] {
             "require confirmation",
             "require review by",
             "expire after",
+            "release when clear",
         ],
         "owners" => &["acknowledge within"],
         "connector" => &["action"],
@@ -248,6 +249,17 @@ pub fn complete(
             }
             Some("do") => {
                 action_snippets(index, &mut out);
+                // The steps that are not calls (docs/language.md §11.3).
+                for (k, what) in [
+                    ("wait", "wait 24h / wait 2 business days"),
+                    ("wait until", "wait until CONDITION within DURATION"),
+                    (
+                        "notify",
+                        "notify TEAM|assignee|owner [with template \"name\"]",
+                    ),
+                ] {
+                    out.insert(cand(k, CandidateKind::Keyword, Some(what.into())));
+                }
                 return out.into_iter().collect();
             }
             Some("owners") => class_variants(index, &mut out),

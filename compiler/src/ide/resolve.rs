@@ -264,6 +264,7 @@ impl Walker<'_> {
                         RouteClause::Assign(a) => self.team_or_person(&a.target),
                         RouteClause::Key(es) => es.iter().for_each(|e| self.expr(e)),
                         RouteClause::Priority { .. } | RouteClause::Rebalance(_) => {}
+                        RouteClause::Notify(n) => self.team_or_person(&n.to),
                     }
                 }
             }
@@ -306,7 +307,8 @@ impl Walker<'_> {
                     match c {
                         GateClause::RequireApproval { team, .. }
                         | GateClause::RequireReview { team, .. } => self.op(OpKind::Team, team),
-                        GateClause::RequireConfirmation(_) => {}
+                        GateClause::RequireConfirmation(_) | GateClause::ReleaseWhenClear(_) => {}
+                        GateClause::Notify(n) => self.team_or_person(&n.to),
                         GateClause::Expire { after, actions, .. } => {
                             self.expr(after);
                             self.sla_actions(actions);
@@ -334,7 +336,19 @@ impl Walker<'_> {
                             }
                         }
                         AutomationClause::Do { steps, .. } => {
-                            steps.iter().for_each(|s| self.expr(&s.call));
+                            for s in steps {
+                                match s {
+                                    DoStep::Call(s) => self.expr(&s.call),
+                                    DoStep::Wait(w) => match &w.kind {
+                                        WaitKind::For(d) => self.expr(d),
+                                        WaitKind::Until { cond, within } => {
+                                            self.expr(cond);
+                                            within.iter().for_each(|d| self.expr(d));
+                                        }
+                                    },
+                                    DoStep::Notify(n) => self.team_or_person(&n.to),
+                                }
+                            }
                         }
                         AutomationClause::Rollout(r) => {
                             if let Some(p) = &r.percent {

@@ -184,6 +184,26 @@ fn completion_knows_teams_events_variants_and_keywords() {
 }
 
 #[test]
+fn completion_offers_waits_notify_and_self_release() {
+    let (db, project, file, offset) =
+        setup("import data.{TicketCreated}\nautomation a {\n  do {\n    $0\n  }\n}\n");
+    let l = labels(&db, project, file, offset);
+    assert!(
+        has(&l, "wait") && has(&l, "wait until") && has(&l, "notify"),
+        "{l:?}"
+    );
+    let (db, project, file, offset) =
+        setup("import data.{TicketCreated}\nautomation a {\n  do {\n    notify $0\n  }\n}\n");
+    assert!(has(&labels(&db, project, file, offset), "billing"));
+    let (db, project, file, offset) =
+        setup("import data.{TicketCreated}\ngate g on automation when true {\n  $0\n}\n");
+    assert!(has(
+        &labels(&db, project, file, offset),
+        "release when clear"
+    ));
+}
+
+#[test]
 fn signature_help_counts_arguments() {
     let (db, project, file, offset) =
         setup("import data.{Ticket, gold}\nlet _x: Bool = gold($0)\n");

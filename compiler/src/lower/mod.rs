@@ -5,6 +5,7 @@
 //! same program and the same bundle bytes.
 
 pub mod expr;
+mod flow;
 mod rules;
 pub mod source_map;
 pub mod tests;
@@ -360,6 +361,7 @@ pub fn lower_with_ids(
                     &mk(index, ids, m, LScope::Rule),
                     index,
                     ids,
+                    &p.consts,
                 )),
                 _ => {}
             }

@@ -81,6 +81,7 @@ pub(super) fn lower_route(r: &ast::RouteDecl, l: &LowerExpr<'_>, ids: &Ids) -> i
         strategy: ir::Strategy::Queue,
         key: Vec::new(),
         priority: 0,
+        notify: Vec::new(),
     };
     for c in &r.clauses {
         match c {
@@ -95,6 +96,7 @@ pub(super) fn lower_route(r: &ast::RouteDecl, l: &LowerExpr<'_>, ids: &Ids) -> i
             ast::RouteClause::Key(es) => def.key = es.iter().map(|e| l.lower(e)).collect(),
             ast::RouteClause::Priority { value, .. } => def.priority = *value,
             ast::RouteClause::Rebalance(_) => {}
+            ast::RouteClause::Notify(n) => def.notify.push(super::flow::notice(n, ids)),
         }
     }
     if r.clauses
@@ -246,6 +248,8 @@ pub(super) fn lower_gate(
         param_names,
         require: Vec::new(),
         expire: None,
+        release_when_clear: false,
+        notify: Vec::new(),
     };
     for c in &g.clauses {
         match c {
@@ -261,6 +265,8 @@ pub(super) fn lower_gate(
             ast::GateClause::RequireConfirmation(_) => {
                 def.require.push(ir::Requirement::Confirmation)
             }
+            ast::GateClause::ReleaseWhenClear(_) => def.release_when_clear = true,
+            ast::GateClause::Notify(n) => def.notify.push(super::flow::notice(n, ids)),
             ast::GateClause::RequireReview { team, .. } => def.require.push(
                 ir::Requirement::Review(ids.teams.get(&team.name).copied().unwrap_or(0)),
             ),
@@ -281,6 +287,7 @@ pub(super) fn lower_automation(
     l: &LowerExpr<'_>,
     index: &ProjectIndex,
     ids: &Ids,
+    consts: &[ir::ConstDef],
 ) -> ir::AutomationDef {
     let mut def = ir::AutomationDef {
         name: a.name.name.clone(),
@@ -307,6 +314,15 @@ pub(super) fn lower_automation(
             }
             ast::AutomationClause::Do { steps, .. } => {
                 for s in steps {
+                    let s = match s {
+                        ast::DoStep::Call(s) => s,
+                        other => {
+                            if let Some(step) = super::flow::flow_step(other, l, ids, consts) {
+                                def.steps.push(step);
+                            }
+                            continue;
+                        }
+                    };
                     let ast::ExprKind::Call { callee, args } = &s.call.kind else {
                         continue;
                     };
@@ -328,6 +344,7 @@ pub(super) fn lower_automation(
                         action,
                         args: order_args(&params, args, |e| l.lower(e)),
                         waiver: s.waiver.as_ref().map(|w| w.value.clone()),
+                        kind: ir::StepKind::Action,
                     });
                 }
             }

@@ -186,6 +186,8 @@ impl Cx<'_> {
                     self.op_ref(OpKind::Team, team);
                 }
                 GateClause::RequireConfirmation(_) => requires += 1,
+                GateClause::ReleaseWhenClear(span) => self.release_when_clear(g, *span),
+                GateClause::Notify(n) => self.notify_clause(n),
                 GateClause::Expire {
                     after,
                     actions,
@@ -355,7 +357,10 @@ impl Cx<'_> {
                         );
                     }
                     for s in steps {
-                        self.check_step(s, &scope);
+                        match s {
+                            DoStep::Call(s) => self.check_step(s, &scope),
+                            other => self.check_flow_step(other),
+                        }
                     }
                 }
                 AutomationClause::Rollout(r) => {

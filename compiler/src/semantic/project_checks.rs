@@ -230,7 +230,7 @@ fn gate_coverage(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut Ve
                 let AutomationClause::Do { steps, .. } = clause else {
                     continue;
                 };
-                for step in steps {
+                for step in steps.iter().filter_map(DoStep::call) {
                     if step.waiver.is_some() {
                         continue;
                     }

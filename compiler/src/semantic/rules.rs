@@ -247,6 +247,7 @@ impl Cx<'_> {
                         self.check(e, None, &scope);
                     }
                 }
+                RouteClause::Notify(n) => self.notify_clause(n),
                 RouteClause::Rebalance(span) => {
                     rebalances += 1;
                     if rebalances == 2 {

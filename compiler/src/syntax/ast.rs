@@ -11,6 +11,7 @@ use crate::source::Span;
 // The names and literals every node uses, and the expressions, live in leaf modules of
 // their own; their paths under `ast::` stay the same.
 pub use super::ast_expr::*;
+pub use super::ast_flow::{DoStep, NotifyStep, WaitKind, WaitStep};
 pub use super::ast_leaf::{DateLit, Ident, Path, StrLit, TimeLit};
 
 /// One parsed module (file).
@@ -282,6 +283,8 @@ pub enum RouteClause {
     /// `rebalance`: choose again each time the route fires, instead of keeping an
     /// assignee who is a member of the target team (docs/language.md §8.3).
     Rebalance(Span),
+    /// `notify TARGET [with template "t"]`: told when the route assigns the case.
+    Notify(NotifyStep),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -436,6 +439,11 @@ pub enum GateClause {
         actions: Vec<SlaAction>,
         span: Span,
     },
+    /// `release when clear`: the gate releases what it holds once its condition no longer
+    /// holds over the case facts.
+    ReleaseWhenClear(Span),
+    /// `notify TARGET [with template "t"]`: told when the gate holds a step.
+    Notify(NotifyStep),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -457,7 +465,7 @@ pub enum AutomationClause {
         span: Span,
     },
     Do {
-        steps: Vec<Step>,
+        steps: Vec<DoStep>,
         span: Span,
     },
     Rollout(Rollout),

@@ -3,6 +3,7 @@
 
 pub mod ast;
 mod ast_expr;
+mod ast_flow;
 mod ast_leaf;
 mod build;
 mod errors;

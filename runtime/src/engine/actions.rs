@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::AssignWhy;
 use super::{Engine, EventData, OnError, TimerKind};
-use crate::ir::{Requirement, Rollout, Target, WireTy};
+use crate::ir::{Requirement, Rollout, StepKind, Target, WireTy};
 use crate::value::{self, Value};
 
 #[derive(Clone, Debug, Default)]
@@ -32,6 +32,8 @@ pub enum SagaState {
     Done,
     Failed,
     Cancelled,
+    /// Suspended on a wait step (`flow.rs`); `true` for `wait until`.
+    Sleeping(bool),
 }
 
 #[derive(Clone, Debug)]
@@ -197,7 +199,7 @@ impl Engine {
         Some(rollout_bucket(&name, &key))
     }
 
-    fn step_args(
+    pub(super) fn step_args(
         &mut self,
         case_id: &str,
         ev: &EventData,
@@ -284,6 +286,21 @@ impl Engine {
         let program = self.program.clone();
         let auto = &program.automations[a as usize];
         for (i, step) in auto.steps.iter().enumerate() {
+            // A shadow run issues nothing, so it does not wait or notify either: those
+            // steps are recorded as what the live run would do.
+            match &step.kind {
+                StepKind::Action => {}
+                StepKind::Wait(d) | StepKind::WaitUntil { within: d, .. } => {
+                    let detail = json!({ "step": i, "wait": super::flow::duration_text(*d), "version": auto.version });
+                    self.log(Some(case_id), "shadowed", Some(&auto.name), detail);
+                    continue;
+                }
+                StepKind::Notify { to, .. } => {
+                    let detail = json!({ "step": i, "notify": self.recipient_json(case_id, to), "version": auto.version });
+                    self.log(Some(case_id), "shadowed", Some(&auto.name), detail);
+                    continue;
+                }
+            }
             let Some(args) = self.step_args(case_id, ev, a, i) else {
                 return;
             };
@@ -349,7 +366,7 @@ impl Engine {
     }
 
     /// Issue the saga's next step: hold it, or execute it and wait for its outcome.
-    fn advance_saga(&mut self, case_id: &Arc<str>, idx: usize, released: bool) {
+    pub(super) fn advance_saga(&mut self, case_id: &Arc<str>, idx: usize, released: bool) {
         let Some(saga) = self.saga(case_id, idx) else {
             return;
         };
@@ -362,6 +379,10 @@ impl Engine {
             return;
         }
         let step = &auto.steps[step_i];
+        if step.kind != StepKind::Action {
+            self.flow_step(case_id, idx, step_i);
+            return;
+        }
         let Some(args) = self.step_args(case_id, &saga.trigger, saga.automation, step_i) else {
             self.fail_saga(case_id, idx, "a step's arguments could not be evaluated");
             return;
@@ -389,6 +410,14 @@ impl Engine {
                 let detail = json!({ "action": action, "args": self.args_json(step.action, &args), "automation": auto.name, "gates": names, "request": rid, "step": step_i });
                 self.log(Some(case_id), "held", Some(&names[0]), detail);
                 self.request_approval(case_id, rid, gates[0]);
+                // `notify …` on the holding gates: told of the hold (language.md §11.2).
+                for g in &gates {
+                    if let Some(gate) = program.gates.get(*g as usize) {
+                        for n in &gate.notify {
+                            self.notice(case_id, &gate.name, n, None);
+                        }
+                    }
+                }
                 return;
             }
         }
@@ -414,7 +443,7 @@ impl Engine {
         }
     }
 
-    fn set_saga_state(&mut self, case_id: &str, idx: usize, state: SagaState) {
+    pub(super) fn set_saga_state(&mut self, case_id: &str, idx: usize, state: SagaState) {
         if let Some(s) = self
             .cases
             .get_mut(case_id)
@@ -424,7 +453,7 @@ impl Engine {
         }
     }
 
-    fn request_approval(&mut self, case_id: &Arc<str>, rid: u64, gate: u32) {
+    pub(super) fn request_approval(&mut self, case_id: &Arc<str>, rid: u64, gate: u32) {
         let program = self.program.clone();
         let g = &program.gates[gate as usize];
         let who: Vec<Json> = g
@@ -672,7 +701,7 @@ impl Engine {
     }
 
     /// Compensate executed steps in reverse order and hand the owner a reconciliation task.
-    fn fail_saga(&mut self, case_id: &Arc<str>, idx: usize, why: &str) {
+    pub(super) fn fail_saga(&mut self, case_id: &Arc<str>, idx: usize, why: &str) {
         let Some(saga) = self.saga(case_id, idx) else {
             return;
         };

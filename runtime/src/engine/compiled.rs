@@ -41,6 +41,8 @@ pub(crate) struct Compiled {
     pub auto_cond: Vec<Option<Code>>,
     pub auto_key: Vec<Vec<Code>>,
     pub step_args: Vec<Vec<Vec<Code>>>,
+    /// Each step's `wait until` condition (`None` for the other kinds of step).
+    pub wait_cond: Vec<Vec<Option<Code>>>,
 }
 
 impl Compiled {
@@ -167,6 +169,19 @@ impl Compiled {
                     a.steps
                         .iter()
                         .map(|s| s.args.iter().map(c).collect())
+                        .collect()
+                })
+                .collect(),
+            wait_cond: p
+                .automations
+                .iter()
+                .map(|a| {
+                    a.steps
+                        .iter()
+                        .map(|s| match &s.kind {
+                            crate::ir::StepKind::WaitUntil { cond, .. } => Some(c(cond)),
+                            _ => None,
+                        })
                         .collect()
                 })
                 .collect(),

@@ -249,6 +249,8 @@ mod tests {
                 param_names: vec!["amount".into()],
                 require: Vec::new(),
                 expire: None,
+                release_when_clear: false,
+                notify: Vec::new(),
             }],
             ..Default::default()
         };

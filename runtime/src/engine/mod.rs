@@ -18,6 +18,7 @@ mod decision;
 mod dedupe;
 mod embed;
 mod envelope;
+mod flow;
 mod frame;
 mod index;
 mod keys;
@@ -25,6 +26,7 @@ mod outcome;
 mod probe;
 mod reads;
 mod record;
+mod release;
 mod reload;
 mod routing;
 mod sla;
@@ -84,10 +86,26 @@ impl Command {
 /// Work scheduled for an instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TimerKind {
-    Ack { generation: u64 },
-    SlaWarn { sla: u32, generation: u64 },
-    SlaBreach { sla: u32, generation: u64 },
-    GateExpire { request: u64, gate: u32 },
+    Ack {
+        generation: u64,
+    },
+    SlaWarn {
+        sla: u32,
+        generation: u64,
+    },
+    SlaBreach {
+        sla: u32,
+        generation: u64,
+    },
+    GateExpire {
+        request: u64,
+        gate: u32,
+    },
+    /// A saga's wait step (`flow.rs`): the saga's index in its case, and the step.
+    SagaWait {
+        saga: u32,
+        step: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -565,6 +583,7 @@ impl Engine {
             TimerKind::SlaWarn { sla, generation } => self.sla_warn(&case, sla, generation),
             TimerKind::SlaBreach { sla, generation } => self.sla_breach(&case, sla, generation),
             TimerKind::GateExpire { request, gate } => self.gate_expired(request, gate),
+            TimerKind::SagaWait { saga, step } => self.wait_timer(&case, saga, step),
         }
     }
 
@@ -652,6 +671,8 @@ impl Engine {
         let class_changed = self.classify(&case_id, &view);
         self.route(&case_id, &view, class_changed);
         self.slas(&case_id, &view);
+        self.release_cleared(&case_id);
+        self.wake_waits(&case_id);
         self.automations(&case_id, &view);
         self.drop_stale_timers(&case_id);
         ApplyOutcome::Accepted

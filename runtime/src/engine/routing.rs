@@ -147,6 +147,10 @@ impl Engine {
             route: &route.name,
         };
         self.set_assignee(case_id, assignee, &route.name, why);
+        // `notify …` on the route: told when it assigns (docs/language.md §8.3).
+        for n in &route.notify {
+            self.notice(case_id, &route.name, n, None);
+        }
     }
 
     /// Whether the case's assignee is a person who is (still) a member of `team`: assigning

@@ -55,8 +55,9 @@ const MAGIC: &[u8; 8] = b"MESHSNAP";
 /// The body's encoding; a snapshot of another format is refused (a host then replays
 /// every input). 2: the deduplication window and the ids with their instants, in order;
 /// each case's remembered evaluation errors. 3: each approval request's approvers so far (a
-/// quorum, `require N approvals`).
-pub(super) const FORMAT: u16 = 3;
+/// quorum, `require N approvals`). 4: sagas asleep on a wait step and their `SagaWait`
+/// timers.
+pub(super) const FORMAT: u16 = 4;
 /// The engine that writes and reads snapshots; one written by another is refused.
 pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
@@ -152,7 +153,12 @@ impl Engine {
             .cases
             .values()
             .flat_map(|c| &c.sagas)
-            .filter(|s| matches!(s.state, SagaState::Waiting(_) | SagaState::Held(_)))
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    SagaState::Waiting(_) | SagaState::Held(_) | SagaState::Sleeping(_)
+                )
+            })
             .count();
         StateSummary {
             cases: self.cases.len(),
@@ -248,6 +254,9 @@ impl Engine {
                         }
                         TimerKind::SlaBreach { sla, generation } => {
                             TimerKindForm::SlaBreach { sla, generation }
+                        }
+                        TimerKind::SagaWait { saga, step } => {
+                            TimerKindForm::SagaWait { saga, step }
                         }
                         TimerKind::GateExpire { request, gate } => {
                             TimerKindForm::GateExpire { request, gate }

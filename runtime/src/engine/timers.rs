@@ -133,6 +133,7 @@ impl Engine {
                 .requests
                 .get(&request)
                 .is_some_and(|r| r.pending.contains(&gate)),
+            TimerKind::SagaWait { saga, step } => self.sleeps_on(&t.case, saga, step).is_some(),
         }
     }
 }

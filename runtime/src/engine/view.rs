@@ -190,6 +190,7 @@ impl Engine {
                     super::TimerKind::SlaWarn { .. } => "sla_warn",
                     super::TimerKind::SlaBreach { .. } => "sla_breach",
                     super::TimerKind::GateExpire { .. } => "gate_expiry",
+                    super::TimerKind::SagaWait { .. } => "saga_wait",
                 };
                 json!({ "due": value::format_time(due), "kind": kind })
             })

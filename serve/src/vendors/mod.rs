@@ -382,10 +382,14 @@ pub fn summary(cmd: &serde_json::Value) -> String {
                 who.join("; ")
             )
         }
+        // A `notify … with template "t"` names its template (docs/runtime.md).
         "notify" => format!(
-            "Case {case}: {} (for {}).",
+            "Case {case}: {} (for {}){}.",
             text(cmd, "/rule").unwrap_or_default(),
-            text(cmd, "/to").unwrap_or_default()
+            text(cmd, "/to").unwrap_or_default(),
+            text(cmd, "/template")
+                .map(|t| format!(", template `{t}`"))
+                .unwrap_or_default()
         ),
         "reconciliation" => format!(
             "Reconciliation needed on case {case} for {}: automation `{}` failed — {}",

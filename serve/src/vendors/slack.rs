@@ -328,6 +328,18 @@ mod tests {
     }
 
     #[test]
+    fn a_notification_names_its_template() {
+        let cmd = json!({ "kind": "notify", "case": "T-1", "rule": "retry_payment",
+                          "to": "billing_agents", "template": "payment_retry_scheduled" });
+        assert_eq!(
+            message(&cmd).0,
+            "Case T-1: retry_payment (for billing_agents), template `payment_retry_scheduled`."
+        );
+        let plain = json!({ "kind": "notify", "case": "T-1", "rule": "first_reply", "to": "desk" });
+        assert_eq!(message(&plain).0, "Case T-1: first_reply (for desk).");
+    }
+
+    #[test]
     fn slack_answers_are_classified() {
         let ok = answer(&reply(200, r#"{"ok":true,"channel":"C1","ts":"1.2"}"#));
         assert_eq!(ok.attempt, Attempt::Ok);

@@ -36,6 +36,8 @@ fn policy(g: &GateDecl) -> Vec<String> {
             } => format!("{n} approvals from {}", team.name),
             GateClause::RequireApproval { team, .. } => format!("approval from {}", team.name),
             GateClause::RequireConfirmation(_) => "confirmation".into(),
+            GateClause::ReleaseWhenClear(_) => "release when clear".into(),
+            GateClause::Notify(_) => "notify".into(),
             GateClause::RequireReview { team, .. } => format!("review by {}", team.name),
             GateClause::Expire { actions, .. } => {
                 let a: Vec<&str> = actions

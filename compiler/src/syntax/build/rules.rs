@@ -119,6 +119,7 @@ impl Builder<'_> {
                     });
                 }
                 Rule::rebalance_clause => clauses.push(RouteClause::Rebalance(span(&c))),
+                Rule::notify_clause => clauses.push(RouteClause::Notify(self.notify_clause(c))),
                 _ => {}
             }
         }
@@ -327,6 +328,8 @@ impl Builder<'_> {
                     });
                 }
                 Rule::require_confirmation => clauses.push(GateClause::RequireConfirmation(sp)),
+                Rule::release_clause => clauses.push(GateClause::ReleaseWhenClear(sp)),
+                Rule::notify_clause => clauses.push(GateClause::Notify(self.notify_clause(c))),
                 Rule::require_review => {
                     let team = self.ident(c.into_inner().next().expect("grammar: review team"));
                     clauses.push(GateClause::RequireReview { team, span: sp });
@@ -382,7 +385,7 @@ impl Builder<'_> {
                     });
                 }
                 Rule::do_clause => {
-                    let steps = c.into_inner().map(|s| self.step(s)).collect();
+                    let steps = c.into_inner().map(|s| self.do_step(s)).collect();
                     clauses.push(AutomationClause::Do { steps, span: sp });
                 }
                 Rule::rollout_clause => {
@@ -435,6 +438,57 @@ impl Builder<'_> {
             }
         }
         AutomationDecl { name, clauses }
+    }
+
+    /// A step of a `do` block: a call, a wait or a notification.
+    pub(super) fn do_step(&self, p: Pair<'_, Rule>) -> DoStep {
+        match p.as_rule() {
+            Rule::wait_step => {
+                let start = span(&p).start as usize;
+                let x = p.into_inner().nth(1).expect("grammar: wait has a body");
+                let kind = if x.as_rule() == Rule::wait_until {
+                    let mut exprs = x.into_inner().filter(|e| e.as_rule() == Rule::expr);
+                    let cond = self.expr(exprs.next().expect("grammar: wait until COND"));
+                    let within = exprs.next().map(|e| self.expr(e));
+                    WaitKind::Until { cond, within }
+                } else {
+                    WaitKind::For(self.expr(x))
+                };
+                // The step ends where its last expression ends: an absent `within` must
+                // not stretch it over the blank and comment that follow.
+                let end = match &kind {
+                    WaitKind::For(d) => d.span.end,
+                    WaitKind::Until { cond, within } => within.as_ref().unwrap_or(cond).span.end,
+                };
+                DoStep::Wait(WaitStep {
+                    kind,
+                    span: Span::new(start, end as usize),
+                })
+            }
+            Rule::notify_clause => DoStep::Notify(self.notify_clause(p)),
+            _ => DoStep::Call(self.step(p)),
+        }
+    }
+
+    /// `notify TARGET [with template "t"]`, spanning up to its last part.
+    pub(super) fn notify_clause(&self, p: Pair<'_, Rule>) -> NotifyStep {
+        let start = span(&p).start as usize;
+        let mut end = span(&p).end as usize;
+        let mut to = None;
+        let mut template = None;
+        for x in p.into_inner() {
+            end = x.as_span().end();
+            match x.as_rule() {
+                Rule::target => to = Some(self.target(x)),
+                Rule::string => template = Some(self.string(x)),
+                _ => {}
+            }
+        }
+        NotifyStep {
+            to: to.expect("grammar: notify has a target"),
+            template,
+            span: Span::new(start, end),
+        }
     }
 
     pub(super) fn step(&self, p: Pair<'_, Rule>) -> Step {

@@ -165,6 +165,7 @@ pub(super) enum SagaStateForm<'a> {
     Done,
     Failed,
     Cancelled,
+    Sleeping(bool),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -181,6 +182,7 @@ pub(super) enum TimerKindForm {
     SlaWarn { sla: u32, generation: u64 },
     SlaBreach { sla: u32, generation: u64 },
     GateExpire { request: u64, gate: u32 },
+    SagaWait { saga: u32, step: u32 },
 }
 
 #[derive(Serialize, Deserialize)]

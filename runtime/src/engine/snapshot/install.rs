@@ -124,6 +124,9 @@ pub(super) fn install(
             TimerKindForm::GateExpire { request, gate } if (gate as usize) < p.gates.len() => {
                 TimerKind::GateExpire { request, gate }
             }
+            // A saga and step that do not exist make the timer stale (`timers.rs`), so
+            // it is dropped after the restore like any other.
+            TimerKindForm::SagaWait { saga, step } => TimerKind::SagaWait { saga, step },
             _ => return bad("a timer names an unknown SLA policy or gate"),
         };
         let timer = Timer {
@@ -331,6 +334,7 @@ fn saga(s: &SagaS<'_>, p: &Program) -> Result<Saga, SnapshotError> {
             SagaStateForm::Done => SagaState::Done,
             SagaStateForm::Failed => SagaState::Failed,
             SagaStateForm::Cancelled => SagaState::Cancelled,
+            SagaStateForm::Sleeping(u) => SagaState::Sleeping(*u),
         },
         requesters: s.requesters.iter().map(|r| r.to_string()).collect(),
     })

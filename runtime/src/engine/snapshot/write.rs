@@ -140,6 +140,7 @@ impl Serialize for SagaOut<'_> {
             SagaState::Done => SagaStateForm::Done,
             SagaState::Failed => SagaStateForm::Failed,
             SagaState::Cancelled => SagaStateForm::Cancelled,
+            SagaState::Sleeping(u) => SagaStateForm::Sleeping(*u),
         };
         let executed = seq(executed, |(step, args, key)| {
             (*step as u64, seq(args, Val), key.as_str())
