@@ -93,10 +93,9 @@ impl Writer {
         if node.leading {
             return Ok(Some(msgs));
         }
-        if let Err(e) = self.catch_up(node) {
-            tracing::warn!(error = %e, "following: cannot read what the leader committed");
-            node.stale = true;
-        }
+        // Events are queued first (durable, in order, for the leader), then this engine
+        // catches up, then reads are answered from it.
+        let mut reads = Vec::new();
         for msg in msgs {
             match msg {
                 Msg::Events { lines, reply } => match self.store.enqueue(&lines) {
@@ -118,8 +117,15 @@ impl Writer {
                             .to_string(),
                     ));
                 }
-                m @ (Msg::Case { .. } | Msg::Read(_) | Msg::Plan { .. }) => self.answer_read(m),
+                m @ (Msg::Case { .. } | Msg::Read(_) | Msg::Plan { .. }) => reads.push(m),
             }
+        }
+        if let Err(e) = self.catch_up(node) {
+            tracing::warn!(error = %e, "following: cannot read what the leader committed");
+            node.stale = true;
+        }
+        for m in reads {
+            self.answer_read(m);
         }
         Ok(None)
     }

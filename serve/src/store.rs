@@ -53,7 +53,16 @@ impl fmt::Display for StoreError {
                 "the database is damaged (SQLite quick_check: {})",
                 found.join("; ")
             ),
-            StoreError::Postgres(e) => write!(f, "storage (PostgreSQL): {e}"),
+            // The server's own message says what failed ("db error" alone does not).
+            StoreError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(
+                    f,
+                    "storage (PostgreSQL): {}: {}",
+                    db.code().code(),
+                    db.message()
+                ),
+                None => write!(f, "storage (PostgreSQL): {e}"),
+            },
             StoreError::Locked(why) => write!(f, "storage: {why}"),
             StoreError::Fenced(token) => write!(
                 f,

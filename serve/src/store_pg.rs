@@ -121,10 +121,35 @@ impl PgStore {
         config.connect_timeout(Duration::from_secs(10));
         config.keepalives_idle(Duration::from_secs(5));
         let mut client = config.connect(NoTls).map_err(err)?;
-        // The name was checked above: it is safe to splice into DDL. Nodes starting
-        // together create the tables one at a time (the transaction-level lock).
+        // The tables exist (the last ones created below are there): no DDL, whose locks
+        // (even `IF NOT EXISTS`) would contend with a leader's commits.
+        let ready: bool = client
+            .query_one(
+                "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL",
+                &[&format!("{schema}.leases"), &format!("{schema}.queue_open")],
+            )
+            .map_err(err)?
+            .get(0);
+        if !ready {
+            create_tables(&mut client, schema)?;
+        }
         client
             .batch_execute(&format!(
+                "SET search_path TO {schema}; SET statement_timeout = 60000;"
+            ))
+            .map_err(err)?;
+        Ok(client)
+    }
+}
+
+/// Create the project's schema and tables. Nodes starting together create them one at a
+/// time (the transaction-level advisory lock); a deadlock with another node's first
+/// statements is retried.
+fn create_tables(client: &mut Client, schema: &str) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        // The name was checked (`valid_schema`): it is safe to splice into DDL.
+        let r = client.batch_execute(&format!(
                 "BEGIN;
                  SELECT pg_advisory_xact_lock(hashtext('meshline.ddl.{schema}'));
                  CREATE SCHEMA IF NOT EXISTS {schema};
@@ -151,14 +176,24 @@ impl PgStore {
                  CREATE TABLE IF NOT EXISTS leases (
                      project TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL,
                      expires_at TIMESTAMPTZ NOT NULL);
-                 COMMIT;
-                 SET search_path TO {schema};
-                 SET statement_timeout = 60000;"
-            ))
-            .map_err(err)?;
-        Ok(client)
+                 COMMIT;"
+        ));
+        match r {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if tries < 5
+                    && e.code() == Some(&postgres::error::SqlState::T_R_DEADLOCK_DETECTED) =>
+            {
+                tries += 1;
+                let _ = client.batch_execute("ROLLBACK");
+                std::thread::sleep(Duration::from_millis(50 * tries));
+            }
+            Err(e) => return Err(err(e)),
+        }
     }
+}
 
+impl PgStore {
     /// The connection, opened again first if it was closed (the database restarted or
     /// dropped it): a node rejoins without restarting.
     fn conn(&self) -> Result<std::cell::RefMut<'_, Client>> {
