@@ -22,6 +22,9 @@ use crate::store::{Batch, Input};
 /// waited for past this.
 const PENDING_MAX: Duration = Duration::from_secs(3600);
 
+/// The most stored inputs a follower applies in one round.
+const CATCH_UP_STEP: u64 = 2_000;
+
 impl Writer {
     /// Before a round: follow the lease. `Some(msgs)` when this node leads (the round goes
     /// on as on one machine); `None` when the messages were handled here.
@@ -64,8 +67,8 @@ impl Writer {
         }
         let leads = node.fence.leading().is_some();
         if leads && !node.leading {
-            // What the previous leader committed comes first.
-            if let Err(e) = self.catch_up(node) {
+            // What the previous leader committed comes first, all of it.
+            if let Err(e) = self.catch_up(node, u64::MAX) {
                 tracing::error!(error = %e, "cannot take over: applying the stored inputs failed");
                 node.stale = true;
                 self.refuse(msgs);
@@ -120,7 +123,10 @@ impl Writer {
                 m @ (Msg::Case { .. } | Msg::Read(_) | Msg::Plan { .. }) => reads.push(m),
             }
         }
-        if let Err(e) = self.catch_up(node) {
+        // The outcomes the leader recorded are answered before catching up, and a round
+        // catches up by a bounded step: a follower behind the leader stays responsive.
+        self.answer_pending(node);
+        if let Err(e) = self.catch_up(node, CATCH_UP_STEP) {
             tracing::warn!(error = %e, "following: cannot read what the leader committed");
             node.stale = true;
         }
@@ -132,8 +138,8 @@ impl Writer {
 
     /// Apply the stored inputs after the last one this engine applied (what the leader
     /// committed since), checking each ledger entry against the stored one.
-    fn catch_up(&mut self, node: &mut Node) -> Result<(), String> {
-        let n = crate::recovery::follow(&mut self.engine, &*self.store, node.applied)?;
+    fn catch_up(&mut self, node: &mut Node, max: u64) -> Result<(), String> {
+        let n = crate::recovery::follow(&mut self.engine, &*self.store, node.applied, max)?;
         node.applied += n;
         self.since_snapshot += n;
         Ok(())

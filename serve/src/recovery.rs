@@ -183,7 +183,7 @@ fn replay(
     after: u64,
     exact_tail: bool,
 ) -> Result<u64, String> {
-    let inputs = follow(engine, store, after)?;
+    let inputs = follow(engine, store, after, u64::MAX)?;
     if !exact_tail {
         return Ok(inputs);
     }
@@ -199,9 +199,10 @@ fn replay(
     Ok(inputs)
 }
 
-/// Apply the stored inputs after `after` (those with a greater seq), comparing every ledger
-/// entry the engine writes with the stored one; how many were applied.
-pub fn follow(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, String> {
+/// Apply the stored inputs after `after` (those with a greater seq), at most `max` of them,
+/// comparing every ledger entry the engine writes with the stored one; how many were
+/// applied.
+pub fn follow(engine: &mut Engine, store: &dyn Store, after: u64, max: u64) -> Result<u64, String> {
     let mut inputs = 0u64;
     let mut bad = None;
     let take = |engine: &mut Engine, bad: &mut Option<String>| {
@@ -214,7 +215,7 @@ pub fn follow(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64,
         }
     };
     store.for_each_input_after(after, &mut |input| {
-        if bad.is_some() {
+        if bad.is_some() || inputs >= max {
             return;
         }
         inputs += 1;
