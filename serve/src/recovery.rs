@@ -214,8 +214,8 @@ pub fn follow(engine: &mut Engine, store: &dyn Store, after: u64, max: u64) -> R
             *bad = Some(e);
         }
     };
-    store.for_each_input_after(after, &mut |input| {
-        if bad.is_some() || inputs >= max {
+    store.for_each_input_upto(after, after.saturating_add(max), &mut |input| {
+        if bad.is_some() {
             return;
         }
         inputs += 1;

@@ -270,6 +270,17 @@ pub trait Store: Send {
     }
     /// The stored inputs whose seq is greater than `after`, in order.
     fn for_each_input_after(&self, after: u64, f: &mut dyn FnMut(Input)) -> Result<()>;
+    /// The stored inputs with `after < seq <= upto`, in order (seqs have no gaps): a
+    /// follower catching up reads a bounded step, not the whole backlog.
+    fn for_each_input_upto(&self, after: u64, upto: u64, f: &mut dyn FnMut(Input)) -> Result<()> {
+        let mut seq = after;
+        self.for_each_input_after(after, &mut |i| {
+            seq += 1;
+            if seq <= upto {
+                f(i);
+            }
+        })
+    }
     /// The stored snapshots, newest first.
     fn snapshots(&self) -> Result<Vec<SnapshotMeta>>;
     /// A stored snapshot's bytes.

@@ -293,6 +293,21 @@ impl Store for PgStore {
         )
     }
 
+    fn for_each_input_upto(&self, after: u64, upto: u64, f: &mut dyn FnMut(Input)) -> Result<()> {
+        // `upto` is a number, not text: safe to splice.
+        self.stream(
+            &format!(
+                "SELECT kind, body FROM inputs WHERE seq > $1 AND seq <= {} ORDER BY seq",
+                to_i64(upto)
+            ),
+            to_i64(after),
+            &mut |r| {
+                f(Input::from_row(r.get(0), r.get(1))?);
+                Ok(())
+            },
+        )
+    }
+
     fn snapshots(&self) -> Result<Vec<SnapshotMeta>> {
         let rows = self
             .conn()?
