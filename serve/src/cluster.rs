@@ -22,8 +22,9 @@ use crate::store::{Batch, Input};
 /// waited for past this.
 const PENDING_MAX: Duration = Duration::from_secs(3600);
 
-/// The most stored inputs a follower applies in one round.
-const CATCH_UP_STEP: u64 = 2_000;
+/// The most stored inputs a follower applies in one round: its writer thread also queues
+/// and answers requests, which wait for the round (docs/performance.md, issue 21).
+const CATCH_UP_STEP: u64 = 256;
 
 impl Writer {
     /// Before a round: follow the lease. `Some(msgs)` when this node leads (the round goes
