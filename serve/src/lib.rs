@@ -49,6 +49,7 @@ pub mod replay;
 pub mod state;
 pub mod store;
 pub mod store_pg;
+mod store_pg_ddl;
 pub mod stored;
 pub mod transport;
 pub mod vendors;
