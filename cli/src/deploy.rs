@@ -19,8 +19,10 @@ pub(crate) fn plan(from: &From, config: Option<&Path>, bundle: &Path, format: &s
         eprintln!("meshline deploy plan: --format: `{format}` is not text or json");
         return ExitCode::from(2);
     }
-    let trusted = match config.map(meshline_serve::Config::load).transpose() {
-        Ok(c) => c.map(|c| c.trusted_keys).unwrap_or_default(),
+    let (trusted, project) = match config.map(meshline_serve::Config::load).transpose() {
+        Ok(c) => c
+            .map(|c| (c.trusted_keys, c.cluster.project))
+            .unwrap_or_else(|| (Vec::new(), meshline_serve::state::DEFAULT_PROJECT.into())),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -38,7 +40,8 @@ pub(crate) fn plan(from: &From, config: Option<&Path>, bundle: &Path, format: &s
         Err(code) => return code,
     };
     let result = match from {
-        From::State(state) => meshline_serve::plan::plan_state(state, &bytes, &trusted),
+        From::State(state) => meshline_serve::state::Location::parse(state, &project)
+            .and_then(|state| meshline_serve::plan::plan_state(&state, &bytes, &trusted)),
         From::Url(url, var) => match std::env::var(var) {
             Ok(token) => meshline_serve::plan::plan_url(url, &token, &bytes),
             Err(_) => Err(format!("--token-env: {var} is not set")),

@@ -227,12 +227,13 @@ enum Command {
     },
     /// Run the language server on standard input and output (for editors).
     Lsp,
-    /// Serve a bundle over HTTP with durable state (SQLite).
+    /// Serve a bundle over HTTP with durable state (SQLite, or PostgreSQL for several nodes).
     Serve {
         /// A bundle file, or a project folder to compile first.
         #[arg(long)]
         bundle: Option<std::path::PathBuf>,
-        /// The SQLite database (default: meshline-state.sqlite).
+        /// The SQLite database (default: meshline-state.sqlite), or a postgres:// URL, or
+        /// env:VAR naming the variable that holds it.
         #[arg(long)]
         state: Option<std::path::PathBuf>,
         /// Address to listen on (default: 127.0.0.1:8080).
@@ -300,7 +301,8 @@ enum DeployCommand {
     Plan {
         /// The new bundle (or a project folder to compile first).
         bundle: std::path::PathBuf,
-        /// The serve state: a back-up copy or a stopped server's file (only read).
+        /// The serve state: a back-up copy or a stopped server's file, or a postgres:// URL
+        /// (only read).
         #[arg(long, required_unless_present = "url", conflicts_with = "url")]
         state: Option<std::path::PathBuf>,
         /// Or ask a running server (`POST URL/admin/bundle?plan`), with the admin token in

@@ -1,6 +1,7 @@
-//! `meshline serve --bundle B [--state FILE] [--listen ADDR] [--config FILE]`, and
-//! `meshline serve --state FILE [--export-events FILE] [--export-ledger FILE]
-//! [--export-bundles DIR]` (no server).
+//! `meshline serve --bundle B [--state FILE|URL] [--listen ADDR] [--config FILE]`, and
+//! `meshline serve --state FILE|URL [--export-events FILE] [--export-ledger FILE]
+//! [--export-bundles DIR]` (no server). A `postgres://` URL (or `env:VAR` holding one)
+//! serves from PostgreSQL (docs/deploy.md, "PostgreSQL").
 //! `--no-snapshot`: replay every stored input at start and take no engine snapshots.
 //! `--verify-ledger`: also verify the whole stored ledger's hash chain at start.
 
@@ -43,6 +44,13 @@ pub(crate) fn run(a: Args) -> ExitCode {
         .clone()
         .or_else(|| config.state.clone())
         .unwrap_or_else(|| PathBuf::from("meshline-state.sqlite"));
+    let state = match meshline_serve::state::Location::parse(&state, &config.cluster.project) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if a.export_events.is_some() || a.export_ledger.is_some() || a.export_bundles.is_some() {
         return export(
             &state,
@@ -97,7 +105,7 @@ pub(crate) fn run(a: Args) -> ExitCode {
 }
 
 fn export(
-    state: &Path,
+    state: &meshline_serve::state::Location,
     events: Option<&Path>,
     ledger: Option<&Path>,
     bundles: Option<&Path>,

@@ -82,6 +82,7 @@ fn main() {
                 since_snapshot: r.replayed,
                 rebuild: meshline_serve::rebuild(hash.clone(), true),
                 storage_failed: None,
+                cluster: None,
             };
             let (tx, rx) = std::sync::mpsc::channel();
             let t = Instant::now();

@@ -9,19 +9,21 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use meshline_runtime::Engine;
-use meshline_runtime::engine::{ApplyOutcome, Command};
+use meshline_runtime::engine::Command;
 use serde::Deserialize;
 use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
+pub use crate::node::Applied;
+use crate::node::Node;
 use crate::store::{Batch, Deploy, Input, LedgerRow, NewSnapshot, OutboxRow, Store};
 pub use crate::stored::{StoredBundleError, decode, load_stored};
 
 pub enum Msg {
     Events {
         lines: Vec<String>,
-        reply: oneshot::Sender<Result<Vec<ApplyOutcome>, String>>,
+        reply: oneshot::Sender<Result<Vec<Applied>, String>>,
     },
     /// A case's state (without its ledger, which is read off the writer thread: see
     /// `reader.rs`) and the ledger's last seq at that moment.
@@ -69,6 +71,8 @@ pub struct Writer {
     pub rebuild: Rebuild,
     /// Why the last commit failed, while commits cannot succeed (not ready meanwhile).
     pub storage_failed: Option<String>,
+    /// One of several nodes on PostgreSQL (`cluster.rs`); `None` on one machine.
+    pub cluster: Option<Node>,
 }
 
 /// Rebuild an engine from what a store holds: the engine and the inputs replayed.
@@ -101,9 +105,11 @@ impl Writer {
         if let Err(e) = self.round(Vec::new()) {
             fatal(&e);
         }
-        self.metrics
-            .ready
-            .store(self.storage_failed.is_none(), Ordering::SeqCst);
+        if self.cluster.is_none() {
+            self.metrics
+                .ready
+                .store(self.storage_failed.is_none(), Ordering::SeqCst);
+        }
         loop {
             let wait = self.until_next_timer();
             let first = match rx.recv_timeout(wait) {
@@ -130,7 +136,11 @@ impl Writer {
     }
 
     fn until_next_timer(&self) -> Duration {
-        let cap = Duration::from_secs(1);
+        // Several nodes: what others queued or committed is polled for this often.
+        let cap = match self.cluster {
+            Some(_) => Duration::from_millis(20),
+            None => Duration::from_secs(1),
+        };
         // While commits fail, probe once a second at most, however overdue a timer is.
         if !self.wall_clock || self.storage_failed.is_some() {
             return cap;
@@ -150,7 +160,10 @@ impl Writer {
 
     /// One transaction: a wall-clock tick if a timer is due, then the queued events.
     fn round(&mut self, msgs: Vec<Msg>) -> Result<(), String> {
-        if self.storage_failed.is_some() && !self.storage_writable() {
+        let Some(msgs) = self.cluster_round(msgs)? else {
+            return Ok(());
+        };
+        if self.cluster.is_none() && self.storage_failed.is_some() && !self.storage_writable() {
             self.refuse(msgs);
             return Ok(());
         }
@@ -164,7 +177,8 @@ impl Writer {
                 self.collect(&mut batch, &mut commands)?;
             }
         }
-        let mut answers: Vec<(Msg, Vec<ApplyOutcome>)> = Vec::with_capacity(msgs.len());
+        self.apply_queued(&mut batch, &mut commands)?;
+        let mut answers: Vec<(Msg, Vec<Applied>)> = Vec::with_capacity(msgs.len());
         let started = Instant::now();
         let mut applied = 0u64;
         let mut deployed: Vec<Result<String, String>> = Vec::new();
@@ -173,7 +187,7 @@ impl Writer {
             match &msg {
                 Msg::Events { lines, .. } => {
                     for line in lines {
-                        outcomes.push(self.engine.apply_line(line));
+                        outcomes.push(self.engine.apply_line(line).into());
                         batch.inputs.push(Input::Event(line.clone()));
                         self.collect(&mut batch, &mut commands)?;
                         applied += 1;
@@ -214,7 +228,7 @@ impl Writer {
             });
         }
         let snapshot_took = self.snapshot_if_due(&mut batch);
-        if !batch.inputs.is_empty() || batch.snapshot.is_some() {
+        if !batch.inputs.is_empty() || batch.snapshot.is_some() || !batch.dequeued.is_empty() {
             let t = Instant::now();
             if let Err(e) = self.store.commit(&batch) {
                 self.commit_failed(e.to_string())?;
@@ -222,6 +236,9 @@ impl Writer {
                 return Ok(());
             }
             self.snapshot_committed(&batch, snapshot_took);
+            if let Some(node) = &mut self.cluster {
+                node.applied += batch.inputs.len() as u64;
+            }
             self.metrics
                 .commit_seconds
                 .observe(t.elapsed().as_secs_f64());
@@ -272,6 +289,13 @@ impl Writer {
         self.metrics
             .storage_failures
             .fetch_add(1, Ordering::Relaxed);
+        if let Some(node) = &mut self.cluster {
+            // Several nodes: rebuilt at the next round, whichever role this node has then
+            // (`cluster.rs`); a store out of reach is not a reason to exit.
+            node.stale = true;
+            self.storage_failed = Some(e);
+            return Ok(());
+        }
         let (engine, replayed) = (self.rebuild)(&*self.store)
             .map_err(|r| format!("{e}; and rebuilding from the store failed: {r}"))?;
         self.engine = engine;
@@ -303,7 +327,7 @@ impl Writer {
 
     /// Answer without applying: events and deployments are refused (nothing was applied;
     /// the sender retries), case reads are answered from the engine.
-    fn refuse(&self, msgs: Vec<Msg>) {
+    pub(crate) fn refuse(&self, msgs: Vec<Msg>) {
         let why = format!(
             "storage failing, nothing applied; retry later with the same ids: {}",
             self.storage_failed.as_deref().unwrap_or("commit failed")
@@ -323,7 +347,7 @@ impl Writer {
 
     /// Answer a message that only reads the engine (a case, a console read, a plan): the
     /// same whether or not the batch committed.
-    fn answer_read(&self, msg: Msg) {
+    pub(crate) fn answer_read(&self, msg: Msg) {
         match msg {
             Msg::Case { id, reply } => {
                 let _ = reply.send(self.case(&id));
@@ -428,7 +452,7 @@ impl Writer {
         );
     }
 
-    fn publish_breakers(&self) {
+    pub(crate) fn publish_breakers(&self) {
         let mut b = self
             .metrics
             .breakers
@@ -448,7 +472,11 @@ impl Writer {
 
     /// Move what the engine wrote into the batch. The store indexes each ledger line by its
     /// seq, case and kind; what became of an input is the engine's [`ApplyOutcome`].
-    fn collect(&mut self, batch: &mut Batch, commands: &mut Vec<Command>) -> Result<(), String> {
+    pub(crate) fn collect(
+        &mut self,
+        batch: &mut Batch,
+        commands: &mut Vec<Command>,
+    ) -> Result<(), String> {
         let (lines, cmds) = self.engine.drain_jsonl();
         commands.extend(cmds);
         for line in lines.lines() {

@@ -3,22 +3,28 @@
 //! which carries its idempotency key.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::lease::Fence;
 use crate::metrics::Metrics;
-use crate::store::{SqliteStore, Store};
+use crate::state::Location;
+use crate::store::Store;
 
+/// With a `fence` (several nodes on PostgreSQL), only the node leading delivers: the lease is
+/// the claim on the outbox, and marking rows delivered is fenced (docs/deploy.md, "Several
+/// nodes").
 pub fn spawn_log(
-    state: &Path,
+    state: &Location,
+    fence: Option<Arc<Fence>>,
     path: PathBuf,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<()>, String> {
-    let mut store = SqliteStore::open(state)?;
+    let mut store = state.open_fenced(fence.clone())?;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -29,7 +35,14 @@ pub fn spawn_log(
         .spawn(move || {
             loop {
                 let stopping = stop.load(Ordering::SeqCst);
-                match deliver(&mut store, &mut file) {
+                if fence.as_ref().is_some_and(|f| f.leading().is_none()) {
+                    if stopping {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+                match deliver(&mut *store, &mut file) {
                     Ok(0) if stopping => break,
                     Ok(0) => std::thread::sleep(Duration::from_millis(100)),
                     Ok(n) => {
@@ -53,7 +66,7 @@ pub fn spawn_log(
         .map_err(|e| e.to_string())
 }
 
-fn deliver(store: &mut SqliteStore, file: &mut std::fs::File) -> Result<usize, String> {
+fn deliver(store: &mut dyn Store, file: &mut std::fs::File) -> Result<usize, String> {
     let rows = store.outbox_pending(512)?;
     if rows.is_empty() {
         return Ok(0);

@@ -16,11 +16,11 @@ use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 
+use crate::core::Applied;
 use crate::core::Msg;
 use crate::guard::{Check, Guard};
 use crate::metrics::Metrics;
 use crate::webhooks::Source;
-use meshline_runtime::engine::ApplyOutcome;
 
 #[derive(Clone)]
 pub struct App {
@@ -247,11 +247,9 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
                 json!({ "status": "refused", "reason": reason }),
             ),
             _ => match applied.next() {
-                Some(ApplyOutcome::Accepted) => {
-                    (StatusCode::ACCEPTED, json!({ "status": "accepted" }))
-                }
-                Some(ApplyOutcome::Duplicate) => (StatusCode::OK, json!({ "status": "duplicate" })),
-                Some(ApplyOutcome::Rejected(r)) => (
+                Some(Applied::Accepted) => (StatusCode::ACCEPTED, json!({ "status": "accepted" })),
+                Some(Applied::Duplicate) => (StatusCode::OK, json!({ "status": "duplicate" })),
+                Some(Applied::Rejected(r)) => (
                     StatusCode::BAD_REQUEST,
                     json!({ "status": "rejected", "reason": r.recorded() }),
                 ),
@@ -277,7 +275,7 @@ async fn events(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
 }
 
 /// Queue lines for the writer and wait until they are durable.
-pub(crate) async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<ApplyOutcome>, Response> {
+pub(crate) async fn submit(app: &App, lines: Vec<String>) -> Result<Vec<Applied>, Response> {
     let (reply, rx) = oneshot::channel();
     if app.tx.send(Msg::Events { lines, reply }).is_err() {
         return Err(answer(
@@ -393,17 +391,17 @@ async fn webhook(
     };
     let id = envelope["id"].clone();
     match outcomes.first() {
-        Some(ApplyOutcome::Accepted) => answer(
+        Some(Applied::Accepted) => answer(
             &app,
             StatusCode::ACCEPTED,
             json!({ "status": "accepted", "id": id }),
         ),
-        Some(ApplyOutcome::Duplicate) => answer(
+        Some(Applied::Duplicate) => answer(
             &app,
             StatusCode::OK,
             json!({ "status": "duplicate", "id": id }),
         ),
-        Some(ApplyOutcome::Rejected(r)) => answer(
+        Some(Applied::Rejected(r)) => answer(
             &app,
             StatusCode::BAD_REQUEST,
             json!({ "status": "rejected", "id": id, "reason": r.recorded() }),
@@ -524,6 +522,12 @@ async fn metrics(State(app): State<App>) -> Response {
 async fn readyz(State(app): State<App>) -> Response {
     if app.metrics.ready.load(Ordering::SeqCst) {
         (StatusCode::OK, "ready\n").into_response()
+    } else if app.metrics.database_unreachable.load(Ordering::SeqCst) {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable: not leading, not accepting inputs\n",
+        )
+            .into_response()
     } else if app.metrics.storage_failing.load(Ordering::SeqCst) {
         (
             StatusCode::SERVICE_UNAVAILABLE,

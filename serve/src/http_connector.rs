@@ -20,7 +20,7 @@
 //! gets a reconciliation task naming the certificate error (docs/deploy.md).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -37,8 +37,10 @@ pub use crate::transport::{
 };
 
 use crate::core::Msg;
+use crate::lease::Fence;
 use crate::metrics::Metrics;
-use crate::store::{HttpRow, SqliteStore, Store};
+use crate::state::Location;
+use crate::store::{HttpRow, Store};
 
 /// `[connectors.http.NAME]`: NAME is the connector's name in the project.
 #[derive(Clone, Debug, Deserialize)]
@@ -228,21 +230,29 @@ pub fn retry_wait(
         .min(max_backoff_ms.max(1))
 }
 
-/// Start the executor thread for the HTTP connectors.
+/// Start the executor thread for the HTTP connectors. With a `fence` (several nodes on
+/// PostgreSQL) it delivers only while this node leads, and its bookkeeping is fenced: a
+/// command is delivered by one node at a time, a deposed leader's attempt in flight being
+/// the exception (repeated by the next leader under the same idempotency key).
 pub fn spawn(
-    state: &Path,
+    state: &Location,
+    fence: Option<Arc<Fence>>,
     connectors: BTreeMap<String, Box<dyn Deliver>>,
     routes: BTreeMap<String, String>,
     tx: Sender<Msg>,
     metrics: Arc<Metrics>,
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<()>, String> {
-    let mut store = SqliteStore::open(state)?;
+    let mut store = state.open_fenced(fence.clone())?;
     std::thread::Builder::new()
         .name("meshline-outbox-http".into())
         .spawn(move || {
             let mut seed = std::process::id() as u64 ^ now_ms() as u64 | 1;
             while !stop.load(Ordering::SeqCst) {
+                if fence.as_ref().is_some_and(|f| f.leading().is_none()) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
                 let rows = match store.http_due(now_ms(), 32) {
                     Ok(r) => r,
                     Err(e) => {
@@ -262,9 +272,14 @@ pub fn spawn(
                     seed ^= seed << 13;
                     seed ^= seed >> 7;
                     seed ^= seed << 17;
-                    if let Err(e) =
-                        deliver(&mut store, (&connectors, &routes), &tx, &metrics, row, seed)
-                    {
+                    if let Err(e) = deliver(
+                        &mut *store,
+                        (&connectors, &routes),
+                        &tx,
+                        &metrics,
+                        row,
+                        seed,
+                    ) {
                         tracing::warn!(error = %e, "outbox delivery bookkeeping failed");
                         std::thread::sleep(Duration::from_millis(500));
                     }
@@ -285,7 +300,7 @@ type Routing<'a> = (
 );
 
 fn deliver(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     (connectors, routes): Routing<'_>,
     tx: &Sender<Msg>,
     metrics: &Metrics,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use crate::core::Applied;
 use axum::http::StatusCode;
-use meshline_runtime::engine::ApplyOutcome;
 use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 
@@ -83,11 +83,11 @@ pub async fn click(
     };
     let id = click.envelope["id"].clone();
     match outcome {
-        Some(ApplyOutcome::Accepted) => {}
-        Some(ApplyOutcome::Duplicate) => {
+        Some(Applied::Accepted) => {}
+        Some(Applied::Duplicate) => {
             return (StatusCode::OK, json!({ "status": "duplicate", "id": id }));
         }
-        Some(ApplyOutcome::Rejected(r)) => {
+        Some(Applied::Rejected(r)) => {
             return (
                 StatusCode::BAD_REQUEST,
                 json!({ "status": "rejected", "id": id, "reason": r.recorded() }),

@@ -1,6 +1,8 @@
 //! `meshline serve`: the runtime behind HTTP with durable state (brief §6.8).
 //!
 //! - [`store`]: the storage trait and its SQLite implementation (WAL, `synchronous=FULL`).
+//! - [`store_pg`]: the same on PostgreSQL; [`state`]: which one `--state` names.
+//! - [`lease`], [`node`], [`cluster`]: several nodes on one PostgreSQL database, one leading.
 //! - [`core`]: the single writer (engine + store), group commit, wall-clock timers, engine
 //!   snapshots.
 //! - [`reader`]: case ledgers read off the writer thread, a page at a time.
@@ -24,6 +26,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod admin;
+pub mod cluster;
 pub mod console;
 pub mod core;
 pub mod deployment;
@@ -33,15 +36,20 @@ pub mod guard;
 pub mod http;
 pub mod http_connector;
 pub mod interactions;
+pub mod lease;
 pub mod listener;
 pub mod mapping;
 pub mod metrics;
+pub mod node;
 pub mod plan;
 pub mod reader;
+pub mod reader_pg;
 pub mod recovery;
 pub mod replay;
+pub mod state;
 pub mod store;
 pub mod store_pg;
+mod store_pg_ddl;
 pub mod stored;
 pub mod transport;
 pub mod vendors;
@@ -57,6 +65,7 @@ use std::time::Duration;
 use meshline_runtime::ir::Program;
 use serde::Deserialize;
 
+use crate::state::Location;
 use crate::store::{Input, SqliteStore, Store};
 
 /// Settings from `--config FILE` (TOML); every key is optional.
@@ -65,8 +74,10 @@ use crate::store::{Input, SqliteStore, Store};
 pub struct Config {
     /// Address to listen on (`--listen` wins).
     pub listen: Option<String>,
-    /// The SQLite database (`--state` wins).
+    /// The SQLite database, or a `postgres://` URL, or `env:VAR` (`--state` wins).
     pub state: Option<PathBuf>,
+    /// Several nodes on one PostgreSQL database (docs/deploy.md, "Several nodes").
+    pub cluster: state::ClusterConfig,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// How long a request waits for its events to be durable before 503.
@@ -188,6 +199,7 @@ impl Default for Config {
         Config {
             listen: None,
             state: None,
+            cluster: state::ClusterConfig::default(),
             max_body_bytes: 4 << 20,
             request_timeout_ms: 10_000,
             batch_max: 4096,
@@ -225,6 +237,7 @@ impl Config {
 
     /// What can be checked before serving: the HTTP connectors' URLs, headers and CA files.
     pub fn check(&self) -> Result<(), String> {
+        self.cluster.lease()?;
         if let Some(c) = &self.console {
             c.check()?;
         }
@@ -251,7 +264,7 @@ pub struct Options {
     pub bundle_hash: String,
     /// The bundle file's bytes (kept in the state for replay and rollback).
     pub bundle_bytes: Vec<u8>,
-    pub state: PathBuf,
+    pub state: Location,
     pub listen: SocketAddr,
     pub config: Config,
     /// Verify the whole stored ledger's hash chain at start (`--verify-ledger`), not only
@@ -307,48 +320,72 @@ pub fn serve(opts: Options) -> Result<(), String> {
     )?;
     // Before the (possibly long) replay, so that a bad connector setting fails fast.
     let http_clients = config.connectors.prepare()?;
-    // Held until the process exits: one server per state file.
-    let _lock = lock_state(&state)?;
-    let mut store = SqliteStore::open(&state)?;
+    let lease_len = config.cluster.lease()?;
+    // Held until the process exits: one server per state file. On PostgreSQL, the lease
+    // decides which node writes (`lease.rs`).
+    let _lock = match &state {
+        Location::Sqlite(path) => Some(lock_state(path)?),
+        Location::Postgres { .. } => None,
+    };
+    let fence = match &state {
+        Location::Sqlite(_) => None,
+        Location::Postgres { project, .. } => {
+            Some(Arc::new(lease::Fence::new(project, &node_name(&config))))
+        }
+    };
+    let store: Box<dyn Store> = match &state {
+        Location::Sqlite(path) => {
+            let mut s = SqliteStore::open(path)?;
+            if config.state_max_bytes > 0 {
+                s.set_max_bytes(config.state_max_bytes)?;
+            }
+            Box::new(s)
+        }
+        Location::Postgres { .. } => state.open_fenced(fence.clone())?,
+    };
     // A damaged file would serve some cases and fail others: refuse it, with the reason.
     store
         .check()
-        .map_err(|e| format!("{}: {e}; restore it from a back-up", state.display()))?;
-    if config.state_max_bytes > 0 {
-        store.set_max_bytes(config.state_max_bytes)?;
-    }
+        .map_err(|e| format!("{}: {e}; restore it from a back-up", state.show()))?;
     // The engine starts from the bundle the state was first built with; deployments since
-    // are inputs like events, replayed in order.
+    // are inputs like events, replayed in order. The first bundle is stored unfenced: no
+    // node leads a state that holds nothing yet.
     let first = match store.bundle()? {
         Some(h) => h,
         None => {
-            store.set_bundle(&bundle_hash)?;
-            store.commit(&store::Batch {
+            let mut init = state.open()?;
+            init.set_bundle(&bundle_hash)?;
+            init.commit(&store::Batch {
                 bundles: vec![(bundle_hash.clone(), bundle_bytes.clone())],
                 ..Default::default()
             })?;
-            bundle_hash.clone()
+            init.bundle()?.unwrap_or_else(|| bundle_hash.clone())
         }
     };
     let first_program = if first == bundle_hash {
         program.clone()
     } else {
-        core::load_stored(&store, &first)
-            .map_err(|e| format!("{}: the state's first bundle: {e}", state.display()))?
+        core::load_stored(&*store, &first)
+            .map_err(|e| format!("{}: the state's first bundle: {e}", state.show()))?
     };
     let t = std::time::Instant::now();
+    let recover = if state.is_postgres() {
+        recovery::recover_shared
+    } else {
+        recovery::recover
+    };
     let recovery::Recovered {
         engine,
         replayed,
         snapshot,
-    } = recovery::recover(
-        &store,
+    } = recover(
+        &*store,
         first_program,
         &first,
         config.snapshot_every > 0,
         verify_ledger,
     )
-    .map_err(|e| format!("{}: {e}", state.display()))?;
+    .map_err(|e| format!("{}: {e}", state.show()))?;
     let ms = t.elapsed().as_millis() as u64;
     let cases = engine.state_summary().cases;
     let bundle = engine.bundle_hash();
@@ -377,9 +414,18 @@ pub fn serve(opts: Options) -> Result<(), String> {
         .recovery_snapshot
         .store(snapshot.unwrap_or(0), relaxed);
     let (tx, rx) = std::sync::mpsc::channel();
+    let cluster = fence.as_ref().map(|f| node::Node {
+        fence: f.clone(),
+        applied: snapshot.unwrap_or(0) + replayed,
+        leading: false,
+        stale: false,
+        pending: Vec::new(),
+        recover: recover_node(first.clone(), config.snapshot_every > 0),
+        deploy_on_lead: Some((bundle_bytes.clone(), start_note.clone())),
+    });
     let mut writer = core::Writer {
         engine,
-        store: Box::new(store),
+        store,
         metrics: metrics.clone(),
         batch_max: config.batch_max.max(1),
         wall_clock: config.wall_clock,
@@ -389,9 +435,23 @@ pub fn serve(opts: Options) -> Result<(), String> {
         since_snapshot: replayed,
         rebuild: rebuild(first.clone(), config.snapshot_every > 0),
         storage_failed: None,
+        cluster,
     };
-    // A different bundle on the command line is a deployment (refused if incompatible).
-    writer.deploy_at_start(&bundle_bytes, start_note)?;
+    // A different bundle on the command line is a deployment (refused if incompatible). With
+    // several nodes, the node deploys it when it leads (`cluster.rs`).
+    if writer.cluster.is_none() {
+        writer.deploy_at_start(&bundle_bytes, start_note)?;
+    }
+    let stop_lease = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lease_thread = match (&state, &fence) {
+        (Location::Postgres { url, .. }, Some(f)) => Some(lease::spawn(
+            url.clone(),
+            f.clone(),
+            lease_len,
+            stop_lease.clone(),
+        )?),
+        _ => None,
+    };
     let writer = std::thread::Builder::new()
         .name("meshline-writer".into())
         .spawn(move || writer.run(rx))
@@ -400,6 +460,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
     let executor = match &config.connectors.log {
         Some(path) => Some(executor::spawn_log(
             &state,
+            fence.clone(),
             path.clone(),
             metrics.clone(),
             stop.clone(),
@@ -412,6 +473,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
     } else {
         Some(http_connector::spawn(
             &state,
+            fence.clone(),
             http_clients,
             config.connectors.routes.clone(),
             tx.clone(),
@@ -419,7 +481,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
             stop_http.clone(),
         )?)
     };
-    let reader = Arc::new(reader::Reader::new(&state));
+    let reader = Arc::new(reader::Reader::at(&state));
     let console = match &config.console {
         Some(c) => Some(console::Console::start(c.clone(), reader.clone())?),
         None => None,
@@ -445,7 +507,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = socket.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(%addr, state = %state.display(), "listening");
+        tracing::info!(%addr, state = %state.show(), "listening");
         if app.guard.is_open() {
             tracing::warn!(
                 %addr,
@@ -481,6 +543,11 @@ pub fn serve(opts: Options) -> Result<(), String> {
     if let Some(h) = executor {
         let _ = h.join();
     }
+    // Last: the lease is given up once nothing of this node writes any more.
+    stop_lease.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(h) = lease_thread {
+        let _ = h.join();
+    }
     tracing::info!("stopped");
     result
 }
@@ -509,6 +576,27 @@ fn lock_state(state: &Path) -> Result<std::fs::File, String> {
             Err(format!("{}: cannot lock: {e}", path.display()))
         }
     }
+}
+
+/// This node's name in the lease: `[cluster] node`, else the host's name.
+fn node_name(config: &Config) -> String {
+    config.cluster.node.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "node".to_string())
+    })
+}
+
+/// How a node of several rebuilds its engine from the store: the engine and the seq of the
+/// last input it applied.
+fn recover_node(first: String, snapshots: bool) -> node::Recover {
+    Box::new(move |store: &dyn Store| {
+        let program = core::load_stored(store, &first)?;
+        let r = recovery::recover_shared(store, program, &first, snapshots, false)?;
+        Ok((r.engine, r.snapshot.unwrap_or(0) + r.replayed))
+    })
 }
 
 /// How the writer rebuilds its engine from what is durable after a commit failed (the
@@ -561,19 +649,16 @@ pub struct Exported {
 /// `DIR/<content hash>.meshb` (the bytes `meshline build` wrote). `meshline run --bundle
 /// DIR/<first>.meshb --bundles DIR --events EVENTS` then reproduces the ledger exactly.
 pub fn export(
-    state: &Path,
+    state: &Location,
     events: Option<&mut dyn Write>,
     ledger: Option<&mut dyn Write>,
     bundles: Option<&Path>,
 ) -> Result<Exported, String> {
-    if !state.exists() {
-        return Err(format!("{}: no such file", state.display()));
-    }
-    let store = SqliteStore::open(state)?;
+    let store = state.open_existing()?;
     // Refuse a damaged file before writing anything, rather than fail midway.
     store
         .check()
-        .map_err(|e| format!("{}: {e}", state.display()))?;
+        .map_err(|e| format!("{}: {e}", state.show()))?;
     let mut done = Exported {
         first_bundle: store.bundle()?,
         ..Exported::default()

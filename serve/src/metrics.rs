@@ -68,6 +68,10 @@ pub struct Metrics {
     pub storage_failing: AtomicBool,
     /// Commits that failed since the start.
     pub storage_failures: AtomicU64,
+    /// Several nodes (docs/deploy.md, "Several nodes"): this node holds the lease.
+    pub leader: AtomicBool,
+    /// Several nodes: the database did not answer the last lease statement.
+    pub database_unreachable: AtomicBool,
     /// Ledger entries by kind (received, rejected, duplicate, decisions, SLA, actions).
     kinds: Mutex<BTreeMap<String, u64>>,
     /// SLA outcomes by (kind, policy, class).
@@ -106,6 +110,8 @@ impl Default for Metrics {
             ready: AtomicBool::new(false),
             storage_failing: AtomicBool::new(false),
             storage_failures: AtomicU64::new(0),
+            leader: AtomicBool::new(false),
+            database_unreachable: AtomicBool::new(false),
             kinds: Mutex::new(BTreeMap::new()),
             sla: Mutex::new(BTreeMap::new()),
             breakers: Mutex::new(BTreeMap::new()),
@@ -354,6 +360,12 @@ impl Metrics {
             "meshline_ready",
             "1 once recovery is done and while commits succeed.",
             u64::from(self.ready.load(Ordering::Relaxed)),
+        );
+        gauge(
+            &mut out,
+            "meshline_leader",
+            "1 while this node holds the project's lease (applies inputs, fires timers, delivers).",
+            u64::from(self.leader.load(Ordering::Relaxed)),
         );
         counter(
             &mut out,

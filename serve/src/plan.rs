@@ -9,13 +9,12 @@
 //! takes the deployment; the engine itself is not touched.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use meshline_runtime::Engine;
 use meshline_runtime::ir::Program;
 use serde_json::{Map, Value as Json, json};
 
-use crate::store::{SqliteStore, Store};
+use crate::state::Location;
 
 /// Declarations by name, old against new: `{added, removed, changed}` (names, sorted).
 fn diff<T: PartialEq>(old: &[T], new: &[T], name: impl Fn(&T) -> String) -> Json {
@@ -207,20 +206,23 @@ pub fn plan(engine: &Engine, bytes: &[u8], signature: Option<String>) -> Result<
 /// The plan over a stored state: a back-up copy or a stopped server's file (only read;
 /// a running server commits while it is read, so ask it with [`plan_url`]).
 pub fn plan_state(
-    state: &Path,
+    state: &Location,
     bytes: &[u8],
     trusted: &[meshline_runtime::signing::PublicKey],
 ) -> Result<Json, String> {
-    if !state.exists() {
-        return Err(format!("{}: no such file", state.display()));
-    }
-    let store = SqliteStore::open(state)?;
+    let store = state.open_existing()?;
     let first = store
         .bundle()?
-        .ok_or_else(|| format!("{}: the state holds no bundle yet", state.display()))?;
-    let program = crate::stored::load_stored(&store, &first)?;
-    let r = crate::recovery::recover(&store, program, &first, true, false)
-        .map_err(|e| format!("{}: {e}", state.display()))?;
+        .ok_or_else(|| format!("{}: the state holds no bundle yet", state.show()))?;
+    let program = crate::stored::load_stored(&*store, &first)?;
+    // On PostgreSQL a leader may commit while this reads: what replay wrote is checked.
+    let recover = if state.is_postgres() {
+        crate::recovery::recover_shared
+    } else {
+        crate::recovery::recover
+    };
+    let r = recover(&*store, program, &first, true, false)
+        .map_err(|e| format!("{}: {e}", state.show()))?;
     let signature = crate::deployment::note(bytes, "plan", trusted).err();
     plan(&r.engine, bytes, signature)
 }

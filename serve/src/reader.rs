@@ -1,21 +1,27 @@
 //! Reads that do not go through the writer: a case's ledger, a page at a time, from
 //! read-only SQLite connections (WAL lets them read the last commit while the writer
-//! commits). A large case's ledger then costs the request that asks for it, not every
-//! request queued behind the writer (docs/deploy.md, "Endpoints").
+//! commits), or PostgreSQL connections of their own (`reader_pg.rs`). A large case's ledger
+//! then costs the request that asks for it, not every request queued behind the writer
+//! (docs/deploy.md, "Endpoints").
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags, params};
 
+use crate::reader_pg::PgReader;
+use crate::state::Location;
+
 /// The page size when none is asked for, and the largest one allowed.
 pub const PAGE_DEFAULT: u64 = 100;
 pub const PAGE_MAX: u64 = 1000;
 
-/// Read-only connections to the state file, reused between requests.
+/// Read-only connections to the state, reused between requests.
 pub struct Reader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// On PostgreSQL, every read goes there instead.
+    pg: Option<PgReader>,
 }
 
 /// One page of a case's ledger.
@@ -31,6 +37,19 @@ impl Reader {
         Reader {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            pg: None,
+        }
+    }
+
+    /// Readers of the state wherever it is.
+    pub fn at(state: &Location) -> Reader {
+        match state {
+            Location::Sqlite(p) => Reader::new(p),
+            Location::Postgres { url, project } => Reader {
+                path: PathBuf::new(),
+                idle: Mutex::new(Vec::new()),
+                pg: Some(PgReader::new(url, project)),
+            },
         }
     }
 
@@ -59,6 +78,13 @@ impl Reader {
         upto: u64,
         limit: u64,
     ) -> Result<Page, String> {
+        if let Some(pg) = &self.pg {
+            let (lines, next_after_seq) = pg.case_ledger(case, after, upto, limit)?;
+            return Ok(Page {
+                lines,
+                next_after_seq,
+            });
+        }
         let c = self.connection()?;
         let page = read_page(&c, case, after, upto, limit).map_err(|e| format!("storage: {e}"));
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -88,6 +114,9 @@ impl Reader {
         after: u64,
         limit: u64,
     ) -> Result<Vec<(u64, String, String)>, String> {
+        if let Some(pg) = &self.pg {
+            return pg.inputs_after(after, limit);
+        }
         self.with(|c| {
             let mut st = c.prepare_cached(
                 "SELECT seq, kind, body FROM inputs WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -105,6 +134,9 @@ impl Reader {
 
     /// Stored events with `seq > after`, in order, at most `limit`: `(seq, envelope line)`.
     pub fn events_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
+        if let Some(pg) = &self.pg {
+            return pg.events_after(after, limit);
+        }
         self.texts_after(
             "SELECT seq, body FROM inputs WHERE seq > ?1 AND kind = 'event' ORDER BY seq LIMIT ?2",
             after,
@@ -114,6 +146,9 @@ impl Reader {
 
     /// Ledger lines with `seq > after`, in order, at most `limit`: `(seq, line)`.
     pub fn ledger_after(&self, after: u64, limit: u64) -> Result<Vec<(u64, String)>, String> {
+        if let Some(pg) = &self.pg {
+            return pg.ledger_after(after, limit);
+        }
         self.texts_after(
             "SELECT seq, line FROM ledger WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             after,
@@ -138,6 +173,9 @@ impl Reader {
 
     /// The deciding bundle's content hash and bytes, if one is stored.
     pub fn current_bundle(&self) -> Result<Option<(String, Vec<u8>)>, String> {
+        if let Some(pg) = &self.pg {
+            return pg.current_bundle();
+        }
         self.with(|c| {
             use rusqlite::OptionalExtension as _;
             c.query_row(
@@ -152,6 +190,9 @@ impl Reader {
 
     /// Every stored bundle's bytes, by content hash.
     pub fn bundles(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        if let Some(pg) = &self.pg {
+            return pg.bundles();
+        }
         self.with(|c| {
             let mut st = c.prepare_cached("SELECT hash, bytes FROM bundles ORDER BY hash")?;
             let rows = st.query_map([], |r| {
@@ -163,6 +204,9 @@ impl Reader {
 
     /// The ledger's last seq (0 when empty).
     pub fn last_seq(&self) -> Result<u64, String> {
+        if let Some(pg) = &self.pg {
+            return pg.last_seq();
+        }
         self.with(|c| {
             c.query_row("SELECT COALESCE(MAX(seq), 0) FROM ledger", [], |r| {
                 r.get::<_, i64>(0)

@@ -40,12 +40,36 @@ pub fn recover(
     snapshots: bool,
     verify_all: bool,
 ) -> Result<Recovered, String> {
+    recover_with(store, first, first_hash, (snapshots, verify_all), true)
+}
+
+/// [`recover`] on a store another node's leader may write to meanwhile (docs/deploy.md,
+/// "Several nodes"): the stored ledger may have grown past the inputs replayed, so only the
+/// entries replay wrote are checked; what was committed since is applied next, by
+/// [`follow`], with the same check.
+pub fn recover_shared(
+    store: &dyn Store,
+    first: Program,
+    first_hash: &str,
+    snapshots: bool,
+    verify_all: bool,
+) -> Result<Recovered, String> {
+    recover_with(store, first, first_hash, (snapshots, verify_all), false)
+}
+
+fn recover_with(
+    store: &dyn Store,
+    first: Program,
+    first_hash: &str,
+    (snapshots, verify_all): (bool, bool),
+    exact_tail: bool,
+) -> Result<Recovered, String> {
     if verify_all {
         verify_chain(store)?;
     }
     if snapshots {
         for meta in store.snapshots()? {
-            match from_snapshot(store, &meta) {
+            match from_snapshot(store, &meta, exact_tail) {
                 Ok(r) => return Ok(r),
                 Err(e) => tracing::warn!(
                     snapshot = meta.input_seq,
@@ -56,7 +80,7 @@ pub fn recover(
         }
     }
     let mut engine = Engine::new(first, first_hash).map_err(|e| e.to_string())?;
-    let replayed = replay(&mut engine, store, 0)?;
+    let replayed = replay(&mut engine, store, 0, exact_tail)?;
     Ok(Recovered {
         engine,
         replayed,
@@ -64,7 +88,11 @@ pub fn recover(
     })
 }
 
-fn from_snapshot(store: &dyn Store, meta: &SnapshotMeta) -> Result<Recovered, String> {
+fn from_snapshot(
+    store: &dyn Store,
+    meta: &SnapshotMeta,
+    exact_tail: bool,
+) -> Result<Recovered, String> {
     let bytes = store
         .snapshot_bytes(meta.input_seq)?
         .ok_or("it is no longer stored")?;
@@ -81,7 +109,7 @@ fn from_snapshot(store: &dyn Store, meta: &SnapshotMeta) -> Result<Recovered, St
             "its ledger position (entry {seq}) does not match the stored ledger"
         ));
     }
-    let replayed = replay(&mut engine, store, meta.input_seq)?;
+    let replayed = replay(&mut engine, store, meta.input_seq, exact_tail)?;
     Ok(Recovered {
         engine,
         replayed,
@@ -147,8 +175,34 @@ fn compare(store: &dyn Store, before: u64, lines: &str) -> Result<(), String> {
 }
 
 /// Apply the stored inputs after `after`, comparing every ledger entry the engine writes
-/// with the stored one, then check that the stored ledger has no entry beyond them.
-fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, String> {
+/// with the stored one, then (with `exact_tail`) check that the stored ledger has no entry
+/// beyond them.
+fn replay(
+    engine: &mut Engine,
+    store: &dyn Store,
+    after: u64,
+    exact_tail: bool,
+) -> Result<u64, String> {
+    let inputs = follow(engine, store, after, u64::MAX)?;
+    if !exact_tail {
+        return Ok(inputs);
+    }
+    let tail = store.tail()?;
+    let (seq, _) = engine.ledger_position();
+    if tail.entries != seq {
+        return Err(format!(
+            "replaying {inputs} stored inputs gives {seq} ledger entries, but {} are stored: \
+             the state was written by another bundle or engine, or the ledger was edited",
+            tail.entries
+        ));
+    }
+    Ok(inputs)
+}
+
+/// Apply the stored inputs after `after` (those with a greater seq), at most `max` of them,
+/// comparing every ledger entry the engine writes with the stored one; how many were
+/// applied.
+pub fn follow(engine: &mut Engine, store: &dyn Store, after: u64, max: u64) -> Result<u64, String> {
     let mut inputs = 0u64;
     let mut bad = None;
     let take = |engine: &mut Engine, bad: &mut Option<String>| {
@@ -160,7 +214,7 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
             *bad = Some(e);
         }
     };
-    store.for_each_input_after(after, &mut |input| {
+    store.for_each_input_upto(after, after.saturating_add(max), &mut |input| {
         if bad.is_some() {
             return;
         }
@@ -194,15 +248,6 @@ fn replay(engine: &mut Engine, store: &dyn Store, after: u64) -> Result<u64, Str
     take(engine, &mut bad);
     if let Some(b) = bad {
         return Err(b);
-    }
-    let tail = store.tail()?;
-    let (seq, _) = engine.ledger_position();
-    if tail.entries != seq {
-        return Err(format!(
-            "replaying {inputs} stored inputs gives {seq} ledger entries, but {} are stored: \
-             the state was written by another bundle or engine, or the ledger was edited",
-            tail.entries
-        ));
     }
     Ok(inputs)
 }

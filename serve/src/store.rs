@@ -36,6 +36,9 @@ pub enum StoreError {
     Locked(String),
     /// A project (schema) name that is not a plain lower-case identifier.
     BadSchema(String),
+    /// This node no longer holds the project's lease with this fencing token (0: its
+    /// lease ended locally): another node leads, nothing was written.
+    Fenced(i64),
 }
 
 impl fmt::Display for StoreError {
@@ -50,8 +53,22 @@ impl fmt::Display for StoreError {
                 "the database is damaged (SQLite quick_check: {})",
                 found.join("; ")
             ),
-            StoreError::Postgres(e) => write!(f, "storage (PostgreSQL): {e}"),
+            // The server's own message says what failed ("db error" alone does not).
+            StoreError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(
+                    f,
+                    "storage (PostgreSQL): {}: {}",
+                    db.code().code(),
+                    db.message()
+                ),
+                None => write!(f, "storage (PostgreSQL): {e}"),
+            },
             StoreError::Locked(why) => write!(f, "storage: {why}"),
+            StoreError::Fenced(token) => write!(
+                f,
+                "storage: not written: this node no longer leads (lease token {token} is not \
+                 current)"
+            ),
             StoreError::BadSchema(name) => write!(
                 f,
                 "storage: `{name}` is not a project name (lower-case letters, digits and `_`, \
@@ -70,6 +87,7 @@ impl std::error::Error for StoreError {
             | StoreError::Damaged(_)
             | StoreError::BadInput(_)
             | StoreError::Locked(_)
+            | StoreError::Fenced(_)
             | StoreError::BadSchema(_) => None,
         }
     }
@@ -192,6 +210,9 @@ pub struct Batch {
     /// An engine snapshot of the state after every input stored so far, this batch's
     /// included.
     pub snapshot: Option<NewSnapshot>,
+    /// Queued requests (PostgreSQL, [`Store::queued`]) applied in this batch: their id and
+    /// outcomes (JSON), recorded with the inputs they became.
+    pub dequeued: Vec<(u64, String)>,
 }
 
 /// A snapshot to store (its input seq is the last input's, known in the transaction).
@@ -249,6 +270,17 @@ pub trait Store: Send {
     }
     /// The stored inputs whose seq is greater than `after`, in order.
     fn for_each_input_after(&self, after: u64, f: &mut dyn FnMut(Input)) -> Result<()>;
+    /// The stored inputs with `after < seq <= upto`, in order (seqs have no gaps): a
+    /// follower catching up reads a bounded step, not the whole backlog.
+    fn for_each_input_upto(&self, after: u64, upto: u64, f: &mut dyn FnMut(Input)) -> Result<()> {
+        let mut seq = after;
+        self.for_each_input_after(after, &mut |i| {
+            seq += 1;
+            if seq <= upto {
+                f(i);
+            }
+        })
+    }
     /// The stored snapshots, newest first.
     fn snapshots(&self) -> Result<Vec<SnapshotMeta>>;
     /// A stored snapshot's bytes.
@@ -284,6 +316,26 @@ pub trait Store: Send {
         next_ms: Option<i64>,
         state: &str,
     ) -> Result<()>;
+    /// Record the vendor's id for what delivering outbox row `seq` created or changed
+    /// (docs/connectors.md).
+    fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()>;
+    /// The last stored input's seq (0: none).
+    fn last_input_seq(&self) -> Result<u64>;
+    /// Queue event lines for the leader to apply (several nodes on PostgreSQL,
+    /// docs/deploy.md "Several nodes"): committed when this returns; its id.
+    fn enqueue(&mut self, _lines: &[String]) -> Result<u64> {
+        Err(StoreError::BadInput(
+            "this store has one writer and no queue".to_string(),
+        ))
+    }
+    /// Queued requests not applied yet, oldest first: (id, lines).
+    fn queued(&self, _limit: usize) -> Result<Vec<(u64, Vec<String>)>> {
+        Ok(Vec::new())
+    }
+    /// The outcomes (JSON) of those of `ids` applied; each is returned once.
+    fn queue_outcomes(&mut self, _ids: &[u64]) -> Result<Vec<(u64, String)>> {
+        Ok(Vec::new())
+    }
 }
 
 pub struct SqliteStore {
@@ -359,17 +411,6 @@ impl SqliteStore {
             return Err(err(e));
         }
         Ok(SqliteStore { conn })
-    }
-
-    /// Record the vendor's id for what delivering outbox row `seq` created or changed.
-    pub fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET remote = ?2 WHERE seq = ?1",
-                params![seq as i64, remote],
-            )
-            .map(|_| ())
-            .map_err(err)
     }
 }
 
@@ -667,6 +708,25 @@ impl Store for SqliteStore {
             .query_row("SELECT COUNT(*) FROM outbox WHERE done = 0", [], |r| {
                 r.get(0)
             })
+            .map_err(err)
+    }
+
+    fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET remote = ?2 WHERE seq = ?1",
+                params![seq as i64, remote],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    fn last_input_seq(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM inputs", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
             .map_err(err)
     }
 }

@@ -1,26 +1,40 @@
 //! The [`Store`] contract on PostgreSQL (docs/deploy.md, "PostgreSQL"): the same tables as
 //! the SQLite store, in one schema per project, so several projects share a database.
 //!
-//! One writer per project: opening the store takes a session-level advisory lock on the
-//! schema's name, held as long as the connection lives. A second writer is refused; when a
-//! writer's process dies its connection closes and the lock is free again, which is what a
-//! standby waits for. Every commit is one transaction; PostgreSQL's own durability
-//! (`synchronous_commit`, WAL) applies.
+//! Who writes: [`PgStore::open`] takes a session-level advisory lock on the schema's name,
+//! held as long as the connection lives (one writer, a standby waits for the lock). `serve`
+//! instead opens with [`PgStore::connect`] and a [`Fence`]: the node holding the project's
+//! lease (`lease.rs`) writes, and every write transaction checks its fencing token in the
+//! same transaction, so a deposed leader cannot write. Every commit is one transaction;
+//! PostgreSQL's own durability (`synchronous_commit`, WAL) applies.
+//!
+//! The `queue` table holds the event lines a node that does not lead accepted (committed,
+//! so acknowledged durably), in one order (a sequence); the leader applies them and records
+//! their outcomes in the transaction of the inputs they became.
 
 use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator as _;
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Transaction};
 
+use crate::lease::Fence;
 use crate::store::{
     Batch, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store, StoreError, Tail,
 };
+use crate::store_pg_ddl::create_tables;
 
 /// Rows fetched per round trip when a read streams a table.
 const FETCH: i32 = 10_000;
 
 pub struct PgStore {
     client: RefCell<Client>,
+    /// To connect again when the connection was closed (the database restarted).
+    url: String,
+    schema: String,
+    /// When set, every write checks this node still holds the lease with its token.
+    fence: Option<Arc<Fence>>,
 }
 
 fn err(e: postgres::Error) -> StoreError {
@@ -46,15 +60,35 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// Fail the transaction unless `fence` (if any) still holds the project's lease by the
+/// database's clock. `FOR SHARE` keeps the row as it is until this transaction ends: a
+/// takeover waits for it, then sees the lease expired and bumps the token, so this
+/// transaction's writes are the deposed leader's last.
+fn check_fence(tx: &mut Transaction<'_>, fence: Option<&Arc<Fence>>) -> Result<()> {
+    let Some(f) = fence else {
+        return Ok(());
+    };
+    let token = f.leading().ok_or(StoreError::Fenced(0))?;
+    let held = tx
+        .query_opt(
+            "SELECT 1 FROM leases WHERE project = $1 AND holder = $2 AND token = $3
+             AND expires_at > now() FOR SHARE",
+            &[&f.project, &f.holder, &token],
+        )
+        .map_err(err)?;
+    match held {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Fenced(token)),
+    }
+}
+
 impl PgStore {
     /// Connect to `url` (`postgres://…` or `host=… user=…`), create the project's schema
     /// and tables if missing, and take the project's writer lock.
     pub fn open(url: &str, schema: &str) -> Result<PgStore> {
-        if !valid_schema(schema) {
-            return Err(StoreError::BadSchema(schema.to_string()));
-        }
-        let mut client = Client::connect(url, NoTls).map_err(err)?;
-        let locked: bool = client
+        let store = PgStore::connect(url, schema)?;
+        let locked: bool = store
+            .conn()?
             .query_one(
                 "SELECT pg_try_advisory_lock(hashtext('meshline.' || $1))",
                 &[&schema],
@@ -66,45 +100,75 @@ impl PgStore {
                 "project `{schema}`: another meshline serve holds its writer lock"
             )));
         }
-        // The name was checked above: it is safe to splice into DDL.
-        client
-            .batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema};
-                 SET search_path TO {schema};
-                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BYTEA NOT NULL);
-                 CREATE TABLE IF NOT EXISTS inputs (
-                     seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL);
-                 CREATE TABLE IF NOT EXISTS ledger (
-                     seq BIGINT PRIMARY KEY, case_id TEXT, kind TEXT NOT NULL, line TEXT NOT NULL);
-                 CREATE INDEX IF NOT EXISTS ledger_case ON ledger (case_id);
-                 CREATE TABLE IF NOT EXISTS outbox (
-                     seq BIGINT PRIMARY KEY, line TEXT NOT NULL, done BOOLEAN NOT NULL DEFAULT FALSE,
-                     http_state TEXT, attempts BIGINT NOT NULL DEFAULT 0,
-                     next_ms BIGINT NOT NULL DEFAULT 0, remote TEXT);
-                 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, seq);
-                 CREATE INDEX IF NOT EXISTS outbox_http ON outbox (http_state, next_ms);
-                 CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BYTEA NOT NULL);
-                 CREATE TABLE IF NOT EXISTS snapshots (
-                     input_seq BIGINT PRIMARY KEY, bundle TEXT NOT NULL,
-                     ledger_seq BIGINT NOT NULL, bytes BYTEA NOT NULL);"
-            ))
-            .map_err(err)?;
+        Ok(store)
+    }
+
+    /// Connect and create the project's schema and tables if missing, without a lock: for
+    /// readers, the outbox executors, and a writer fenced by the lease ([`Self::fenced`]).
+    pub fn connect(url: &str, schema: &str) -> Result<PgStore> {
         Ok(PgStore {
-            client: RefCell::new(client),
+            client: RefCell::new(PgStore::client(url, schema)?),
+            url: url.to_string(),
+            schema: schema.to_string(),
+            fence: None,
         })
     }
 
-    /// Record the vendor's id for what delivering outbox row `seq` created or changed
-    /// (docs/connectors.md), as the SQLite store does.
-    pub fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()> {
-        self.client
-            .get_mut()
-            .execute(
-                "UPDATE outbox SET remote = $2 WHERE seq = $1",
-                &[&to_i64(seq), &remote],
+    fn client(url: &str, schema: &str) -> Result<Client> {
+        if !valid_schema(schema) {
+            return Err(StoreError::BadSchema(schema.to_string()));
+        }
+        let mut config: postgres::Config = url.parse().map_err(err)?;
+        config.connect_timeout(Duration::from_secs(10));
+        config.keepalives_idle(Duration::from_secs(5));
+        let mut client = config.connect(NoTls).map_err(err)?;
+        // The tables exist (the last ones created below are there): no DDL, whose locks
+        // (even `IF NOT EXISTS`) would contend with a leader's commits.
+        let ready: bool = client
+            .query_one(
+                "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL",
+                &[&format!("{schema}.leases"), &format!("{schema}.queue_open")],
             )
-            .map(drop)
-            .map_err(err)
+            .map_err(err)?
+            .get(0);
+        if !ready {
+            create_tables(&mut client, schema)?;
+        }
+        client
+            .batch_execute(&format!(
+                "SET search_path TO {schema}; SET statement_timeout = 60000;"
+            ))
+            .map_err(err)?;
+        Ok(client)
+    }
+}
+
+impl PgStore {
+    /// The connection, opened again first if it was closed (the database restarted or
+    /// dropped it): a node rejoins without restarting.
+    fn conn(&self) -> Result<std::cell::RefMut<'_, Client>> {
+        let mut c = self.client.borrow_mut();
+        if c.is_closed() {
+            *c = PgStore::client(&self.url, &self.schema)?;
+        }
+        Ok(c)
+    }
+
+    /// Every write from here on checks `fence`'s token (docs/deploy.md, "Several nodes").
+    pub fn fenced(mut self, fence: Arc<Fence>) -> PgStore {
+        self.fence = Some(fence);
+        self
+    }
+
+    /// One write transaction, fenced.
+    fn write<T>(&mut self, f: impl FnOnce(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let fence = self.fence.clone();
+        let mut client = self.conn()?;
+        let mut tx = client.transaction().map_err(err)?;
+        check_fence(&mut tx, fence.as_ref())?;
+        let out = f(&mut tx)?;
+        tx.commit().map_err(err)?;
+        Ok(out)
     }
 
     /// Stream `sql` (with `after` as `$1`) through a portal, `FETCH` rows at a time, so a
@@ -115,7 +179,7 @@ impl PgStore {
         after: i64,
         f: &mut dyn FnMut(&postgres::Row) -> Result<()>,
     ) -> Result<()> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut tx = client.transaction().map_err(err)?;
         let portal = tx.bind(sql, &[&after]).map_err(err)?;
         loop {
@@ -134,29 +198,27 @@ impl PgStore {
 impl Store for PgStore {
     fn bundle(&self) -> Result<Option<String>> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt("SELECT value FROM meta WHERE key = 'bundle'", &[])
             .map_err(err)?;
         Ok(row.map(|r| String::from_utf8_lossy(r.get::<_, &[u8]>(0)).into_owned()))
     }
 
     fn set_bundle(&mut self, hash: &str) -> Result<()> {
-        self.client
-            .get_mut()
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('bundle', $1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 &[&hash.as_bytes()],
             )
             .map(drop)
             .map_err(err)
+        })
     }
 
     fn get_bundle(&self, hash: &str) -> Result<Option<Vec<u8>>> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt("SELECT bytes FROM bundles WHERE hash = $1", &[&hash])
             .map_err(err)?;
         Ok(row.map(|r| r.get(0)))
@@ -164,8 +226,7 @@ impl Store for PgStore {
 
     fn bundle_hashes(&self) -> Result<Vec<String>> {
         let rows = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query("SELECT hash FROM bundles ORDER BY hash", &[])
             .map_err(err)?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -182,10 +243,24 @@ impl Store for PgStore {
         )
     }
 
+    fn for_each_input_upto(&self, after: u64, upto: u64, f: &mut dyn FnMut(Input)) -> Result<()> {
+        // `upto` is a number, not text: safe to splice.
+        self.stream(
+            &format!(
+                "SELECT kind, body FROM inputs WHERE seq > $1 AND seq <= {} ORDER BY seq",
+                to_i64(upto)
+            ),
+            to_i64(after),
+            &mut |r| {
+                f(Input::from_row(r.get(0), r.get(1))?);
+                Ok(())
+            },
+        )
+    }
+
     fn snapshots(&self) -> Result<Vec<SnapshotMeta>> {
         let rows = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query(
                 "SELECT input_seq, bundle, ledger_seq, length(bytes)::BIGINT FROM snapshots
                  ORDER BY input_seq DESC",
@@ -205,8 +280,7 @@ impl Store for PgStore {
 
     fn snapshot_bytes(&self, input_seq: u64) -> Result<Option<Vec<u8>>> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt(
                 "SELECT bytes FROM snapshots WHERE input_seq = $1",
                 &[&to_i64(input_seq)],
@@ -217,15 +291,14 @@ impl Store for PgStore {
 
     fn ledger_line(&self, seq: u64) -> Result<Option<String>> {
         let row = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_opt("SELECT line FROM ledger WHERE seq = $1", &[&to_i64(seq)])
             .map_err(err)?;
         Ok(row.map(|r| r.get(0)))
     }
 
     fn ledger_lines(&self, from: u64, to: u64, f: &mut dyn FnMut(u64, &str)) -> Result<()> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let mut rows = client
             .query_raw(
                 "SELECT seq, line FROM ledger WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
@@ -241,8 +314,7 @@ impl Store for PgStore {
     /// PostgreSQL checks its own pages; what can be checked here is that the project's
     /// tables answer.
     fn check(&self) -> Result<()> {
-        self.client
-            .borrow_mut()
+        self.conn()?
             .batch_execute(
                 "SELECT 1 FROM meta LIMIT 1; SELECT 1 FROM inputs LIMIT 1;
                  SELECT 1 FROM ledger LIMIT 1; SELECT 1 FROM outbox LIMIT 1;",
@@ -252,22 +324,21 @@ impl Store for PgStore {
 
     fn probe_write(&mut self, bytes: usize) -> Result<()> {
         let blob = vec![0u8; bytes];
-        let client = self.client.get_mut();
-        client
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('write_probe', $1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 &[&blob],
             )
             .map_err(err)?;
-        client
-            .execute("DELETE FROM meta WHERE key = 'write_probe'", &[])
-            .map(drop)
-            .map_err(err)
+            tx.execute("DELETE FROM meta WHERE key = 'write_probe'", &[])
+                .map(drop)
+                .map_err(err)
+        })
     }
 
     fn tail(&self) -> Result<Tail> {
-        let mut client = self.client.borrow_mut();
+        let mut client = self.conn()?;
         let entries: i64 = client
             .query_one("SELECT COUNT(*) FROM ledger", &[])
             .map_err(err)?
@@ -283,7 +354,16 @@ impl Store for PgStore {
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<()> {
-        let mut tx = self.client.get_mut().transaction().map_err(err)?;
+        let fence = self.fence.clone();
+        let mut client = self.conn()?;
+        let mut tx = client.transaction().map_err(err)?;
+        check_fence(&mut tx, fence.as_ref())?;
+        let done = tx
+            .prepare("UPDATE queue SET outcomes = $2 WHERE id = $1 AND outcomes IS NULL")
+            .map_err(err)?;
+        for (id, outcomes) in &batch.dequeued {
+            tx.execute(&done, &[&to_i64(*id), outcomes]).map_err(err)?;
+        }
         // Input seqs follow on without gaps, as in SQLite (one writer per project).
         let mut seq: i64 = tx
             .query_one("SELECT COALESCE(MAX(seq), 0) FROM inputs", &[])
@@ -353,8 +433,7 @@ impl Store for PgStore {
 
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxRow>> {
         let rows = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query(
                 "SELECT seq, line FROM outbox WHERE NOT done ORDER BY seq LIMIT $1",
                 &[&to_i64(limit as u64)],
@@ -372,20 +451,19 @@ impl Store for PgStore {
 
     fn outbox_done(&mut self, seqs: &[u64]) -> Result<()> {
         let seqs: Vec<i64> = seqs.iter().map(|s| to_i64(*s)).collect();
-        self.client
-            .get_mut()
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "UPDATE outbox SET done = TRUE WHERE seq = ANY($1)",
                 &[&seqs],
             )
             .map(drop)
             .map_err(err)
+        })
     }
 
     fn outbox_depth(&self) -> Result<u64> {
         let n: i64 = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query_one("SELECT COUNT(*) FROM outbox WHERE NOT done", &[])
             .map_err(err)?
             .get(0);
@@ -394,8 +472,7 @@ impl Store for PgStore {
 
     fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>> {
         let rows = self
-            .client
-            .borrow_mut()
+            .conn()?
             .query(
                 "SELECT seq, line, attempts FROM outbox WHERE http_state = 'pending'
                  AND next_ms <= $1 ORDER BY seq LIMIT $2",
@@ -420,9 +497,8 @@ impl Store for PgStore {
         state: &str,
     ) -> Result<()> {
         let state = if next_ms.is_some() { "pending" } else { state };
-        self.client
-            .get_mut()
-            .execute(
+        self.write(|tx| {
+            tx.execute(
                 "UPDATE outbox SET attempts = $2, next_ms = $3, http_state = $4 WHERE seq = $1",
                 &[
                     &to_i64(seq),
@@ -433,5 +509,71 @@ impl Store for PgStore {
             )
             .map(drop)
             .map_err(err)
+        })
+    }
+
+    fn http_remote(&mut self, seq: u64, remote: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET remote = $2 WHERE seq = $1",
+                &[&to_i64(seq), &remote],
+            )
+            .map(drop)
+            .map_err(err)
+        })
+    }
+
+    fn last_input_seq(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM inputs", &[])
+            .map_err(err)?
+            .get(0);
+        Ok(to_u64(n))
+    }
+
+    fn enqueue(&mut self, lines: &[String]) -> Result<u64> {
+        let body = serde_json::to_string(lines)
+            .map_err(|e| StoreError::BadInput(format!("queued lines: {e}")))?;
+        let id: i64 = self
+            .conn()?
+            .query_one(
+                "INSERT INTO queue (lines) VALUES ($1) RETURNING id",
+                &[&body],
+            )
+            .map_err(err)?
+            .get(0);
+        Ok(to_u64(id))
+    }
+
+    fn queued(&self, limit: usize) -> Result<Vec<(u64, Vec<String>)>> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT id, lines FROM queue WHERE outcomes IS NULL ORDER BY id LIMIT $1",
+                &[&to_i64(limit as u64)],
+            )
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                let lines: Vec<String> = serde_json::from_str(r.get(1))
+                    .map_err(|e| StoreError::BadInput(format!("queued lines: {e}")))?;
+                Ok((to_u64(r.get(0)), lines))
+            })
+            .collect()
+    }
+
+    fn queue_outcomes(&mut self, ids: &[u64]) -> Result<Vec<(u64, String)>> {
+        let ids: Vec<i64> = ids.iter().map(|s| to_i64(*s)).collect();
+        let rows = self
+            .conn()?
+            // Read once: the node that queued them answers its caller, then they are gone.
+            .query(
+                "DELETE FROM queue WHERE id = ANY($1) AND outcomes IS NOT NULL
+                 RETURNING id, outcomes",
+                &[&ids],
+            )
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| (to_u64(r.get(0)), r.get(1))).collect())
     }
 }

@@ -112,6 +112,7 @@ fn serve(state: &Path, first: &[u8], every: u64) -> (Sender<Msg>, std::thread::J
         since_snapshot: r.replayed,
         rebuild: meshline_serve::rebuild(first_hash, true),
         storage_failed: None,
+        cluster: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     (tx, std::thread::spawn(move || writer.run(rx)))

@@ -77,6 +77,7 @@ fn contract(store: &mut dyn Store) {
         ],
         bundles: vec![("hash-b".into(), vec![0, 1, 2, 255])],
         snapshot: None,
+        dequeued: Vec::new(),
     };
     store.commit(&first).unwrap();
     assert_eq!(store.bundle().unwrap().as_deref(), Some("hash-a"));

@@ -20,6 +20,8 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub bundle: PathBuf,
     pub port: u16,
+    /// `--state`: the SQLite file `state.sqlite` in `dir`, or a PostgreSQL URL.
+    pub state: String,
     /// Every process started, killed when the test ends (even by a panic).
     pids: std::sync::Mutex<Vec<u32>>,
 }
@@ -54,12 +56,59 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
+        let state = dir.path().join("state.sqlite").display().to_string();
         Server {
             dir,
             bundle,
             port,
+            state,
             pids: Default::default(),
         }
+    }
+
+    /// A server whose `--state` is `state` (a PostgreSQL URL).
+    pub fn with_state(config: &str, state: &str) -> Server {
+        let mut s = Server::new(config);
+        s.state = state.to_string();
+        s
+    }
+
+    /// Another node on the same state (several nodes, docs/deploy.md): listening on
+    /// `port`, its log in `log`; waits until it is ready.
+    pub fn start_node(&self, port: u16, log: &Path) -> Child {
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .arg("--bundle")
+            .arg(&self.bundle)
+            .arg("--state")
+            .arg(&self.state)
+            .arg("--config")
+            .arg(self.path("serve.toml"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        self.pids.lock().unwrap().push(child.id());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = http(port, "GET", "/readyz", b"") {
+                return child;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "node on port {port} did not become ready:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -81,7 +130,7 @@ impl Server {
             .arg("--bundle")
             .arg(bundle)
             .arg("--state")
-            .arg(self.path("state.sqlite"))
+            .arg(&self.state)
             .arg("--config")
             .arg(self.path("serve.toml"))
             .arg("--listen")
@@ -128,10 +177,13 @@ impl Server {
     /// Export the inputs, the ledger and the bundles (to `bundles/`); the exporter's message
     /// (it counts events, ticks and deployments).
     pub fn export(&self) -> (String, String, String) {
-        let out = Command::new(BIN)
-            .arg("serve")
-            .arg("--state")
-            .arg(self.path("state.sqlite"))
+        let mut export = Command::new(BIN);
+        export.arg("serve").arg("--state").arg(&self.state);
+        if self.state.starts_with("postgres") {
+            // The project's name is in the configuration.
+            export.arg("--config").arg(self.path("serve.toml"));
+        }
+        let out = export
             .arg("--export-events")
             .arg(self.path("events.jsonl"))
             .arg("--export-ledger")

@@ -319,7 +319,7 @@ async fn decide(
             true,
         ),
         Ok(outcomes) => match outcomes.first() {
-            Some(meshline_runtime::engine::ApplyOutcome::Rejected(reason)) => {
+            Some(crate::core::Applied::Rejected(reason)) => {
                 (format!("Rejected: {}", reason.recorded()), true)
             }
             _ => outcome_after(&app, &id, before).await,

@@ -141,12 +141,57 @@ impl Cluster {
     }
 
     /// A connection string over the cluster's Unix socket.
+    #[allow(dead_code, reason = "each test binary uses part of these")]
     pub fn url(&self) -> String {
         format!(
             "host={} port={} user=postgres dbname=postgres",
             self.dir.path().display(),
             self.port
         )
+    }
+}
+
+#[allow(dead_code, reason = "each test binary uses part of these")]
+impl Cluster {
+    /// The same as a `postgresql://` URL (what `meshline serve --state` takes).
+    pub fn postgres_url(&self) -> String {
+        format!(
+            "postgresql://postgres@/postgres?host={}&port={}",
+            self.dir.path().display(),
+            self.port
+        )
+    }
+
+    /// Stop the server (fast: connections are closed), keeping its data.
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        self.run(
+            "pg_ctl",
+            &["-D", &data.to_string_lossy(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// Start it again after [`Cluster::stop`].
+    pub fn restart(&self) {
+        let data = self.dir.path().join("data");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses='' -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-o",
+                &options,
+                "-l",
+                &self.dir.path().join("log").to_string_lossy(),
+                "-w",
+                "start",
+            ],
+        );
     }
 }
 
