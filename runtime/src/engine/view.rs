@@ -190,6 +190,8 @@ impl Engine {
                     super::TimerKind::SlaWarn { .. } => "sla_warn",
                     super::TimerKind::SlaBreach { .. } => "sla_breach",
                     super::TimerKind::GateExpire { .. } => "gate_expiry",
+                    super::TimerKind::Close { .. } => "lifecycle_close",
+                    super::TimerKind::Evict { .. } => "lifecycle_evict",
                 };
                 json!({ "due": value::format_time(due), "kind": kind })
             })
