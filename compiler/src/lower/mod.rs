@@ -5,6 +5,7 @@
 //! same program and the same bundle bytes.
 
 pub mod expr;
+mod lifecycle;
 mod rules;
 pub mod source_map;
 pub mod tests;
@@ -361,6 +362,14 @@ pub fn lower_with_ids(
                     index,
                     ids,
                 )),
+                ItemKind::Lifecycle(l) => {
+                    p.lifecycle = lifecycle::lower_lifecycle(
+                        l,
+                        &mk(index, ids, m, LScope::None),
+                        ids,
+                        &p.consts,
+                    )
+                }
                 _ => {}
             }
         }

@@ -8,6 +8,7 @@ pub mod dependent;
 pub mod expr;
 pub mod index;
 pub mod inference;
+pub mod lifecycle;
 pub mod operators;
 pub mod project_checks;
 pub mod rules;
