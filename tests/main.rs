@@ -35,6 +35,7 @@ mod fmt;
 mod fmt_props;
 mod incremental;
 mod index_props;
+mod migrate;
 mod name_of;
 mod no_panic;
 mod quorum;

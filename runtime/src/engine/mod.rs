@@ -22,6 +22,7 @@ mod frame;
 mod index;
 mod keys;
 mod lifecycle;
+mod migrate;
 mod outcome;
 mod probe;
 mod reads;
