@@ -36,6 +36,7 @@ mod fmt_props;
 mod incremental;
 mod index_props;
 mod money_parts;
+mod migrate;
 mod name_of;
 mod no_panic;
 mod quorum;

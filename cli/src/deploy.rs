@@ -121,6 +121,9 @@ pub(crate) fn text(p: &Json) -> String {
             }
         }
     }
+    for m in p["migrated"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "case {} migrated: {m}", s(&m["case"]));
+    }
     for r in p["rollouts"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,

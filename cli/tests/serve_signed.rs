@@ -358,12 +358,14 @@ fn deployment_plans_show_what_would_change_and_apply_nothing() {
         "timezone \"Europe/London\"",
         "timezone \"America/New_York\"",
     );
+    // A kept event that changes its fields cannot be carried by name (docs/deploy.md,
+    // "Migrations by name"): refused.
     let reordered = variant(
         d,
         "channels",
         "rules/data.mesh",
-        "enum Channel { Email, Chat, Slack }",
-        "enum Channel { Chat, Email, Slack }",
+        "event ReplySent { by: Person, public: Bool }",
+        "event ReplySent { by: Person, public: Bool, internal: Bool? }",
     );
     let child = s.start_with(&s.bundle, &env);
     let sample =
@@ -432,7 +434,11 @@ fn deployment_plans_show_what_would_change_and_apply_nothing() {
         text.contains("REFUSED: the new bundle changes declarations"),
         "{text}"
     );
-    assert!(text.contains("enums changed: Channel"), "{text}");
+    assert!(
+        text.contains("event ReplySent changes its fields"),
+        "{text}"
+    );
+    assert!(text.contains("facts added: internal"), "{text}");
 
     // Nothing was deployed.
     let (_, ledger, msg) = s.export();

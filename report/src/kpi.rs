@@ -15,7 +15,8 @@ use crate::model::*;
 use crate::read::Entry;
 use crate::stats::{self, duration_seconds, percent};
 
-/// Std help-desk events that mark a case solved and reopened (docs/kpis.md, "Reopen rate").
+/// Std help-desk events that mark a case solved and reopened (docs/kpis.md, "Reopen rate"),
+/// beside the engine's `solved` and `reopened` lifecycle entries.
 const SOLVED: &str = "TicketSolved";
 const REOPENED: &str = "TicketReopened";
 
@@ -29,6 +30,8 @@ struct Case {
     owned: bool,
     acknowledged: bool,
     solved: bool,
+    /// A `closed` lifecycle entry was written: later solve and reopen events do not count.
+    closed: bool,
     exception_queue: bool,
 }
 
@@ -125,6 +128,24 @@ impl Fold {
         self.outcomes = Some(Vec::new());
     }
 
+    fn solve(&mut self, c: u32, counted: bool) {
+        self.cases[c as usize].solved = true;
+        if counted {
+            self.solved.push(c);
+        }
+    }
+
+    /// A reopen counts only for a solved case.
+    fn reopen(&mut self, c: u32, counted: bool) {
+        if !self.cases[c as usize].solved {
+            return;
+        }
+        self.cases[c as usize].solved = false;
+        if counted {
+            self.reopened.push(c);
+        }
+    }
+
     fn case(&mut self, id: &str) -> u32 {
         if let Some(&i) = self.case_ids.get(id) {
             return i;
@@ -172,16 +193,12 @@ impl Fold {
                         self.cases[c as usize].received_at = Some(at);
                     }
                     let ty = d.event_type.as_deref().unwrap_or("");
-                    if ty == SOLVED {
-                        self.cases[c as usize].solved = true;
-                        if counted {
-                            self.solved.push(c);
-                        }
-                    } else if ty == REOPENED && self.cases[c as usize].solved {
-                        self.cases[c as usize].solved = false;
-                        if counted {
-                            self.reopened.push(c);
-                        }
+                    if self.cases[c as usize].closed {
+                        // A closed case's events run no rules and count for nothing.
+                    } else if ty == SOLVED {
+                        self.solve(c, counted);
+                    } else if ty == REOPENED {
+                        self.reopen(c, counted);
                     }
                     if counted {
                         self.volumes.events += 1;
@@ -198,6 +215,26 @@ impl Fold {
                             self.opened.push(c);
                         }
                     }
+                }
+            }
+            // Lifecycle entries (docs/runtime.md, "Case lifecycle"): a project's own solve
+            // and reopen events count; the std events' were counted at `received`.
+            "solved" => {
+                if let Some(c) = case
+                    && !self.cases[c as usize].solved
+                {
+                    self.solve(c, counted);
+                }
+            }
+            "reopened" => {
+                if let Some(c) = case {
+                    self.reopen(c, counted);
+                }
+            }
+            "closed" => {
+                if let Some(c) = case {
+                    self.cases[c as usize].closed = true;
+                    self.cases[c as usize].solved = false;
                 }
             }
             "duplicate" if counted => self.volumes.duplicates += 1,

@@ -52,6 +52,28 @@ pub struct Program {
     pub automations: Vec<AutomationDef>,
     /// The default calendar (`std.calendars.always`) when a team has none.
     pub default_calendar: Option<CalId>,
+    /// When cases are solved, reopened and closed, and how long closed cases stay in the
+    /// engine's working set (docs/runtime.md, "Case lifecycle").
+    pub lifecycle: Lifecycle,
+}
+
+/// A `lifecycle` declaration: the events that solve, reopen and close a case. Empty (no
+/// declaration): cases stay open for ever, as before lifecycles existed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    pub solved: Vec<EventId>,
+    pub reopened: Vec<EventId>,
+    pub closed: Vec<EventId>,
+    /// `reopened on E within D`: a solved case not reopened within D is closed.
+    pub reopen_within: Option<DurationSpec>,
+    /// `retain closed for D`: a closed case leaves the working set D after it closed.
+    pub retain_closed: Option<DurationSpec>,
+}
+
+impl Lifecycle {
+    pub fn is_declared(&self) -> bool {
+        !(self.solved.is_empty() && self.reopened.is_empty() && self.closed.is_empty())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -96,6 +96,9 @@ pub fn declarations(old: &Program, new: &Program) -> Json {
     if old.default_calendar != new.default_calendar {
         rules.push("default_calendar");
     }
+    if old.lifecycle != new.lifecycle {
+        rules.push("lifecycle");
+    }
     if !rules.is_empty() {
         out.insert("rules".into(), json!(rules));
     }
@@ -152,6 +155,19 @@ pub fn plan(engine: &Engine, bytes: &[u8], signature: Option<String>) -> Result<
         Engine::restore(old.clone(), engine.bundle_hash(), &snapshot).map_err(|e| e.to_string())?;
     copy.reload(program.clone(), &hash)
         .map_err(|e| e.to_string())?;
+    // What the migration by name does to each case a removal changes (docs/deploy.md,
+    // "Migrations by name"): the `migrated` entries the deployment would write.
+    let (entries, _) = copy.drain();
+    let migrated: Vec<Json> = entries
+        .iter()
+        .filter(|e| e.kind == "migrated")
+        .map(|e| {
+            let mut m = e.detail.clone();
+            m["case"] = json!(e.case);
+            m
+        })
+        .collect();
+    out["migrated"] = json!(migrated);
     let changed_autos: BTreeSet<&str> = program
         .automations
         .iter()

@@ -25,6 +25,7 @@ mod harness;
 mod import;
 mod ir;
 mod ledger_verify;
+mod lifecycle;
 mod lsp_nvim;
 mod notify;
 mod property;

@@ -265,7 +265,7 @@ fn control_lines_that_cannot_be_honoured_stop_the_run() {
         out.stderr
     );
     // An incompatible bundle is refused as serve refuses it; standard input is named so.
-    // (Reordered variants: stored channel values would change meaning.)
+    // (An event whose fields change: it cannot be carried by name, docs/deploy.md.)
     let reordered = d.join("reordered");
     common::copy_dir(&common::example("agency-support"), &reordered);
     let path = reordered.join("rules/data.mesh");
@@ -273,8 +273,8 @@ fn control_lines_that_cannot_be_honoured_stop_the_run() {
     std::fs::write(
         &path,
         text.replacen(
-            "enum Channel { Email, Chat, Slack }",
-            "enum Channel { Chat, Email, Slack }",
+            "event ReplySent { by: Person, public: Bool }",
+            "event ReplySent { by: Person, public: Bool, internal: Bool? }",
             1,
         ),
     )
@@ -306,7 +306,7 @@ fn control_lines_that_cannot_be_honoured_stop_the_run() {
     );
     assert!(out.stderr.contains("refused: "), "{}", out.stderr);
     assert!(
-        out.stderr.contains("enums (classes and their variants)"),
+        out.stderr.contains("event ReplySent changes its fields"),
         "{}",
         out.stderr
     );

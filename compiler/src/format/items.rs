@@ -136,6 +136,7 @@ impl Printer<'_> {
             ItemKind::Automation(d) => self.automation(d, item.span.end),
             ItemKind::Test(d) => self.test(d, item.span.end),
             ItemKind::Acceptance(d) => self.acceptance(d, item.span.end),
+            ItemKind::Lifecycle(d) => self.lifecycle(d, item.span.end),
             // `format_file` refuses files with syntax errors, so this is never printed.
             ItemKind::Error(_) => text(self.slice(item.span)),
         }

@@ -16,6 +16,7 @@ mod comments;
 pub mod doc;
 mod expr;
 mod items;
+mod lifecycle;
 mod rules;
 
 use std::fmt;

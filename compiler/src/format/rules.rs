@@ -393,6 +393,7 @@ impl Printer<'_> {
                     Expectation::Escalated(None) => "escalated".to_string(),
                     Expectation::Notified(t) => format!("notified {}", self.target(t)),
                     Expectation::Sla { name, state } => format!("sla {} {}", name.name, state.name),
+                    Expectation::Status(s) => format!("status {}", s.name),
                     Expectation::NoAction(_) => "no action".to_string(),
                 };
                 text(format!("expect {e}"))

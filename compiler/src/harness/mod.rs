@@ -290,6 +290,11 @@ impl Run<'_> {
                 let s = view.as_ref().and_then(|v| v.slas.iter().find(|(n, _)| n == name).map(|(_, s)| *s)).unwrap_or("not started");
                 (s == state).then_some(()).ok_or_else(|| format!("expected sla {name} {state}, but it is {s}"))
             }
+            Expect::Status(want) => {
+                // A case the test gave an event for and the engine no longer holds was evicted.
+                let s = view.as_ref().map_or("evicted", |v| v.status);
+                (s == want).then_some(()).ok_or_else(|| format!("expected case {case} {want}, but it is {s}"))
+            }
             Expect::NoAction => {
                 let done: Vec<String> = self.case_entries("executed").filter_map(|en| text(&en.detail, "action")).collect();
                 done.is_empty().then_some(()).ok_or_else(|| format!("expected no action for case {case}, but {} executed", done.join(", ")))

@@ -247,6 +247,14 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
                 def(None, DefKind::Test, &name, span)
             }
             ItemKind::Acceptance(a) => def(None, DefKind::Acceptance, &a.name, span),
+            // Shown in outlines as the `owners` block is: one unnamed rule block.
+            ItemKind::Lifecycle(l) => {
+                let name = Ident {
+                    name: "lifecycle".into(),
+                    span: l.keyword,
+                };
+                def(None, DefKind::Owners, &name, span)
+            }
         };
         d.doc = item.doc.clone();
         out.push(d);

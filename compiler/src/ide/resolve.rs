@@ -371,6 +371,16 @@ impl Walker<'_> {
                 }
             }
             ItemKind::Test(t) => self.test(t),
+            ItemKind::Lifecycle(l) => {
+                for c in &l.clauses {
+                    for p in &c.events {
+                        self.data_path(p);
+                    }
+                    if let Some(d) = &c.duration {
+                        self.expr(d);
+                    }
+                }
+            }
             ItemKind::Acceptance(a) => {
                 for c in &a.clauses {
                     if let AcceptanceClause::Threshold { value, .. } = c {

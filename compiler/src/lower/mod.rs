@@ -6,6 +6,7 @@
 
 pub mod expr;
 mod flow;
+mod lifecycle;
 mod rules;
 pub mod source_map;
 pub mod tests;
@@ -363,6 +364,14 @@ pub fn lower_with_ids(
                     ids,
                     &p.consts,
                 )),
+                ItemKind::Lifecycle(l) => {
+                    p.lifecycle = lifecycle::lower_lifecycle(
+                        l,
+                        &mk(index, ids, m, LScope::None),
+                        ids,
+                        &p.consts,
+                    )
+                }
                 _ => {}
             }
         }

@@ -32,6 +32,7 @@ pub fn source_map<'a>(
                     }
                 }
                 ItemKind::Owners(o) => put("owners".into(), o.keyword),
+                ItemKind::Lifecycle(l) => put("lifecycle".into(), l.keyword),
                 ItemKind::Route(r) => put(r.name.name.clone(), r.name.span),
                 ItemKind::Sla(s) => put(s.name.name.clone(), s.name.span),
                 ItemKind::Gate(g) => put(g.name.name.clone(), g.name.span),

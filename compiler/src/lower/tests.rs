@@ -68,6 +68,7 @@ pub enum Expect {
         name: String,
         state: String,
     },
+    Status(String),
     NoAction,
 }
 
@@ -108,6 +109,7 @@ fn expectation(e: &Expectation) -> Expect {
             name: name.name.clone(),
             state: state.name.clone(),
         },
+        Expectation::Status(s) => Expect::Status(s.name.clone()),
         Expectation::NoAction(_) => Expect::NoAction,
     }
 }

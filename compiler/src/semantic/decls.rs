@@ -42,6 +42,7 @@ impl Cx<'_> {
                 ItemKind::Fixture(f) => self.check_fixture(f),
                 ItemKind::Test(t) => self.check_test(t),
                 ItemKind::Acceptance(a) => self.check_acceptance(a),
+                ItemKind::Lifecycle(l) => self.check_lifecycle(l),
             }
         }
         self.check_unused_imports(module);

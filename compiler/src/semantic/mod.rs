@@ -9,6 +9,7 @@ pub mod expr;
 pub mod flow;
 pub mod index;
 pub mod inference;
+pub mod lifecycle;
 pub mod operators;
 pub mod project_checks;
 pub mod rules;

@@ -92,12 +92,14 @@ fn classify_and_owners(
 ) {
     let mut classifies: Vec<(&FileName, &ClassifyDecl)> = Vec::new();
     let mut owners: Vec<(&FileName, &OwnersDecl)> = Vec::new();
+    let mut lifecycles: Vec<(&FileName, &LifecycleDecl)> = Vec::new();
     let mut needs_classes: Option<(&FileName, Span, &str)> = None;
     for m in project {
         for item in &m.ast.items {
             match &item.kind {
                 ItemKind::Classify(c) => classifies.push((m.file, c)),
                 ItemKind::Owners(o) => owners.push((m.file, o)),
+                ItemKind::Lifecycle(l) => lifecycles.push((m.file, l)),
                 ItemKind::Sla(s) => {
                     needs_classes = needs_classes.or(Some((m.file, s.name.span, "an SLA policy")))
                 }
@@ -137,6 +139,20 @@ fn classify_and_owners(
             )
             .with_label(ffile, first.keyword, "first owners block here")
             .with_help("merge them into one `owners { … }`"),
+        );
+    }
+    for (file, extra) in lifecycles.iter().skip(1) {
+        let (ffile, first) = lifecycles[0];
+        out.push(
+            Diagnostic::new(
+                Code::DuplicateClause,
+                file,
+                extra.keyword,
+                "`lifecycle` given twice: a project has at most one lifecycle",
+                "second lifecycle",
+            )
+            .with_label(ffile, first.keyword, "first lifecycle here")
+            .with_help("merge them into one `lifecycle { … }`"),
         );
     }
     let Some(info) = &index.classify else {

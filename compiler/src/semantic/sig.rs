@@ -265,7 +265,10 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
                     sig.broken.push(b.clone());
                 }
             }
-            ItemKind::Owners(_) | ItemKind::Test(_) | ItemKind::Acceptance(_) => {}
+            ItemKind::Owners(_)
+            | ItemKind::Test(_)
+            | ItemKind::Acceptance(_)
+            | ItemKind::Lifecycle(_) => {}
         }
     }
     sig

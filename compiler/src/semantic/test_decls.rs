@@ -186,6 +186,17 @@ impl Cx<'_> {
                 }
             }
             Expectation::Escalated(None) | Expectation::NoAction(_) => {}
+            Expectation::Status(s) => {
+                if !matches!(s.name.as_str(), "open" | "solved" | "closed" | "evicted") {
+                    self.error(
+                        Code::UnknownVariant,
+                        s.span,
+                        format!("`{}` is not a case status", s.name),
+                        "unknown status",
+                    )
+                    .help = Some("write `open`, `solved`, `closed` or `evicted`".into());
+                }
+            }
             Expectation::Sla { name, state } => {
                 self.op_ref(OpKind::Sla, name);
                 if !matches!(

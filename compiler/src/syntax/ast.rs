@@ -57,6 +57,7 @@ pub enum ItemKind {
     Fixture(FixtureDecl),
     Test(TestDecl),
     Acceptance(AcceptanceDecl),
+    Lifecycle(LifecycleDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
     Error(BrokenDecl),
 }
@@ -94,6 +95,7 @@ impl ItemKind {
             ItemKind::Fixture(_) => "fixture",
             ItemKind::Test(_) => "test",
             ItemKind::Acceptance(_) => "acceptance",
+            ItemKind::Lifecycle(_) => "lifecycle",
             ItemKind::Error(_) => "<error>",
         }
     }
@@ -246,6 +248,43 @@ pub struct ClassifyArm {
     pub variant: Ident,
     pub cond: Expr,
     pub span: Span,
+}
+
+/// `lifecycle { solved on E, reopened on E within D, closed on E, retain closed for D }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleDecl {
+    pub clauses: Vec<LifecycleClause>,
+    /// The `lifecycle` keyword, for diagnostics about the block as a whole.
+    pub keyword: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleClause {
+    pub kind: LifecycleKind,
+    /// The events (none for `retain`).
+    pub events: Vec<Path>,
+    /// `within D` of `reopened`, `for D` of `retain`.
+    pub duration: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifecycleKind {
+    Solved,
+    Reopened,
+    Closed,
+    Retain,
+}
+
+impl LifecycleKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            LifecycleKind::Solved => "solved",
+            LifecycleKind::Reopened => "reopened",
+            LifecycleKind::Closed => "closed",
+            LifecycleKind::Retain => "retain",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -574,6 +613,8 @@ pub enum Expectation {
         name: Ident,
         state: Ident,
     },
+    /// `status open|solved|closed`: the case's lifecycle status.
+    Status(Ident),
     NoAction(Span),
 }
 

@@ -396,7 +396,7 @@ fn describe(rule: Rule, contexts: &[Rule]) -> Option<(u8, String)> {
         Rule::duration | Rule::business_duration => (1, duration),
         Rule::item | Rule::item_only => (
             3,
-            "a declaration (`enum`, `record`, `event`, `let`, `fn`, `calendar`, `team`, `classify`, `owners`, `route`, `sla`, `connector`, `gate`, `automation`, `fixture`, `test` or `acceptance`)",
+            "a declaration (`enum`, `record`, `event`, `let`, `fn`, `calendar`, `team`, `classify`, `owners`, `route`, `sla`, `connector`, `gate`, `automation`, `fixture`, `test`, `acceptance` or `lifecycle`)",
         ),
         Rule::ident | Rule::path | Rule::word | Rule::import_path => (1, "a name"),
         Rule::type_expr | Rule::named_type | Rule::list_type => {
@@ -425,6 +425,10 @@ fn describe(rule: Rule, contexts: &[Rule]) -> Option<(u8, String)> {
             "an owner line such as `Billing -> billing_ops escalate finance_managers`",
         ),
         Rule::acknowledge_clause => (3, "`acknowledge within` and a duration"),
+        Rule::lc_solved | Rule::lc_reopened | Rule::lc_closed | Rule::lc_retain => (
+            3,
+            "a lifecycle clause (`solved on`, `reopened on`, `closed on` or `retain closed for`)",
+        ),
         Rule::timezone_clause | Rule::hours_clause | Rule::holidays_clause => {
             (3, "a calendar clause (`timezone`, `hours` or `holidays`)")
         }

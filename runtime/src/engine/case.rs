@@ -34,6 +34,8 @@ pub struct CaseState {
     /// The last evaluation error recorded per rule and part, in the order first seen: a
     /// repeat of the same error is not recorded again (docs/runtime.md).
     pub errors: Vec<ErrorMemo>,
+    /// Open, solved or closed (docs/runtime.md, "Case lifecycle").
+    pub life: super::lifecycle::Life,
 }
 
 /// An evaluation error remembered for a case: `rule`'s `part` last failed with `error`.
@@ -59,6 +61,7 @@ impl CaseState {
             clocks: vec![None; slas],
             sagas: Vec::new(),
             errors: Vec::new(),
+            life: super::lifecycle::Life::default(),
         }
     }
 }
@@ -93,12 +96,15 @@ impl Engine {
             return;
         }
         let old = case.assignee.replace(to.clone());
-        if let Some(Assignee::Person(p)) = &old
+        // Only open cases count for `least_open` (docs/runtime.md, "Case lifecycle").
+        let open = case.life.status == super::lifecycle::Status::Open;
+        if open
+            && let Some(Assignee::Person(p)) = &old
             && let Some(n) = self.open_by_person.get_mut(p)
         {
             *n = n.saturating_sub(1);
         }
-        if let Assignee::Person(p) = &to {
+        if open && let Assignee::Person(p) = &to {
             *self.open_by_person.entry(p.clone()).or_insert(0) += 1;
         }
         let mut d = self.detail();

@@ -22,6 +22,8 @@ mod flow;
 mod frame;
 mod index;
 mod keys;
+mod lifecycle;
+mod migrate;
 mod outcome;
 mod probe;
 mod reads;
@@ -55,6 +57,7 @@ pub use dedupe::DedupeWindow;
 pub use embed::{EnvelopeBuilder, HeldBy, QueryError, SlaTargetValue};
 pub use envelope::Envelope;
 pub(crate) use index::Dispatch;
+pub use lifecycle::{Life, Status as CaseStatus};
 pub use outcome::{ApplyOutcome, RejectReason};
 pub(crate) use record::OnError;
 pub use reload::ReloadError;
@@ -105,6 +108,14 @@ pub(crate) enum TimerKind {
     SagaWait {
         saga: u32,
         step: u32,
+    },
+    /// A solved case's reopen window ran out (`lifecycle.rs`).
+    Close {
+        generation: u64,
+    },
+    /// A closed case's retention ran out (`lifecycle.rs`).
+    Evict {
+        generation: u64,
     },
 }
 
@@ -496,6 +507,7 @@ impl Engine {
             owner: c.owner.map(|o| self.team_name(o).to_string()),
             assignee,
             slas,
+            status: c.life.status.as_str(),
         })
     }
 
@@ -579,11 +591,16 @@ impl Engine {
     pub(crate) fn fire(&mut self, timer: Timer) {
         let case = timer.case.clone();
         match timer.kind {
+            // A closed case's clocks no longer act (docs/runtime.md, "Case lifecycle").
+            TimerKind::Ack { .. } | TimerKind::SlaWarn { .. } | TimerKind::SlaBreach { .. }
+                if self.is_closed(&case) => {}
             TimerKind::Ack { generation } => self.ack_timeout(&case, generation),
             TimerKind::SlaWarn { sla, generation } => self.sla_warn(&case, sla, generation),
             TimerKind::SlaBreach { sla, generation } => self.sla_breach(&case, sla, generation),
             TimerKind::GateExpire { request, gate } => self.gate_expired(request, gate),
             TimerKind::SagaWait { saga, step } => self.wait_timer(&case, saga, step),
+            TimerKind::Close { generation } => self.lifecycle_timer(&case, generation, false),
+            TimerKind::Evict { generation } => self.lifecycle_timer(&case, generation, true),
         }
     }
 
@@ -643,6 +660,12 @@ impl Engine {
                 id
             }
         };
+        // A closed case's events are recorded and run no rules (docs/runtime.md, "Case
+        // lifecycle"); after eviction the id is unknown again and opens a new case above.
+        if self.is_closed(&case_id) {
+            self.closed_case_event(&case_id);
+            return ApplyOutcome::Accepted;
+        }
         if updates {
             let program = self.program.clone();
             let slots = &program.events[env.event as usize].slots;
@@ -668,6 +691,7 @@ impl Engine {
         if let Some(b) = builtin {
             self.builtin_event(&case_id, b, &view);
         }
+        self.lifecycle_event(&case_id, &view);
         let class_changed = self.classify(&case_id, &view);
         self.route(&case_id, &view, class_changed);
         self.slas(&case_id, &view);
@@ -704,6 +728,8 @@ pub struct CaseView {
     pub assignee: Option<String>,
     /// (SLA policy, state: running, paused, met, breached or not started).
     pub slas: Vec<(String, &'static str)>,
+    /// `open`, `solved` or `closed` (docs/runtime.md, "Case lifecycle").
+    pub status: &'static str,
 }
 
 /// The triggering event, as rules see it.

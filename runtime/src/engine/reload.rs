@@ -1,6 +1,7 @@
 //! Deploying a new bundle over live state (`meshline serve`): the new program's rules take
 //! over from the next event, the cases, timers, approval requests, breakers and cursors stay.
-//! Allowed when every declaration the live state refers to by number is unchanged (see
+//! Enums, events, facts, teams and SLA policies are carried by name (`migrate.rs`); the
+//! other declarations live state refers to by number must keep their names and order (see
 //! [`Engine::reload_incompatibility`]); otherwise the reason names what differs. Team
 //! members and calendars' hours and holidays may change: running SLA clocks are then
 //! rescheduled on the new calendars.
@@ -27,9 +28,9 @@ impl fmt::Display for ReloadError {
         match self {
             ReloadError::Incompatible(differ) => write!(
                 f,
-                "the new bundle changes declarations that live cases depend on: {}; only rule \
-                 bodies (conditions, routes, owners, targets, rollouts), team members and \
-                 calendars' hours and holidays may change in place",
+                "the new bundle changes declarations that live cases depend on: {}; enums, \
+                 events, facts, teams and SLA policies are carried by name, calendars, gates, \
+                 connector actions and automations' steps must keep their names and order",
                 differ.join(", ")
             ),
             ReloadError::Load(e) => e.fmt(f),
@@ -60,50 +61,62 @@ impl Engine {
     fn incompatibility(&self, program: &Program) -> Option<ReloadError> {
         let old = &*self.program;
         let mut differ = Vec::new();
+        fn same_names<T>(a: &[T], b: &[T], name: impl Fn(&T) -> &str) -> bool {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| name(x) == name(y))
+        }
+        // Enums, records, events, facts, teams and SLA policies are carried by name
+        // (`migrate.rs`); what they mean must not change, and live state must not need
+        // what is removed.
+        let carry = match super::migrate::Carry::between(old, program) {
+            Ok(c) => Some(c),
+            Err(why) => {
+                differ.extend(why);
+                None
+            }
+        };
+        if let Some(c) = &carry
+            && let Err(why) = self.carry_check(c)
+        {
+            differ.push(why);
+        }
         let mut check = |what: &str, same: bool| {
             if !same {
                 differ.push(what.to_string());
             }
         };
-        fn same_names<T>(a: &[T], b: &[T], name: impl Fn(&T) -> &str) -> bool {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| name(x) == name(y))
-        }
-        check(
-            "enums (classes and their variants)",
-            old.enums == program.enums,
-        );
-        check("records", old.records == program.records);
-        check("events", old.events == program.events);
-        check("case facts (event fields)", old.slots == program.slots);
         check(
             "calendars (names)",
             same_names(&old.calendars, &program.calendars, |c| &c.name),
         );
         check(
-            "teams (names)",
-            same_names(&old.teams, &program.teams, |t| &t.name),
-        );
-        check(
-            "the classification's enum",
-            old.classify.as_ref().map(|c| c.enum_id)
-                == program.classify.as_ref().map(|c| c.enum_id),
-        );
-        check(
-            "SLA policies (names)",
-            same_names(&old.slas, &program.slas, |s| &s.name),
-        );
-        check(
             "gates (names and order)",
             same_names(&old.gates, &program.gates, |g| &g.name),
         );
-        check("connector actions", old.actions == program.actions);
+        check(
+            "connector actions (names and order)",
+            same_names(&old.actions, &program.actions, |a| &a.name)
+                && old
+                    .actions
+                    .iter()
+                    .zip(&program.actions)
+                    .all(|(a, b)| a.connector == b.connector),
+        );
+        // A running saga continues at its step number with the new step's definition: the
+        // steps may change their arguments, not their number or action.
         let same_autos = old.automations.len() == program.automations.len()
             && old
                 .automations
                 .iter()
                 .zip(&program.automations)
-                .all(|(a, b)| a.name == b.name && a.steps == b.steps);
-        check("automations (names, order and steps)", same_autos);
+                .all(|(a, b)| {
+                    a.name == b.name
+                        && a.steps.len() == b.steps.len()
+                        && a.steps
+                            .iter()
+                            .zip(&b.steps)
+                            .all(|(x, y)| x.action == y.action)
+                });
+        check("automations (names, order and steps' actions)", same_autos);
         if differ.is_empty() {
             None
         } else {
@@ -130,6 +143,9 @@ impl Engine {
         if let Some(why) = self.incompatibility(&program) {
             return Err(why);
         }
+        // `incompatibility` made the same check: this cannot fail here.
+        let carry = super::migrate::Carry::between(&self.program, &program)
+            .map_err(ReloadError::Incompatible)?;
         let mut fresh = Engine::new(program, bundle).map_err(ReloadError::Load)?;
         let from = std::mem::take(&mut self.bundle);
         fresh.clock = self.clock;
@@ -151,6 +167,7 @@ impl Engine {
         let calendars_changed = self.program.calendars != fresh.program.calendars
             || self.program.default_calendar != fresh.program.default_calendar;
         *self = fresh;
+        let migrated = self.carry_apply(&carry);
         // New hours or holidays move the deadlines of running clocks: reschedule them (in
         // case order, so that a replay schedules identically; the old timers go stale),
         // after the `deployed` entry, since a deadline already past breaches at once.
@@ -176,12 +193,19 @@ impl Engine {
         if !running.is_empty() {
             detail["rescheduled_clocks"] = json!(running.len());
         }
+        if !migrated.is_empty() {
+            detail["migrated_cases"] = json!(migrated.len());
+        }
         if let Some(d) = detail.as_object_mut() {
             for (k, v) in note {
                 d.entry(k).or_insert(v);
             }
         }
         self.log(None, "deployed", None, detail);
+        // One entry per case a removal changed (docs/deploy.md, "Migrations by name").
+        for (case, d) in migrated {
+            self.log(Some(&case), "migrated", None, d);
+        }
         for (case, s) in running {
             self.sla_schedule(&case, s);
         }
@@ -217,13 +241,21 @@ mod tests {
     #[test]
     fn a_refusal_is_typed_and_keeps_its_text() {
         let mut engine = Engine::new(program(&["A"], Vec::new()), "v1").unwrap();
-        let v2 = program(&["A", "B"], Vec::new());
+        // An event that changes its fields is refused (adding one is carried by name).
+        let mut v2 = program(&["A", "B"], Vec::new());
+        v2.events[0].fields.push(crate::ir::FieldDef {
+            name: "x".into(),
+            ty: crate::ir::WireTy::Int,
+        });
         let why = engine.reload_incompatibility(&v2).unwrap();
         let err = engine.reload(v2, "v2").unwrap_err();
-        assert_eq!(err, ReloadError::Incompatible(vec!["events".into()]));
+        assert_eq!(
+            err,
+            ReloadError::Incompatible(vec!["event A changes its fields".into()])
+        );
         assert_eq!(err.to_string(), why);
         assert!(why.starts_with(
-            "the new bundle changes declarations that live cases depend on: events; only rule"
+            "the new bundle changes declarations that live cases depend on: event A changes its fields; enums,"
         ));
         // A calendar that does not load is a load error, with the calendar's message.
         let good = CalendarSpec {

@@ -13,7 +13,7 @@
 //!
 //! State and caches: the snapshot holds the clock, the deduplication window and the event ids
 //! remembered with their instants, the cases (facts,
-//! class, owner, assignee, acknowledgement, SLA clocks, sagas), the timers and their
+//! class, owner, assignee, acknowledgement, SLA clocks, sagas, lifecycle), the timers and their
 //! sequence, the generation counter, the round-robin cursors, open cases per person, the
 //! breakers, the approval requests and their sequence, the outstanding action keys, the
 //! ledger writer's position (last seq and hash) and the command sequence. Everything else
@@ -56,8 +56,9 @@ const MAGIC: &[u8; 8] = b"MESHSNAP";
 /// every input). 2: the deduplication window and the ids with their instants, in order;
 /// each case's remembered evaluation errors. 3: each approval request's approvers so far (a
 /// quorum, `require N approvals`). 4: sagas asleep on a wait step and their `SagaWait`
-/// timers.
-pub(super) const FORMAT: u16 = 4;
+/// timers. 5: each case's lifecycle (status, since, timer generation) and the close and
+/// eviction timers (docs/runtime.md, "Case lifecycle").
+pub(super) const FORMAT: u16 = 5;
 /// The engine that writes and reads snapshots; one written by another is refused.
 pub(super) const ENGINE: &str = concat!("meshline-runtime ", env!("CARGO_PKG_VERSION"));
 /// Magic, format version and body length.
@@ -261,6 +262,8 @@ impl Engine {
                         TimerKind::GateExpire { request, gate } => {
                             TimerKindForm::GateExpire { request, gate }
                         }
+                        TimerKind::Close { generation } => TimerKindForm::Close { generation },
+                        TimerKind::Evict { generation } => TimerKindForm::Evict { generation },
                     },
                 })
                 .collect(),

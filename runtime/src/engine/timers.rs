@@ -121,7 +121,16 @@ impl Engine {
     /// can never become true again.
     pub(crate) fn timer_live(&self, t: &Timer) -> bool {
         let case = self.cases.get(&*t.case);
+        let closed = case.is_some_and(|c| c.life.status == super::lifecycle::Status::Closed);
         match t.kind {
+            TimerKind::Ack { .. } | TimerKind::SlaWarn { .. } | TimerKind::SlaBreach { .. }
+                if closed =>
+            {
+                false
+            }
+            TimerKind::Close { generation } | TimerKind::Evict { generation } => {
+                case.is_some_and(|c| c.life.generation == generation)
+            }
             TimerKind::Ack { generation } => case
                 .is_some_and(|c| !c.acknowledged && c.ack_generation == generation && !c.escalated),
             TimerKind::SlaWarn { sla, generation } => clock_of(case, sla).is_some_and(|k| {

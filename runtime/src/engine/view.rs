@@ -191,6 +191,8 @@ impl Engine {
                     super::TimerKind::SlaBreach { .. } => "sla_breach",
                     super::TimerKind::GateExpire { .. } => "gate_expiry",
                     super::TimerKind::SagaWait { .. } => "saga_wait",
+                    super::TimerKind::Close { .. } => "lifecycle_close",
+                    super::TimerKind::Evict { .. } => "lifecycle_evict",
                 };
                 json!({ "due": value::format_time(due), "kind": kind })
             })

@@ -79,7 +79,9 @@ impl Walker<'_> {
                         self.op(OpKind::Sla, id);
                     }
                     Expectation::Sla { name, .. } => self.op(OpKind::Sla, name),
-                    Expectation::Escalated(None) | Expectation::NoAction(_) => {}
+                    Expectation::Escalated(None)
+                    | Expectation::NoAction(_)
+                    | Expectation::Status(_) => {}
                 },
             }
         }

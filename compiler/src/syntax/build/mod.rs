@@ -20,6 +20,7 @@ use crate::source::Span;
 
 mod expr;
 mod items;
+mod lifecycle;
 mod rules;
 
 pub(in crate::syntax) struct Builder<'t> {
@@ -147,6 +148,7 @@ impl<'t> Builder<'t> {
             Rule::fixture_decl => ItemKind::Fixture(self.fixture(decl)),
             Rule::test_decl => ItemKind::Test(self.test(decl)),
             Rule::acceptance_decl => ItemKind::Acceptance(self.acceptance(decl)),
+            Rule::lifecycle_decl => ItemKind::Lifecycle(self.lifecycle(decl)),
             _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {

@@ -588,6 +588,9 @@ impl Builder<'_> {
                         let state = self.ident(i.next().expect("grammar: sla state"));
                         Expectation::Sla { name, state }
                     }
+                    Rule::exp_status => {
+                        Expectation::Status(self.ident(i.next().expect("grammar: status")))
+                    }
                     _ => Expectation::NoAction(esp),
                 };
                 TestStep::Expect {

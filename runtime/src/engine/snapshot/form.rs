@@ -100,6 +100,22 @@ pub(super) struct Case<'a> {
     /// The evaluation errors remembered per (rule, part): (rule, part, error).
     #[serde(borrow)]
     pub errors: Vec<(&'a str, &'a str, &'a str)>,
+    pub life: LifeS,
+}
+
+/// A case's lifecycle: status, since when, the generation of its close or eviction timer.
+#[derive(Serialize, Deserialize)]
+pub(super) struct LifeS {
+    pub status: StatusForm,
+    pub since: Option<InstantForm>,
+    pub generation: u64,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(super) enum StatusForm {
+    Open,
+    Solved,
+    Closed,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -183,6 +199,8 @@ pub(super) enum TimerKindForm {
     SlaBreach { sla: u32, generation: u64 },
     GateExpire { request: u64, gate: u32 },
     SagaWait { saga: u32, step: u32 },
+    Close { generation: u64 },
+    Evict { generation: u64 },
 }
 
 #[derive(Serialize, Deserialize)]

@@ -9,8 +9,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::error::SnapshotError;
 use super::form::{
-    Body, Case, ClockS, ClockStateForm, InstantForm, SagaS, SagaStateForm, TimerKindForm, Who,
-    get_all, opt_ts,
+    Body, Case, ClockS, ClockStateForm, InstantForm, SagaS, SagaStateForm, StatusForm,
+    TimerKindForm, Who, get_all, opt_ts,
 };
 use crate::engine::actions::{BreakerState, Request, Saga, SagaState};
 use crate::engine::case::{Assignee, CaseState};
@@ -127,6 +127,8 @@ pub(super) fn install(
             // A saga and step that do not exist make the timer stale (`timers.rs`), so
             // it is dropped after the restore like any other.
             TimerKindForm::SagaWait { saga, step } => TimerKind::SagaWait { saga, step },
+            TimerKindForm::Close { generation } => TimerKind::Close { generation },
+            TimerKindForm::Evict { generation } => TimerKind::Evict { generation },
             _ => return bad("a timer names an unknown SLA policy or gate"),
         };
         let timer = Timer {
@@ -272,6 +274,15 @@ fn case_state<'a>(
                 error: error.to_string(),
             })
             .collect(),
+        life: crate::engine::lifecycle::Life {
+            status: match c.life.status {
+                StatusForm::Open => crate::engine::lifecycle::Status::Open,
+                StatusForm::Solved => crate::engine::lifecycle::Status::Solved,
+                StatusForm::Closed => crate::engine::lifecycle::Status::Closed,
+            },
+            since: opt_ts(c.life.since)?,
+            generation: c.life.generation,
+        },
     })
 }
 

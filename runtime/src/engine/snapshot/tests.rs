@@ -199,12 +199,12 @@ fn another_format_or_engine_is_refused() {
         .err()
         .unwrap();
     assert!(e.0.contains("format"), "{e}");
-    // A snapshot of the previous format (format 3: no sagas asleep on a wait step) is
-    // refused with the reason, not misread.
+    // A snapshot of the previous format (format 4: no case lifecycle) is refused with the
+    // reason, not misread.
     let e = Engine::restore(program(), HASH, &reframe(FORMAT - 1, body))
         .err()
         .unwrap();
-    assert!(e.0.contains("snapshot format 3"), "{e}");
+    assert!(e.0.contains("snapshot format 4"), "{e}");
     // The engine string is the body's first field (a length-prefixed string).
     let mut other = body.to_vec();
     let at = 1 + ENGINE.len() - 1;

@@ -7,10 +7,13 @@
 
 use serde::ser::{Serialize, SerializeStruct, SerializeTupleVariant, Serializer};
 
-use super::form::{ClockS, ClockStateForm, DecimalForm, InstantForm, SagaStateForm, Who};
+use super::form::{
+    ClockS, ClockStateForm, DecimalForm, InstantForm, LifeS, SagaStateForm, StatusForm, Who,
+};
 use crate::engine::EventData;
 use crate::engine::actions::{Saga, SagaState};
 use crate::engine::case::{Assignee, CaseState};
+use crate::engine::lifecycle::{Life, Status};
 use crate::engine::sla::{Clock, ClockState};
 use crate::value::Value;
 
@@ -55,12 +58,13 @@ impl Serialize for CaseOut<'_> {
             clocks,
             sagas,
             errors,
+            life,
         } = self.0;
         let assignee = assignee.as_ref().map(|a| match a {
             Assignee::Team(t) => Who::Team(*t),
             Assignee::Person(p) => Who::Person(p),
         });
-        let mut st = s.serialize_struct("Case", 12)?;
+        let mut st = s.serialize_struct("Case", 13)?;
         st.serialize_field("id", &**id)?;
         st.serialize_field("opened_at", &InstantForm::of(*opened_at))?;
         st.serialize_field("facts", &seq(facts, |f| f.as_ref().map(Val)))?;
@@ -78,7 +82,25 @@ impl Serialize for CaseOut<'_> {
                 (m.rule.as_str(), m.part.as_str(), m.error.as_str())
             }),
         )?;
+        st.serialize_field("life", &life_form(life))?;
         st.end()
+    }
+}
+
+fn life_form(l: &Life) -> LifeS {
+    let Life {
+        status,
+        since,
+        generation,
+    } = l;
+    LifeS {
+        status: match status {
+            Status::Open => StatusForm::Open,
+            Status::Solved => StatusForm::Solved,
+            Status::Closed => StatusForm::Closed,
+        },
+        since: since.map(InstantForm::of),
+        generation: *generation,
     }
 }
 
