@@ -16,6 +16,8 @@ use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
 use crate::value::Value;
 
 mod operand;
+mod table;
+pub use table::TableIndex;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvalError {
@@ -131,6 +133,8 @@ pub struct Env {
     pub consts: Vec<Value>,
     pub functions: Vec<Code>,
     pub zones: Vec<jiff::tz::TimeZone>,
+    /// The program's reference tables, indexed by key (by `TableId`).
+    pub tables: Vec<TableIndex>,
 }
 
 /// Convert a literal.
@@ -381,6 +385,13 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                     });
                 }
                 Ok(Value::Record(out.into()))
+            })
+        }
+        Expr::Lookup(t, k) => {
+            let (t, k) = (*t as usize, compile_read(k, program, true));
+            Box::new(move |f| {
+                let key = k(f)?;
+                Ok(f.env.tables.get(t).map_or(Value::None, |ix| ix.get(&key)))
             })
         }
     }

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
 
+mod sections;
+pub use sections::TableDef;
+
 pub type EnumId = u32;
 pub type RecordId = u32;
 pub type EventId = u32;
@@ -25,6 +28,7 @@ pub type RouteId = u32;
 pub type AutoId = u32;
 pub type FnId = u32;
 pub type ConstId = u32;
+pub type TableId = u32;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
@@ -52,6 +56,11 @@ pub struct Program {
     pub automations: Vec<AutomationDef>,
     /// The default calendar (`std.calendars.always`) when a team has none.
     pub default_calendar: Option<CalId>,
+    // Fields below are sections, not part of the core encoding (ir/sections.rs): bundles
+    // built before them decode with them empty. New data goes here, never above.
+    /// Reference tables, by [`TableId`].
+    #[serde(skip)]
+    pub tables: Vec<TableDef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -485,6 +494,9 @@ pub enum Expr {
         base: Option<Box<Expr>>,
         fields: Vec<Option<Expr>>,
     },
+    // Variants below were appended after the first release (bundle.rs: never reorder).
+    /// `table[key]`: the row whose key column equals the key, or none.
+    Lookup(TableId, Box<Expr>),
 }
 
 impl Expr {
@@ -501,7 +513,8 @@ impl Expr {
             | Expr::Unwrap(b)
             | Expr::Not(b)
             | Expr::Neg(b)
-            | Expr::Matches(b, _) => b.reads_class(),
+            | Expr::Matches(b, _)
+            | Expr::Lookup(_, b) => b.reads_class(),
             Expr::Binary(_, l, r) => l.reads_class() || r.reads_class(),
             Expr::Call(_, args) | Expr::Builtin(_, args) | Expr::List(args) => {
                 args.iter().any(Expr::reads_class)

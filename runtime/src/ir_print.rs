@@ -172,6 +172,14 @@ impl P<'_> {
                     None => format!("{{{}}}", fs.join(", ")),
                 }
             }
+            Expr::Lookup(t, k) => {
+                let name = self
+                    .p
+                    .tables
+                    .get(*t as usize)
+                    .map_or("?", |t| t.name.as_str());
+                format!("{name}[{}]", self.expr(k))
+            }
         }
     }
 }
