@@ -86,6 +86,10 @@ pub struct Manifest {
     /// `meshline explain`. Absent in bundles built before it existed (read as empty).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, String>,
+    /// The data files the bundle's reference tables were compiled from (as the project
+    /// names them) → SHA-256 (hex) of each. Absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tables: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -384,6 +388,7 @@ mod tests {
             tzdb_version: "2025b".into(),
             automations: vec![("z_close".into(), 2), ("a_refund".into(), 3)],
             sources: BTreeMap::new(),
+            tables: BTreeMap::new(),
         };
         let table = BTreeMap::from([("b".to_owned(), 2), ("a".to_owned(), 1)]);
         let rules = vec!["classify".into(), "route é".into()];

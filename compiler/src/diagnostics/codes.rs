@@ -84,6 +84,10 @@ codes! {
     GateStructure = "E0507", Error, "gate without requirement";
     TestStructure = "E0508", Error, "invalid test step";
     OutOfRange = "E0509", Error, "value out of range";
+    TableFile = "E0520", Error, "table file missing or unreadable";
+    TableRow = "E0521", Error, "table row does not match the table's columns";
+    DuplicateKey = "E0522", Error, "two table rows with one key";
+    TableDecl = "E0523", Error, "invalid table column";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

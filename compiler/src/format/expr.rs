@@ -109,6 +109,12 @@ impl Printer<'_> {
                 concat(vec![b, text(dot), text(field.name.clone())])
             }
             ExprKind::Unwrap(inner) => concat(vec![self.operand(inner, 10), text("!")]),
+            ExprKind::Index { base, index } => concat(vec![
+                self.operand(base, 10),
+                text("["),
+                self.expr(index),
+                text("]"),
+            ]),
             ExprKind::Call { callee, args } => {
                 let c = self.operand(callee, 10);
                 let start_of = |a: &Arg| {

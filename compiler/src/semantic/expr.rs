@@ -230,6 +230,7 @@ impl<'a> Cx<'a> {
                 field,
                 optional,
             } => self.field(e, base, field, *optional, expected, scope),
+            ExprKind::Index { base, index } => self.check_index(base, index, scope),
             ExprKind::Unwrap(inner) => {
                 let t = self.check(
                     inner,

@@ -14,6 +14,7 @@ pub mod rules;
 pub mod safety;
 pub mod sig;
 pub mod solver;
+pub mod tables;
 pub mod test_decls;
 pub mod types;
 pub mod values;

@@ -56,6 +56,7 @@ pub enum ItemKind {
     Fixture(FixtureDecl),
     Test(TestDecl),
     Acceptance(AcceptanceDecl),
+    Table(TableDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
     Error(BrokenDecl),
 }
@@ -93,6 +94,7 @@ impl ItemKind {
             ItemKind::Fixture(_) => "fixture",
             ItemKind::Test(_) => "test",
             ItemKind::Acceptance(_) => "acceptance",
+            ItemKind::Table(_) => "table",
             ItemKind::Error(_) => "<error>",
         }
     }
@@ -585,4 +587,14 @@ pub enum AcceptanceClause {
         value: Expr,
         span: Span,
     },
+}
+
+/// `table NAME from "FILE" key COLUMN { column: Type, … }` (docs/language.md §5.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableDecl {
+    pub name: Ident,
+    /// The CSV file, relative to the declaring module's file.
+    pub file: StrLit,
+    pub key: Ident,
+    pub columns: Vec<FieldDecl>,
 }

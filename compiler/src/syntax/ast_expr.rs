@@ -91,6 +91,11 @@ pub enum ExprKind {
         scrutinee: Box<Expr>,
         arms: Vec<MatchArm>,
     },
+    /// `table[key]`: a row of a reference table.
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// A part of the expression that failed to parse or lower; already reported.
     Error,
 }

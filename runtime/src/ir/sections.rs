@@ -76,6 +76,7 @@ mod tests {
             tzdb_version: "x".into(),
             automations: Vec::new(),
             sources: Default::default(),
+            tables: Default::default(),
         }
     }
 

@@ -101,6 +101,13 @@ impl Builder<'_> {
             let sp = e.span.to(span(&post));
             let kind = match post.as_rule() {
                 Rule::unwrap_op => ExprKind::Unwrap(Box::new(e)),
+                Rule::index_access => {
+                    let index = self.expr(post.into_inner().next().expect("grammar: index"));
+                    ExprKind::Index {
+                        base: Box::new(e),
+                        index: Box::new(index),
+                    }
+                }
                 Rule::opt_field | Rule::field_access => {
                     let optional = post.as_rule() == Rule::opt_field;
                     let field = self.ident(post.into_inner().next().expect("grammar: field name"));

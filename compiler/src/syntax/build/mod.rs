@@ -21,6 +21,7 @@ use crate::source::Span;
 mod expr;
 mod items;
 mod rules;
+mod table;
 
 pub(in crate::syntax) struct Builder<'t> {
     pub(super) file: FileName,
@@ -147,6 +148,7 @@ impl<'t> Builder<'t> {
             Rule::fixture_decl => ItemKind::Fixture(self.fixture(decl)),
             Rule::test_decl => ItemKind::Test(self.test(decl)),
             Rule::acceptance_decl => ItemKind::Acceptance(self.acceptance(decl)),
+            Rule::table_decl => ItemKind::Table(self.table(decl)),
             _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {
