@@ -200,6 +200,23 @@ fn compile_read(e: &Expr, program: &Program, maybe_unset: bool) -> Code {
     }
 }
 
+/// [`compile`], except that a fact read along a path of fields (`ticket.legal_name`) reads
+/// `none` when the fact is unset, and a field of none is none (`x is set`,
+/// docs/language.md §6.1).
+fn compile_unset_as_none(e: &Expr, program: &Program) -> Code {
+    match e {
+        Expr::Slot(s) => slot(*s, program, true),
+        Expr::Field(b, i) | Expr::OptField(b, i) => {
+            let (b, i) = (compile_unset_as_none(b, program), *i as usize);
+            Box::new(move |f| match b(f)? {
+                Value::Record(items) => Ok(items.get(i).cloned().unwrap_or(Value::None)),
+                _ => Ok(Value::None),
+            })
+        }
+        _ => compile(e, program),
+    }
+}
+
 /// A binary operator on the general path (the in-place comparisons of `operand.rs` must
 /// mean the same). `??` and `== none` / `!= none` read a bare unset fact as `none`.
 fn general_binary(op: BinOp, l: &Expr, r: &Expr, program: &Program) -> Code {
@@ -386,6 +403,10 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                 }
                 Ok(Value::Record(out.into()))
             })
+        }
+        Expr::IsSet(b) => {
+            let b = compile_unset_as_none(b, program);
+            Box::new(move |f| Ok(Value::Bool(!b(f)?.is_none())))
         }
         Expr::Lookup(t, k) => {
             let (t, k) = (*t as usize, compile_read(k, program, true));

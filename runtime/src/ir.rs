@@ -497,6 +497,9 @@ pub enum Expr {
     // Variants below were appended after the first release (bundle.rs: never reorder).
     /// `table[key]`: the row whose key column equals the key, or none.
     Lookup(TableId, Box<Expr>),
+    /// `x is set`: whether the value is not none, reading an unset case fact (and fields
+    /// of one) as none instead of failing.
+    IsSet(Box<Expr>),
 }
 
 impl Expr {
@@ -514,7 +517,8 @@ impl Expr {
             | Expr::Not(b)
             | Expr::Neg(b)
             | Expr::Matches(b, _)
-            | Expr::Lookup(_, b) => b.reads_class(),
+            | Expr::Lookup(_, b)
+            | Expr::IsSet(b) => b.reads_class(),
             Expr::Binary(_, l, r) => l.reads_class() || r.reads_class(),
             Expr::Call(_, args) | Expr::Builtin(_, args) | Expr::List(args) => {
                 args.iter().any(Expr::reads_class)

@@ -172,6 +172,7 @@ impl P<'_> {
                     None => format!("{{{}}}", fs.join(", ")),
                 }
             }
+            Expr::IsSet(b) => format!("({} is set)", self.expr(b)),
             Expr::Lookup(t, k) => {
                 let name = self
                     .p

@@ -88,6 +88,7 @@ codes! {
     TableRow = "E0521", Error, "table row does not match the table's columns";
     DuplicateKey = "E0522", Error, "two table rows with one key";
     TableDecl = "E0523", Error, "invalid table column";
+    AlwaysSet = "E0524", Error, "`is set` on a value that is always set";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

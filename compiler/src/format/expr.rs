@@ -109,6 +109,10 @@ impl Printer<'_> {
                 concat(vec![b, text(dot), text(field.name.clone())])
             }
             ExprKind::Unwrap(inner) => concat(vec![self.operand(inner, 10), text("!")]),
+            ExprKind::IsSet { operand, negated } => concat(vec![
+                self.operand(operand, 10),
+                text(if *negated { " is not set" } else { " is set" }),
+            ]),
             ExprKind::Index { base, index } => concat(vec![
                 self.operand(base, 10),
                 text("["),

@@ -513,6 +513,7 @@ impl Walker<'_> {
                 self.expr(base);
                 self.expr(index);
             }
+            ExprKind::IsSet { operand, .. } => self.expr(operand),
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
                 args.iter().for_each(|a| self.expr(&a.value));

@@ -115,6 +115,14 @@ impl LowerExpr<'_> {
                 }
             }
             ExprKind::Unwrap(inner) => IrExpr::Unwrap(Box::new(self.lower(inner))),
+            ExprKind::IsSet { operand, negated } => {
+                let test = IrExpr::IsSet(Box::new(self.lower(operand)));
+                if *negated {
+                    IrExpr::Not(Box::new(test))
+                } else {
+                    test
+                }
+            }
             ExprKind::Index { base, index } => {
                 // The checker typed the table's name as its row record.
                 let table = match self.ty(base) {

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod decls;
 pub mod dependent;
 pub mod expr;
+pub mod facts;
 pub mod index;
 pub mod inference;
 pub mod operators;
