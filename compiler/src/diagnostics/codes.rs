@@ -85,7 +85,7 @@ codes! {
     TestStructure = "E0508", Error, "invalid test step";
     OutOfRange = "E0509", Error, "value out of range";
     TableFile = "E0520", Error, "table file missing or unreadable";
-    TableRow = "E0521", Error, "table row does not match the table's columns";
+    TableRow = "E0521", Error, "table row does not match its columns";
     DuplicateKey = "E0522", Error, "two table rows with one key";
     TableDecl = "E0523", Error, "invalid table column";
     AlwaysSet = "E0524", Error, "`is set` on a value that is always set";
