@@ -141,6 +141,10 @@ pub fn check_fixture(path: &Path) -> Checked {
     if let Some(t) = &out.project.manifest_text {
         files.insert(FileName::from("meshline.toml"), t.clone());
     }
+    // Data files (reference tables): a marker sits in a column the table does not declare.
+    for d in &out.project.data {
+        files.insert(rename(&d.name), d.text.clone());
+    }
     let diagnostics = out
         .diagnostics
         .iter()
@@ -272,6 +276,7 @@ pub fn project_files(files: &[(&str, &str)]) -> ProjectFiles {
             .collect(),
         manifest_text: None,
         diagnostics: Vec::new(),
+        data: Vec::new(),
     }
 }
 

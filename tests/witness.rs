@@ -30,6 +30,7 @@ pub fn project(text: &str) -> ProjectFiles {
         }],
         manifest_text: None,
         diagnostics: Vec::new(),
+        data: Vec::new(),
     }
 }
 

@@ -91,6 +91,9 @@ pub(crate) fn inspect(path: &Path) -> ExitCode {
                 "source map:       {} rules (meshline explain shows where each is declared)",
                 m.sources.len()
             );
+            for (file, hash) in &m.tables {
+                println!("table data:       {file} sha256:{hash}");
+            }
             signature(&bytes, &hash)
         }
         Err(e) => {

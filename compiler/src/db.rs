@@ -33,12 +33,24 @@ pub struct SourceFile {
     pub is_std: bool,
 }
 
+/// A data file (a `.csv` a `table` may read, docs/language.md §5.5): an input like the
+/// sources, so that editing it re-checks the tables that read it.
+#[salsa::input(debug)]
+pub struct DataFile {
+    #[returns(clone)]
+    pub name: FileName,
+    #[returns(ref)]
+    pub text: String,
+}
+
 #[salsa::input(debug)]
 pub struct ProjectInput {
     #[returns(ref)]
     pub manifest: Manifest,
     #[returns(ref)]
     pub files: Vec<SourceFile>,
+    #[returns(ref)]
+    pub data: Vec<DataFile>,
 }
 
 #[salsa::db]
@@ -121,6 +133,57 @@ pub fn module_inference(
     ))
 }
 
+/// The reference tables a module declares, their CSV files read and typed
+/// (`semantic::tables`), with the problems found in them.
+#[salsa::tracked(returns(clone))]
+pub fn module_tables(
+    db: &dyn salsa::Database,
+    project: ProjectInput,
+    file: SourceFile,
+) -> Arc<crate::semantic::tables::ModuleTables> {
+    use crate::semantic::tables;
+    let parsed = parsed(db, file);
+    let decls: Vec<&crate::syntax::ast::TableDecl> = parsed
+        .ast
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            crate::syntax::ast::ItemKind::Table(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let mut out = tables::ModuleTables::default();
+    if decls.is_empty() {
+        return Arc::new(out);
+    }
+    let index = project_index(db, project);
+    let (module, name) = (file.module(db), file.name(db));
+    for decl in decls {
+        let Some(csv) = tables::resolve_path(&name, &decl.file.value) else {
+            out.diagnostics.push(
+                Diagnostic::new(
+                    diagnostics::Code::TableFile,
+                    &name,
+                    decl.file.span,
+                    format!("`{}` climbs out of the project", decl.file.value),
+                    "here",
+                )
+                .with_help("keep table files under the source folder"),
+            );
+            continue;
+        };
+        let found = project
+            .data(db)
+            .iter()
+            .find(|d| *d.name(db) == *csv)
+            .map(|d| d.text(db).as_str());
+        let (rows, diags) = tables::load_rows(&index, &module, &name, decl, &csv, found);
+        out.diagnostics.extend(diags);
+        out.tables.extend(rows);
+    }
+    Arc::new(out)
+}
+
 /// Whole-project checks (ownership, gate coverage, duplicates, facts, recursion, unused).
 #[salsa::tracked(returns(clone))]
 pub fn project_check(db: &dyn salsa::Database, project: ProjectInput) -> Arc<Vec<Diagnostic>> {
@@ -194,6 +257,7 @@ pub fn file_diagnostics_fast(
     file: SourceFile,
 ) -> Arc<Vec<Diagnostic>> {
     let mut checks = module_inference(db, project, file).diagnostics.clone();
+    checks.extend(module_tables(db, project, file).diagnostics.iter().cloned());
     let name = file.name(db);
     checks.extend(
         project_check(db, project)
@@ -259,7 +323,12 @@ pub fn load_project(db: &Database, files: &ProjectFiles) -> ProjectInput {
             false,
         ));
     }
-    ProjectInput::new(db, files.manifest.clone(), inputs)
+    let data = files
+        .data
+        .iter()
+        .map(|d| DataFile::new(db, d.name.clone(), d.text.clone()))
+        .collect();
+    ProjectInput::new(db, files.manifest.clone(), inputs, data)
 }
 
 /// The standard library as inputs (high durability: it never changes in a session).
@@ -281,6 +350,11 @@ pub fn std_files(db: &Database) -> Vec<SourceFile> {
 
 /// Replace a file's text (an editor change).
 pub fn set_text(db: &mut Database, file: SourceFile, text: String) {
+    file.set_text(db).to(text);
+}
+
+/// Replace a data file's text (the CSV changed on disk).
+pub fn set_data_text(db: &mut Database, file: DataFile, text: String) {
     file.set_text(db).to(text);
 }
 
@@ -311,17 +385,19 @@ pub fn lower_with_tests(
         let parsed = parsed(db, *f);
         // The same memoized result the diagnostics came from: the checker does not run again.
         let inference = module_inference(db, project, *f);
+        let tables = module_tables(db, project, *f);
         names.insert(f.module(db), f.name(db));
-        inputs.push((f.module(db), f.is_std(db), parsed, inference));
+        inputs.push((f.module(db), f.is_std(db), parsed, inference, tables));
     }
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let modules: Vec<crate::lower::ModuleInput<'_>> = inputs
         .iter()
-        .map(|(m, is_std, p, t)| crate::lower::ModuleInput {
+        .map(|(m, is_std, p, t, tables)| crate::lower::ModuleInput {
             module: m,
             is_std: *is_std,
             ast: &p.ast,
             inference: t,
+            tables,
         })
         .collect();
     let (program, ids) =

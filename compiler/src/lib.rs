@@ -142,6 +142,11 @@ pub fn build_project(project: ProjectFiles) -> BuildOutput {
                     .map(|a| (a.name.clone(), a.version))
                     .collect(),
                 sources,
+                tables: p
+                    .tables
+                    .iter()
+                    .map(|t| (t.file.clone(), t.hash.clone()))
+                    .collect(),
             };
             let bytes = meshline_runtime::bundle::encode(&manifest, p).ok();
             (Some(manifest), bytes)
@@ -162,7 +167,9 @@ pub fn build_project(project: ProjectFiles) -> BuildOutput {
 /// SHA-256 over the project's files: for each, sorted by name, its name, NUL, its text, NUL.
 fn source_hash(project: &ProjectFiles) -> String {
     use sha2::{Digest, Sha256};
-    let mut files: Vec<&project::SourceText> = project.files.iter().collect();
+    // Data files (reference tables) are sources too; a project without any hashes as
+    // before they existed.
+    let mut files: Vec<&project::SourceText> = project.files.iter().chain(&project.data).collect();
     files.sort_by(|a, b| a.name.cmp(&b.name));
     let mut h = Sha256::new();
     for f in files {

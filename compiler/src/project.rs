@@ -47,6 +47,9 @@ pub struct ProjectFiles {
     pub manifest_text: Option<String>,
     /// Problems found while loading (bad manifest, non-UTF-8 file, bad file name).
     pub diagnostics: Vec<Diagnostic>,
+    /// Data files (`.csv` under the source folder) that `table` declarations may read
+    /// (docs/language.md §5.5), named like `files`; `module` is empty.
+    pub data: Vec<SourceText>,
 }
 
 impl ProjectFiles {
@@ -59,6 +62,9 @@ impl ProjectFiles {
             .collect();
         if let Some(t) = &self.manifest_text {
             map.insert(FileName::from(MANIFEST), t.clone());
+        }
+        for d in &self.data {
+            map.insert(d.name.clone(), d.text.clone());
         }
         for (_, path, text) in STDLIB {
             map.insert(FileName::from(*path), (*text).to_string());
@@ -135,10 +141,27 @@ pub fn load(path: &Path) -> Result<ProjectFiles, ProjectLoadError> {
     let manifest = parse_manifest(&manifest_text, &mut diagnostics, path);
     let src_dir = path.join(&manifest.sources);
     let mut files = Vec::new();
+    let mut data = Vec::new();
     if src_dir.is_dir() {
         let mut paths = Vec::new();
-        collect_mesh(&src_dir, &mut paths).map_err(|e| io(e, &src_dir))?;
+        collect_ext(&src_dir, "mesh", &mut paths).map_err(|e| io(e, &src_dir))?;
         paths.sort();
+        let mut csvs = Vec::new();
+        collect_ext(&src_dir, "csv", &mut csvs).map_err(|e| io(e, &src_dir))?;
+        csvs.sort();
+        for p in csvs {
+            let rel = p
+                .strip_prefix(path)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = std::fs::read(&p).map_err(|e| io(e, &p))?;
+            data.push(data_text(
+                FileName::from(rel.as_str()),
+                bytes,
+                &mut diagnostics,
+            ));
+        }
         for p in paths {
             let rel = p
                 .strip_prefix(path)
@@ -181,6 +204,7 @@ pub fn load(path: &Path) -> Result<ProjectFiles, ProjectLoadError> {
         files,
         manifest_text: Some(manifest_text),
         diagnostics,
+        data,
     })
 }
 
@@ -189,23 +213,31 @@ pub fn load(path: &Path) -> Result<ProjectFiles, ProjectLoadError> {
 /// on disk (`billing.refunds`). No file is read. `name` is the package name.
 pub fn from_sources<P: AsRef<str>, T: Into<String>>(
     name: &str,
-    files: impl IntoIterator<Item = (P, T)>,
+    files_in: impl IntoIterator<Item = (P, T)>,
 ) -> ProjectFiles {
     let mut diagnostics = Vec::new();
-    let mut files: Vec<SourceText> = files
-        .into_iter()
-        .map(|(path, text)| {
-            let path = path.as_ref().replace('\\', "/");
-            let module = path.trim_end_matches(".mesh").replace('/', ".");
-            let text: String = text.into();
-            source_text(
-                FileName::from(path.as_str()),
-                module,
-                text.into_bytes(),
-                &mut diagnostics,
-            )
-        })
-        .collect();
+    let mut data = Vec::new();
+    let mut files: Vec<SourceText> = Vec::new();
+    for (path, text) in files_in {
+        let path = path.as_ref().replace('\\', "/");
+        let text: String = text.into();
+        if path.ends_with(".csv") {
+            data.push(SourceText {
+                name: FileName::from(path.as_str()),
+                module: String::new(),
+                text,
+            });
+            continue;
+        }
+        let module = path.trim_end_matches(".mesh").replace('/', ".");
+        files.push(source_text(
+            FileName::from(path.as_str()),
+            module,
+            text.into_bytes(),
+            &mut diagnostics,
+        ));
+    }
+    data.sort_by(|a, b| a.name.cmp(&b.name));
     // As `load` does: files in path order, so the same sources build the same bundle.
     files.sort_by(|a, b| a.name.cmp(&b.name));
     ProjectFiles {
@@ -218,6 +250,7 @@ pub fn from_sources<P: AsRef<str>, T: Into<String>>(
         files,
         manifest_text: None,
         diagnostics,
+        data,
     }
 }
 
@@ -245,6 +278,7 @@ fn load_single_file(path: &Path) -> Result<ProjectFiles, ProjectLoadError> {
         files: vec![file],
         manifest_text: None,
         diagnostics,
+        data: Vec::new(),
     })
 }
 
@@ -287,18 +321,44 @@ fn source_text(
     SourceText { name, module, text }
 }
 
+/// A data file's text; not UTF-8 is reported (and read lossily).
+fn data_text(name: FileName, bytes: Vec<u8>, diags: &mut Vec<Diagnostic>) -> SourceText {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidFile,
+                    &name,
+                    Span::at(at),
+                    "file is not valid UTF-8",
+                    "invalid byte here",
+                )
+                .with_help("save the file as UTF-8 text (CSV UTF-8 in a spreadsheet)"),
+            );
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    SourceText {
+        name,
+        module: String::new(),
+        text,
+    }
+}
+
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn collect_mesh(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn collect_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            collect_mesh(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "mesh") {
+            collect_ext(&path, ext, out)?;
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }

@@ -41,6 +41,7 @@ fn checker() -> &'static Mutex<Checker> {
             }],
             manifest_text: None,
             diagnostics: Vec::new(),
+            data: Vec::new(),
         };
         let db = Database::default();
         let project = db::load_project(&db, &files);
@@ -116,6 +117,7 @@ fn manifest(p: &Program) -> meshline_runtime::bundle::Manifest {
             .map(|a| (a.name.clone(), a.version))
             .collect(),
         sources: Default::default(),
+        tables: Default::default(),
     }
 }
 

@@ -67,6 +67,7 @@ impl Analysis {
             }],
             manifest_text: None,
             diagnostics: Vec::new(),
+            data: Vec::new(),
         })
     }
 
@@ -236,6 +237,7 @@ mod tests {
             }],
             manifest_text: None,
             diagnostics: Vec::new(),
+            data: Vec::new(),
         }
     }
 

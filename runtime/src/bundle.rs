@@ -28,6 +28,25 @@
 //! to run). postcard is not self-describing, so payload types must not need
 //! `deserialize_any` either: no `serde_json::Value`, `#[serde(untagged)]` or `flatten`.
 //!
+//! **Adding to the IR without breaking stored bundles.** `serve` keeps the bundles it was
+//! deployed with, and a new release must read every bundle the previous one built. postcard
+//! is positional, so a field added to an existing struct would make older payloads end too
+//! early. Two rules keep older bundles readable, with no change of format version:
+//!
+//! - A new *variant* may be appended to an existing enum (older bundles never use it);
+//!   variants are never reordered or removed.
+//! - New *data* goes in a **section** ([`Payload`]): the payload is the postcard encoding of
+//!   the core value, then — only when there is at least one section — the postcard encoding
+//!   of a list of `(tag, bytes)` pairs in strictly increasing tag order, each `bytes` the
+//!   postcard encoding of that section's value. A payload that ends after its core value
+//!   has no sections: every section reads as absent (empty). A section's layout is frozen
+//!   once released; more data is a new section under a new tag. A tag this runtime does
+//!   not know is refused (the bundle was built by a newer release).
+//!
+//! A project that uses nothing a section carries therefore builds the same bytes (and the
+//! same content hash) as it did before the section existed. `cli/tests/fixtures/compat`
+//! holds a bundle built by an earlier release, which every later one must run unchanged.
+//!
 //! **Reading** ([`decode`], [`read_manifest`]) checks, in order: the magic (an input that
 //! does not start like one is [`BundleError::NotABundle`], the empty input included), the
 //! header length, the version (before anything else is interpreted: a later format may lay
@@ -67,6 +86,10 @@ pub struct Manifest {
     /// `meshline explain`. Absent in bundles built before it existed (read as empty).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sources: BTreeMap<String, String>,
+    /// The data files the bundle's reference tables were compiled from (as the project
+    /// names them) → SHA-256 (hex) of each. Absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tables: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,13 +169,56 @@ impl fmt::Display for BundleError {
 
 impl std::error::Error for BundleError {}
 
+/// One section of a payload: its tag and its postcard bytes.
+pub type Section = (String, Vec<u8>);
+
+/// What a bundle carries: a core value and its sections (module doc, "Adding to the IR
+/// without breaking stored bundles"). A type without sections implements it with the
+/// default methods.
+pub trait Payload: Serialize + DeserializeOwned {
+    /// The sections to write after the core value; an empty section is left out, so a
+    /// payload that uses none encodes exactly as before sections existed.
+    fn sections(&self) -> Result<Vec<Section>, String> {
+        Ok(Vec::new())
+    }
+
+    /// Reads one present section into the decoded core value.
+    fn read_section(&mut self, tag: &str, _bytes: &[u8]) -> Result<(), String> {
+        Err(unknown_section(tag))
+    }
+}
+
+/// The error for a section tag the reader does not know.
+pub fn unknown_section(tag: &str) -> String {
+    format!(
+        "it has a section `{tag}` that this runtime does not know (it was built by a newer \
+         release)"
+    )
+}
+
+/// Raw values (tests reseal arbitrary payloads with them).
+impl<T: Serialize + DeserializeOwned> Payload for Vec<T> {}
+impl Payload for u8 {}
+
 /// Encodes a bundle. Deterministic: the same arguments always give the same bytes.
-pub fn encode<P: Serialize>(manifest: &Manifest, payload: &P) -> Result<Vec<u8>, BundleError> {
+pub fn encode<P: Payload>(manifest: &Manifest, payload: &P) -> Result<Vec<u8>, BundleError> {
     let mut manifest = manifest.clone();
     manifest.automations.sort();
     let json = serde_json::to_value(&manifest).map_err(|e| BundleError::Encode(e.to_string()))?;
-    let payload = postcard::to_allocvec(payload).map_err(|e| BundleError::Encode(e.to_string()))?;
-    assemble(FORMAT_VERSION, canonical_json(&json).as_bytes(), &payload)
+    let mut bytes =
+        postcard::to_allocvec(payload).map_err(|e| BundleError::Encode(e.to_string()))?;
+    let mut sections = payload.sections().map_err(BundleError::Encode)?;
+    sections.retain(|(_, b)| !b.is_empty());
+    sections.sort_by(|a, b| a.0.cmp(&b.0));
+    if sections.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(BundleError::Encode("two sections have the same tag".into()));
+    }
+    if !sections.is_empty() {
+        let tail =
+            postcard::to_allocvec(&sections).map_err(|e| BundleError::Encode(e.to_string()))?;
+        bytes.extend_from_slice(&tail);
+    }
+    assemble(FORMAT_VERSION, canonical_json(&json).as_bytes(), &bytes)
 }
 
 /// Lays out and seals the parts (no validation of their contents).
@@ -172,15 +238,29 @@ fn assemble(version: u16, manifest: &[u8], payload: &[u8]) -> Result<Vec<u8>, Bu
 }
 
 /// Decodes a bundle: its manifest, its payload and its content hash (hex).
-pub fn decode<P: DeserializeOwned>(bytes: &[u8]) -> Result<(Manifest, P, String), BundleError> {
+pub fn decode<P: Payload>(bytes: &[u8]) -> Result<(Manifest, P, String), BundleError> {
     let (manifest, payload, hash, _) = open(bytes)?;
-    let (value, rest) =
+    let (mut value, rest) =
         postcard::take_from_bytes::<P>(payload).map_err(|e| BundleError::Payload(e.to_string()))?;
-    if !rest.is_empty() {
-        let n = rest.len();
+    if rest.is_empty() {
+        return Ok((manifest, value, hash));
+    }
+    let (sections, after) = postcard::take_from_bytes::<Vec<Section>>(rest).map_err(|_| {
+        BundleError::Payload(format!("{} unexpected bytes after the payload", rest.len()))
+    })?;
+    if !after.is_empty() {
+        let n = after.len();
         return Err(BundleError::Payload(format!(
             "{n} unexpected bytes after the payload"
         )));
+    }
+    if sections.is_empty() || sections.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(BundleError::Payload(
+            "its sections are not in strictly increasing tag order".into(),
+        ));
+    }
+    for (tag, b) in &sections {
+        value.read_section(tag, b).map_err(BundleError::Payload)?;
     }
     Ok((manifest, value, hash))
 }
@@ -297,6 +377,8 @@ mod tests {
         n: i64,
     }
 
+    impl Payload for Ir {}
+
     fn sample() -> (Manifest, Ir) {
         let manifest = Manifest {
             package: "refunds".into(),
@@ -306,6 +388,7 @@ mod tests {
             tzdb_version: "2025b".into(),
             automations: vec![("z_close".into(), 2), ("a_refund".into(), 3)],
             sources: BTreeMap::new(),
+            tables: BTreeMap::new(),
         };
         let table = BTreeMap::from([("b".to_owned(), 2), ("a".to_owned(), 1)]);
         let rules = vec!["classify".into(), "route é".into()];

@@ -16,6 +16,8 @@ use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
 use crate::value::Value;
 
 mod operand;
+mod table;
+pub use table::TableIndex;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvalError {
@@ -131,6 +133,8 @@ pub struct Env {
     pub consts: Vec<Value>,
     pub functions: Vec<Code>,
     pub zones: Vec<jiff::tz::TimeZone>,
+    /// The program's reference tables, indexed by key (by `TableId`).
+    pub tables: Vec<TableIndex>,
 }
 
 /// Convert a literal.
@@ -192,6 +196,23 @@ fn slot(s: SlotId, program: &Program, maybe_unset: bool) -> Code {
 fn compile_read(e: &Expr, program: &Program, maybe_unset: bool) -> Code {
     match e {
         Expr::Slot(s) if maybe_unset => slot(*s, program, true),
+        _ => compile(e, program),
+    }
+}
+
+/// [`compile`], except that a fact read along a path of fields (`ticket.legal_name`) reads
+/// `none` when the fact is unset, and a field of none is none (`x is set`,
+/// docs/language.md §6.1).
+fn compile_unset_as_none(e: &Expr, program: &Program) -> Code {
+    match e {
+        Expr::Slot(s) => slot(*s, program, true),
+        Expr::Field(b, i) | Expr::OptField(b, i) => {
+            let (b, i) = (compile_unset_as_none(b, program), *i as usize);
+            Box::new(move |f| match b(f)? {
+                Value::Record(items) => Ok(items.get(i).cloned().unwrap_or(Value::None)),
+                _ => Ok(Value::None),
+            })
+        }
         _ => compile(e, program),
     }
 }
@@ -381,6 +402,17 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
                     });
                 }
                 Ok(Value::Record(out.into()))
+            })
+        }
+        Expr::IsSet(b) => {
+            let b = compile_unset_as_none(b, program);
+            Box::new(move |f| Ok(Value::Bool(!b(f)?.is_none())))
+        }
+        Expr::Lookup(t, k) => {
+            let (t, k) = (*t as usize, compile_read(k, program, true));
+            Box::new(move |f| {
+                let key = k(f)?;
+                Ok(f.env.tables.get(t).map_or(Value::None, |ix| ix.get(&key)))
             })
         }
     }

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
 
+mod sections;
+pub use sections::TableDef;
+
 pub type EnumId = u32;
 pub type RecordId = u32;
 pub type EventId = u32;
@@ -25,6 +28,7 @@ pub type RouteId = u32;
 pub type AutoId = u32;
 pub type FnId = u32;
 pub type ConstId = u32;
+pub type TableId = u32;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
@@ -52,9 +56,17 @@ pub struct Program {
     pub automations: Vec<AutomationDef>,
     /// The default calendar (`std.calendars.always`) when a team has none.
     pub default_calendar: Option<CalId>,
+    // Fields below are sections, not part of the core encoding (ir/sections.rs): bundles
+    // built before them decode with them empty. New data goes here, never above.
+    /// Reference tables, by [`TableId`].
+    #[serde(skip)]
+    pub tables: Vec<TableDef>,
     /// When cases are solved, reopened and closed, and how long closed cases stay in the
-    /// engine's working set (docs/runtime.md, "Case lifecycle").
+    /// engine's working set (docs/runtime.md, "Case lifecycle"). Section `lifecycle`.
+    #[serde(skip)]
     pub lifecycle: Lifecycle,
+    // Also carried in sections, though kept in their declarations: `Step::kind`,
+    // `RouteDef::notify`, `GateDef::release_when_clear` and `GateDef::notify`.
 }
 
 /// A `lifecycle` declaration: the events that solve, reopen and close a case. Empty (no
@@ -249,7 +261,8 @@ pub struct RouteDef {
     /// An equality on an enum slot that the condition requires (`class == Access`,
     /// `ticket.priority == Urgent`), for indexing: (discriminant, variant).
     pub requires: Option<(Discriminant, u32)>,
-    /// `notify …` clauses: told when the route assigns the case. Appended.
+    /// `notify …` clauses: told when the route assigns the case. Section `route_notices`.
+    #[serde(skip)]
     pub notify: Vec<Notice>,
 }
 
@@ -358,9 +371,11 @@ pub struct GateDef {
     pub expire: Option<(DurationSpec, Vec<Action>)>,
     /// `release when clear`: a request this gate holds is released once `cond` no longer
     /// holds over the case facts (docs/runtime.md, "Gates, approvals, dual control").
-    /// Appended.
+    /// Section `gate_flow`.
+    #[serde(skip)]
     pub release_when_clear: bool,
-    /// `notify …` clauses: told when the gate holds a step. Appended.
+    /// `notify …` clauses: told when the gate holds a step. Section `gate_flow`.
+    #[serde(skip)]
     pub notify: Vec<Notice>,
 }
 
@@ -371,8 +386,9 @@ pub struct Step {
     /// One per parameter of the action, in parameter order (`Lit(None)` when omitted).
     pub args: Vec<Expr>,
     pub waiver: Option<String>,
-    /// What the step does (docs/runtime.md, "Automations as sagas"). Appended after the
-    /// action call's fields, which the other kinds leave empty.
+    /// What the step does (docs/runtime.md, "Automations as sagas"); the other kinds leave
+    /// the action call's fields empty. Section `steps` (an action call is the default).
+    #[serde(skip)]
     pub kind: StepKind,
 }
 
@@ -381,9 +397,10 @@ pub const NO_ACTION: ActionId = ActionId::MAX;
 
 /// A saga step: an action call, a wait on a durable timer, or a notification
 /// (docs/language.md §11.3).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepKind {
     /// `connector.action(...)`: `Step::action` with `Step::args`.
+    #[default]
     Action,
     /// `wait 24h`, `wait 2 business days`: the saga goes on when the duration has passed
     /// (business time on the case owner's team calendar).
@@ -552,6 +569,12 @@ pub enum Expr {
         base: Option<Box<Expr>>,
         fields: Vec<Option<Expr>>,
     },
+    // Variants below were appended after the first release (bundle.rs: never reorder).
+    /// `table[key]`: the row whose key column equals the key, or none.
+    Lookup(TableId, Box<Expr>),
+    /// `x is set`: whether the value is not none, reading an unset case fact (and fields
+    /// of one) as none instead of failing.
+    IsSet(Box<Expr>),
 }
 
 impl Expr {
@@ -568,7 +591,9 @@ impl Expr {
             | Expr::Unwrap(b)
             | Expr::Not(b)
             | Expr::Neg(b)
-            | Expr::Matches(b, _) => b.reads_class(),
+            | Expr::Matches(b, _)
+            | Expr::Lookup(_, b)
+            | Expr::IsSet(b) => b.reads_class(),
             Expr::Binary(_, l, r) => l.reads_class() || r.reads_class(),
             Expr::Call(_, args) | Expr::Builtin(_, args) | Expr::List(args) => {
                 args.iter().any(Expr::reads_class)

@@ -172,6 +172,15 @@ impl P<'_> {
                     None => format!("{{{}}}", fs.join(", ")),
                 }
             }
+            Expr::IsSet(b) => format!("({} is set)", self.expr(b)),
+            Expr::Lookup(t, k) => {
+                let name = self
+                    .p
+                    .tables
+                    .get(*t as usize)
+                    .map_or("?", |t| t.name.as_str());
+                format!("{name}[{}]", self.expr(k))
+            }
         }
     }
 }

@@ -55,6 +55,7 @@ fn main() {
         files,
         manifest_text: None,
         diagnostics: Vec::new(),
+        data: Vec::new(),
     };
     println!("project: {} files, {lines} lines", project.files.len());
 

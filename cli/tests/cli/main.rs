@@ -15,6 +15,7 @@ mod bad_input;
 mod bundles;
 mod business_timeouts;
 mod common;
+mod compat;
 mod dedupe;
 mod determinism;
 mod explain;

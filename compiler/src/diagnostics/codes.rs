@@ -84,6 +84,11 @@ codes! {
     GateStructure = "E0507", Error, "gate without requirement";
     TestStructure = "E0508", Error, "invalid test step";
     OutOfRange = "E0509", Error, "value out of range";
+    TableFile = "E0520", Error, "table file missing or unreadable";
+    TableRow = "E0521", Error, "table row does not match its columns";
+    DuplicateKey = "E0522", Error, "two table rows with one key";
+    TableDecl = "E0523", Error, "invalid table column";
+    AlwaysSet = "E0524", Error, "`is set` on a value that is always set";
     WaitDuration = "E0540", Error, "wait without a fixed positive duration";
     WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
     WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";

@@ -109,6 +109,16 @@ impl Printer<'_> {
                 concat(vec![b, text(dot), text(field.name.clone())])
             }
             ExprKind::Unwrap(inner) => concat(vec![self.operand(inner, 10), text("!")]),
+            ExprKind::IsSet { operand, negated } => concat(vec![
+                self.operand(operand, 10),
+                text(if *negated { " is not set" } else { " is set" }),
+            ]),
+            ExprKind::Index { base, index } => concat(vec![
+                self.operand(base, 10),
+                text("["),
+                self.expr(index),
+                text("]"),
+            ]),
             ExprKind::Call { callee, args } => {
                 let c = self.operand(callee, 10);
                 let start_of = |a: &Arg| {

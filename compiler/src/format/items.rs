@@ -137,6 +137,21 @@ impl Printer<'_> {
             ItemKind::Test(d) => self.test(d, item.span.end),
             ItemKind::Acceptance(d) => self.acceptance(d, item.span.end),
             ItemKind::Lifecycle(d) => self.lifecycle(d, item.span.end),
+            ItemKind::Table(d) => {
+                let head = text(format!(
+                    "table {} from {} key {} ",
+                    d.name.name,
+                    self.slice(d.file.span),
+                    d.key.name
+                ));
+                let body = self.short_block(
+                    &d.columns,
+                    item.span.end,
+                    |f| f.name.span.to(f.ty.span),
+                    |p, f| text(format!("{}: {}", f.name.name, p.ty(&f.ty))),
+                );
+                concat(vec![head, body])
+            }
             // `format_file` refuses files with syntax errors, so this is never printed.
             ItemKind::Error(_) => text(self.slice(item.span)),
         }

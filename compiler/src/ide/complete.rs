@@ -413,11 +413,21 @@ fn member_candidates(
         }
     }
     let (types, _) = with_placeholder(index, module, file, text, start, offset);
-    let ty = types
-        .typed_spans()
-        .filter(|(s, _)| s.end as usize == dot && s.start as usize >= base_start)
-        .max_by_key(|(s, _)| s.len())
-        .map(|(_, t)| t.strip_optional().clone());
+    // After `?.` the base ends before the `?`, and may be any expression (a table lookup,
+    // `accounts[id]?.`): the smallest one ending there.
+    let ty = if dot > 0 && text.as_bytes()[dot - 1] == b'?' {
+        types
+            .typed_spans()
+            .filter(|(s, _)| s.end as usize == dot - 1)
+            .min_by_key(|(s, _)| s.len())
+            .map(|(_, t)| t.strip_optional().clone())
+    } else {
+        types
+            .typed_spans()
+            .filter(|(s, _)| s.end as usize == dot && s.start as usize >= base_start)
+            .max_by_key(|(s, _)| s.len())
+            .map(|(_, t)| t.strip_optional().clone())
+    };
     match ty {
         Some(Ty::Enum(def)) => {
             for v in index.enum_variants(&def).into_iter().flatten() {

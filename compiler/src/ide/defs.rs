@@ -157,6 +157,23 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
                 }
                 d
             }
+            ItemKind::Table(t) => {
+                let mut d = def(data(&t.name), DefKind::Record, &t.name, span);
+                d.detail = Some(format!("from \"{}\" key {}", t.file.value, t.key.name));
+                let owner = DefId::new(module, &t.name.name);
+                for f in &t.columns {
+                    let mut c = def(
+                        Some(SymbolId::Field(owner.clone(), f.name.name.clone())),
+                        DefKind::Field,
+                        &f.name,
+                        f.name.span.to(f.ty.span),
+                    );
+                    c.doc = f.doc.clone();
+                    c.detail = Some(type_text(&f.ty));
+                    d.children.push(c);
+                }
+                d
+            }
             ItemKind::Let(l) => {
                 let mut d = def(data(&l.name), DefKind::Let, &l.name, span);
                 d.detail = l.ty.as_ref().map(type_text);

@@ -87,6 +87,13 @@ pub fn describe(db: &dyn salsa::Database, project: ProjectInput, id: &SymbolId) 
                 let first_line = slice(def.full_span);
                 first_line.lines().next().unwrap_or("").to_string()
             }
+            _ if super::tables_hover::is_table(&parsed.ast, &def.name) => {
+                format!(
+                    "table {} {}",
+                    def.name,
+                    def.detail.clone().unwrap_or_default()
+                )
+            }
             kind => format!("{} {}", kind.keyword(), def.name),
         },
         _ => format!("{} {}", def.kind.keyword(), def.name),
@@ -103,6 +110,9 @@ pub fn describe(db: &dyn salsa::Database, project: ProjectInput, id: &SymbolId) 
         SymbolId::Op(OpKind::Team, name) => team_values(db, project, &parsed.ast, name),
         SymbolId::Op(OpKind::Calendar, name) => calendar_values(&parsed.ast, name),
         SymbolId::Op(OpKind::Sla, name) => sla_values(&parsed.ast, name, &slice),
+        SymbolId::Data(d) if super::tables_hover::is_table(&parsed.ast, &d.name) => {
+            super::tables_hover::values(db, project, file, &d.name)
+        }
         SymbolId::Data(_) if def.kind == super::DefKind::Enum => {
             let vs: Vec<&str> = def.children.iter().map(|c| c.name.as_str()).collect();
             Some(format!("Variants: {}", vs.join(", ")))

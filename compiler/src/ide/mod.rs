@@ -14,6 +14,7 @@ pub mod fixes;
 pub mod hover;
 pub mod resolve;
 pub mod signature;
+mod tables_hover;
 
 use std::sync::Arc;
 
@@ -197,5 +198,7 @@ pub fn file_by_name(
         .find(|f| &*f.name(db) == name)
 }
 
+#[cfg(test)]
+mod tables_tests;
 #[cfg(test)]
 mod tests;

@@ -180,6 +180,17 @@ impl Walker<'_> {
                     self.type_expr(&f.ty);
                 }
             }
+            ItemKind::Table(t) => {
+                let owner = self.data(&t.name.name);
+                self.def(t.name.span, SymbolId::Data(owner.clone()));
+                for f in &t.columns {
+                    self.def(
+                        f.name.span,
+                        SymbolId::Field(owner.clone(), f.name.name.clone()),
+                    );
+                    self.type_expr(&f.ty);
+                }
+            }
             ItemKind::Let(l) => {
                 self.def(l.name.span, SymbolId::Data(self.data(&l.name.name)));
                 if let Some(t) = &l.ty {
@@ -522,6 +533,11 @@ impl Walker<'_> {
                 }
             }
             ExprKind::Unwrap(inner) => self.expr(inner),
+            ExprKind::Index { base, index } => {
+                self.expr(base);
+                self.expr(index);
+            }
+            ExprKind::IsSet { operand, .. } => self.expr(operand),
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
                 args.iter().for_each(|a| self.expr(&a.value));

@@ -54,6 +54,7 @@ fn setup(rules: &str) -> (Database, ProjectInput, SourceFile, usize) {
         ],
         manifest_text: None,
         diagnostics: Vec::new(),
+        data: Vec::new(),
     };
     let db = Database::default();
     let project = load_project(&db, &files);

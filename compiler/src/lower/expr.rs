@@ -115,6 +115,25 @@ impl LowerExpr<'_> {
                 }
             }
             ExprKind::Unwrap(inner) => IrExpr::Unwrap(Box::new(self.lower(inner))),
+            ExprKind::IsSet { operand, negated } => {
+                let test = IrExpr::IsSet(Box::new(self.lower(operand)));
+                if *negated {
+                    IrExpr::Not(Box::new(test))
+                } else {
+                    test
+                }
+            }
+            ExprKind::Index { base, index } => {
+                // The checker typed the table's name as its row record.
+                let table = match self.ty(base) {
+                    Ty::Record(def) => self.ids.tables.get(&def).copied(),
+                    _ => None,
+                };
+                match table {
+                    Some(t) => IrExpr::Lookup(t, Box::new(self.lower(index))),
+                    None => IrExpr::Lit(Lit::None),
+                }
+            }
             ExprKind::Call { callee, args } => self.call(callee, args),
             ExprKind::Unary {
                 op: ast::UnaryOp::Not,

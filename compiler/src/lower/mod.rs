@@ -9,6 +9,7 @@ mod flow;
 mod lifecycle;
 mod rules;
 pub mod source_map;
+mod tables;
 pub mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +30,8 @@ pub struct ModuleInput<'a> {
     pub ast: &'a Module,
     /// The module's semantic model (`db::module_inference`).
     pub inference: &'a crate::semantic::ModuleInference,
+    /// Its reference tables' rows (`db::module_tables`).
+    pub tables: &'a crate::semantic::tables::ModuleTables,
 }
 
 /// Name → id tables.
@@ -43,6 +46,7 @@ pub struct Ids {
     pub teams: BTreeMap<String, u32>,
     pub calendars: BTreeMap<String, u32>,
     pub actions: BTreeMap<(String, String), u32>,
+    pub tables: BTreeMap<DefId, u32>,
 }
 
 pub fn unit(u: ast::BusinessUnit) -> ir::BusinessUnit {
@@ -199,6 +203,8 @@ pub fn lower_with_ids(
 
     let by_module: BTreeMap<&str, &ModuleInput<'_>> =
         modules.iter().map(|m| (m.module, m)).collect();
+    ids.tables = tables::ids(modules);
+    p.tables = tables::lower(index, modules, &ids);
     let ids = &ids;
 
     for (def, value) in &const_order {

@@ -43,6 +43,7 @@ impl Cx<'_> {
                 ItemKind::Test(t) => self.check_test(t),
                 ItemKind::Acceptance(a) => self.check_acceptance(a),
                 ItemKind::Lifecycle(l) => self.check_lifecycle(l),
+                ItemKind::Table(t) => self.check_table(t),
             }
         }
         self.check_unused_imports(module);
@@ -225,6 +226,7 @@ impl Cx<'_> {
                 ItemKind::Let(l) => &l.name,
                 ItemKind::Fn(f) => &f.name,
                 ItemKind::Fixture(f) => &f.name,
+                ItemKind::Table(t) => &t.name,
                 _ => continue,
             };
             if let Some(first) = seen.get(name.name.as_str()) {

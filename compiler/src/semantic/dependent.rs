@@ -89,6 +89,7 @@ mod tests {
             }],
             manifest_text: None,
             diagnostics: Vec::new(),
+            data: Vec::new(),
         };
         let db = crate::db::Database::default();
         let handle = crate::db::load_project(&db, &project);

@@ -239,6 +239,8 @@ impl<'a> Cx<'a> {
                 field,
                 optional,
             } => self.field(e, base, field, *optional, expected, scope),
+            ExprKind::Index { base, index } => self.check_index(base, index, scope),
+            ExprKind::IsSet { operand, .. } => self.check_is_set(operand, scope),
             ExprKind::Unwrap(inner) => {
                 let t = self.check(
                     inner,

@@ -534,6 +534,8 @@ fn collect_calls(e: &Expr, f: &mut impl FnMut(Vec<String>)) {
             fields.iter().for_each(|fi| collect_calls(&fi.value, f));
         }
         ExprKind::Field { base, .. } => collect_calls(base, f),
+        ExprKind::Index { index, .. } => collect_calls(index, f),
+        ExprKind::IsSet { operand, .. } => collect_calls(operand, f),
         ExprKind::Unwrap(x) | ExprKind::Unary { operand: x, .. } => collect_calls(x, f),
         ExprKind::Binary { lhs, rhs, .. } => {
             collect_calls(lhs, f);

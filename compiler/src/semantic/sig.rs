@@ -105,6 +105,17 @@ pub struct ModuleSig {
     /// Declarations that did not parse (with a keyword): the checks of what depends on them
     /// stay quiet.
     pub broken: Vec<ast::BrokenDecl>,
+    /// Reference tables; each also declares the record type of its rows, under its name
+    /// (in `records`).
+    pub tables: BTreeMap<String, TableSig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TableSig {
+    /// The key column.
+    pub key: String,
+    /// The CSV file as written (relative to the module's file).
+    pub file: String,
 }
 
 impl ModuleSig {
@@ -263,6 +274,19 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
             ItemKind::Error(b) => {
                 if b.keyword.is_some() {
                     sig.broken.push(b.clone());
+                }
+            }
+            ItemKind::Table(t) => {
+                if !sig.records.contains_key(&t.name.name) {
+                    sig.records
+                        .insert(t.name.name.clone(), super::tables::row_fields(t));
+                    sig.tables.insert(
+                        t.name.name.clone(),
+                        TableSig {
+                            key: t.key.name.clone(),
+                            file: t.file.value.clone(),
+                        },
+                    );
                 }
             }
             ItemKind::Owners(_)

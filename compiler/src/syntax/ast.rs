@@ -58,6 +58,7 @@ pub enum ItemKind {
     Test(TestDecl),
     Acceptance(AcceptanceDecl),
     Lifecycle(LifecycleDecl),
+    Table(TableDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
     Error(BrokenDecl),
 }
@@ -96,6 +97,7 @@ impl ItemKind {
             ItemKind::Test(_) => "test",
             ItemKind::Acceptance(_) => "acceptance",
             ItemKind::Lifecycle(_) => "lifecycle",
+            ItemKind::Table(_) => "table",
             ItemKind::Error(_) => "<error>",
         }
     }
@@ -634,4 +636,14 @@ pub enum AcceptanceClause {
         value: Expr,
         span: Span,
     },
+}
+
+/// `table NAME from "FILE" key COLUMN { column: Type, … }` (docs/language.md §5.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableDecl {
+    pub name: Ident,
+    /// The CSV file, relative to the declaring module's file.
+    pub file: StrLit,
+    pub key: Ident,
+    pub columns: Vec<FieldDecl>,
 }

@@ -91,6 +91,16 @@ pub enum ExprKind {
         scrutinee: Box<Expr>,
         arms: Vec<MatchArm>,
     },
+    /// `x is set`, `x is not set` (`negated`): whether a fact or value has a value.
+    IsSet {
+        operand: Box<Expr>,
+        negated: bool,
+    },
+    /// `table[key]`: a row of a reference table.
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// A part of the expression that failed to parse or lower; already reported.
     Error,
 }

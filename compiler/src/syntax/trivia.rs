@@ -246,6 +246,7 @@ pub const DECL_KEYWORDS: &[&str] = &[
     "fixture",
     "test",
     "acceptance",
+    "table",
 ];
 
 /// The words reserved everywhere (brief §7.2): never a name.

@@ -123,6 +123,7 @@ fn one_lookup_hands_over_the_keyed_routes_of_the_value_and_the_others() {
         consts: Vec::new(),
         functions: Vec::new(),
         zones: Vec::new(),
+        tables: Vec::new(),
     };
     let ctx = CtxVals::default();
     let ticket = |client: Value| {

@@ -205,6 +205,7 @@ impl Engine {
             consts: Vec::new(),
             functions,
             zones,
+            tables: p.tables.iter().map(eval::TableIndex::new).collect(),
         };
         // Constants in order; each may use earlier ones.
         for k in &p.consts {

@@ -74,7 +74,9 @@ fn walk(p: &Program, e: &Expr, params: &[Option<Place>], depth: usize, out: &mut
         | Expr::Unwrap(b)
         | Expr::Not(b)
         | Expr::Neg(b)
-        | Expr::Matches(b, _) => each(b),
+        | Expr::Matches(b, _)
+        | Expr::Lookup(_, b)
+        | Expr::IsSet(b) => each(b),
         Expr::Binary(_, l, r) => {
             each(l);
             each(r);

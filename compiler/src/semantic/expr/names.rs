@@ -65,6 +65,19 @@ impl Cx<'_> {
                     .help = Some(format!("call it: `{}(…)`", id.name));
                     Ty::Error
                 }
+                DataKind::Record if crate::semantic::tables::is_table(self.index, &def) => {
+                    self.error(
+                        Code::WrongKind,
+                        id.span,
+                        format!("`{}` is a table, not a value", id.name),
+                        "a table",
+                    )
+                    .help = Some(format!(
+                        "look a row up by its key: `{}[key]?.column`",
+                        id.name
+                    ));
+                    Ty::Error
+                }
                 _ => {
                     if let Some(t) = expected.and_then(|t| self.variant_of(t, &id.name)) {
                         return t;

@@ -48,6 +48,8 @@ fn reads_class(e: &Expr) -> bool {
                 || fields.iter().any(|f| reads_class(&f.value))
         }
         ExprKind::Field { base, .. } => reads_class(base),
+        ExprKind::Index { index, .. } => reads_class(index),
+        ExprKind::IsSet { operand, .. } => reads_class(operand),
         ExprKind::Unwrap(x) | ExprKind::Unary { operand: x, .. } => reads_class(x),
         ExprKind::Call { args, .. } => args.iter().any(|a| reads_class(&a.value)),
         ExprKind::Binary { lhs, rhs, .. } => reads_class(lhs) || reads_class(rhs),

@@ -101,6 +101,17 @@ impl Builder<'_> {
             let sp = e.span.to(span(&post));
             let kind = match post.as_rule() {
                 Rule::unwrap_op => ExprKind::Unwrap(Box::new(e)),
+                Rule::is_set => ExprKind::IsSet {
+                    operand: Box::new(e),
+                    negated: post.into_inner().any(|p| p.as_rule() == Rule::op_not),
+                },
+                Rule::index_access => {
+                    let index = self.expr(post.into_inner().next().expect("grammar: index"));
+                    ExprKind::Index {
+                        base: Box::new(e),
+                        index: Box::new(index),
+                    }
+                }
                 Rule::opt_field | Rule::field_access => {
                     let optional = post.as_rule() == Rule::opt_field;
                     let field = self.ident(post.into_inner().next().expect("grammar: field name"));

@@ -22,6 +22,7 @@ mod expr;
 mod items;
 mod lifecycle;
 mod rules;
+mod table;
 
 pub(in crate::syntax) struct Builder<'t> {
     pub(super) file: FileName,
@@ -149,6 +150,7 @@ impl<'t> Builder<'t> {
             Rule::test_decl => ItemKind::Test(self.test(decl)),
             Rule::acceptance_decl => ItemKind::Acceptance(self.acceptance(decl)),
             Rule::lifecycle_decl => ItemKind::Lifecycle(self.lifecycle(decl)),
+            Rule::table_decl => ItemKind::Table(self.table(decl)),
             _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {
