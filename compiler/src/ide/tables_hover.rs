@@ -24,7 +24,7 @@ pub(super) fn values(
 ) -> Option<String> {
     let parsed = db::parsed(db, file);
     let t = decl(&parsed.ast, name)?;
-    let columns: Vec<String> = crate::semantic::tables::row_fields(t)
+    let columns: Vec<String> = crate::semantic::sig::row_fields(t)
         .iter()
         .map(|(n, _)| {
             let ty = t

@@ -5,7 +5,7 @@ use meshline_runtime::ir;
 
 use super::Ids;
 use super::expr::LowerExpr;
-use super::rules::{duration_spec, recipient};
+use super::spec::{duration_spec, recipient};
 use crate::syntax::ast;
 
 /// The IR step of a wait or a notification; `None` for a call (lowered with the actions)

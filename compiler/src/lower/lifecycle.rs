@@ -5,7 +5,7 @@ use meshline_runtime::ir;
 
 use super::Ids;
 use super::expr::LowerExpr;
-use super::rules::duration_spec;
+use super::spec::duration_spec;
 use crate::syntax::ast::{LifecycleDecl, LifecycleKind};
 
 pub(super) fn lower_lifecycle(

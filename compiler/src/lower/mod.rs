@@ -9,6 +9,7 @@ mod flow;
 mod lifecycle;
 mod rules;
 pub mod source_map;
+mod spec;
 mod tables;
 pub mod tests;
 
@@ -21,7 +22,8 @@ use crate::semantic::sig::EffectKind;
 use crate::semantic::types::{DefId, Ty};
 use crate::syntax::ast::{self, ItemKind, Module};
 use expr::{LScope, LowerExpr};
-use rules::{duration_spec, lower_automation, lower_gate, lower_route, lower_sla};
+use rules::{lower_automation, lower_gate, lower_route, lower_sla};
+use spec::duration_spec;
 
 /// One module as lowering sees it.
 pub struct ModuleInput<'a> {

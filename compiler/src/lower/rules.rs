@@ -1,56 +1,15 @@
 //! Lowering rules to IR: routes (with their index discriminant), SLA policies, gates and
 //! automations, and the literal durations and percentages their clauses take.
 
-use meshline_runtime::ir::{self, Expr as IrExpr, Lit};
+use meshline_runtime::ir::{self, Expr as IrExpr};
 
 use super::expr::{LScope, LowerExpr, order_args};
 use crate::semantic::index::ProjectIndex;
 use crate::semantic::sig::EffectKind;
 use crate::syntax::ast::{self};
 
+use super::spec::{duration_spec, percent, recipient, target};
 use super::{Ids, ModuleInput};
-
-/// A duration from a literal or a constant whose value is a literal.
-pub(super) fn duration_spec(e: &IrExpr, consts: &[ir::ConstDef]) -> Option<ir::DurationSpec> {
-    match e {
-        IrExpr::Lit(Lit::Duration(s)) => Some(ir::DurationSpec::Wall(*s)),
-        IrExpr::Lit(Lit::Business(n, u)) => Some(ir::DurationSpec::Business(*n, *u)),
-        IrExpr::Const(i) => consts
-            .get(*i as usize)
-            .and_then(|c| duration_spec(&c.value, consts)),
-        _ => None,
-    }
-}
-
-/// A percentage in hundredths from a literal (`75%` → 7500).
-pub(super) fn percent(e: &IrExpr, consts: &[ir::ConstDef]) -> Option<u32> {
-    match e {
-        IrExpr::Lit(Lit::Percent(p)) => {
-            let (int, frac) = p.split_once('.').unwrap_or((p, ""));
-            let frac2: String = format!("{frac:0<2}").chars().take(2).collect();
-            Some(int.parse::<u32>().ok()? * 100 + frac2.parse::<u32>().ok()?)
-        }
-        IrExpr::Const(i) => consts
-            .get(*i as usize)
-            .and_then(|c| percent(&c.value, consts)),
-        _ => None,
-    }
-}
-
-pub(super) fn target(t: &ast::Target, ids: &Ids) -> ir::Target {
-    match t {
-        ast::Target::Person(s) => ir::Target::Person(s.value.to_lowercase()),
-        ast::Target::Name(i) => ir::Target::Team(ids.teams.get(&i.name).copied().unwrap_or(0)),
-    }
-}
-
-pub(super) fn recipient(t: &ast::Target, ids: &Ids) -> ir::Recipient {
-    match t {
-        ast::Target::Name(i) if i.name == "assignee" => ir::Recipient::Assignee,
-        ast::Target::Name(i) if i.name == "owner" => ir::Recipient::Owner,
-        other => ir::Recipient::Target(target(other, ids)),
-    }
-}
 
 pub(super) fn actions(list: &[ast::SlaAction], ids: &Ids) -> Vec<ir::Action> {
     list.iter()

@@ -278,8 +278,7 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
             }
             ItemKind::Table(t) => {
                 if !sig.records.contains_key(&t.name.name) {
-                    sig.records
-                        .insert(t.name.name.clone(), super::tables::row_fields(t));
+                    sig.records.insert(t.name.name.clone(), row_fields(t));
                     sig.tables.insert(
                         t.name.name.clone(),
                         TableSig {
@@ -375,4 +374,19 @@ pub fn shallow_type(e: &ast::Expr, module: &ast::Module, depth: usize) -> TypeRe
         }
         _ => TypeRef::Unknown,
     }
+}
+
+/// The row record's fields: the declared columns, after the key column (as `String`) when
+/// it is not declared. A column declared twice keeps its first type.
+pub fn row_fields(t: &ast::TableDecl) -> Vec<(String, TypeRef)> {
+    let mut out: Vec<(String, TypeRef)> = Vec::new();
+    if !t.columns.iter().any(|c| c.name.name == t.key.name) {
+        out.push((t.key.name.clone(), TypeRef::Builtin(Ty::String)));
+    }
+    for c in &t.columns {
+        if !out.iter().any(|(n, _)| *n == c.name.name) {
+            out.push((c.name.name.clone(), TypeRef::from_ast(&c.ty)));
+        }
+    }
+    out
 }

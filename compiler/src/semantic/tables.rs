@@ -10,27 +10,12 @@ use std::collections::BTreeMap;
 
 use super::expr::{Cx, Scope, Use};
 use super::index::{DataKind, ProjectIndex};
-use super::sig::TypeRef;
+use super::sig::row_fields;
 use super::types::{DefId, Ty};
 use super::values;
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::source::Span;
 use crate::syntax::ast::{Expr, ExprKind, TableDecl};
-
-/// The row record's fields: the declared columns, after the key column (as `String`) when
-/// it is not declared. A column declared twice keeps its first type.
-pub fn row_fields(t: &TableDecl) -> Vec<(String, TypeRef)> {
-    let mut out: Vec<(String, TypeRef)> = Vec::new();
-    if !t.columns.iter().any(|c| c.name.name == t.key.name) {
-        out.push((t.key.name.clone(), TypeRef::Builtin(Ty::String)));
-    }
-    for c in &t.columns {
-        if !out.iter().any(|(n, _)| *n == c.name.name) {
-            out.push((c.name.name.clone(), TypeRef::from_ast(&c.ty)));
-        }
-    }
-    out
-}
 
 /// What a column may hold: scalar values a spreadsheet cell can spell.
 fn cell_type_ok(t: &Ty) -> bool {

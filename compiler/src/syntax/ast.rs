@@ -11,7 +11,7 @@ use crate::source::Span;
 // The names and literals every node uses, and the expressions, live in leaf modules of
 // their own; their paths under `ast::` stay the same.
 pub use super::ast_expr::*;
-pub use super::ast_flow::{DoStep, NotifyStep, WaitKind, WaitStep};
+pub use super::ast_flow::{DoStep, NotifyStep, Step, Target, WaitKind, WaitStep};
 pub use super::ast_leaf::{DateLit, Ident, Path, StrLit, TimeLit};
 
 /// One parsed module (file).
@@ -335,22 +335,6 @@ pub struct AssignTarget {
     pub span: Span,
 }
 
-/// A team (by name) or a person (by e-mail string).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    Name(Ident),
-    Person(StrLit),
-}
-
-impl Target {
-    pub fn span(&self) -> Span {
-        match self {
-            Target::Name(i) => i.span,
-            Target::Person(s) => s.span,
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // SLA
 
@@ -511,15 +495,6 @@ pub enum AutomationClause {
     },
     Rollout(Rollout),
     Breaker(Breaker),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    /// `@ungated("reason")` before the call.
-    pub waiver: Option<StrLit>,
-    /// The call; its callee is a `connector.action` path.
-    pub call: Expr,
-    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! The steps of an automation's `do` block that are not action calls: waits on durable
 //! timers and notifications (docs/language.md §11.3).
 
-use super::ast::{Expr, Step, StrLit, Target};
+use super::ast_expr::Expr;
+use super::ast_leaf::{Ident, StrLit};
 use crate::source::Span;
 
 /// One step of a `do` block.
@@ -51,5 +52,30 @@ pub enum WaitKind {
 pub struct NotifyStep {
     pub to: Target,
     pub template: Option<StrLit>,
+    pub span: Span,
+}
+
+/// A team (by name) or a person (by e-mail string).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Name(Ident),
+    Person(StrLit),
+}
+
+impl Target {
+    pub fn span(&self) -> Span {
+        match self {
+            Target::Name(i) => i.span,
+            Target::Person(s) => s.span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// `@ungated("reason")` before the call.
+    pub waiver: Option<StrLit>,
+    /// The call; its callee is a `connector.action` path.
+    pub call: Expr,
     pub span: Span,
 }

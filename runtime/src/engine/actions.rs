@@ -291,7 +291,7 @@ impl Engine {
             match &step.kind {
                 StepKind::Action => {}
                 StepKind::Wait(d) | StepKind::WaitUntil { within: d, .. } => {
-                    let detail = json!({ "step": i, "wait": super::flow::duration_text(*d), "version": auto.version });
+                    let detail = json!({ "step": i, "wait": super::sla::spec_text(d), "version": auto.version });
                     self.log(Some(case_id), "shadowed", Some(&auto.name), detail);
                     continue;
                 }

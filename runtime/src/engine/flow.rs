@@ -16,24 +16,8 @@ use serde_json::{Value as Json, json};
 
 use super::actions::SagaState;
 use super::{Engine, OnError, TimerKind};
-use crate::ir::{BusinessUnit, DurationSpec, Notice, Recipient, StepKind};
+use crate::ir::{DurationSpec, Notice, Recipient, StepKind};
 use crate::value;
-
-/// A duration as written in the language (`24h`, `2 business days`), for the ledger.
-pub(crate) fn duration_text(d: DurationSpec) -> String {
-    match d {
-        DurationSpec::Wall(s) => value::format_duration(s),
-        DurationSpec::Business(n, u) => {
-            let unit = match u {
-                BusinessUnit::Minutes => "minute",
-                BusinessUnit::Hours => "hour",
-                BusinessUnit::Days => "day",
-            };
-            let plural = if n == 1 { "" } else { "s" };
-            format!("{n} business {unit}{plural}")
-        }
-    }
-}
 
 impl Engine {
     /// Run a step that is not an action call: notify and go on, or go to sleep.
@@ -137,7 +121,7 @@ impl Engine {
             return;
         };
         let mut detail = json!({ "step": step_i, "due": value::format_time(due) });
-        detail[if until { "within" } else { "for" }] = json!(duration_text(d));
+        detail[if until { "within" } else { "for" }] = json!(super::sla::spec_text(&d));
         self.log(Some(case_id), "waiting", Some(&auto.name), detail);
         self.set_saga_state(case_id, idx, SagaState::Sleeping(until));
         self.schedule(
