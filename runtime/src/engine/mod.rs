@@ -11,6 +11,7 @@
 //! creation sequence); there is no wall clock and no randomness.
 
 mod actions;
+mod approvals;
 mod assignee;
 mod case;
 mod compiled;
