@@ -358,7 +358,7 @@ impl Engine {
         self.advance_saga(case_id, idx, false);
     }
 
-    fn saga(&self, case_id: &str, idx: usize) -> Option<Saga> {
+    pub(super) fn saga(&self, case_id: &str, idx: usize) -> Option<Saga> {
         self.cases
             .get(case_id)
             .and_then(|c| c.sagas.get(idx))

@@ -99,12 +99,7 @@ impl Engine {
         d: DurationSpec,
         until: bool,
     ) {
-        let Some(a) = self
-            .cases
-            .get(&**case_id)
-            .and_then(|c| c.sagas.get(idx))
-            .map(|s| s.automation)
-        else {
+        let Some(a) = self.saga(case_id, idx).map(|s| s.automation) else {
             return;
         };
         let program = self.program.clone();
@@ -149,12 +144,7 @@ impl Engine {
             return;
         };
         let idx = saga as usize;
-        let Some(a) = self
-            .cases
-            .get(&**case_id)
-            .and_then(|c| c.sagas.get(idx))
-            .map(|s| s.automation)
-        else {
+        let Some(a) = self.saga(case_id, idx).map(|s| s.automation) else {
             return;
         };
         let program = self.program.clone();
