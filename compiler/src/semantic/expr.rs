@@ -74,6 +74,7 @@ pub const BUILTIN_FNS: &[&str] = &[
     "name_of",
     "currency_of",
     "amount_of",
+    "convert",
 ];
 
 impl<'a> Cx<'a> {
