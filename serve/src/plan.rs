@@ -237,7 +237,8 @@ pub fn plan_state(
     } else {
         crate::recovery::recover
     };
-    let r = recover(&*store, program, &first, true, false)
+    // Commands are not part of a plan: the assignment setting does not matter here.
+    let r = recover(&*store, program, &first, true, false, false)
         .map_err(|e| format!("{}: {e}", state.show()))?;
     let signature = crate::deployment::note(bytes, "plan", trusted).err();
     plan(&r.engine, bytes, signature)

@@ -183,6 +183,10 @@ pub struct Engine {
     pub(crate) ledger: LedgerWriter,
     pub(crate) commands: Vec<Command>,
     pub(crate) command_seq: u64,
+    /// Whether a change of assignee is also a command (`assignment`), for a host that
+    /// writes assignments back to the help desk (docs/runtime.md, "Commands"). A host
+    /// setting, not state: `serve` sets it from its configuration before replaying.
+    pub(crate) assignment_commands: bool,
 }
 
 impl Engine {
@@ -300,7 +304,20 @@ impl Engine {
             ledger: LedgerWriter::new(),
             commands: Vec::new(),
             command_seq: 0,
+            assignment_commands: false,
         })
+    }
+
+    /// Emit an `assignment` command on every change of assignee (docs/runtime.md,
+    /// "Commands"); off by default, so `meshline run` and bundles' outputs are unchanged.
+    pub fn set_assignment_commands(&mut self, on: bool) {
+        self.assignment_commands = on;
+    }
+
+    /// Number the next command after `seq` at the least: a host whose outbox already holds
+    /// commands up to `seq` (written under another setting or release) never reuses one.
+    pub fn commands_after(&mut self, seq: u64) {
+        self.command_seq = self.command_seq.max(seq);
     }
 
     /// How long and how many event ids are remembered for deduplication. Every host uses

@@ -164,6 +164,7 @@ impl Engine {
         fresh.ledger = std::mem::take(&mut self.ledger);
         fresh.commands = std::mem::take(&mut self.commands);
         fresh.command_seq = self.command_seq;
+        fresh.assignment_commands = self.assignment_commands;
         let calendars_changed = self.program.calendars != fresh.program.calendars
             || self.program.default_calendar != fresh.program.default_calendar;
         *self = fresh;

@@ -188,6 +188,8 @@ impl Engine {
             scratch: _,
             commands: _,
             timers_by_case: _,
+            // A host setting, set again by the host after a restore.
+            assignment_commands: _,
             // State:
             bundle,
             clock,

@@ -78,6 +78,7 @@ pub(super) fn install(
         outstanding,
         ledger,
         command_seq,
+        assignment_commands: _,
     } = engine;
     let p: &Program = program;
     if body.ledger_hash.len() != 64 || !body.ledger_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
