@@ -38,6 +38,7 @@ mod incremental;
 mod index_props;
 mod migrate;
 mod migrate_flow;
+mod migrate_props;
 mod money_parts;
 mod name_of;
 mod no_panic;
