@@ -88,3 +88,48 @@ pub(super) fn install(engine: &mut Engine, parts: &[(&str, Vec<u8>)]) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_parts_write_nothing_and_an_unknown_part_is_refused() {
+        let mut engine = Engine::new(Program::default(), "b").unwrap();
+        // Nothing to say: the snapshot is what format 5 wrote.
+        assert!(write(&engine).unwrap().is_empty());
+        assert!(read(&[]).unwrap().is_empty());
+        let future = postcard::to_stdvec(&vec![("rollout_stages", vec![1u8, 2])]).unwrap();
+        let parts = read(&future).unwrap();
+        let err = install(&mut engine, &parts).unwrap_err();
+        assert!(
+            err.0
+                .contains("part this engine does not know (rollout_stages)"),
+            "{err:?}"
+        );
+        // A retired gate naming a team the bundle does not have is refused, not indexed.
+        let gate = GateDef {
+            name: "g".into(),
+            actions: Vec::new(),
+            all_automation_actions: false,
+            cond: None,
+            param_names: Vec::new(),
+            require: vec![Requirement::Approval(3)],
+            expire: None,
+            release_when_clear: false,
+            notify: Vec::new(),
+        };
+        engine.retired_gates = vec![gate];
+        let bytes = write(&engine).unwrap();
+        let mut fresh = Engine::new(Program::default(), "b").unwrap();
+        let err = install(&mut fresh, &read(&bytes).unwrap()).unwrap_err();
+        assert!(
+            err.0.contains("retired gate g names an unknown team"),
+            "{err:?}"
+        );
+        assert!(
+            read(&[bytes.as_slice(), &[0]].concat()).is_err(),
+            "trailing bytes"
+        );
+    }
+}
