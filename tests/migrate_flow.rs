@@ -469,3 +469,30 @@ fn a_running_clock_keeps_its_calendar_or_the_deployment_is_refused() {
     engine.advance_to("2026-03-02T14:00:00Z".parse().expect("time"));
     assert_eq!(of(&engine.drain().0, "sla_breached").len(), 1);
 }
+
+#[test]
+fn a_removed_automation_cancels_a_run_asleep_on_a_wait_and_its_timer_does_nothing() {
+    let with_wait = format!(
+        "{V1}automation nudge {{\n  version 1\n  owner desk\n  on Nudged\n  do {{\n    wait 1h\n    books.post(note: note)\n  }}\n}}\n"
+    );
+    let mut engine = Engine::new(program(&with_wait), "v1").expect("loads");
+    engine.apply_line(r#"{"id":"n1","type":"Nudged","at":"2026-03-02T10:00:00Z","case":"T-9","data":{"note":"hi"}}"#);
+    let (entries, _) = engine.drain();
+    assert_eq!(of(&entries, "waiting").len(), 1);
+    // The steps after the wait may change under the sleeping run.
+    let later = with_wait.replace("    books.post(note: note)\n", "");
+    assert_eq!(engine.reload_incompatibility(&program(&later)), None);
+    engine.reload(program(V1), "v2").expect("carried");
+    let (entries, commands) = engine.drain();
+    let migrated = of(&entries, "migrated");
+    assert_eq!(
+        migrated[0].detail,
+        json!({"cancelled_runs": [{"automation": "nudge", "step": 0, "was": "waiting"}]})
+    );
+    assert_eq!(of(&entries, "reconciliation").len(), 1);
+    assert_eq!(commands[0].body["kind"], "reconciliation");
+    engine.advance_to("2026-03-02T12:00:00Z".parse().expect("time"));
+    let (entries, commands) = engine.drain();
+    assert!(entries.is_empty(), "{entries:?}");
+    assert!(commands.is_empty());
+}
