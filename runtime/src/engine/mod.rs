@@ -25,6 +25,7 @@ mod index;
 mod keys;
 mod lifecycle;
 mod migrate;
+mod migrate_flow;
 mod outcome;
 mod probe;
 mod reads;
@@ -177,6 +178,9 @@ pub struct Engine {
     pub(crate) open_by_person: HashMap<Arc<str>, u32>,
     pub(crate) breakers: Vec<actions::BreakerState>,
     pub(crate) requests: BTreeMap<u64, actions::Request>,
+    /// Gates a deployment removed while requests still name them, numbered after the
+    /// program's (`migrate_flow.rs`).
+    pub(crate) retired_gates: Vec<crate::ir::GateDef>,
     pub(crate) request_seq: u64,
     /// Outstanding action keys → (case, saga index, is a compensation).
     pub(crate) outstanding: HashMap<String, (Arc<str>, usize, bool)>,
@@ -299,6 +303,7 @@ impl Engine {
             generation: 0,
             open_by_person: HashMap::default(),
             requests: BTreeMap::new(),
+            retired_gates: Vec::new(),
             request_seq: 0,
             outstanding: HashMap::default(),
             ledger: LedgerWriter::new(),
