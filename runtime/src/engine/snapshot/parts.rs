@@ -1,0 +1,225 @@
+//! Snapshot parts: state added after snapshot format 5, carried after the body inside the
+//! framed length as a list of `(tag, bytes)` in tag order, so snapshots written before a
+//! part existed read unchanged (the part is then empty) and an engine with nothing in any
+//! part writes the same bytes as before (docs/runtime.md, "Snapshots").
+//!
+//! `aggregates`: each aggregate's keys, buckets and counters, by the aggregate's name, the
+//! keys in update order (the eviction order, so equal states give equal bytes).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::SnapshotError;
+use super::form::{DecimalForm, InstantForm, ValueForm};
+use super::write::Val;
+use crate::engine::Engine;
+use crate::eval::aggregate::{Acc, Bucket, Key, KeyState};
+
+const AGGREGATES: &str = "aggregates";
+
+fn fail<T>(msg: impl Into<String>) -> Result<T, SnapshotError> {
+    Err(SnapshotError(format!(
+        "the snapshot does not fit the bundle: {}",
+        msg.into()
+    )))
+}
+
+#[derive(Serialize, Deserialize)]
+enum KeyF<'a> {
+    Str(&'a str),
+    Int(i64),
+    Enum(u32, u32),
+}
+
+/// As [`Acc`]; `V` is `Val` when writing and `ValueForm` when reading (same encoding).
+#[derive(Serialize, Deserialize)]
+enum AccF<V> {
+    Count(i64),
+    Int(i64),
+    Decimal(DecimalForm),
+    Money(Vec<([u8; 3], DecimalForm)>),
+    Latest(Option<(InstantForm, V)>),
+    Overflow,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyS<'a, V> {
+    #[serde(borrow)]
+    key: KeyF<'a>,
+    seq: u64,
+    newest: i64,
+    buckets: Vec<(i64, Vec<AccF<V>>)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AggS<'a, V> {
+    name: &'a str,
+    seq: u64,
+    evicted: u64,
+    #[serde(borrow)]
+    keys: Vec<KeyS<'a, V>>,
+}
+
+/// The parts of `engine`'s state, encoded; empty when every part is empty.
+pub(super) fn write(engine: &Engine) -> Result<Vec<u8>, SnapshotError> {
+    let mut parts: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut aggs: Vec<AggS<'_, Val<'_>>> = Vec::new();
+    for (def, state) in engine.program.aggregates.iter().zip(&engine.env.aggregates) {
+        if state.seq == 0 {
+            continue;
+        }
+        let keys = state
+            .order
+            .iter()
+            .filter_map(|(_, k)| state.keys.get(k).map(|s| (k, s)))
+            .map(|(k, s)| KeyS {
+                key: match k {
+                    Key::Str(x) => KeyF::Str(x),
+                    Key::Int(i) => KeyF::Int(*i),
+                    Key::Enum(e, v) => KeyF::Enum(*e, *v),
+                },
+                seq: s.seq,
+                newest: s.newest,
+                buckets: s
+                    .ring
+                    .iter()
+                    .flatten()
+                    .map(|b| (b.index, b.accs.iter().map(acc_form).collect()))
+                    .collect(),
+            })
+            .collect();
+        aggs.push(AggS {
+            name: &def.name,
+            seq: state.seq,
+            evicted: state.evicted,
+            keys,
+        });
+    }
+    if !aggs.is_empty() {
+        parts.push((AGGREGATES, encode(&aggs)?));
+    }
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    encode(&parts)
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, SnapshotError> {
+    postcard::to_stdvec(v).map_err(|e| SnapshotError(format!("cannot encode the snapshot: {e}")))
+}
+
+fn acc_form(a: &Acc) -> AccF<Val<'_>> {
+    match a {
+        Acc::Count(c) => AccF::Count(*c),
+        Acc::Int(i) => AccF::Int(*i),
+        Acc::Decimal(d) => AccF::Decimal(DecimalForm::of(d)),
+        Acc::Money(m) => AccF::Money(m.iter().map(|(c, d)| (*c, DecimalForm::of(d))).collect()),
+        Acc::Latest(l) => AccF::Latest(l.as_ref().map(|(t, v)| (InstantForm::of(*t), Val(v)))),
+        Acc::Overflow => AccF::Overflow,
+    }
+}
+
+/// Install the parts in `rest` (what follows the body) into `engine`.
+pub(super) fn read(engine: &mut Engine, rest: &[u8]) -> Result<(), SnapshotError> {
+    if rest.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<(&str, &[u8])> = decode(rest, "parts")?;
+    for (tag, bytes) in parts {
+        match tag {
+            AGGREGATES => aggregates(engine, bytes)?,
+            other => {
+                return Err(SnapshotError(format!(
+                    "the snapshot has a part `{other}` this engine does not know"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, SnapshotError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((v, [])) => Ok(v),
+        Ok(_) => Err(SnapshotError(format!(
+            "the snapshot's {what} have trailing bytes"
+        ))),
+        Err(e) => Err(SnapshotError(format!(
+            "the snapshot's {what} do not decode: {e}"
+        ))),
+    }
+}
+
+fn aggregates(engine: &mut Engine, bytes: &[u8]) -> Result<(), SnapshotError> {
+    let aggs: Vec<AggS<'_, ValueForm<'_>>> = decode(bytes, "aggregates")?;
+    let program = engine.program.clone();
+    for a in aggs {
+        let Some(i) = program.aggregates.iter().position(|d| d.name == a.name) else {
+            return fail(format!("aggregate `{}` is not in the bundle", a.name));
+        };
+        let Some(state) = engine.env.aggregates.get_mut(i) else {
+            return fail(format!("aggregate `{}` has no state", a.name));
+        };
+        let n = state.ring_len() as i64;
+        let mut keys = rustc_hash::FxHashMap::default();
+        let mut order = BTreeMap::new();
+        for k in a.keys {
+            let key = match k.key {
+                KeyF::Str(s) => Key::Str(s.into()),
+                KeyF::Int(i) => Key::Int(i),
+                KeyF::Enum(e, v) => Key::Enum(e, v),
+            };
+            let mut ring: Vec<Option<Bucket>> = vec![None; n as usize];
+            for (index, accs) in k.buckets {
+                if accs.len() != state.fields() {
+                    return fail(format!("aggregate `{}`: a bucket's fields", a.name));
+                }
+                let accs = accs
+                    .into_iter()
+                    .map(|f| acc(f, &program))
+                    .collect::<Result<Vec<Acc>, SnapshotError>>()?;
+                let slot = index.rem_euclid(n) as usize;
+                match ring.get_mut(slot) {
+                    Some(cell @ None) => *cell = Some(Bucket { index, accs }),
+                    _ => return fail(format!("aggregate `{}`: two buckets in a slot", a.name)),
+                }
+            }
+            if k.seq > a.seq || order.insert(k.seq, key.clone()).is_some() {
+                return fail(format!("aggregate `{}`: update order", a.name));
+            }
+            keys.insert(
+                key,
+                KeyState {
+                    ring,
+                    seq: k.seq,
+                    newest: k.newest,
+                },
+            );
+        }
+        if keys.len() != order.len() {
+            return fail(format!("aggregate `{}`: a key twice", a.name));
+        }
+        state.keys = keys;
+        state.order = order;
+        state.seq = a.seq;
+        state.evicted = a.evicted;
+    }
+    Ok(())
+}
+
+fn acc(f: AccF<ValueForm<'_>>, p: &crate::ir::Program) -> Result<Acc, SnapshotError> {
+    Ok(match f {
+        AccF::Count(c) => Acc::Count(c),
+        AccF::Int(i) => Acc::Int(i),
+        AccF::Decimal(d) => Acc::Decimal(d.get()?),
+        AccF::Money(m) => Acc::Money(
+            m.into_iter()
+                .map(|(c, d)| d.get().map(|d| (c, d)))
+                .collect::<Result<_, _>>()?,
+        ),
+        AccF::Latest(None) => Acc::Latest(None),
+        AccF::Latest(Some((t, v))) => Acc::Latest(Some((t.get()?, v.get(p)?))),
+        AccF::Overflow => Acc::Overflow,
+    })
+}
