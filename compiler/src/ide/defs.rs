@@ -174,6 +174,24 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
                 }
                 d
             }
+            ItemKind::Aggregate(a) => {
+                let mut d = def(data(&a.name), DefKind::Record, &a.name, span);
+                d.detail = Some(crate::ide::aggregates_hover::head(a));
+                let owner = DefId::new(module, &a.name.name);
+                for f in &a.fields {
+                    let n = &f.field.name;
+                    let mut c = def(
+                        Some(SymbolId::Field(owner.clone(), n.name.clone())),
+                        DefKind::Field,
+                        n,
+                        f.span,
+                    );
+                    c.doc = f.field.doc.clone();
+                    c.detail = Some(type_text(&f.field.ty));
+                    d.children.push(c);
+                }
+                d
+            }
             ItemKind::Let(l) => {
                 let mut d = def(data(&l.name), DefKind::Let, &l.name, span);
                 d.detail = l.ty.as_ref().map(type_text);

@@ -8,6 +8,7 @@
 //! name ([`Occurrence`]). Go to definition, references, rename, hover and semantic tokens
 //! are lookups in those tables.
 
+mod aggregates_hover;
 pub mod complete;
 pub mod defs;
 pub mod fixes;

@@ -1,0 +1,84 @@
+//! Hover on an aggregate (docs/language.md §5.6): its key, window and fields, and what the
+//! window means at run time (docs/runtime.md, "Aggregates").
+
+use crate::syntax::ast::{AggOpDecl, AggregateDecl, ItemKind, Module};
+
+fn decl<'a>(ast: &'a Module, name: &str) -> Option<&'a AggregateDecl> {
+    ast.items.iter().find_map(|i| match &i.kind {
+        ItemKind::Aggregate(a) if a.name.name == name => Some(a),
+        _ => None,
+    })
+}
+
+pub(super) fn is_aggregate(ast: &Module, name: &str) -> bool {
+    decl(ast, name).is_some()
+}
+
+/// A duration in the largest whole unit that divides it (`30d`, `90m`, `45s`).
+fn duration(s: i64) -> String {
+    for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if s >= n && s % n == 0 {
+            return format!("{}{unit}", s / n);
+        }
+    }
+    format!("{s}s")
+}
+
+/// `[client_id: String] over 30d keep 500 keys`.
+pub(crate) fn head(a: &AggregateDecl) -> String {
+    let mut out = format!(
+        "[{}: {}]",
+        a.key.name.name,
+        super::defs::type_text(&a.key.ty)
+    );
+    if let Some((d, _)) = a.window {
+        out.push_str(&format!(" over {}", duration(d)));
+    }
+    if let Some((n, _)) = a.keep {
+        out.push_str(&format!(" keep {n} keys"));
+    }
+    out
+}
+
+/// `Fields: …`, the window's buckets and the key bound.
+pub(super) fn values(ast: &Module, name: &str) -> Option<String> {
+    let a = decl(ast, name)?;
+    let fields: Vec<String> = a
+        .fields
+        .iter()
+        .map(|f| {
+            let op = match &f.op {
+                AggOpDecl::Count(_) => "count",
+                AggOpDecl::Sum(_) => "sum",
+                AggOpDecl::Latest(_) => "latest",
+            };
+            format!(
+                "`{}: {}` ({op})",
+                f.field.name.name,
+                super::defs::type_text(&f.field.ty)
+            )
+        })
+        .collect();
+    let mut lines = vec![format!("Fields: {}", fields.join(", "))];
+    lines.push(match a.window {
+        Some((d, _)) if d > 0 => {
+            let width = (d + 29) / 30;
+            let n = (d + width - 1) / width;
+            format!(
+                "Window: the last {} of event time, in {n} buckets of {}: an event stops \
+                 counting within one bucket of {}",
+                duration(d),
+                duration(width),
+                duration(d)
+            )
+        }
+        _ => "Window: all history".to_string(),
+    });
+    let keep = a
+        .keep
+        .map_or(meshline_runtime::ir::DEFAULT_KEEP as i64, |(n, _)| n);
+    lines.push(format!(
+        "Keys: at most {keep}; the least recently updated is evicted beyond that"
+    ));
+    Some(lines.join("  \n"))
+}
