@@ -89,16 +89,16 @@ codes! {
     DuplicateKey = "E0522", Error, "two table rows with one key";
     TableDecl = "E0523", Error, "invalid table column";
     AlwaysSet = "E0524", Error, "`is set` on a value that is always set";
+    WaitDuration = "E0540", Error, "wait without a fixed positive duration";
+    WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
+    WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";
+    ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
     AggregateStructure = "E0570", Error, "aggregate without events or fields";
     AggregateWindow = "E0571", Error, "aggregate window or key cap out of range";
     AggregateKey = "E0572", Error, "invalid aggregate key";
     AggregateLookupKey = "E0573", Error, "aggregate looked up with a key of another type";
     AggregateSum = "E0574", Error, "sum over a value that is not a number";
     AggregateFieldType = "E0575", Error, "aggregate field declared with the wrong type";
-    WaitDuration = "E0540", Error, "wait without a fixed positive duration";
-    WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
-    WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";
-    ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

@@ -200,6 +200,8 @@ pub fn file_by_name(
 }
 
 #[cfg(test)]
+mod aggregates_tests;
+#[cfg(test)]
 mod tables_tests;
 #[cfg(test)]
 mod tests;

@@ -94,7 +94,7 @@ impl Cx<'_> {
                 "incomplete",
             );
             d.help = Some(
-                "e.g. `on RefundIssued by ticket.client_id` and `refunds: Int = count`".into(),
+                "e.g. `on RefundRequested by charge.customer` and `requests: Int = count`".into(),
             );
         }
         let mut all_events = Vec::new();
