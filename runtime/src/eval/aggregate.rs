@@ -159,9 +159,7 @@ impl AggState {
         now: Timestamp,
         values: &[Option<Value>],
     ) -> Evicted {
-        let Some(k) = key_of(key) else {
-            return None;
-        };
+        let k = key_of(key)?;
         let now_b = self.bucket(now).max(self.bucket(at));
         let b = self.bucket(at);
         let mut evicted = None;
@@ -296,11 +294,9 @@ fn add(acc: &mut Acc, v: Option<&Value>, at: Timestamp) {
                 }
             }
         }
-        (Acc::Latest(l), Some(v)) => {
-            // Equal instants: the event applied later wins.
-            if l.as_ref().is_none_or(|(t, _)| *t <= at) {
-                *l = Some((at, v.clone()));
-            }
+        // Equal instants: the event applied later wins.
+        (Acc::Latest(l), Some(v)) if l.as_ref().is_none_or(|(t, _)| *t <= at) => {
+            *l = Some((at, v.clone()));
         }
         // A value of another shape (the checker rules it out): nothing to add.
         _ => {}
@@ -332,10 +328,10 @@ fn merge(out: &mut Acc, a: &Acc) {
                 }
             }
         }
-        (Acc::Latest(l), Acc::Latest(Some((t, v)))) => {
-            if l.as_ref().is_none_or(|(cur, _)| cur < t) {
-                *l = Some((*t, v.clone()));
-            }
+        (Acc::Latest(l), Acc::Latest(Some((t, v))))
+            if l.as_ref().is_none_or(|(cur, _)| cur < t) =>
+        {
+            *l = Some((*t, v.clone()));
         }
         _ => {}
     }

@@ -71,8 +71,8 @@ pub(super) fn write(engine: &Engine) -> Result<Vec<u8>, SnapshotError> {
         }
         let keys = state
             .order
-            .iter()
-            .filter_map(|(_, k)| state.keys.get(k).map(|s| (k, s)))
+            .values()
+            .filter_map(|k| state.keys.get(k).map(|s| (k, s)))
             .map(|(k, s)| KeyS {
                 key: match k {
                     Key::Str(x) => KeyF::Str(x),
