@@ -223,3 +223,127 @@ fn acc(f: AccF<ValueForm<'_>>, p: &crate::ir::Program) -> Result<Acc, SnapshotEr
         AccF::Overflow => Acc::Overflow,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::super::{FORMAT, HEAD, MAGIC};
+    use crate::engine::Engine;
+    use crate::ir::{
+        AggFeed, AggField, AggOp, AggregateDef, EventDef, Expr, FieldDef, Lit, Program, SlotDef,
+        WireTy,
+    };
+    use crate::value::Value;
+
+    fn program() -> Program {
+        Program {
+            events: vec![EventDef {
+                name: "Refund".into(),
+                fields: vec![FieldDef {
+                    name: "customer".into(),
+                    ty: WireTy::String,
+                }],
+                slots: vec![0],
+                updates_facts: true,
+                builtin: None,
+            }],
+            slots: vec![SlotDef {
+                name: "customer".into(),
+                ty: WireTy::String,
+                fact: true,
+            }],
+            aggregates: vec![AggregateDef {
+                name: "refunds".into(),
+                window: Some(30 * 86_400),
+                keep: 10,
+                feeds: vec![AggFeed {
+                    event: 0,
+                    key: Expr::Slot(0),
+                    when: None,
+                }],
+                fields: vec![AggField {
+                    name: "n".into(),
+                    ty: WireTy::Int,
+                    op: AggOp::Count,
+                }],
+                fingerprint: "f".into(),
+            }],
+            ..Program::default()
+        }
+    }
+
+    fn count(e: &Engine) -> Value {
+        match e.evaluate(&Expr::Aggregate(
+            0,
+            Box::new(Expr::Lit(Lit::Str("acme".into()))),
+        )) {
+            Ok(Value::Record(fs)) => fs[0].clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The snapshot's frame around `body` (what `snapshot` writes around body and parts).
+    fn frame(body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(body);
+        let digest = Sha256::digest(&out);
+        out.extend_from_slice(&digest);
+        out
+    }
+
+    fn fed() -> Engine {
+        let mut e = Engine::new(program(), "b").unwrap();
+        for (i, at) in ["2026-03-02T10:00:00Z", "2026-03-03T10:00:00Z"]
+            .iter()
+            .enumerate()
+        {
+            e.apply_line(&format!(
+                r#"{{"id":"e{i}","type":"Refund","at":"{at}","case":"T-{i}","data":{{"customer":"acme"}}}}"#
+            ));
+        }
+        e.drain();
+        e
+    }
+
+    #[test]
+    fn aggregates_survive_a_snapshot_and_snapshots_without_the_part_restore_empty() {
+        let e = fed();
+        assert_eq!(count(&e), Value::Int(2));
+        let bytes = e.snapshot().unwrap();
+        let restored = Engine::restore(program(), "b", &bytes).unwrap();
+        assert_eq!(count(&restored), Value::Int(2));
+        assert_eq!(restored.snapshot().unwrap(), bytes);
+        // The same state as a snapshot written before parts existed: the body alone.
+        let body = postcard::to_stdvec(&e.body()).unwrap();
+        assert!(
+            bytes.len() > HEAD + body.len() + 32,
+            "the part follows the body"
+        );
+        let old = frame(&body);
+        let restored = Engine::restore(program(), "b", &old).unwrap();
+        assert_eq!(count(&restored), Value::Int(0));
+        assert_eq!(restored.ledger_position(), e.ledger_position());
+        // An engine with no aggregate state writes no part: the bytes of before.
+        let fresh = Engine::new(program(), "b").unwrap();
+        let body = postcard::to_stdvec(&fresh.body()).unwrap();
+        assert_eq!(fresh.snapshot().unwrap(), frame(&body));
+    }
+
+    #[test]
+    fn an_unknown_part_or_a_damaged_one_is_refused() {
+        let e = fed();
+        let mut body = postcard::to_stdvec(&e.body()).unwrap();
+        body.extend(postcard::to_stdvec(&vec![("zzz_later", vec![1u8, 2])]).unwrap());
+        match Engine::restore(program(), "b", &frame(&body)) {
+            Err(err) => assert!(err.0.contains("zzz_later"), "{err}"),
+            Ok(_) => panic!("restored"),
+        }
+        let mut body = postcard::to_stdvec(&e.body()).unwrap();
+        body.extend(postcard::to_stdvec(&vec![("aggregates", vec![9u8, 9, 9])]).unwrap());
+        assert!(Engine::restore(program(), "b", &frame(&body)).is_err());
+    }
+}
