@@ -62,8 +62,8 @@ pub(super) fn values(ast: &Module, name: &str) -> Option<String> {
     let mut lines = vec![format!("Fields: {}", fields.join(", "))];
     lines.push(match a.window {
         Some((d, _)) if d > 0 => {
-            let width = (d + 29) / 30;
-            let n = (d + width - 1) / width;
+            let width = (d - 1) / 30 + 1;
+            let n = (d - 1) / width + 1;
             format!(
                 "Window: the last {} of event time, in {n} buckets of {}: an event stops \
                  counting within one bucket of {}",

@@ -172,3 +172,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn any_window_a_bundle_may_carry_gives_at_most_thirty_buckets_without_overflow() {
+    for w in [
+        Some(i64::MAX),
+        Some(i64::MAX - 1),
+        Some(1),
+        Some(0),
+        Some(-5),
+        None,
+    ] {
+        let d = def(w, 0);
+        let (width, n) = d.buckets();
+        assert!((1..=crate::ir::BUCKETS).contains(&n) && width >= 1, "{w:?}");
+        let mut s = AggState::new(&d);
+        let key = Value::str("k");
+        s.feed(&key, ts(0), ts(0), &[None, None, None]);
+        assert_eq!(
+            fields(s.get(&key, Some(ts(0))).unwrap())[0],
+            Value::Int(1),
+            "{w:?}"
+        );
+    }
+}

@@ -53,9 +53,10 @@ impl AggregateDef {
     /// one bucket for ever when there is no window.
     pub fn buckets(&self) -> (i64, i64) {
         match self.window {
+            // Rounded up without overflow, whatever a bundle says.
             Some(d) if d > 0 => {
-                let width = (d + BUCKETS - 1) / BUCKETS;
-                (width, (d + width - 1) / width)
+                let width = (d - 1) / BUCKETS + 1;
+                (width, (d - 1) / width + 1)
             }
             _ => (i64::MAX, 1),
         }
