@@ -196,3 +196,39 @@ fn any_window_a_bundle_may_carry_gives_at_most_thirty_buckets_without_overflow()
         );
     }
 }
+
+#[test]
+fn aggregates_travel_in_their_bundle_section_and_a_bundle_without_one_has_none() {
+    use crate::bundle::{self, Manifest};
+    use crate::ir::Program;
+    let manifest = Manifest {
+        package: "p".into(),
+        version: "1.0.0".into(),
+        compiler_version: "0".into(),
+        source_hash: "00".into(),
+        tzdb_version: "x".into(),
+        automations: Vec::new(),
+        sources: Default::default(),
+        tables: Default::default(),
+    };
+    let program = Program {
+        aggregates: vec![def(Some(30 * DAY), 7)],
+        ..Program::default()
+    };
+    let bytes = bundle::encode(&manifest, &program).unwrap();
+    let (_, decoded, _) = bundle::decode::<Program>(&bytes).unwrap();
+    assert_eq!(decoded.aggregates, program.aggregates);
+    // The core program is unchanged by the section: what an older release reads.
+    assert_eq!(
+        postcard::to_allocvec(&program).unwrap(),
+        postcard::to_allocvec(&Program::default()).unwrap()
+    );
+    let plain = bundle::encode(&manifest, &Program::default()).unwrap();
+    assert!(
+        bundle::decode::<Program>(&plain)
+            .unwrap()
+            .1
+            .aggregates
+            .is_empty()
+    );
+}
