@@ -1,6 +1,7 @@
 //! Hover on an aggregate (docs/language.md §5.6): its key, window and fields, and what the
 //! window means at run time (docs/runtime.md, "Aggregates").
 
+use super::defs::duration_text as duration;
 use crate::syntax::ast::{AggOpDecl, AggregateDecl, ItemKind, Module};
 
 fn decl<'a>(ast: &'a Module, name: &str) -> Option<&'a AggregateDecl> {
@@ -12,32 +13,6 @@ fn decl<'a>(ast: &'a Module, name: &str) -> Option<&'a AggregateDecl> {
 
 pub(super) fn is_aggregate(ast: &Module, name: &str) -> bool {
     decl(ast, name).is_some()
-}
-
-/// A duration in the largest whole unit that divides it (`30d`, `90m`, `45s`).
-fn duration(s: i64) -> String {
-    for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if s >= n && s % n == 0 {
-            return format!("{}{unit}", s / n);
-        }
-    }
-    format!("{s}s")
-}
-
-/// `[client_id: String] over 30d keep 500 keys`.
-pub(crate) fn head(a: &AggregateDecl) -> String {
-    let mut out = format!(
-        "[{}: {}]",
-        a.key.name.name,
-        super::defs::type_text(&a.key.ty)
-    );
-    if let Some((d, _)) = a.window {
-        out.push_str(&format!(" over {}", duration(d)));
-    }
-    if let Some((n, _)) = a.keep {
-        out.push_str(&format!(" keep {n} keys"));
-    }
-    out
 }
 
 /// `Fields: …`, the window's buckets and the key bound.
