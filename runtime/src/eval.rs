@@ -15,8 +15,10 @@ use rust_decimal::Decimal;
 use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
 use crate::value::Value;
 
+pub mod aggregate;
 mod operand;
 mod table;
+pub use aggregate::AggState;
 pub use table::TableIndex;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +140,9 @@ pub struct Env {
     pub zones: Vec<jiff::tz::TimeZone>,
     /// The program's reference tables, indexed by key (by `TableId`).
     pub tables: Vec<TableIndex>,
+    /// The aggregates' live state (by `AggId`): engine state, kept here so that rules read
+    /// it like the tables (docs/runtime.md, "Aggregates").
+    pub aggregates: Vec<AggState>,
 }
 
 /// Convert a literal.
@@ -416,6 +421,17 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             Box::new(move |f| {
                 let key = k(f)?;
                 Ok(f.env.tables.get(t).map_or(Value::None, |ix| ix.get(&key)))
+            })
+        }
+        Expr::Aggregate(a, k) => {
+            let (a, k) = (*a as usize, compile_read(k, program, true));
+            Box::new(move |f| {
+                let key = k(f)?;
+                let now = f.ctx.now.or(f.ctx.event_at);
+                match f.env.aggregates.get(a) {
+                    Some(s) => s.get(&key, now),
+                    None => Ok(Value::None),
+                }
             })
         }
     }

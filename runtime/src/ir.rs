@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
 
+mod aggregates;
 mod sections;
+pub use aggregates::{AggFeed, AggField, AggOp, AggregateDef, BUCKETS, DEFAULT_KEEP};
 pub use sections::TableDef;
 
 pub type EnumId = u32;
@@ -29,6 +31,7 @@ pub type AutoId = u32;
 pub type FnId = u32;
 pub type ConstId = u32;
 pub type TableId = u32;
+pub type AggId = u32;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Program {
@@ -65,6 +68,10 @@ pub struct Program {
     /// engine's working set (docs/runtime.md, "Case lifecycle"). Section `lifecycle`.
     #[serde(skip)]
     pub lifecycle: Lifecycle,
+    /// Aggregates over history, by [`AggId`] (docs/runtime.md, "Aggregates"). Section
+    /// `aggregates`.
+    #[serde(skip)]
+    pub aggregates: Vec<AggregateDef>,
     // Also carried in sections, though kept in their declarations: `Step::kind`,
     // `RouteDef::notify`, `GateDef::release_when_clear` and `GateDef::notify`.
 }
@@ -577,6 +584,9 @@ pub enum Expr {
     /// `x is set`: whether the value is not none, reading an unset case fact (and fields
     /// of one) as none instead of failing.
     IsSet(Box<Expr>),
+    /// `aggregate[key]`: the aggregate's fields for the key, over its window at the clock
+    /// (zero counts and sums, none for what it never saw).
+    Aggregate(AggId, Box<Expr>),
 }
 
 impl Expr {
@@ -595,6 +605,7 @@ impl Expr {
             | Expr::Neg(b)
             | Expr::Matches(b, _)
             | Expr::Lookup(_, b)
+            | Expr::Aggregate(_, b)
             | Expr::IsSet(b) => b.reads_class(),
             Expr::Binary(_, l, r) => l.reads_class() || r.reads_class(),
             Expr::Call(_, args) | Expr::Builtin(_, args) | Expr::List(args) => {

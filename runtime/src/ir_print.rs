@@ -181,6 +181,14 @@ impl P<'_> {
                     .map_or("?", |t| t.name.as_str());
                 format!("{name}[{}]", self.expr(k))
             }
+            Expr::Aggregate(a, k) => {
+                let name = self
+                    .p
+                    .aggregates
+                    .get(*a as usize)
+                    .map_or("?", |a| a.name.as_str());
+                format!("{name}[{}]", self.expr(k))
+            }
         }
     }
 }
@@ -438,5 +446,43 @@ pub fn render(p: &Program) -> String {
             let _ = writeln!(s, "    breaker {b:?}");
         }
     }
+    if !p.aggregates.is_empty() {
+        let _ = writeln!(s, "\naggregates:");
+    }
+    for a in &p.aggregates {
+        let (width, n) = a.buckets();
+        let window = a.window.map_or("all history".to_string(), |d| {
+            format!(
+                "over {} ({n} buckets of {width}s)",
+                crate::value::format_duration(d)
+            )
+        });
+        let _ = writeln!(s, "  {} {window} keep {}", a.name, a.keep);
+        for f in &a.feeds {
+            let _ = writeln!(
+                s,
+                "    on {} by {}{}",
+                pr.event(f.event),
+                pr.expr(&f.key),
+                f.when
+                    .as_ref()
+                    .map_or(String::new(), |w| format!(" when {}", pr.expr(w)))
+            );
+        }
+        for f in &a.fields {
+            let op = match &f.op {
+                crate::ir::AggOp::Count => "count".to_string(),
+                crate::ir::AggOp::Sum(e) => format!("sum({})", pr.expr(e)),
+                crate::ir::AggOp::Latest(e) => format!("latest({})", pr.expr(e)),
+            };
+            let _ = writeln!(s, "    {}: {:?} = {op}", f.name, f.ty);
+        }
+    }
     s
+}
+
+/// One expression, with names for slots, constants, functions and variants (an aggregate's
+/// fingerprint uses it: numbering that changes with unrelated declarations is left out).
+pub fn expr_text(p: &Program, e: &Expr) -> String {
+    P { p }.expr(e)
 }

@@ -93,6 +93,12 @@ codes! {
     WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
     WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";
     ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
+    AggregateStructure = "E0570", Error, "aggregate without events or fields";
+    AggregateWindow = "E0571", Error, "aggregate window or key cap out of range";
+    AggregateKey = "E0572", Error, "invalid aggregate key";
+    AggregateLookupKey = "E0573", Error, "aggregate looked up with a key of another type";
+    AggregateSum = "E0574", Error, "sum over a value that is not a number";
+    AggregateFieldType = "E0575", Error, "aggregate field declared with the wrong type";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

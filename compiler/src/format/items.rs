@@ -137,6 +137,7 @@ impl Printer<'_> {
             ItemKind::Test(d) => self.test(d, item.span.end),
             ItemKind::Acceptance(d) => self.acceptance(d, item.span.end),
             ItemKind::Lifecycle(d) => self.lifecycle(d, item.span.end),
+            ItemKind::Aggregate(d) => self.aggregate(d, item.span.end),
             ItemKind::Table(d) => {
                 let head = text(format!(
                     "table {} from {} key {} ",

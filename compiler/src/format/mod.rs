@@ -12,6 +12,7 @@
 //! returning it, so a formatter bug is reported as [`FormatError::Unsound`] instead of
 //! changing a program or losing a comment.
 
+mod aggregate;
 mod comments;
 pub mod doc;
 mod expr;

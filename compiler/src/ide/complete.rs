@@ -421,6 +421,14 @@ fn member_candidates(
             .filter(|(s, _)| s.end as usize == dot - 1)
             .min_by_key(|(s, _)| s.len())
             .map(|(_, t)| t.strip_optional().clone())
+    } else if dot > 0 && text.as_bytes()[dot - 1] == b']' {
+        // `refunds[id].`: the lookup ending at the dot (an aggregate's fields,
+        // docs/language.md §5.6).
+        types
+            .typed_spans()
+            .filter(|(s, _)| s.end as usize == dot)
+            .min_by_key(|(s, _)| s.len())
+            .map(|(_, t)| t.strip_optional().clone())
     } else {
         types
             .typed_spans()

@@ -174,6 +174,24 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
                 }
                 d
             }
+            ItemKind::Aggregate(a) => {
+                let mut d = def(data(&a.name), DefKind::Record, &a.name, span);
+                d.detail = Some(aggregate_head(a));
+                let owner = DefId::new(module, &a.name.name);
+                for f in &a.fields {
+                    let n = &f.field.name;
+                    let mut c = def(
+                        Some(SymbolId::Field(owner.clone(), n.name.clone())),
+                        DefKind::Field,
+                        n,
+                        f.span,
+                    );
+                    c.doc = f.field.doc.clone();
+                    c.detail = Some(type_text(&f.field.ty));
+                    d.children.push(c);
+                }
+                d
+            }
             ItemKind::Let(l) => {
                 let mut d = def(data(&l.name), DefKind::Let, &l.name, span);
                 d.detail = l.ty.as_ref().map(type_text);
@@ -275,6 +293,29 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
         };
         d.doc = item.doc.clone();
         out.push(d);
+    }
+    out
+}
+
+/// A duration in the largest whole unit that divides it (`30d`, `90m`, `45s`).
+pub(crate) fn duration_text(s: i64) -> String {
+    for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if s >= n && s % n == 0 {
+            return format!("{}{unit}", s / n);
+        }
+    }
+    format!("{s}s")
+}
+
+/// An aggregate's head after its name: `[client_id: String] over 30d keep 500 keys`
+/// (docs/language.md §5.6).
+fn aggregate_head(a: &ast::AggregateDecl) -> String {
+    let mut out = format!("[{}: {}]", a.key.name.name, type_text(&a.key.ty));
+    if let Some((d, _)) = a.window {
+        out.push_str(&format!(" over {}", duration_text(d)));
+    }
+    if let Some((n, _)) = a.keep {
+        out.push_str(&format!(" keep {n} keys"));
     }
     out
 }

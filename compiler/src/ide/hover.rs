@@ -87,6 +87,13 @@ pub fn describe(db: &dyn salsa::Database, project: ProjectInput, id: &SymbolId) 
                 let first_line = slice(def.full_span);
                 first_line.lines().next().unwrap_or("").to_string()
             }
+            _ if super::aggregates_hover::is_aggregate(&parsed.ast, &def.name) => {
+                format!(
+                    "aggregate {}{}",
+                    def.name,
+                    def.detail.clone().unwrap_or_default()
+                )
+            }
             _ if super::tables_hover::is_table(&parsed.ast, &def.name) => {
                 format!(
                     "table {} {}",
@@ -110,6 +117,9 @@ pub fn describe(db: &dyn salsa::Database, project: ProjectInput, id: &SymbolId) 
         SymbolId::Op(OpKind::Team, name) => team_values(db, project, &parsed.ast, name),
         SymbolId::Op(OpKind::Calendar, name) => calendar_values(&parsed.ast, name),
         SymbolId::Op(OpKind::Sla, name) => sla_values(&parsed.ast, name, &slice),
+        SymbolId::Data(d) if super::aggregates_hover::is_aggregate(&parsed.ast, &d.name) => {
+            super::aggregates_hover::values(&parsed.ast, &d.name)
+        }
         SymbolId::Data(d) if super::tables_hover::is_table(&parsed.ast, &d.name) => {
             super::tables_hover::values(db, project, file, &d.name)
         }

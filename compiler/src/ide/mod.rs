@@ -8,6 +8,7 @@
 //! name ([`Occurrence`]). Go to definition, references, rename, hover and semantic tokens
 //! are lookups in those tables.
 
+mod aggregates_hover;
 pub mod complete;
 pub mod defs;
 pub mod fixes;
@@ -198,6 +199,8 @@ pub fn file_by_name(
         .find(|f| &*f.name(db) == name)
 }
 
+#[cfg(test)]
+mod aggregates_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

@@ -191,6 +191,26 @@ impl Walker<'_> {
                     self.type_expr(&f.ty);
                 }
             }
+            ItemKind::Aggregate(a) => {
+                let owner = self.data(&a.name.name);
+                self.def(a.name.span, SymbolId::Data(owner.clone()));
+                self.type_expr(&a.key.ty);
+                for f in &a.feeds {
+                    self.trigger_events(&f.events);
+                    self.expr(&f.key);
+                    if let Some(w) = &f.when {
+                        self.expr(w);
+                    }
+                }
+                for f in &a.fields {
+                    let name = &f.field.name;
+                    self.def(name.span, SymbolId::Field(owner.clone(), name.name.clone()));
+                    self.type_expr(&f.field.ty);
+                    if let AggOpDecl::Sum(e) | AggOpDecl::Latest(e) = &f.op {
+                        self.expr(e);
+                    }
+                }
+            }
             ItemKind::Let(l) => {
                 self.def(l.name.span, SymbolId::Data(self.data(&l.name.name)));
                 if let Some(t) = &l.ty {

@@ -126,7 +126,13 @@ impl LowerExpr<'_> {
             ExprKind::Index { base, index } => {
                 // The checker typed the table's name as its row record.
                 let table = match self.ty(base) {
-                    Ty::Record(def) => self.ids.tables.get(&def).copied(),
+                    Ty::Record(def) => {
+                        if let Some(a) = self.ids.aggregates.get(&def) {
+                            // An aggregate's lookup (docs/language.md §5.6).
+                            return IrExpr::Aggregate(*a, Box::new(self.lower(index)));
+                        }
+                        self.ids.tables.get(&def).copied()
+                    }
                     _ => None,
                 };
                 match table {

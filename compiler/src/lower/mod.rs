@@ -4,6 +4,7 @@
 //! language gives order a meaning: routes and gates), so the same sources always give the
 //! same program and the same bundle bytes.
 
+mod aggregates;
 pub mod expr;
 mod flow;
 mod lifecycle;
@@ -49,6 +50,7 @@ pub struct Ids {
     pub calendars: BTreeMap<String, u32>,
     pub actions: BTreeMap<(String, String), u32>,
     pub tables: BTreeMap<DefId, u32>,
+    pub aggregates: BTreeMap<DefId, u32>,
 }
 
 pub fn unit(u: ast::BusinessUnit) -> ir::BusinessUnit {
@@ -207,6 +209,7 @@ pub fn lower_with_ids(
         modules.iter().map(|m| (m.module, m)).collect();
     ids.tables = tables::ids(modules);
     p.tables = tables::lower(index, modules, &ids);
+    ids.aggregates = aggregates::ids(modules);
     let ids = &ids;
 
     for (def, value) in &const_order {
@@ -384,6 +387,7 @@ pub fn lower_with_ids(
             }
         }
     }
+    p.aggregates = aggregates::lower(index, modules, ids, &p);
     (p, ids.clone())
 }
 

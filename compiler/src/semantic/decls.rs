@@ -44,6 +44,7 @@ impl Cx<'_> {
                 ItemKind::Acceptance(a) => self.check_acceptance(a),
                 ItemKind::Lifecycle(l) => self.check_lifecycle(l),
                 ItemKind::Table(t) => self.check_table(t),
+                ItemKind::Aggregate(a) => self.check_aggregate(a),
             }
         }
         self.check_unused_imports(module);
@@ -227,6 +228,7 @@ impl Cx<'_> {
                 ItemKind::Fn(f) => &f.name,
                 ItemKind::Fixture(f) => &f.name,
                 ItemKind::Table(t) => &t.name,
+                ItemKind::Aggregate(a) => &a.name,
                 _ => continue,
             };
             if let Some(first) = seen.get(name.name.as_str()) {

@@ -3,6 +3,7 @@
 //! wraps them as salsa queries.
 
 pub mod actions;
+pub mod aggregates;
 pub mod decls;
 pub mod dependent;
 pub mod expr;

@@ -108,6 +108,18 @@ pub struct ModuleSig {
     /// Reference tables; each also declares the record type of its rows, under its name
     /// (in `records`).
     pub tables: BTreeMap<String, TableSig>,
+    /// Aggregates over history; each also declares the record type of a lookup, under its
+    /// name (in `records`).
+    pub aggregates: BTreeMap<String, AggSig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AggSig {
+    /// The key's name and type as declared (`[client_id: String]`).
+    pub key: String,
+    pub key_ty: TypeRef,
+    /// `over D`, in seconds.
+    pub window: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -284,6 +296,24 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
                         TableSig {
                             key: t.key.name.clone(),
                             file: t.file.value.clone(),
+                        },
+                    );
+                }
+            }
+            ItemKind::Aggregate(a) => {
+                if !sig.records.contains_key(&a.name.name) {
+                    let fields = a
+                        .fields
+                        .iter()
+                        .map(|f| (f.field.name.name.clone(), TypeRef::from_ast(&f.field.ty)))
+                        .collect();
+                    sig.records.insert(a.name.name.clone(), fields);
+                    sig.aggregates.insert(
+                        a.name.name.clone(),
+                        AggSig {
+                            key: a.key.name.name.clone(),
+                            key_ty: TypeRef::from_ast(&a.key.ty),
+                            window: a.window.map(|(d, _)| d),
                         },
                     );
                 }

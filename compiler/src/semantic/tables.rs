@@ -101,6 +101,9 @@ impl Cx<'_> {
 
     /// `base[index]`: a row of a reference table, or none.
     pub(crate) fn check_index(&mut self, base: &Expr, index: &Expr, scope: &Scope) -> Ty {
+        if let Some(t) = self.check_aggregate_index(base, index, scope) {
+            return t;
+        }
         let table = match &base.kind {
             ExprKind::Name(n) if !scope.locals.contains_key(&n.name) => self
                 .index
@@ -143,7 +146,7 @@ impl Cx<'_> {
     }
 
     /// Records the type of an expression the checker did not `check` (a table's name).
-    fn record_fact(&mut self, e: &Expr, ty: Ty) {
+    pub(crate) fn record_fact(&mut self, e: &Expr, ty: Ty) {
         let i = e.id.index();
         if i >= self.exprs.len() {
             self.exprs.resize_with(i + 1, Default::default);

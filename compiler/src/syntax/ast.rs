@@ -59,6 +59,7 @@ pub enum ItemKind {
     Acceptance(AcceptanceDecl),
     Lifecycle(LifecycleDecl),
     Table(TableDecl),
+    Aggregate(AggregateDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
     Error(BrokenDecl),
 }
@@ -98,6 +99,7 @@ impl ItemKind {
             ItemKind::Acceptance(_) => "acceptance",
             ItemKind::Lifecycle(_) => "lifecycle",
             ItemKind::Table(_) => "table",
+            ItemKind::Aggregate(_) => "aggregate",
             ItemKind::Error(_) => "<error>",
         }
     }
@@ -621,4 +623,43 @@ pub struct TableDecl {
     pub file: StrLit,
     pub key: Ident,
     pub columns: Vec<FieldDecl>,
+}
+
+/// `aggregate NAME[key: T] [over D] [keep N keys] { on E by KEY [when C]  field: T = op … }`
+/// (docs/language.md §5.6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggregateDecl {
+    pub name: Ident,
+    /// The key's name (for people) and type: `[client_id: String]`.
+    pub key: FieldDecl,
+    /// `over D`: the window, in seconds, and where it is written.
+    pub window: Option<(i64, Span)>,
+    /// `keep N keys`.
+    pub keep: Option<(i64, Span)>,
+    pub feeds: Vec<AggFeedDecl>,
+    pub fields: Vec<AggFieldDecl>,
+}
+
+/// `on E, F by KEY [when COND]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggFeedDecl {
+    pub events: Vec<Path>,
+    pub key: Expr,
+    pub when: Option<Expr>,
+    pub span: Span,
+}
+
+/// `name: Type = count | sum(EXPR) | latest(EXPR)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggFieldDecl {
+    pub field: FieldDecl,
+    pub op: AggOpDecl,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AggOpDecl {
+    Count(Span),
+    Sum(Expr),
+    Latest(Expr),
 }

@@ -43,6 +43,8 @@ pub(crate) struct Compiled {
     pub step_args: Vec<Vec<Vec<Code>>>,
     /// Each step's `wait until` condition (`None` for the other kinds of step).
     pub wait_cond: Vec<Vec<Option<Code>>>,
+    /// Each aggregate's feeds and field values (`aggregates.rs`).
+    pub aggregates: Vec<super::aggregates::AggCode>,
 }
 
 impl Compiled {
@@ -185,6 +187,7 @@ impl Compiled {
                         .collect()
                 })
                 .collect(),
+            aggregates: super::aggregates::compile(p),
         }
     }
 }

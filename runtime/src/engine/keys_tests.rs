@@ -124,6 +124,7 @@ fn one_lookup_hands_over_the_keyed_routes_of_the_value_and_the_others() {
         functions: Vec::new(),
         zones: Vec::new(),
         tables: Vec::new(),
+        aggregates: Vec::new(),
     };
     let ctx = CtxVals::default();
     let ticket = |client: Value| {

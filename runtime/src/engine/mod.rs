@@ -11,6 +11,7 @@
 //! creation sequence); there is no wall clock and no randomness.
 
 mod actions;
+mod aggregates;
 mod approvals;
 mod assignee;
 mod case;
@@ -215,6 +216,7 @@ impl Engine {
             functions,
             zones,
             tables: p.tables.iter().map(eval::TableIndex::new).collect(),
+            aggregates: p.aggregates.iter().map(eval::AggState::new).collect(),
         };
         // Constants in order; each may use earlier ones.
         for k in &p.consts {
@@ -712,6 +714,8 @@ impl Engine {
             values,
             at,
         };
+        // Before any rule: rules on this event count it (docs/runtime.md, "Aggregates").
+        self.feed_aggregates(&case_id, &view);
         if let Some(b) = builtin {
             self.builtin_event(&case_id, b, &view);
         }

@@ -76,6 +76,7 @@ fn walk(p: &Program, e: &Expr, params: &[Option<Place>], depth: usize, out: &mut
         | Expr::Neg(b)
         | Expr::Matches(b, _)
         | Expr::Lookup(_, b)
+        | Expr::Aggregate(_, b)
         | Expr::IsSet(b) => each(b),
         Expr::Binary(_, l, r) => {
             each(l);

@@ -132,6 +132,8 @@ impl Engine {
         fresh.retired_gates = std::mem::take(&mut self.retired_gates);
         let calendars_changed = self.program.calendars != fresh.program.calendars
             || self.program.default_calendar != fresh.program.default_calendar;
+        let old_program = self.program.clone();
+        let old_aggregates = std::mem::take(&mut self.env.aggregates);
         *self = fresh;
         let mut notes: std::collections::BTreeMap<_, _> = self
             .carry_apply(&carry)
@@ -139,6 +141,7 @@ impl Engine {
             .map(|(case, d)| (case, d.as_object().cloned().unwrap_or_default()))
             .collect();
         let cancelled = self.flow_apply(&flow, &mut notes);
+        self.carry_aggregates(&old_program, old_aggregates);
         // New hours or holidays move the deadlines of running clocks: reschedule them (in
         // case order, so that a replay schedules identically; the old timers go stale),
         // after the `deployed` entry, since a deadline already past breaches at once.

@@ -37,6 +37,7 @@ mod error;
 mod form;
 mod install;
 mod parts;
+mod parts_aggregates;
 #[cfg(test)]
 mod tests;
 mod write;

@@ -117,7 +117,7 @@ proptest! {
             return Ok(());
         };
         let general = general_binary(op, &l, &r, &p);
-        let env = Env { program: Arc::new(p), consts, functions: Vec::new(), zones: Vec::new(), tables: Vec::new() };
+        let env = Env { program: Arc::new(p), consts, functions: Vec::new(), zones: Vec::new(), tables: Vec::new(), aggregates: Vec::new() };
         let ctx = CtxVals::default();
         let (slots, values): (Vec<u32>, Vec<Value>) = event.into_iter().unzip();
         let frame = Frame {
@@ -201,7 +201,7 @@ proptest! {
         };
         let fast = compile(op, &l, &r, &p).expect("a place and a literal are borrowable");
         let general = general_binary(op, &l, &r, &p);
-        let env = Env { program: Arc::new(p), consts: Vec::new(), functions: Vec::new(), zones: Vec::new(), tables: Vec::new() };
+        let env = Env { program: Arc::new(p), consts: Vec::new(), functions: Vec::new(), zones: Vec::new(), tables: Vec::new(), aggregates: Vec::new() };
         let ctx = CtxVals::default();
         let (slots, values): (Vec<u32>, Vec<Value>) = event.into_iter().unzip();
         let frame = Frame {
@@ -248,7 +248,7 @@ proptest! {
         let p = program();
         let pred = super::super::compile_pred(&cond, &p);
         let code = compile_any(&cond, &p);
-        let env = Env { program: Arc::new(p), consts, functions: Vec::new(), zones: Vec::new(), tables: Vec::new() };
+        let env = Env { program: Arc::new(p), consts, functions: Vec::new(), zones: Vec::new(), tables: Vec::new(), aggregates: Vec::new() };
         let ctx = CtxVals::default();
         let frame = Frame { facts: &facts, event: None, params: &[], ctx: &ctx, env: &env };
         prop_assert_eq!(pred(&frame), code(&frame).and_then(|v| super::super::truthy(&v)));

@@ -8,15 +8,16 @@ use super::lit;
 use crate::ir::TableDef;
 use crate::value::Value;
 
-/// What a key column may hold (the compiler allows strings, persons, integers and enums).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
+/// What a key column may hold (the compiler allows strings, persons, integers and enums);
+/// aggregates' keys too (`aggregate.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
     Str(Arc<str>),
     Int(i64),
     Enum(u32, u32),
 }
 
-fn key(v: &Value) -> Option<Key> {
+pub(crate) fn key(v: &Value) -> Option<Key> {
     match v {
         Value::Str(s) | Value::Person(s) => Some(Key::Str(s.clone())),
         Value::Int(i) => Some(Key::Int(*i)),

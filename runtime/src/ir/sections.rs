@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FieldDef, Lifecycle, Lit, Notice, Program, StepKind};
+use super::{AggregateDef, FieldDef, Lifecycle, Lit, Notice, Program, StepKind};
 use crate::bundle::{Payload, Section, unknown_section};
 
 /// `tables`: the reference tables (docs/language.md, "Reference tables").
@@ -21,6 +21,9 @@ const ROUTE_NOTICES: &str = "route_notices";
 /// `gate_flow`: (gate, `release when clear`, its `notify` clauses), for the gates that
 /// have either.
 const GATE_FLOW: &str = "gate_flow";
+
+/// `aggregates`: the aggregates over history (docs/runtime.md, "Aggregates").
+const AGGREGATES: &str = "aggregates";
 
 type Steps = Vec<(u32, u32, StepKind)>;
 type RouteNotices = Vec<(u32, Vec<Notice>)>;
@@ -107,6 +110,9 @@ impl Payload for Program {
         if !gates.is_empty() {
             out.push((GATE_FLOW.to_string(), encode(&gates)?));
         }
+        if !self.aggregates.is_empty() {
+            out.push((AGGREGATES.to_string(), encode(&self.aggregates)?));
+        }
         Ok(out)
     }
 
@@ -132,6 +138,7 @@ impl Payload for Program {
                     gate.notify = notify;
                 }
             }
+            AGGREGATES => self.aggregates = decode::<Vec<AggregateDef>>(tag, bytes)?,
             _ => return Err(unknown_section(tag)),
         }
         Ok(())

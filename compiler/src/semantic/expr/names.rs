@@ -65,6 +65,16 @@ impl Cx<'_> {
                     .help = Some(format!("call it: `{}(…)`", id.name));
                     Ty::Error
                 }
+                DataKind::Record if crate::semantic::aggregates::is_aggregate(self.index, &def) => {
+                    self.error(
+                        Code::WrongKind,
+                        id.span,
+                        format!("`{}` is an aggregate, not a value", id.name),
+                        "an aggregate",
+                    )
+                    .help = Some(format!("look a key up: `{}[key].field`", id.name));
+                    Ty::Error
+                }
                 DataKind::Record if crate::semantic::tables::is_table(self.index, &def) => {
                     self.error(
                         Code::WrongKind,

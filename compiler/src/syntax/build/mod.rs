@@ -18,6 +18,7 @@ use super::trivia::{self, DocIndex};
 use crate::diagnostics::{Code, Diagnostic, FileName};
 use crate::source::Span;
 
+mod aggregate;
 mod expr;
 mod items;
 mod lifecycle;
@@ -151,6 +152,7 @@ impl<'t> Builder<'t> {
             Rule::acceptance_decl => ItemKind::Acceptance(self.acceptance(decl)),
             Rule::lifecycle_decl => ItemKind::Lifecycle(self.lifecycle(decl)),
             Rule::table_decl => ItemKind::Table(self.table(decl)),
+            Rule::aggregate_decl => ItemKind::Aggregate(self.aggregate(decl)),
             _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {

@@ -230,7 +230,7 @@ impl DecimalForm {
     pub(super) fn of(d: &Decimal) -> DecimalForm {
         DecimalForm(d.mantissa(), d.scale())
     }
-    fn get(self) -> Result<Decimal, SnapshotError> {
+    pub(super) fn get(self) -> Result<Decimal, SnapshotError> {
         Decimal::try_from_i128_with_scale(self.0, self.1)
             .map_err(|e| SnapshotError(format!("a decimal out of range: {e}")))
     }

@@ -4,19 +4,26 @@
 //! (as bundle sections do, runtime/src/bundle.rs). A part's name this engine does not know
 //! is refused. New state goes in a new part; add it to [`write`] and [`install`].
 //!
+//! Parts are written in name order:
+//! - `aggregates`: the aggregates' keys and buckets (`parts_aggregates.rs`);
 //! - `retired_gates`: gates a deployment removed while requests still name them
 //!   (`migrate_flow.rs`), in their number order.
 
 use super::error::SnapshotError;
+use super::parts_aggregates;
 use crate::engine::Engine;
 use crate::ir::{Action, GateDef, Program, Recipient, Requirement, Target};
 
+const AGGREGATES: &str = "aggregates";
 const RETIRED_GATES: &str = "retired_gates";
 
 /// The parts `engine` has something for, encoded; empty when none.
 pub(super) fn write(engine: &Engine) -> Result<Vec<u8>, SnapshotError> {
     let enc = |e: postcard::Error| SnapshotError(format!("cannot encode the snapshot: {e}"));
     let mut parts: Vec<(&str, Vec<u8>)> = Vec::new();
+    if let Some(bytes) = parts_aggregates::write(engine)? {
+        parts.push((AGGREGATES, bytes));
+    }
     if !engine.retired_gates.is_empty() {
         parts.push((
             RETIRED_GATES,
@@ -69,6 +76,7 @@ fn fits(g: &GateDef, p: &Program) -> bool {
 pub(super) fn install(engine: &mut Engine, parts: &[(&str, Vec<u8>)]) -> Result<(), SnapshotError> {
     for (name, bytes) in parts {
         match *name {
+            AGGREGATES => parts_aggregates::install(engine, bytes)?,
             RETIRED_GATES => {
                 let gates: Vec<GateDef> = postcard::from_bytes(bytes).map_err(|e| {
                     SnapshotError(format!("the snapshot's retired gates do not decode: {e}"))

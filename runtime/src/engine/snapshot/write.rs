@@ -199,7 +199,7 @@ impl Serialize for TriggerOut<'_> {
 }
 
 /// As `form::ValueForm` (variant indices in its declaration order).
-struct Val<'a>(&'a Value);
+pub(super) struct Val<'a>(pub(super) &'a Value);
 
 impl Serialize for Val<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
