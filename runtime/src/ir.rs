@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
 
+mod rollout;
 mod sections;
+pub use rollout::{Agreement, Cmp, Criterion, Metric, Promotion, Rollback, Stage, Stages};
 pub use sections::TableDef;
 
 pub type EnumId = u32;
@@ -66,7 +68,8 @@ pub struct Program {
     #[serde(skip)]
     pub lifecycle: Lifecycle,
     // Also carried in sections, though kept in their declarations: `Step::kind`,
-    // `RouteDef::notify`, `GateDef::release_when_clear` and `GateDef::notify`.
+    // `RouteDef::notify`, `GateDef::release_when_clear`, `GateDef::notify`,
+    // `GateDef::automations` and `AutomationDef::stages`.
 }
 
 /// A `lifecycle` declaration: the events that solve, reopen and close a case. Empty (no
@@ -377,6 +380,10 @@ pub struct GateDef {
     /// `notify …` clauses: told when the gate holds a step. Section `gate_flow`.
     #[serde(skip)]
     pub notify: Vec<Notice>,
+    /// `on automation NAME`: every action these automations issue (docs/language.md
+    /// §11.2). Section `gate_scope`.
+    #[serde(skip)]
+    pub automations: Vec<AutoId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -450,6 +457,10 @@ pub struct AutomationDef {
     pub steps: Vec<Step>,
     pub rollout: Rollout,
     pub breaker: Option<Breaker>,
+    /// `rollout { … }`: the stages the automation promotes itself through; `rollout`
+    /// then holds the start stage and the bucket key. Section `rollout_stages`.
+    #[serde(skip)]
+    pub stages: Option<Stages>,
 }
 
 // ---------------------------------------------------------------------------------------

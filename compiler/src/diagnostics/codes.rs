@@ -93,6 +93,13 @@ codes! {
     WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
     WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";
     ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
+    StageUnreachable = "E0590", Error, "rollout stage unreachable";
+    StageNotWider = "E0591", Error, "promotion does not widen the rollout";
+    UnknownMetric = "E0592", Error, "unknown rollout metric";
+    AgreementWithoutEvent = "E0593", Error, "`agreement` without an agreement event";
+    MetricNotMeasured = "E0594", Error, "metric not measured in that stage";
+    TripsWithoutBreaker = "E0595", Error, "`breaker trips` without a breaker";
+    StageDuration = "E0596", Error, "rollout duration not fixed and positive";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

@@ -7,6 +7,7 @@
 pub mod expr;
 mod flow;
 mod lifecycle;
+mod rollout;
 mod rules;
 pub mod source_map;
 mod spec;
@@ -306,6 +307,8 @@ pub fn lower_with_ids(
     }
 
     // Rules, in declaration order (project modules sorted by name, items in source order).
+    // Gates scoped to automations by name, resolved once every automation is lowered.
+    let mut scoped: Vec<(usize, Vec<String>)> = Vec::new();
     for m in modules.iter().filter(|m| !m.is_std) {
         for item in &m.ast.items {
             match &item.kind {
@@ -364,7 +367,13 @@ pub fn lower_with_ids(
                     ids,
                     &p.consts,
                 )),
-                ItemKind::Gate(g) => p.gates.push(lower_gate(g, m, index, ids, &p.consts)),
+                ItemKind::Gate(g) => {
+                    let scope = rollout::scoped_to(g);
+                    if !scope.is_empty() {
+                        scoped.push((p.gates.len(), scope));
+                    }
+                    p.gates.push(lower_gate(g, m, index, ids, &p.consts))
+                }
                 ItemKind::Automation(a) => p.automations.push(lower_automation(
                     a,
                     &mk(index, ids, m, LScope::Rule),
@@ -384,6 +393,7 @@ pub fn lower_with_ids(
             }
         }
     }
+    rollout::resolve_scopes(&mut p, scoped);
     (p, ids.clone())
 }
 

@@ -166,8 +166,11 @@ impl Engine {
         fresh.command_seq = self.command_seq;
         let calendars_changed = self.program.calendars != fresh.program.calendars
             || self.program.default_calendar != fresh.program.default_calendar;
+        let old_program = self.program.clone();
+        let old_rollouts = std::mem::take(&mut self.rollouts);
         *self = fresh;
         let migrated = self.carry_apply(&carry);
+        self.carry_rollouts(&old_program, old_rollouts);
         // New hours or holidays move the deadlines of running clocks: reschedule them (in
         // case order, so that a replay schedules identically; the old timers go stale),
         // after the `deployed` entry, since a deadline already past breaches at once.

@@ -36,6 +36,7 @@
 mod error;
 mod form;
 mod install;
+mod parts;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -115,8 +116,9 @@ impl Engine {
             ));
         }
         let body = self.body();
-        let encoded = postcard::to_stdvec(&body)
+        let mut encoded = postcard::to_stdvec(&body)
             .map_err(|e| SnapshotError(format!("cannot encode the snapshot: {e}")))?;
+        encoded.extend_from_slice(&parts::write(self)?);
         let mut out = Vec::with_capacity(HEAD + encoded.len() + 32);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_le_bytes());
@@ -130,7 +132,7 @@ impl Engine {
 
     /// An engine for `program` (bundle `bundle`) in the state the snapshot `bytes` holds.
     pub fn restore(program: Program, bundle: &str, bytes: &[u8]) -> Result<Engine, SnapshotError> {
-        let body = open(bytes)?;
+        let (body, parts) = open(bytes)?;
         if body.bundle != bundle {
             return fail(format!(
                 "the snapshot was taken under bundle {}, not {bundle}",
@@ -139,7 +141,7 @@ impl Engine {
         }
         let mut engine = Engine::new(program, bundle)
             .map_err(|e| SnapshotError(format!("cannot load the bundle: {e}")))?;
-        install(&mut engine, &body)?;
+        install(&mut engine, &body, parts)?;
         Ok(engine)
     }
 
@@ -199,6 +201,8 @@ impl Engine {
             rr_cursor,
             open_by_person,
             breakers,
+            // Written as the `rollouts` part after the body (`parts.rs`).
+            rollouts: _,
             requests,
             request_seq,
             outstanding,
@@ -264,6 +268,13 @@ impl Engine {
                         }
                         TimerKind::Close { generation } => TimerKindForm::Close { generation },
                         TimerKind::Evict { generation } => TimerKindForm::Evict { generation },
+                        TimerKind::RolloutStage {
+                            automation,
+                            generation,
+                        } => TimerKindForm::RolloutStage {
+                            automation,
+                            generation,
+                        },
                     },
                 })
                 .collect(),
@@ -294,7 +305,7 @@ impl Engine {
 /// What a snapshot says about itself, after the same checks as [`Engine::restore`] except
 /// the bundle's (which it reports).
 pub fn snapshot_info(bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
-    let body = open(bytes)?;
+    let (body, _) = open(bytes)?;
     Ok(SnapshotInfo {
         engine: body.engine.to_string(),
         bundle: body.bundle.to_string(),
@@ -305,8 +316,11 @@ pub fn snapshot_info(bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
     })
 }
 
-/// Check the frame, the checksum, the format and the engine; decode the body.
-fn open(bytes: &[u8]) -> Result<Body<'_, Vec<Case<'_>>>, SnapshotError> {
+/// Check the frame, the checksum, the format and the engine; decode the body. The bytes
+/// after it are the parts (`parts.rs`), empty in a snapshot written before them.
+type Opened<'a> = (Body<'a, Vec<Case<'a>>>, &'a [u8]);
+
+fn open(bytes: &[u8]) -> Result<Opened<'_>, SnapshotError> {
     if bytes.len() < HEAD + 32 {
         return fail(format!(
             "the snapshot is truncated ({} bytes, too short for its header and checksum)",
@@ -343,16 +357,13 @@ fn open(bytes: &[u8]) -> Result<Body<'_, Vec<Case<'_>>>, SnapshotError> {
     }
     let (body, rest) = postcard::take_from_bytes::<Body<'_, Vec<Case<'_>>>>(&framed[HEAD..])
         .map_err(|e| SnapshotError(format!("the snapshot's body does not decode: {e}")))?;
-    if !rest.is_empty() {
-        return fail("the snapshot's body has trailing bytes");
-    }
     if body.engine != ENGINE {
         return fail(format!(
             "the snapshot was written by {}; this is {ENGINE}",
             body.engine
         ));
     }
-    Ok(body)
+    Ok((body, rest))
 }
 
 /// The sort key of a hash map's keys in the snapshot: their Fx hash (fixed, fast to

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FieldDef, Lifecycle, Lit, Notice, Program, StepKind};
+use super::{FieldDef, Lifecycle, Lit, Notice, Program, Stages, StepKind};
 use crate::bundle::{Payload, Section, unknown_section};
 
 /// `tables`: the reference tables (docs/language.md, "Reference tables").
@@ -22,7 +22,16 @@ const ROUTE_NOTICES: &str = "route_notices";
 /// have either.
 const GATE_FLOW: &str = "gate_flow";
 
+/// `gate_scope`: (gate, the automations `on automation NAME` names), for the gates that
+/// name any (docs/language.md §11.2).
+const GATE_SCOPE: &str = "gate_scope";
+/// `rollout_stages`: (automation, its `rollout { … }` block), for the automations that
+/// have one (docs/language.md §11.3, "Staged rollout").
+const ROLLOUT_STAGES: &str = "rollout_stages";
+
 type Steps = Vec<(u32, u32, StepKind)>;
+type GateScope = Vec<(u32, Vec<u32>)>;
+type RolloutStages = Vec<(u32, Stages)>;
 type RouteNotices = Vec<(u32, Vec<Notice>)>;
 type GateFlow = Vec<(u32, bool, Vec<Notice>)>;
 
@@ -107,6 +116,24 @@ impl Payload for Program {
         if !gates.is_empty() {
             out.push((GATE_FLOW.to_string(), encode(&gates)?));
         }
+        let mut scope: GateScope = Vec::new();
+        for (g, gate) in self.gates.iter().enumerate() {
+            if !gate.automations.is_empty() {
+                scope.push((index(g)?, gate.automations.clone()));
+            }
+        }
+        if !scope.is_empty() {
+            out.push((GATE_SCOPE.to_string(), encode(&scope)?));
+        }
+        let mut stages: RolloutStages = Vec::new();
+        for (a, auto) in self.automations.iter().enumerate() {
+            if let Some(s) = &auto.stages {
+                stages.push((index(a)?, s.clone()));
+            }
+        }
+        if !stages.is_empty() {
+            out.push((ROLLOUT_STAGES.to_string(), encode(&stages)?));
+        }
         Ok(out)
     }
 
@@ -130,6 +157,20 @@ impl Payload for Program {
                     let gate = at(&mut self.gates, g, tag)?;
                     gate.release_when_clear = release;
                     gate.notify = notify;
+                }
+            }
+            GATE_SCOPE => {
+                let n = self.automations.len();
+                for (g, autos) in decode::<GateScope>(tag, bytes)? {
+                    if let Some(a) = autos.iter().find(|a| **a as usize >= n) {
+                        return Err(format!("section `{tag}` names automation {a} of {n}"));
+                    }
+                    at(&mut self.gates, g, tag)?.automations = autos;
+                }
+            }
+            ROLLOUT_STAGES => {
+                for (a, stages) in decode::<RolloutStages>(tag, bytes)? {
+                    at(&mut self.automations, a, tag)?.stages = Some(stages);
                 }
             }
             _ => return Err(unknown_section(tag)),

@@ -79,6 +79,9 @@ impl Walker<'_> {
                         self.op(OpKind::Sla, id);
                     }
                     Expectation::Sla { name, .. } => self.op(OpKind::Sla, name),
+                    Expectation::Stage { automation, .. } => {
+                        self.op(OpKind::Automation, automation)
+                    }
                     Expectation::Escalated(None)
                     | Expectation::NoAction(_)
                     | Expectation::Status(_) => {}

@@ -21,6 +21,7 @@ use crate::source::Span;
 mod expr;
 mod items;
 mod lifecycle;
+mod rollout;
 mod rules;
 mod table;
 

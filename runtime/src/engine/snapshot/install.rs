@@ -44,6 +44,7 @@ impl<'a> People<'a> {
 pub(super) fn install(
     engine: &mut Engine,
     body: &Body<'_, Vec<Case<'_>>>,
+    parts: &[u8],
 ) -> Result<(), SnapshotError> {
     let Engine {
         program,
@@ -73,6 +74,8 @@ pub(super) fn install(
         rr_cursor,
         open_by_person,
         breakers,
+        // Installed from the parts below (`parts.rs`).
+        rollouts: _,
         requests,
         request_seq,
         outstanding,
@@ -129,7 +132,14 @@ pub(super) fn install(
             TimerKindForm::SagaWait { saga, step } => TimerKind::SagaWait { saga, step },
             TimerKindForm::Close { generation } => TimerKind::Close { generation },
             TimerKindForm::Evict { generation } => TimerKind::Evict { generation },
-            _ => return bad("a timer names an unknown SLA policy or gate"),
+            TimerKindForm::RolloutStage {
+                automation,
+                generation,
+            } if (automation as usize) < p.automations.len() => TimerKind::RolloutStage {
+                automation,
+                generation,
+            },
+            _ => return bad("a timer names an unknown SLA policy, gate or automation"),
         };
         let timer = Timer {
             case: case_arc(t.case),
@@ -207,6 +217,7 @@ pub(super) fn install(
     *outstanding = new_outstanding;
     *ledger = LedgerWriter::resume(body.ledger_seq, body.ledger_hash);
     *command_seq = body.command_seq;
+    super::parts::install(engine, parts)?;
     engine.drop_all_stale_timers();
     Ok(())
 }
