@@ -131,3 +131,61 @@ fn a_redeploy_keeps_the_stage_unless_the_rollout_changed() {
     assert_eq!((name.as_str(), stage.as_str()), ("refund_small", "shadow"));
     assert_eq!(since, Some(common::ts("2026-03-23T10:00:00Z")));
 }
+
+#[test]
+fn report_and_explain_tell_the_stages() {
+    let bytes = common::build(&project());
+    let mut lab = Lab::new(&bytes);
+    agreed_three(&mut lab);
+    lab.advance("2026-03-16T10:00:00Z");
+    lab.send(&requested("r9", "2026-03-16T11:00:00Z", "T-9", "ch_1"));
+    let dir = common::tempdir();
+    let ledger = dir.path().join("ledger.jsonl");
+    std::fs::write(&ledger, lab.ledger_text()).unwrap();
+
+    let report = common::meshline(["report".as_ref(), ledger.as_os_str()]);
+    report.assert_code(0, "meshline report");
+    assert!(
+        report.stdout.contains(
+            "refund_small rollout stage: 10%\n    2026-03-16T10:00:00Z promoted shadow -> 10%"
+        ),
+        "{}",
+        report.stdout
+    );
+    let json = common::meshline([
+        "report".as_ref(),
+        ledger.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["automations"]["refund_small"]["stage"], "10%");
+
+    let explain = common::meshline([
+        "explain".as_ref(),
+        "--ledger".as_ref(),
+        ledger.as_os_str(),
+        "T-9".as_ref(),
+    ]);
+    explain.assert_code(0, "meshline explain");
+    assert!(
+        explain
+            .stdout
+            .contains("`refund_small` not in rollout (bucket 7576) [rollout stage 10%]"),
+        "{}",
+        explain.stdout
+    );
+    let explain = common::meshline([
+        "explain".as_ref(),
+        "--ledger".as_ref(),
+        ledger.as_os_str(),
+        "T-0".as_ref(),
+    ]);
+    assert!(
+        explain
+            .stdout
+            .contains("shadowed (not executed) [rollout stage shadow]"),
+        "{}",
+        explain.stdout
+    );
+}
