@@ -41,6 +41,10 @@ pub(crate) struct StageState {
     pub pending: Vec<(Arc<str>, Timestamp)>,
 }
 
+/// A transition due: the stage to go to, `promoted` or `rolled_back`, since when the
+/// automation was in the stage it leaves, and the evidence.
+type Transition = (u32, &'static str, Timestamp, Json);
+
 /// The engine's staged rollouts, by automation name.
 pub(crate) type Rollouts = BTreeMap<String, StageState>;
 
@@ -312,8 +316,8 @@ impl Engine {
         });
         st.agreed.extend(std::iter::repeat_n(false, missed));
         keep(&mut st.agreed, max_agreed);
-        if let Some((to, kind, since, why)) = self.stage_decision(a, &name, &stages, now) {
-            self.transition(a, &name, &stages, to, kind, since, why);
+        if let Some(t) = self.stage_decision(a, &name, &stages, now) {
+            self.transition(a, &name, &stages, t);
         }
     }
 
@@ -325,7 +329,7 @@ impl Engine {
         name: &str,
         stages: &Stages,
         now: Timestamp,
-    ) -> Option<(u32, &'static str, Timestamp, Json)> {
+    ) -> Option<Transition> {
         let st = self.rollouts.get(name)?;
         let since = st.since?;
         let cur = stages.stage(st.stage);
@@ -371,17 +375,8 @@ impl Engine {
         None
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn transition(
-        &mut self,
-        a: u32,
-        name: &str,
-        stages: &Stages,
-        to: u32,
-        kind: &str,
-        since: Timestamp,
-        evidence: Json,
-    ) {
+    fn transition(&mut self, a: u32, name: &str, stages: &Stages, t: Transition) {
+        let (to, kind, since, evidence) = t;
         let Some(now) = self.clock else {
             return;
         };
