@@ -228,7 +228,12 @@ pub fn complete(
             return out.into_iter().collect();
         }
         // `gate … on automation NAME`, `expect stage NAME`: the automations.
-        "automation" | "stage" if prev == "stage" || blocks.is_empty() => {
+        "automation" | "stage"
+            if (prev == "stage" && outer == Some("test"))
+                || (blocks.is_empty()
+                    && text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start]
+                        .starts_with("gate ")) =>
+        {
             for ((k, n), m) in &index.ops {
                 if *k == OpKind::Automation {
                     out.insert(cand(
