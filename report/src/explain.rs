@@ -320,6 +320,16 @@ fn decision(kind: &str, d: &Json, map: Option<&BTreeMap<String, String>>) -> Opt
 }
 
 fn sentence(kind: &str, rule: &str, d: &Json) -> String {
+    let text = sentence_of(kind, rule, d);
+    // A run of an automation with a staged rollout names the stage that decided it
+    // (docs/language.md §11.3, "Staged rollout").
+    match d.get("stage").and_then(Json::as_str) {
+        Some(stage) => format!("{text} [rollout stage {stage}]"),
+        None => text,
+    }
+}
+
+fn sentence_of(kind: &str, rule: &str, d: &Json) -> String {
     let g = |k: &str| show(d.get(k).unwrap_or(&Json::Null));
     match kind {
         "received" => format!(
@@ -447,6 +457,18 @@ fn sentence(kind: &str, rule: &str, d: &Json) -> String {
             )
         }
         "not_in_rollout" => format!("`{rule}` not in rollout (bucket {})", g("bucket")),
+        "promoted" | "rolled_back" => format!(
+            "`{rule}` {} from {} to {} (in {} since {})",
+            if kind == "promoted" {
+                "promoted"
+            } else {
+                "rolled back"
+            },
+            g("from"),
+            g("to"),
+            g("from"),
+            g("since")
+        ),
         "halted" => format!("`{rule}` halted: breaker open"),
         "eval_error" => format!("`{rule}` could not be evaluated: {}", g("error")),
         "notified" => match d.get("template") {

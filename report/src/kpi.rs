@@ -301,6 +301,21 @@ impl Fold {
             | "failed" | "compensated" | "halted" | "not_in_rollout" => {
                 self.action(case, &e.kind, rule, d, counted);
             }
+            // A staged rollout's transitions (docs/language.md §11.3), in ledger order.
+            "promoted" | "rolled_back" if counted => {
+                let stage = |k: &Option<crate::read::Key<'_>>| {
+                    k.as_ref().and_then(|k| k.text()).unwrap_or("").to_string()
+                };
+                let (from, to) = (stage(&d.from), stage(&d.to));
+                let a = self.automation(rule);
+                a.stage = Some(to.clone());
+                a.stage_changes.push(crate::model::StageChange {
+                    at: e.at.to_string(),
+                    kind: e.kind.to_string(),
+                    from,
+                    to,
+                });
+            }
             "eval_error" if counted => {
                 *self
                     .exceptions

@@ -115,6 +115,23 @@ pub struct Automation {
     pub success_rate: Option<f64>,
     /// (held + failed + halted) / (steps attempted + halted), %.
     pub exception_rate: Option<f64>,
+    /// A staged rollout's stage after its last transition in the window (none without
+    /// one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Its promotions and rollbacks, in ledger order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stage_changes: Vec<StageChange>,
+}
+
+/// A staged rollout's promotion or rollback (`promoted`, `rolled_back`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StageChange {
+    pub at: String,
+    /// `promoted` or `rolled_back`.
+    pub kind: String,
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

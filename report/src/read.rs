@@ -69,6 +69,13 @@ pub(crate) struct Detail<'a> {
     /// A quorum's approvals so far and how many it needs (`approved`).
     pub(crate) approvals: Option<u64>,
     pub(crate) required: Option<u64>,
+    /// A staged rollout's transition (`promoted`, `rolled_back`): the stages. Other
+    /// entries use `from` and `to` for other things (a notification's recipient may be
+    /// `null`), so any JSON value is accepted and only text is read.
+    #[serde(borrow)]
+    pub(crate) from: Option<Key<'a>>,
+    #[serde(borrow)]
+    pub(crate) to: Option<Key<'a>>,
 }
 
 /// Parse one line; the error is serde's, for the caller to place.

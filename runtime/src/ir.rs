@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
 
 mod aggregates;
+mod rollout;
 mod sections;
 pub use aggregates::{AggFeed, AggField, AggOp, AggregateDef, BUCKETS, DEFAULT_KEEP};
+pub use rollout::{Agreement, Cmp, Criterion, Metric, Promotion, Rollback, Stage, Stages};
 pub use sections::TableDef;
 
 pub type EnumId = u32;
@@ -73,7 +75,8 @@ pub struct Program {
     #[serde(skip)]
     pub aggregates: Vec<AggregateDef>,
     // Also carried in sections, though kept in their declarations: `Step::kind`,
-    // `RouteDef::notify`, `GateDef::release_when_clear` and `GateDef::notify`.
+    // `RouteDef::notify`, `GateDef::release_when_clear`, `GateDef::notify`,
+    // `GateDef::automations` and `AutomationDef::stages`.
 }
 
 /// A `lifecycle` declaration: the events that solve, reopen and close a case. Empty (no
@@ -384,6 +387,10 @@ pub struct GateDef {
     /// `notify …` clauses: told when the gate holds a step. Section `gate_flow`.
     #[serde(skip)]
     pub notify: Vec<Notice>,
+    /// `on automation NAME`: every action these automations issue (docs/language.md
+    /// §11.2). Section `gate_scope`.
+    #[serde(skip)]
+    pub automations: Vec<AutoId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,6 +464,10 @@ pub struct AutomationDef {
     pub steps: Vec<Step>,
     pub rollout: Rollout,
     pub breaker: Option<Breaker>,
+    /// `rollout { … }`: the stages the automation promotes itself through; `rollout`
+    /// then holds the start stage and the bucket key. Section `rollout_stages`.
+    #[serde(skip)]
+    pub stages: Option<Stages>,
 }
 
 // ---------------------------------------------------------------------------------------

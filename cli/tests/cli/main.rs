@@ -32,6 +32,7 @@ mod notify;
 mod property;
 mod replay;
 mod report;
+mod rollout;
 mod sagas;
 mod shadow_replay;
 mod sla;

@@ -99,6 +99,13 @@ codes! {
     AggregateLookupKey = "E0573", Error, "aggregate looked up with a key of another type";
     AggregateSum = "E0574", Error, "sum over a value that is not a number";
     AggregateFieldType = "E0575", Error, "aggregate field declared with the wrong type";
+    StageUnreachable = "E0590", Error, "rollout stage unreachable";
+    StageNotWider = "E0591", Error, "promotion does not widen the rollout";
+    UnknownMetric = "E0592", Error, "unknown rollout metric";
+    AgreementWithoutEvent = "E0593", Error, "`agreement` without an agreement event";
+    MetricNotMeasured = "E0594", Error, "metric not measured in that stage";
+    TripsWithoutBreaker = "E0595", Error, "`breaker trips` without a breaker";
+    StageDuration = "E0596", Error, "rollout duration not fixed and positive";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

@@ -18,6 +18,7 @@ pub mod doc;
 mod expr;
 mod items;
 mod lifecycle;
+mod rollout;
 mod rules;
 
 use std::fmt;

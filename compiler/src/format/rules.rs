@@ -112,7 +112,7 @@ impl Printer<'_> {
     }
 
     /// `a, b, c` (expressions), breaking after commas when too long.
-    fn expr_list(&mut self, es: &[Expr]) -> Doc {
+    pub(super) fn expr_list(&mut self, es: &[Expr]) -> Doc {
         let docs = es.iter().map(|e| self.expr(e)).collect();
         group(super::doc::nest(join(docs, ",", Doc::Line)))
     }
@@ -213,6 +213,7 @@ impl Printer<'_> {
                 GateSelector::EffectMoney(_) => "effect money".into(),
                 GateSelector::EffectDestructive(_) => "effect destructive".into(),
                 GateSelector::Automation(_) => "automation".into(),
+                GateSelector::AutomationNamed(n, _) => format!("automation {}", n.name),
             })
             .collect();
         let head = format!("gate {} on {}", d.name.name, sels.join(", "));
@@ -316,6 +317,11 @@ impl Printer<'_> {
                 let body = self.block(steps, span.end, |s| Some(s.span()), |p, s| p.do_step(s));
                 concat(vec![text("do "), body])
             }
+            AutomationClause::Rollout(r) if r.stages.is_some() => {
+                let stages = r.stages.as_deref().cloned().unwrap_or_default();
+                let body = self.stages(&stages, &r.by, r.span.end);
+                concat(vec![text("rollout "), body])
+            }
             AutomationClause::Rollout(r) => {
                 let mut parts = vec![text("rollout")];
                 if r.shadow {
@@ -395,6 +401,9 @@ impl Printer<'_> {
                     Expectation::Sla { name, state } => format!("sla {} {}", name.name, state.name),
                     Expectation::Status(s) => format!("status {}", s.name),
                     Expectation::NoAction(_) => "no action".to_string(),
+                    Expectation::Stage { automation, stage } => {
+                        format!("stage {} {}", automation.name, stage.text())
+                    }
                 };
                 text(format!("expect {e}"))
             }

@@ -295,6 +295,16 @@ impl Run<'_> {
                 let s = view.as_ref().map_or("evicted", |v| v.status);
                 (s == want).then_some(()).ok_or_else(|| format!("expected case {case} {want}, but it is {s}"))
             }
+            Expect::Stage { automation, stage } => {
+                // Compared as the runtime writes stages (`12.50%` is `12.5%`).
+                let want = crate::semantic::rollout::stage_text(stage);
+                let now = self.engine.rollout_stages().into_iter().find(|(a, _, _)| a == automation).map(|(_, s, _)| s);
+                match now {
+                    Some(s) if s == want => Ok(()),
+                    Some(s) => Err(format!("expected automation {automation} at stage {want}, but it is at {s}")),
+                    None => Err(format!("expected automation {automation} at stage {want}, but it has no staged rollout")),
+                }
+            }
             Expect::NoAction => {
                 let done: Vec<String> = self.case_entries("executed").filter_map(|en| text(&en.detail, "action")).collect();
                 done.is_empty().then_some(()).ok_or_else(|| format!("expected no action for case {case}, but {} executed", done.join(", ")))

@@ -78,6 +78,14 @@ fn clause_keywords(block: &str) -> &'static [&'static str] {
             "release when clear",
         ],
         "owners" => &["acknowledge within"],
+        // A staged rollout (docs/language.md §11.3).
+        "rollout" => &[
+            "start shadow",
+            "by",
+            "agreement when",
+            "shadow -> 10% after 14d when agreement >= 95% over 200 runs",
+            "rollback to shadow when breaker trips",
+        ],
         "connector" => &["action"],
         "test" => &["at", "advance", "given", "stub", "expect"],
         "acceptance" => &["samples", "precision", "recall", "false_positive_rate"],
@@ -217,6 +225,24 @@ pub fn complete(
         }
         "by" if outer == Some("gate") => {
             teams(&mut out);
+            return out.into_iter().collect();
+        }
+        // `gate … on automation NAME`, `expect stage NAME`: the automations.
+        "automation" | "stage"
+            if (prev == "stage" && outer == Some("test"))
+                || (blocks.is_empty()
+                    && text[text[..start].rfind('\n').map_or(0, |i| i + 1)..start]
+                        .starts_with("gate ")) =>
+        {
+            for ((k, n), m) in &index.ops {
+                if *k == OpKind::Automation {
+                    out.insert(cand(
+                        n,
+                        CandidateKind::Value,
+                        Some(format!("automation in {m}")),
+                    ));
+                }
+            }
             return out.into_iter().collect();
         }
         "calendar" => {

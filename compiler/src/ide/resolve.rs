@@ -327,8 +327,10 @@ impl Walker<'_> {
             ItemKind::Gate(g) => {
                 self.def(g.name.span, SymbolId::Op(OpKind::Gate, g.name.name.clone()));
                 for s in &g.selectors {
-                    if let GateSelector::Action(p) = s {
-                        self.action_path(p);
+                    match s {
+                        GateSelector::Action(p) => self.action_path(p),
+                        GateSelector::AutomationNamed(n, _) => self.op(OpKind::Automation, n),
+                        _ => {}
                     }
                 }
                 if let Some(c) = &g.cond {
@@ -386,6 +388,9 @@ impl Walker<'_> {
                                 self.expr(p);
                             }
                             r.by.iter().for_each(|e| self.expr(e));
+                            if let Some(st) = &r.stages {
+                                self.stages(st);
+                            }
                         }
                         AutomationClause::Breaker(b) => {
                             self.expr(&b.threshold);

@@ -230,3 +230,42 @@ fn fixes_add_otherwise() {
     assert_eq!(fixes.len(), 1);
     assert_eq!(fixes[0].edits[0].2, "  otherwise Triage\n");
 }
+
+const SCOPED: &str = "import data.{TicketCreated}\n\
+/// Replies to billing tickets.\n\
+automation reply_billing {\n  version 1\n  owner billing\n  on TicketCreated\n  do {\n    helpdesk.reply(template: \"x\")\n  }\n\
+  rollout {\n    start shadow\n    agreement when TicketCreated within 2d\n    shadow -> 10% after 14d when agreement >= 95% over 20 runs\n  }\n}\n";
+
+#[test]
+fn a_scoped_gate_names_an_automation_hover_and_completion_know_it() {
+    let rules = format!(
+        "{SCOPED}gate g on automation reply_bi$0lling {{\n  require review by billing\n}}\n"
+    );
+    let (db, project, file, offset) = setup(&rules);
+    let md = hover::hover(&db, project, file, offset)
+        .expect("hover")
+        .markdown;
+    assert!(md.contains("reply_billing"), "{md}");
+    let rules = format!("{SCOPED}gate g on automation $0\n");
+    let (db, project, file, offset) = setup(&rules);
+    assert!(has(&labels(&db, project, file, offset), "reply_billing"));
+}
+
+#[test]
+fn a_rollout_block_completes_its_clauses() {
+    let rules = SCOPED.replace("    start shadow\n", "    start shadow\n    $0\n");
+    let (db, project, file, offset) = setup(&rules);
+    let l = labels(&db, project, file, offset);
+    assert!(
+        has(&l, "agreement when") && has(&l, "rollback to shadow when breaker trips"),
+        "{l:?}"
+    );
+    // The agreement event resolves like any event name.
+    let rules = SCOPED.replace(
+        "agreement when TicketCreated",
+        "agreement when Ticket$0Created",
+    );
+    let (db, project, file, offset) = setup(&rules);
+    let analysis = file_analysis(&db, project, file);
+    assert!(analysis.occurrence_at(offset).is_some());
+}

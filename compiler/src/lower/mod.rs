@@ -8,6 +8,7 @@ mod aggregates;
 pub mod expr;
 mod flow;
 mod lifecycle;
+mod rollout;
 mod rules;
 pub mod source_map;
 mod spec;
@@ -309,6 +310,8 @@ pub fn lower_with_ids(
     }
 
     // Rules, in declaration order (project modules sorted by name, items in source order).
+    // Gates scoped to automations by name, resolved once every automation is lowered.
+    let mut scoped: Vec<(usize, Vec<String>)> = Vec::new();
     for m in modules.iter().filter(|m| !m.is_std) {
         for item in &m.ast.items {
             match &item.kind {
@@ -367,7 +370,13 @@ pub fn lower_with_ids(
                     ids,
                     &p.consts,
                 )),
-                ItemKind::Gate(g) => p.gates.push(lower_gate(g, m, index, ids, &p.consts)),
+                ItemKind::Gate(g) => {
+                    let scope = rollout::scoped_to(g);
+                    if !scope.is_empty() {
+                        scoped.push((p.gates.len(), scope));
+                    }
+                    p.gates.push(lower_gate(g, m, index, ids, &p.consts))
+                }
                 ItemKind::Automation(a) => p.automations.push(lower_automation(
                     a,
                     &mk(index, ids, m, LScope::Rule),
@@ -388,6 +397,7 @@ pub fn lower_with_ids(
         }
     }
     p.aggregates = aggregates::lower(index, modules, ids, &p);
+    rollout::resolve_scopes(&mut p, scoped);
     (p, ids.clone())
 }
 

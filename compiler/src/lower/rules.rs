@@ -161,7 +161,7 @@ pub(super) fn lower_gate(
             }
             ast::GateSelector::EffectMoney(_) => sig.effect == EffectKind::Money,
             ast::GateSelector::EffectDestructive(_) => sig.effect == EffectKind::Destructive,
-            ast::GateSelector::Automation(_) => false,
+            ast::GateSelector::Automation(_) | ast::GateSelector::AutomationNamed(..) => false,
         });
         if hit {
             selected.push(ids.actions[&(c.to_string(), a.to_string())]);
@@ -209,6 +209,8 @@ pub(super) fn lower_gate(
         expire: None,
         release_when_clear: false,
         notify: Vec::new(),
+        // `on automation NAME`: resolved once every automation is lowered (rollout.rs).
+        automations: Vec::new(),
     };
     for c in &g.clauses {
         match c {
@@ -257,6 +259,7 @@ pub(super) fn lower_automation(
         steps: Vec::new(),
         rollout: ir::Rollout::Live,
         breaker: None,
+        stages: None,
     };
     let pct = |e: &ast::Expr| percent(&l.lower(e), &[]).unwrap_or(10_000);
     for c in &a.clauses {
@@ -309,6 +312,11 @@ pub(super) fn lower_automation(
             }
             ast::AutomationClause::Rollout(r) => {
                 let key = r.by.iter().map(|e| l.lower(e)).collect();
+                if let Some(s) = &r.stages {
+                    (def.rollout, def.stages) =
+                        super::rollout::lower_stages(s, key, l, ids, consts);
+                    continue;
+                }
                 def.rollout = if r.shadow {
                     ir::Rollout::Shadow {
                         sample: r.percent.as_ref().map(pct),

@@ -70,6 +70,11 @@ pub enum Expect {
     },
     Status(String),
     NoAction,
+    /// The automation's current rollout stage, as written (`shadow`, `10%`).
+    Stage {
+        automation: String,
+        stage: String,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +116,10 @@ fn expectation(e: &Expectation) -> Expect {
         },
         Expectation::Status(s) => Expect::Status(s.name.clone()),
         Expectation::NoAction(_) => Expect::NoAction,
+        Expectation::Stage { automation, stage } => Expect::Stage {
+            automation: automation.name.clone(),
+            stage: stage.text(),
+        },
     }
 }
 

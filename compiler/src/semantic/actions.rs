@@ -125,7 +125,7 @@ impl Cx<'_> {
                 GateSelector::EffectDestructive(_) => {
                     a.effect == super::sig::EffectKind::Destructive
                 }
-                GateSelector::Automation(_) => false,
+                GateSelector::Automation(_) | GateSelector::AutomationNamed(..) => false,
             });
             if !selected {
                 continue;
@@ -155,8 +155,16 @@ impl Cx<'_> {
 
     pub(crate) fn check_gate(&mut self, g: &GateDecl) {
         for s in &g.selectors {
-            if let GateSelector::Action(p) = s {
-                self.action_ref(p);
+            match s {
+                GateSelector::Action(p) => {
+                    self.action_ref(p);
+                }
+                // `on automation NAME` (docs/language.md §11.2): E0102 when no automation
+                // has that name.
+                GateSelector::AutomationNamed(name, _) => {
+                    self.op_ref(OpKind::Automation, name);
+                }
+                _ => {}
             }
         }
         let mut scope = self.rule_scope(&[]);
@@ -361,6 +369,11 @@ impl Cx<'_> {
                             DoStep::Call(s) => self.check_step(s, &scope),
                             other => self.check_flow_step(other),
                         }
+                    }
+                }
+                AutomationClause::Rollout(r) if r.stages.is_some() => {
+                    if let Some(s) = &r.stages {
+                        self.check_stages(s, &r.by, a, r.span, &scope);
                     }
                 }
                 AutomationClause::Rollout(r) => {

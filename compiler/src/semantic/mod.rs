@@ -14,6 +14,7 @@ pub mod inference;
 pub mod lifecycle;
 pub mod operators;
 pub mod project_checks;
+pub mod rollout;
 pub mod rules;
 pub mod safety;
 pub mod sig;

@@ -218,7 +218,10 @@ fn classify_and_owners(
 }
 
 fn gate_coverage(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut Vec<Diagnostic>) {
-    // Which actions some gate selects by name or by effect (`on automation` does not count).
+    // Which actions some gate selects by name or by effect. `on automation` and `on
+    // automation NAME` do not count (docs/language.md §11.2): a gate scoped to one
+    // automation covers nothing for the others, and it is not counted for its own either,
+    // like every gate on automations.
     let mut by_name: BTreeSet<(String, String)> = BTreeSet::new();
     let mut money = false;
     let mut destructive = false;
@@ -233,7 +236,7 @@ fn gate_coverage(index: &ProjectIndex, project: &[&ModuleView<'_>], out: &mut Ve
                 }
                 GateSel::Money => money = true,
                 GateSel::Destructive => destructive = true,
-                GateSel::Automation => {}
+                GateSel::Automation | GateSel::AutomationNamed(_) => {}
             }
         }
     }

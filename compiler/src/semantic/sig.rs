@@ -72,6 +72,8 @@ pub enum GateSel {
     Money,
     Destructive,
     Automation,
+    /// `automation NAME`: one automation's actions.
+    AutomationNamed(String),
 }
 
 /// What a let's value tells about its type without a full check.
@@ -269,6 +271,9 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
                         ast::GateSelector::EffectMoney(_) => GateSel::Money,
                         ast::GateSelector::EffectDestructive(_) => GateSel::Destructive,
                         ast::GateSelector::Automation(_) => GateSel::Automation,
+                        ast::GateSelector::AutomationNamed(n, _) => {
+                            GateSel::AutomationNamed(n.name.clone())
+                        }
                     })
                     .collect();
                 sig.gates.entry(g.name.name.clone()).or_insert(sels);

@@ -186,6 +186,19 @@ impl Cx<'_> {
                 }
             }
             Expectation::Escalated(None) | Expectation::NoAction(_) => {}
+            Expectation::Stage { automation, stage } => {
+                self.op_ref(OpKind::Automation, automation);
+                if let StageLit::Percent(n, span) = stage
+                    && super::rollout::percent_hundredths(n).is_none_or(|v| v == 0)
+                {
+                    self.error(
+                        Code::OutOfRange,
+                        *span,
+                        format!("{n}% is not a rollout stage"),
+                        "out of range",
+                    );
+                }
+            }
             Expectation::Status(s) => {
                 if !matches!(s.name.as_str(), "open" | "solved" | "closed" | "evicted") {
                     self.error(

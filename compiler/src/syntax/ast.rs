@@ -13,6 +13,9 @@ use crate::source::Span;
 pub use super::ast_expr::*;
 pub use super::ast_flow::{DoStep, NotifyStep, Step, Target, WaitKind, WaitStep};
 pub use super::ast_leaf::{DateLit, Ident, Path, StrLit, TimeLit};
+pub use super::ast_rollout::{
+    StageAgreement, StageCmp, StageCriterion, StageLit, StagePromotion, StageRollback, Stages,
+};
 
 /// One parsed module (file).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -445,6 +448,8 @@ pub enum GateSelector {
     EffectDestructive(Span),
     /// `automation`: every action an automation issues.
     Automation(Span),
+    /// `automation NAME`: every action that automation issues (appended).
+    AutomationNamed(Ident, Span),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -506,6 +511,9 @@ pub struct Rollout {
     pub percent: Option<Expr>,
     pub by: Vec<Expr>,
     pub span: Span,
+    /// `rollout { … }`: a staged rollout; `shadow`/`percent` then say nothing (its `by`
+    /// is `by`).
+    pub stages: Option<Box<Stages>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -595,6 +603,11 @@ pub enum Expectation {
     /// `status open|solved|closed`: the case's lifecycle status.
     Status(Ident),
     NoAction(Span),
+    /// `stage AUTOMATION STAGE`: the automation's current rollout stage (appended).
+    Stage {
+        automation: Ident,
+        stage: StageLit,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ pub mod ast;
 mod ast_expr;
 mod ast_flow;
 mod ast_leaf;
+mod ast_rollout;
 mod build;
 mod errors;
 mod grammar;

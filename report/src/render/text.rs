@@ -77,6 +77,18 @@ pub(super) fn render(r: &Report) -> String {
                 .collect();
             let _ = writeln!(out, "  {name} held by: {}", gates.join(", "));
         }
+        // A staged rollout: where it is and how it got there (docs/language.md §11.3).
+        if let Some(stage) = &a.stage {
+            let _ = writeln!(out, "  {name} rollout stage: {stage}");
+            for c in &a.stage_changes {
+                let what = if c.kind == "promoted" {
+                    "promoted"
+                } else {
+                    "rolled back"
+                };
+                let _ = writeln!(out, "    {} {what} {} -> {}", c.at, c.from, c.to);
+            }
+        }
     }
 
     let _ = writeln!(out, "\nSLA attainment by {by} and policy");

@@ -152,16 +152,17 @@ impl Engine {
                 }
                 continue;
             }
-            match self.program.automations[a as usize].rollout.clone() {
+            // A staged rollout's current stage, else the declared `rollout` (rollout.rs).
+            match self.effective_rollout(a) {
                 Rollout::Live => self.start_saga(case_id, ev, a),
                 Rollout::Percent { percent, .. } => match self.bucket(case_id, ev, a) {
                     Some(b) if b < percent => self.start_saga(case_id, ev, a),
-                    Some(b) => self.log(
-                        Some(case_id),
-                        "not_in_rollout",
-                        Some(&name),
-                        json!({ "bucket": b, "percent": f64::from(percent) / 100.0 }),
-                    ),
+                    Some(b) => {
+                        let mut detail =
+                            json!({ "bucket": b, "percent": f64::from(percent) / 100.0 });
+                        self.with_stage(a, &mut detail);
+                        self.log(Some(case_id), "not_in_rollout", Some(&name), detail);
+                    }
                     None => {}
                 },
                 Rollout::Shadow { sample, .. } => {
@@ -171,6 +172,7 @@ impl Engine {
                     };
                     if sampled {
                         self.shadow(case_id, ev, a);
+                        self.rollout_shadowed(case_id, a);
                     }
                 }
             }
@@ -240,16 +242,21 @@ impl Engine {
         &mut self,
         case_id: &str,
         ev: &EventData,
+        automation: u32,
         action: u32,
         args: &[Value],
     ) -> Vec<u32> {
         let Some(case) = self.cases.get(case_id) else {
             return Vec::new();
         };
-        let calls =
-            super::decision::gates(&self.program, &self.code, action, args, |cond, params| {
-                self.eval(cond, case, Some(ev), params)
-            });
+        let calls = super::decision::gates(
+            &self.program,
+            &self.code,
+            action,
+            Some(automation),
+            args,
+            |cond, params| self.eval(cond, case, Some(ev), params),
+        );
         // Commit: each gate's condition evaluated or failed (an unevaluable gate holds).
         let mut held = Vec::new();
         for (g, call) in calls {
@@ -291,12 +298,14 @@ impl Engine {
             match &step.kind {
                 StepKind::Action => {}
                 StepKind::Wait(d) | StepKind::WaitUntil { within: d, .. } => {
-                    let detail = json!({ "step": i, "wait": super::sla::spec_text(d), "version": auto.version });
+                    let mut detail = json!({ "step": i, "wait": super::sla::spec_text(d), "version": auto.version });
+                    self.with_stage(a, &mut detail);
                     self.log(Some(case_id), "shadowed", Some(&auto.name), detail);
                     continue;
                 }
                 StepKind::Notify { to, .. } => {
-                    let detail = json!({ "step": i, "notify": self.recipient_json(case_id, to), "version": auto.version });
+                    let mut detail = json!({ "step": i, "notify": self.recipient_json(case_id, to), "version": auto.version });
+                    self.with_stage(a, &mut detail);
                     self.log(Some(case_id), "shadowed", Some(&auto.name), detail);
                     continue;
                 }
@@ -305,11 +314,12 @@ impl Engine {
                 return;
             };
             let gates: Vec<String> = self
-                .holding_gates(case_id, ev, step.action, &args)
+                .holding_gates(case_id, ev, a, step.action, &args)
                 .iter()
                 .map(|g| self.program.gates[*g as usize].name.clone())
                 .collect();
-            let detail = json!({ "action": self.action_name(step.action), "args": self.args_json(step.action, &args), "step": i, "would_hold": gates, "version": auto.version });
+            let mut detail = json!({ "action": self.action_name(step.action), "args": self.args_json(step.action, &args), "step": i, "would_hold": gates, "version": auto.version });
+            self.with_stage(a, &mut detail);
             self.log(Some(case_id), "shadowed", Some(&auto.name), detail);
         }
     }
@@ -389,7 +399,8 @@ impl Engine {
         };
         let action = self.action_name(step.action);
         if !released {
-            let gates = self.holding_gates(case_id, &saga.trigger, step.action, &args);
+            let gates =
+                self.holding_gates(case_id, &saga.trigger, saga.automation, step.action, &args);
             if !gates.is_empty() {
                 self.request_seq += 1;
                 let rid = self.request_seq;
@@ -427,6 +438,7 @@ impl Engine {
         if let Some(w) = &step.waiver {
             detail["ungated"] = json!(w);
         }
+        self.with_stage(saga.automation, &mut detail);
         self.log(Some(case_id), "executed", Some(&auto.name), detail);
         let d = &self.program.actions[step.action as usize];
         let body = json!({ "kind": "action", "key": key, "connector": d.connector, "action": d.name, "args": args_json, "case": &**case_id, "automation": auto.name, "step": step_i });
@@ -598,7 +610,14 @@ impl Engine {
         self.breaker_record(case_id, saga.automation, true);
     }
 
+    /// A run ended: the breaker counts it, then the staged rollout (which may roll back
+    /// on the breaker's trip).
     fn breaker_record(&mut self, case_id: &str, a: u32, failed: bool) {
+        self.breaker_count(case_id, a, failed);
+        self.rollout_outcome(a, failed);
+    }
+
+    fn breaker_count(&mut self, case_id: &str, a: u32, failed: bool) {
         let Some(b) = self.program.automations[a as usize].breaker.clone() else {
             return;
         };

@@ -314,11 +314,14 @@ impl GateCall {
 
 /// Each gate that covers `action` (in declaration order) and how it decides a call with
 /// `args`: its parameters are bound by name to the action's arguments, and `eval` evaluates
-/// its condition on the case's frame with them.
+/// its condition on the case's frame with them. `automation` is the automation issuing
+/// the call: a gate scoped to automations by name (`on automation NAME`) covers only
+/// theirs (`None`, a query about no particular run: none of them).
 pub(crate) fn gates(
     program: &Program,
     code: &Compiled,
     action: u32,
+    automation: Option<u32>,
     args: &[Value],
     mut eval: impl FnMut(&Code, &[Value]) -> Result<Value, EvalError>,
 ) -> Vec<(u32, GateCall)> {
@@ -327,7 +330,8 @@ pub(crate) fn gates(
     };
     let mut out = Vec::new();
     for (g, gate) in program.gates.iter().enumerate() {
-        if !(gate.actions.contains(&action) || gate.all_automation_actions) {
+        let scoped = automation.is_some_and(|a| gate.automations.contains(&a));
+        if !(gate.actions.contains(&action) || gate.all_automation_actions || scoped) {
             continue;
         }
         let call = match code.gate_cond.get(g).and_then(Option::as_ref) {

@@ -166,10 +166,14 @@ impl Engine {
             }
         })?;
         // The same decision `apply` takes (`decision::gates`), with no triggering event.
-        let calls =
-            super::decision::gates(&self.program, &self.code, a as u32, &values, |cond, gp| {
-                self.eval(cond, c, None, gp)
-            });
+        let calls = super::decision::gates(
+            &self.program,
+            &self.code,
+            a as u32,
+            None,
+            &values,
+            |cond, gp| self.eval(cond, c, None, gp),
+        );
         let held = calls
             .into_iter()
             .filter(|(_, call)| call.holds())
@@ -251,6 +255,7 @@ mod tests {
                 expire: None,
                 release_when_clear: false,
                 notify: Vec::new(),
+                automations: Vec::new(),
             }],
             ..Default::default()
         };

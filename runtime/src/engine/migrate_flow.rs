@@ -138,6 +138,7 @@ fn retire(carry: &Carry, old: &Program, g: &GateDef, case: &str) -> Result<GateD
         name: g.name.clone(),
         actions: Vec::new(),
         all_automation_actions: false,
+        automations: Vec::new(),
         cond: None,
         param_names: Vec::new(),
         require,

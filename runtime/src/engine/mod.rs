@@ -33,6 +33,7 @@ mod reads;
 mod record;
 mod release;
 mod reload;
+mod rollout;
 mod routing;
 mod sla;
 mod sla_calendar;
@@ -120,6 +121,11 @@ pub(crate) enum TimerKind {
     Evict {
         generation: u64,
     },
+    /// A staged rollout's `after` passed (`rollout.rs`); the timer's case is `""`.
+    RolloutStage {
+        automation: u32,
+        generation: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +184,8 @@ pub struct Engine {
     /// Open cases assigned to each person (for `least_open`).
     pub(crate) open_by_person: HashMap<Arc<str>, u32>,
     pub(crate) breakers: Vec<actions::BreakerState>,
+    /// Staged rollouts, by automation name (`rollout.rs`).
+    pub(crate) rollouts: rollout::Rollouts,
     pub(crate) requests: BTreeMap<u64, actions::Request>,
     /// Gates a deployment removed while requests still name them, numbered after the
     /// program's (`migrate_flow.rs`).
@@ -288,6 +296,7 @@ impl Engine {
                 .iter()
                 .map(|_| actions::BreakerState::default())
                 .collect(),
+            rollouts: rollout::fresh(p),
             calendars,
             always: Calendar::always(),
             code,
@@ -627,6 +636,10 @@ impl Engine {
             TimerKind::SagaWait { saga, step } => self.wait_timer(&case, saga, step),
             TimerKind::Close { generation } => self.lifecycle_timer(&case, generation, false),
             TimerKind::Evict { generation } => self.lifecycle_timer(&case, generation, true),
+            TimerKind::RolloutStage {
+                automation,
+                generation,
+            } => self.rollout_timer(automation, generation),
         }
     }
 
@@ -726,6 +739,7 @@ impl Engine {
         self.release_cleared(&case_id);
         self.wake_waits(&case_id);
         self.automations(&case_id, &view);
+        self.rollout_event(&case_id, &view);
         self.drop_stale_timers(&case_id);
         ApplyOutcome::Accepted
     }

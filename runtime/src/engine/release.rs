@@ -74,9 +74,14 @@ impl Engine {
         let Some(case) = self.cases.get(&**case_id) else {
             return;
         };
-        let call = super::decision::gates(&program, &self.code, step.action, &args, |c, p| {
-            self.eval(c, case, None, p)
-        })
+        let call = super::decision::gates(
+            &program,
+            &self.code,
+            step.action,
+            Some(saga.automation),
+            &args,
+            |c, p| self.eval(c, case, None, p),
+        )
         .into_iter()
         .find(|(x, _)| *x == gate)
         .map(|(_, call)| call);

@@ -134,6 +134,7 @@ impl Engine {
             || self.program.default_calendar != fresh.program.default_calendar;
         let old_program = self.program.clone();
         let old_aggregates = std::mem::take(&mut self.env.aggregates);
+        let old_rollouts = std::mem::take(&mut self.rollouts);
         *self = fresh;
         let mut notes: std::collections::BTreeMap<_, _> = self
             .carry_apply(&carry)
@@ -142,6 +143,7 @@ impl Engine {
             .collect();
         let cancelled = self.flow_apply(&flow, &mut notes);
         self.carry_aggregates(&old_program, old_aggregates);
+        self.carry_rollouts(&old_program, old_rollouts);
         // New hours or holidays move the deadlines of running clocks: reschedule them (in
         // case order, so that a replay schedules identically; the old timers go stale),
         // after the `deployed` entry, since a deadline already past breaches at once.

@@ -38,6 +38,7 @@ mod form;
 mod install;
 mod parts;
 mod parts_aggregates;
+mod parts_rollouts;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -207,6 +208,8 @@ impl Engine {
             rr_cursor,
             open_by_person,
             breakers,
+            // Written as the `rollouts` part after the body (`parts.rs`).
+            rollouts: _,
             requests,
             request_seq,
             outstanding,
@@ -272,6 +275,13 @@ impl Engine {
                         }
                         TimerKind::Close { generation } => TimerKindForm::Close { generation },
                         TimerKind::Evict { generation } => TimerKindForm::Evict { generation },
+                        TimerKind::RolloutStage {
+                            automation,
+                            generation,
+                        } => TimerKindForm::RolloutStage {
+                            automation,
+                            generation,
+                        },
                     },
                 })
                 .collect(),

@@ -143,6 +143,10 @@ impl Engine {
                 .get(&request)
                 .is_some_and(|r| r.pending.contains(&gate)),
             TimerKind::SagaWait { saga, step } => self.sleeps_on(&t.case, saga, step).is_some(),
+            TimerKind::RolloutStage {
+                automation,
+                generation,
+            } => self.stage_timer_live(automation, generation),
         }
     }
 }

@@ -193,6 +193,7 @@ impl Engine {
                     super::TimerKind::SagaWait { .. } => "saga_wait",
                     super::TimerKind::Close { .. } => "lifecycle_close",
                     super::TimerKind::Evict { .. } => "lifecycle_evict",
+                    super::TimerKind::RolloutStage { .. } => "rollout_stage",
                 };
                 json!({ "due": value::format_time(due), "kind": kind })
             })

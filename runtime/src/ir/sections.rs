@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AggregateDef, FieldDef, Lifecycle, Lit, Notice, Program, StepKind};
+use super::{AggregateDef, FieldDef, Lifecycle, Lit, Notice, Program, Stages, StepKind};
 use crate::bundle::{Payload, Section, unknown_section};
 
 /// `tables`: the reference tables (docs/language.md, "Reference tables").
@@ -24,8 +24,16 @@ const GATE_FLOW: &str = "gate_flow";
 
 /// `aggregates`: the aggregates over history (docs/runtime.md, "Aggregates").
 const AGGREGATES: &str = "aggregates";
+/// `gate_scope`: (gate, the automations `on automation NAME` names), for the gates that
+/// name any (docs/language.md §11.2).
+const GATE_SCOPE: &str = "gate_scope";
+/// `rollout_stages`: (automation, its `rollout { … }` block), for the automations that
+/// have one (docs/language.md §11.3, "Staged rollout").
+const ROLLOUT_STAGES: &str = "rollout_stages";
 
 type Steps = Vec<(u32, u32, StepKind)>;
+type GateScope = Vec<(u32, Vec<u32>)>;
+type RolloutStages = Vec<(u32, Stages)>;
 type RouteNotices = Vec<(u32, Vec<Notice>)>;
 type GateFlow = Vec<(u32, bool, Vec<Notice>)>;
 
@@ -113,6 +121,24 @@ impl Payload for Program {
         if !self.aggregates.is_empty() {
             out.push((AGGREGATES.to_string(), encode(&self.aggregates)?));
         }
+        let mut scope: GateScope = Vec::new();
+        for (g, gate) in self.gates.iter().enumerate() {
+            if !gate.automations.is_empty() {
+                scope.push((index(g)?, gate.automations.clone()));
+            }
+        }
+        if !scope.is_empty() {
+            out.push((GATE_SCOPE.to_string(), encode(&scope)?));
+        }
+        let mut stages: RolloutStages = Vec::new();
+        for (a, auto) in self.automations.iter().enumerate() {
+            if let Some(s) = &auto.stages {
+                stages.push((index(a)?, s.clone()));
+            }
+        }
+        if !stages.is_empty() {
+            out.push((ROLLOUT_STAGES.to_string(), encode(&stages)?));
+        }
         Ok(out)
     }
 
@@ -139,6 +165,20 @@ impl Payload for Program {
                 }
             }
             AGGREGATES => self.aggregates = decode::<Vec<AggregateDef>>(tag, bytes)?,
+            GATE_SCOPE => {
+                let n = self.automations.len();
+                for (g, autos) in decode::<GateScope>(tag, bytes)? {
+                    if let Some(a) = autos.iter().find(|a| **a as usize >= n) {
+                        return Err(format!("section `{tag}` names automation {a} of {n}"));
+                    }
+                    at(&mut self.gates, g, tag)?.automations = autos;
+                }
+            }
+            ROLLOUT_STAGES => {
+                for (a, stages) in decode::<RolloutStages>(tag, bytes)? {
+                    at(&mut self.automations, a, tag)?.stages = Some(stages);
+                }
+            }
             _ => return Err(unknown_section(tag)),
         }
         Ok(())

@@ -48,6 +48,22 @@ impl Walker<'_> {
         }
     }
 
+    /// A staged rollout's names: the agreement event, durations and thresholds
+    /// (docs/language.md §11.3).
+    pub(super) fn stages(&mut self, s: &Stages) {
+        if let Some(a) = &s.agreement {
+            self.data_path(&a.event);
+            self.expr(&a.within);
+        }
+        for p in &s.promotions {
+            p.after.iter().for_each(|d| self.expr(d));
+            p.criteria.iter().for_each(|c| self.expr(&c.threshold));
+        }
+        if let Some(r) = &s.rollback {
+            r.criteria.iter().for_each(|c| self.expr(&c.threshold));
+        }
+    }
+
     pub(super) fn test(&mut self, t: &TestDecl) {
         for step in &t.steps {
             match step {
@@ -79,6 +95,9 @@ impl Walker<'_> {
                         self.op(OpKind::Sla, id);
                     }
                     Expectation::Sla { name, .. } => self.op(OpKind::Sla, name),
+                    Expectation::Stage { automation, .. } => {
+                        self.op(OpKind::Automation, automation)
+                    }
                     Expectation::Escalated(None)
                     | Expectation::NoAction(_)
                     | Expectation::Status(_) => {}

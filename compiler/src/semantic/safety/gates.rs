@@ -102,7 +102,7 @@ pub(super) fn gates(
                     GateSelector::EffectDestructive(_) => {
                         actions.extend(destructive.iter().cloned())
                     }
-                    GateSelector::Automation(_) => {}
+                    GateSelector::Automation(_) | GateSelector::AutomationNamed(..) => {}
                 }
             }
             // The parameters every held action has (same name and type) are in scope.

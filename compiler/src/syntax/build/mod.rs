@@ -22,6 +22,7 @@ mod aggregate;
 mod expr;
 mod items;
 mod lifecycle;
+mod rollout;
 mod rules;
 mod table;
 

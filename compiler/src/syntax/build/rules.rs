@@ -303,6 +303,13 @@ impl Builder<'_> {
                         Rule::sel_effect_money => GateSelector::EffectMoney(sp),
                         Rule::sel_effect_destructive => GateSelector::EffectDestructive(sp),
                         Rule::sel_automation => GateSelector::Automation(sp),
+                        Rule::sel_automation_named => {
+                            let name = s
+                                .into_inner()
+                                .find(|x| x.as_rule() == Rule::ident)
+                                .expect("grammar: automation name");
+                            GateSelector::AutomationNamed(self.ident(name), sp)
+                        }
                         _ => GateSelector::Action(self.path(s)),
                     });
                 }
@@ -390,6 +397,17 @@ impl Builder<'_> {
                 }
                 Rule::rollout_clause => {
                     let r = c.into_inner().next().expect("grammar: rollout kind");
+                    if r.as_rule() == Rule::rollout_stages {
+                        let (stages, by) = self.stages(r);
+                        clauses.push(AutomationClause::Rollout(Rollout {
+                            shadow: false,
+                            percent: None,
+                            by,
+                            span: sp,
+                            stages: Some(Box::new(stages)),
+                        }));
+                        continue;
+                    }
                     let shadow = r.as_rule() == Rule::rollout_shadow;
                     let mut percent = None;
                     let mut by = Vec::new();
@@ -404,6 +422,7 @@ impl Builder<'_> {
                         percent,
                         by,
                         span: sp,
+                        stages: None,
                     }));
                 }
                 Rule::breaker_clause => {
@@ -587,6 +606,12 @@ impl Builder<'_> {
                         let name = self.ident(i.next().expect("grammar: sla name"));
                         let state = self.ident(i.next().expect("grammar: sla state"));
                         Expectation::Sla { name, state }
+                    }
+                    Rule::exp_stage => {
+                        let mut i = i.filter(|x| x.as_rule() != Rule::kw_stage);
+                        let automation = self.ident(i.next().expect("grammar: stage automation"));
+                        let stage = self.stage_lit(i.next().expect("grammar: stage"));
+                        Expectation::Stage { automation, stage }
                     }
                     Rule::exp_status => {
                         Expectation::Status(self.ident(i.next().expect("grammar: status")))

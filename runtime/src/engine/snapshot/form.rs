@@ -194,13 +194,36 @@ pub(super) struct TimerS<'a> {
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
 pub(super) enum TimerKindForm {
-    Ack { generation: u64 },
-    SlaWarn { sla: u32, generation: u64 },
-    SlaBreach { sla: u32, generation: u64 },
-    GateExpire { request: u64, gate: u32 },
-    SagaWait { saga: u32, step: u32 },
-    Close { generation: u64 },
-    Evict { generation: u64 },
+    Ack {
+        generation: u64,
+    },
+    SlaWarn {
+        sla: u32,
+        generation: u64,
+    },
+    SlaBreach {
+        sla: u32,
+        generation: u64,
+    },
+    GateExpire {
+        request: u64,
+        gate: u32,
+    },
+    SagaWait {
+        saga: u32,
+        step: u32,
+    },
+    Close {
+        generation: u64,
+    },
+    Evict {
+        generation: u64,
+    },
+    /// Appended: a staged rollout's timer (`engine/rollout.rs`).
+    RolloutStage {
+        automation: u32,
+        generation: u64,
+    },
 }
 
 #[derive(Serialize, Deserialize)]

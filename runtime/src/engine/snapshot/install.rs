@@ -73,6 +73,8 @@ pub(super) fn install(
         rr_cursor,
         open_by_person,
         breakers,
+        // Installed from its part first (`parts.rs`).
+        rollouts: _,
         requests,
         request_seq,
         outstanding,
@@ -133,7 +135,14 @@ pub(super) fn install(
             TimerKindForm::SagaWait { saga, step } => TimerKind::SagaWait { saga, step },
             TimerKindForm::Close { generation } => TimerKind::Close { generation },
             TimerKindForm::Evict { generation } => TimerKind::Evict { generation },
-            _ => return bad("a timer names an unknown SLA policy or gate"),
+            TimerKindForm::RolloutStage {
+                automation,
+                generation,
+            } if (automation as usize) < p.automations.len() => TimerKind::RolloutStage {
+                automation,
+                generation,
+            },
+            _ => return bad("a timer names an unknown SLA policy, gate or automation"),
         };
         let timer = Timer {
             case: case_arc(t.case),

@@ -7,15 +7,17 @@
 //! Parts are written in name order:
 //! - `aggregates`: the aggregates' keys and buckets (`parts_aggregates.rs`);
 //! - `retired_gates`: gates a deployment removed while requests still name them
-//!   (`migrate_flow.rs`), in their number order.
+//!   (`migrate_flow.rs`), in their number order;
+//! - `rollouts`: the staged rollouts' stages, clocks and runs (`parts_rollouts.rs`).
 
 use super::error::SnapshotError;
-use super::parts_aggregates;
+use super::{parts_aggregates, parts_rollouts};
 use crate::engine::Engine;
 use crate::ir::{Action, GateDef, Program, Recipient, Requirement, Target};
 
 const AGGREGATES: &str = "aggregates";
 const RETIRED_GATES: &str = "retired_gates";
+const ROLLOUTS: &str = "rollouts";
 
 /// The parts `engine` has something for, encoded; empty when none.
 pub(super) fn write(engine: &Engine) -> Result<Vec<u8>, SnapshotError> {
@@ -29,6 +31,9 @@ pub(super) fn write(engine: &Engine) -> Result<Vec<u8>, SnapshotError> {
             RETIRED_GATES,
             postcard::to_stdvec(&engine.retired_gates).map_err(enc)?,
         ));
+    }
+    if let Some(bytes) = parts_rollouts::write(engine)? {
+        parts.push((ROLLOUTS, bytes));
     }
     if parts.is_empty() {
         return Ok(Vec::new());
@@ -46,6 +51,11 @@ pub(super) fn read(rest: &[u8]) -> Result<Vec<(&str, Vec<u8>)>, SnapshotError> {
     if !after.is_empty() {
         return Err(SnapshotError(
             "the snapshot's body has trailing bytes".to_string(),
+        ));
+    }
+    if !parts.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Err(SnapshotError(
+            "the snapshot's parts are not in increasing name order".to_string(),
         ));
     }
     Ok(parts)
@@ -77,6 +87,7 @@ pub(super) fn install(engine: &mut Engine, parts: &[(&str, Vec<u8>)]) -> Result<
     for (name, bytes) in parts {
         match *name {
             AGGREGATES => parts_aggregates::install(engine, bytes)?,
+            ROLLOUTS => parts_rollouts::install(engine, bytes)?,
             RETIRED_GATES => {
                 let gates: Vec<GateDef> = postcard::from_bytes(bytes).map_err(|e| {
                     SnapshotError(format!("the snapshot's retired gates do not decode: {e}"))
@@ -120,6 +131,7 @@ mod tests {
             name: "g".into(),
             actions: Vec::new(),
             all_automation_actions: false,
+            automations: Vec::new(),
             cond: None,
             param_names: Vec::new(),
             require: vec![Requirement::Approval(3)],
