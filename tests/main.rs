@@ -19,7 +19,8 @@
 //!   `warn at 0%` fires when the clock starts running; `sticky_routes`: a case keeps an
 //!   assignee who is a member of the team assigned again, unless the route says `rebalance`;
 //!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too;
-//!   `name_of`: an enum variant's name as a string.
+//!   `name_of`: an enum variant's name as a string; `changes`: `changed`/`previous`,
+//!   `all`/`any` and `once per case`.
 
 #![allow(
     clippy::unwrap_used,
@@ -27,6 +28,7 @@
     reason = "test code: a panic is a failing test, and helpers are `pub` for the test modules"
 )]
 
+mod changes;
 mod check;
 mod class_routes;
 mod codes;

@@ -448,6 +448,11 @@ fn sentence(kind: &str, rule: &str, d: &Json) -> String {
         }
         "not_in_rollout" => format!("`{rule}` not in rollout (bucket {})", g("bucket")),
         "halted" => format!("`{rule}` halted: breaker open"),
+        // `once per case` (docs/runtime.md, "Automations as sagas").
+        "skipped" => format!(
+            "`{rule}` skipped: it runs once per case and ran on {}",
+            g("ran_on")
+        ),
         "eval_error" => format!("`{rule}` could not be evaluated: {}", g("error")),
         "notified" => match d.get("template") {
             Some(t) => format!("notified {} with template {} (`{rule}`)", g("to"), show(t)),

@@ -15,8 +15,12 @@ use rust_decimal::Decimal;
 use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
 use crate::value::Value;
 
+mod change;
 mod operand;
+mod quant;
 mod table;
+pub use change::Before;
+pub use quant::Bound;
 pub use table::TableIndex;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +80,12 @@ pub struct CtxVals<'a> {
     pub class: Option<(u32, u32)>,
     pub assignee: Who<'a>,
     pub now: Option<Timestamp>,
+    /// The facts the event being applied wrote, as they were before it (`previous`,
+    /// `changed`); `None` outside that event's rules.
+    pub before: Option<&'a Before>,
+    /// The elements bound by the quantifiers being evaluated, innermost first (`all`,
+    /// `any`).
+    pub bound: Option<&'a Bound<'a>>,
 }
 
 impl CtxVals<'_> {
@@ -408,6 +418,10 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             let b = compile_unset_as_none(b, program);
             Box::new(move |f| Ok(Value::Bool(!b(f)?.is_none())))
         }
+        Expr::Previous(b) => change::previous(b, program),
+        Expr::Changed(b) => change::changed(b, program),
+        Expr::Quant { all, list, body } => quant::quant(*all, list, body, program),
+        Expr::Elem(i) => quant::elem(*i),
         Expr::Lookup(t, k) => {
             let (t, k) = (*t as usize, compile_read(k, program, true));
             Box::new(move |f| {

@@ -93,6 +93,8 @@ codes! {
     WaitWithoutTimeout = "E0541", Error, "`wait until` without `within`";
     WaitCondition = "E0542", Error, "`wait until` condition is not a Bool";
     ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
+    NotAFact = "E0580", Error, "`changed`/`previous` on something that is not a case fact";
+    NotAList = "E0581", Error, "`all`/`any` over something that is not a list";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

@@ -339,7 +339,7 @@ impl Walker<'_> {
                 }
                 for c in &a.clauses {
                     match c {
-                        AutomationClause::Version { .. } => {}
+                        AutomationClause::Version { .. } | AutomationClause::OncePerCase(_) => {}
                         AutomationClause::Owner(id) => self.op(OpKind::Team, id),
                         AutomationClause::On { cond, .. } => {
                             if let Some(e) = cond {
@@ -538,6 +538,23 @@ impl Walker<'_> {
                 self.expr(index);
             }
             ExprKind::IsSet { operand, .. } => self.expr(operand),
+            // The bound name is a local of the condition (hover, go to definition).
+            ExprKind::Quant {
+                var, list, body, ..
+            } => {
+                self.expr(list);
+                let local = SymbolId::Local {
+                    file: self.file.clone(),
+                    span: var.span,
+                };
+                self.def(var.span, local);
+                let outer = self.params.insert(var.name.clone(), var.span);
+                self.expr(body);
+                match outer {
+                    Some(s) => self.params.insert(var.name.clone(), s),
+                    None => self.params.remove(&var.name),
+                };
+            }
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
                 args.iter().for_each(|a| self.expr(&a.value));

@@ -198,6 +198,7 @@ pub(super) fn lower_gate(
         module: m.module,
         inference: m.inference,
         scope: LScope::Gate(param_names.clone()),
+        bound: Vec::new(),
     };
     let mut def = ir::GateDef {
         name: g.name.name.clone(),
@@ -257,6 +258,7 @@ pub(super) fn lower_automation(
         steps: Vec::new(),
         rollout: ir::Rollout::Live,
         breaker: None,
+        once_per_case: false,
     };
     let pct = |e: &ast::Expr| percent(&l.lower(e), &[]).unwrap_or(10_000);
     for c in &a.clauses {
@@ -338,6 +340,7 @@ pub(super) fn lower_automation(
                 }
                 def.breaker = Some(br);
             }
+            ast::AutomationClause::OncePerCase(_) => def.once_per_case = true,
         }
     }
     def

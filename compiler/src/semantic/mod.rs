@@ -13,6 +13,7 @@ pub mod inference;
 pub mod lifecycle;
 pub mod operators;
 pub mod project_checks;
+pub mod quant;
 pub mod rules;
 pub mod safety;
 pub mod sig;

@@ -495,6 +495,8 @@ pub enum AutomationClause {
     },
     Rollout(Rollout),
     Breaker(Breaker),
+    /// `once per case` (docs/language.md §11.3).
+    OncePerCase(Span),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -593,6 +595,8 @@ pub enum Expectation {
     /// `status open|solved|closed`: the case's lifecycle status.
     Status(Ident),
     NoAction(Span),
+    /// `executed C.A once`, `executed C.A N times`: exactly N `executed` entries for it.
+    ExecutedTimes(Path, u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

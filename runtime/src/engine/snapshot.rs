@@ -188,6 +188,8 @@ impl Engine {
             scratch: _,
             commands: _,
             timers_by_case: _,
+            // Only while an event is applied (`previous`/`changed`); never between events.
+            before: _,
             // State:
             bundle,
             clock,

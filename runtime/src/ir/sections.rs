@@ -22,6 +22,9 @@ const ROUTE_NOTICES: &str = "route_notices";
 /// have either.
 const GATE_FLOW: &str = "gate_flow";
 
+/// `once_per_case`: the automations declared `once per case` (docs/language.md §11.3).
+const ONCE_PER_CASE: &str = "once_per_case";
+
 type Steps = Vec<(u32, u32, StepKind)>;
 type RouteNotices = Vec<(u32, Vec<Notice>)>;
 type GateFlow = Vec<(u32, bool, Vec<Notice>)>;
@@ -107,6 +110,15 @@ impl Payload for Program {
         if !gates.is_empty() {
             out.push((GATE_FLOW.to_string(), encode(&gates)?));
         }
+        let mut once: Vec<u32> = Vec::new();
+        for (a, auto) in self.automations.iter().enumerate() {
+            if auto.once_per_case {
+                once.push(index(a)?);
+            }
+        }
+        if !once.is_empty() {
+            out.push((ONCE_PER_CASE.to_string(), encode(&once)?));
+        }
         Ok(out)
     }
 
@@ -130,6 +142,11 @@ impl Payload for Program {
                     let gate = at(&mut self.gates, g, tag)?;
                     gate.release_when_clear = release;
                     gate.notify = notify;
+                }
+            }
+            ONCE_PER_CASE => {
+                for a in decode::<Vec<u32>>(tag, bytes)? {
+                    at(&mut self.automations, a, tag)?.once_per_case = true;
                 }
             }
             _ => return Err(unknown_section(tag)),
