@@ -290,3 +290,55 @@ fn once_per_case_survives_a_deployment() {
     assert!(executed(&after).is_empty());
     assert_eq!(kinds(&after, "skipped").len(), 1);
 }
+
+const EXTENDED: &str = r#"
+import std.crm.{ContractSigned}
+enum Region { Dach, Nordics }
+extend record std.crm.Contract { region: Region?, legal_entity: String? }
+enum Kind { Regional, Other }
+classify Kind on ContractSigned {
+  Regional when contract.region == Nordics and contract.legal_entity != none
+  otherwise Other
+}
+team onboarding { members ["ana@x.io"] }
+owners {
+  Regional -> onboarding escalate onboarding
+  Other -> onboarding escalate onboarding
+}
+"#;
+
+/// `extend record` (docs/language.md §14.8): the added fields are read by name from the
+/// envelope, and an envelope without them (an adapter that knows nothing of them) decodes.
+#[test]
+fn extended_std_records_decode_with_and_without_the_added_fields() {
+    let mut engine = Engine::new(program(EXTENDED), "v1").expect("loads");
+    let signed = |engine: &mut Engine, case: &str, extra: &str| {
+        engine.apply_line(&format!(
+            r#"{{"id":"{case}","type":"ContractSigned","at":"2026-03-02T10:00:00Z","case":"{case}","data":{{"signed_by":"a@b.io","contract":{{"id":"{case}","account_id":"a","account_name":"A","plan":"growth","value":"10.00 EUR","term_months":12,"start_date":"2026-04-01","attachments":[]{extra}}}}}}}"#
+        ))
+    };
+    let class = |engine: &Engine, case: &str| engine.case_view(case).and_then(|v| v.class);
+    assert!(matches!(
+        signed(&mut engine, "C-1", ""),
+        meshline_runtime::engine::ApplyOutcome::Accepted
+    ));
+    assert_eq!(class(&engine, "C-1").as_deref(), Some("Other"));
+    signed(
+        &mut engine,
+        "C-2",
+        r#","region":"Nordics","legal_entity":"Kestrel AB""#,
+    );
+    assert_eq!(class(&engine, "C-2").as_deref(), Some("Regional"));
+    signed(
+        &mut engine,
+        "C-3",
+        r#","region":"Nordics","legal_entity":null"#,
+    );
+    assert_eq!(class(&engine, "C-3").as_deref(), Some("Other"));
+    // A value the added field's type does not allow is rejected like any other.
+    let bad = signed(&mut engine, "C-4", r#","region":"Mars""#);
+    assert!(
+        !matches!(bad, meshline_runtime::engine::ApplyOutcome::Accepted),
+        "{bad:?}"
+    );
+}

@@ -95,6 +95,9 @@ codes! {
     ReleaseWithoutCondition = "E0543", Error, "`release when clear` on a gate without a condition";
     NotAFact = "E0580", Error, "`changed`/`previous` on something that is not a case fact";
     NotAList = "E0581", Error, "`all`/`any` over something that is not a list";
+    BadExtension = "E0582", Error, "extending something that is not a standard record";
+    ExtensionClash = "E0583", Error, "an added field clashes with an existing one";
+    ExtensionNotOptional = "E0584", Error, "an added field is not optional";
 
     InvalidRegex = "E0601", Error, "invalid regular expression";
     InvalidTimezone = "E0602", Error, "unknown time zone";

@@ -120,7 +120,7 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
     for item in &ast.items {
         let span = item.span;
         let mut d = match &item.kind {
-            ItemKind::Import(_) | ItemKind::Error(_) => continue,
+            ItemKind::Import(_) | ItemKind::Error(_) | ItemKind::Extend(_) => continue,
             ItemKind::Enum(e) => {
                 let mut d = def(data(&e.name), DefKind::Enum, &e.name, span);
                 let owner = DefId::new(module, &e.name.name);

@@ -169,6 +169,16 @@ impl Walker<'_> {
                     );
                 }
             }
+            // The added fields are fields of the standard record (hover, references).
+            ItemKind::Extend(x) => {
+                let owner = self.data_path(&x.target);
+                for f in &x.fields {
+                    if let Some(o) = &owner {
+                        self.def(f.name.span, SymbolId::Field(o.clone(), f.name.name.clone()));
+                    }
+                    self.type_expr(&f.ty);
+                }
+            }
             ItemKind::Record(r) | ItemKind::Event(r) => {
                 let owner = self.data(&r.name.name);
                 self.def(r.name.span, SymbolId::Data(owner.clone()));

@@ -44,6 +44,7 @@ impl Cx<'_> {
                 ItemKind::Acceptance(a) => self.check_acceptance(a),
                 ItemKind::Lifecycle(l) => self.check_lifecycle(l),
                 ItemKind::Table(t) => self.check_table(t),
+                ItemKind::Extend(e) => self.check_extend(e),
             }
         }
         self.check_unused_imports(module);

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod decls;
 pub mod dependent;
 pub mod expr;
+pub mod extend;
 pub mod facts;
 pub mod flow;
 pub mod index;

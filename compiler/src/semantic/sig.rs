@@ -108,6 +108,9 @@ pub struct ModuleSig {
     /// Reference tables; each also declares the record type of its rows, under its name
     /// (in `records`).
     pub tables: BTreeMap<String, TableSig>,
+    /// `extend record PATH { … }`: the record as written and the fields it adds
+    /// (docs/language.md §14.8).
+    pub extends: Vec<(Vec<String>, Vec<(String, TypeRef)>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -151,6 +154,13 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
                 let variants = e.variants.iter().map(|v| v.name.name.clone()).collect();
                 sig.enums.entry(e.name.name.clone()).or_insert(variants);
             }
+            ItemKind::Extend(x) => sig.extends.push((
+                x.target.segments.iter().map(|s| s.name.clone()).collect(),
+                x.fields
+                    .iter()
+                    .map(|f| (f.name.name.clone(), TypeRef::from_ast(&f.ty)))
+                    .collect(),
+            )),
             ItemKind::Record(r) => {
                 sig.records
                     .entry(r.name.name.clone())

@@ -59,6 +59,7 @@ pub enum ItemKind {
     Acceptance(AcceptanceDecl),
     Lifecycle(LifecycleDecl),
     Table(TableDecl),
+    Extend(ExtendDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
     Error(BrokenDecl),
 }
@@ -98,6 +99,7 @@ impl ItemKind {
             ItemKind::Acceptance(_) => "acceptance",
             ItemKind::Lifecycle(_) => "lifecycle",
             ItemKind::Table(_) => "table",
+            ItemKind::Extend(_) => "extend record",
             ItemKind::Error(_) => "<error>",
         }
     }
@@ -130,6 +132,13 @@ pub struct Variant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordDecl {
     pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+}
+
+/// `extend record PATH { fields }`: optional fields added to a standard record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtendDecl {
+    pub target: Path,
     pub fields: Vec<FieldDecl>,
 }
 

@@ -151,6 +151,7 @@ impl<'t> Builder<'t> {
             Rule::acceptance_decl => ItemKind::Acceptance(self.acceptance(decl)),
             Rule::lifecycle_decl => ItemKind::Lifecycle(self.lifecycle(decl)),
             Rule::table_decl => ItemKind::Table(self.table(decl)),
+            Rule::extend_decl => ItemKind::Extend(self.extend(decl)),
             _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {
