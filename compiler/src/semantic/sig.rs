@@ -110,8 +110,11 @@ pub struct ModuleSig {
     pub tables: BTreeMap<String, TableSig>,
     /// `extend record PATH { … }`: the record as written and the fields it adds
     /// (docs/language.md §14.8).
-    pub extends: Vec<(Vec<String>, Vec<(String, TypeRef)>)>,
+    pub extends: Vec<Extension>,
 }
+
+/// An `extend record`: the record's path as written and the fields it adds.
+pub type Extension = (Vec<String>, Vec<(String, TypeRef)>);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableSig {
