@@ -204,6 +204,41 @@ mod tests {
         assert_eq!(core, postcard::to_allocvec(&plain).unwrap());
     }
 
+    /// `once per case` lives in its section: the core program is the one an older runtime
+    /// reads, and a bundle without the section has no such automation.
+    #[test]
+    fn once_per_case_round_trips_in_its_section() {
+        let auto = |name: &str, once| crate::ir::AutomationDef {
+            name: name.into(),
+            version: 1,
+            owner: 0,
+            events: Vec::new(),
+            cond: None,
+            steps: Vec::new(),
+            rollout: crate::ir::Rollout::Live,
+            breaker: None,
+            once_per_case: once,
+        };
+        let program = Program {
+            automations: vec![auto("a", false), auto("legal_alert", true)],
+            ..Program::default()
+        };
+        let bytes = bundle::encode(&manifest(), &program).unwrap();
+        let (_, decoded, _) = bundle::decode::<Program>(&bytes).unwrap();
+        assert_eq!(decoded, program);
+        let plain = Program {
+            automations: vec![auto("a", false), auto("legal_alert", false)],
+            ..Program::default()
+        };
+        assert_eq!(
+            postcard::to_allocvec(&program).unwrap(),
+            postcard::to_allocvec(&plain).unwrap()
+        );
+        let (_, without, _) =
+            bundle::decode::<Program>(&bundle::encode(&manifest(), &plain).unwrap()).unwrap();
+        assert!(without.automations.iter().all(|a| !a.once_per_case));
+    }
+
     #[test]
     fn unknown_or_unordered_sections_are_refused() {
         struct With(Vec<Section>);
