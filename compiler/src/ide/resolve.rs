@@ -35,6 +35,7 @@ pub fn occurrences(
         out: Vec::new(),
         events: Vec::new(),
         params: BTreeMap::new(),
+        bound: Vec::new(),
     };
     for item in &ast.items {
         w.events.clear();
@@ -54,6 +55,9 @@ struct Walker<'a> {
     events: Vec<DefId>,
     /// Function parameters in scope: name → declaration span.
     params: BTreeMap<String, Span>,
+    /// Names bound by the enclosing `all`/`any`: left unresolved, so hover shows their
+    /// type (docs/language.md §4.6).
+    bound: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -478,6 +482,9 @@ impl Walker<'_> {
     }
 
     fn name(&mut self, e: &Expr, id: &Ident) {
+        if self.bound.contains(&id.name) {
+            return;
+        }
         if let Some(span) = self.params.get(&id.name) {
             let local = SymbolId::Local {
                 file: self.file.clone(),
@@ -548,22 +555,13 @@ impl Walker<'_> {
                 self.expr(index);
             }
             ExprKind::IsSet { operand, .. } => self.expr(operand),
-            // The bound name is a local of the condition (hover, go to definition).
             ExprKind::Quant {
                 var, list, body, ..
             } => {
                 self.expr(list);
-                let local = SymbolId::Local {
-                    file: self.file.clone(),
-                    span: var.span,
-                };
-                self.def(var.span, local);
-                let outer = self.params.insert(var.name.clone(), var.span);
+                self.bound.push(var.name.clone());
                 self.expr(body);
-                match outer {
-                    Some(s) => self.params.insert(var.name.clone(), s),
-                    None => self.params.remove(&var.name),
-                };
+                self.bound.pop();
             }
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
