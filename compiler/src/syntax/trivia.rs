@@ -247,6 +247,7 @@ pub const DECL_KEYWORDS: &[&str] = &[
     "test",
     "acceptance",
     "table",
+    "extend",
 ];
 
 /// The words reserved everywhere (brief §7.2): never a name.
