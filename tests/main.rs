@@ -10,7 +10,9 @@
 //! - `witness`, `solver_props`: the safety analysis's witnesses replay through the runtime,
 //!   and conditions it calls disjoint never both match a random event; `index_props`: the
 //!   indexed decision step picks what a linear scan picks, on random policies;
-//! - `reload`: deploying a bundle over live state; `scan_errors`: a classify arm or route
+//! - `reload`: deploying a bundle over live state; `migrate`, `migrate_flow`: carrying live
+//!   state into it by name (classes, facts, SLA policies; gates, automations, calendars);
+//!   `migrate_props`: random deployment sequences replay byte for byte through restarts; `scan_errors`: a classify arm or route
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
 //!   decision step (and a route whose key fails does not match);
 //! - `unset_facts`: `?.`, `??` and `== none` on facts not set yet, errors in SLA conditions
@@ -38,6 +40,8 @@ mod fmt_props;
 mod incremental;
 mod index_props;
 mod migrate;
+mod migrate_flow;
+mod migrate_props;
 mod money_parts;
 mod name_of;
 mod no_panic;

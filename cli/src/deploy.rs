@@ -154,17 +154,24 @@ pub(crate) fn text(p: &Json) -> String {
             held.len()
         );
         for h in held {
+            // What a removal does to it (docs/deploy.md, "Migrations by name").
+            let mut what = String::new();
+            if h["automation_removed"] == true {
+                what.push_str(" (automation removed: the run is cancelled)");
+            } else if h["automation_changed"] == true {
+                what.push_str(" (automation changed)");
+            }
+            let gone = h["gates_removed"].as_array().map_or(&[][..], Vec::as_slice);
+            if !gone.is_empty() && h["automation_removed"] != true {
+                let names: Vec<&str> = gone.iter().filter_map(Json::as_str).collect();
+                let _ = write!(what, " (gate {} removed: still held)", names.join(", "));
+            }
             let _ = writeln!(
                 out,
-                "  {} {} step {}{}",
+                "  {} {} step {}{what}",
                 s(&h["case"]),
                 s(&h["automation"]),
                 h["step"],
-                if h["automation_changed"] == true {
-                    " (automation changed)"
-                } else {
-                    ""
-                }
             );
         }
     }

@@ -23,7 +23,15 @@ fn ticks_and_deployments_replay_with_meshline_run() {
     // Wall clock on (the default): events stamped in the past leave timers overdue.
     let s = Server::new("admin_token_env = \"MESHLINE_TEST_ADMIN\"\n");
     let env = [("MESHLINE_TEST_ADMIN".to_string(), "adm1n".to_string())];
-    let newer = variant(s.dir.path(), "newer", "meshline.toml", "1.4.0", "1.4.1");
+    // Deployment 1 adds a gate on every refund; rolling back removes it while it holds
+    // refunds, which stay held under it (docs/deploy.md, "Migrations by name").
+    let newer = variant(
+        s.dir.path(),
+        "newer",
+        "rules/billing/gates.mesh",
+        "gate two_step on",
+        "gate a_all_refunds on stripe.refund {\n  require approval from finance_managers\n}\n\ngate two_step on",
+    );
     let sample =
         std::fs::read_to_string(root().join("examples/agency-support/events/sample.jsonl"))
             .unwrap();
@@ -78,6 +86,10 @@ fn ticks_and_deployments_replay_with_meshline_run() {
         "ticks, then deployment 2, then events: {kinds:?}"
     );
     assert!(ledger.contains("\"kind\":\"sla_breached\""));
+    assert!(
+        ledger.contains("\"retired_gates\""),
+        "no held step was carried"
+    );
 
     // The recipe the export printed, as is.
     let recipe = msg

@@ -512,3 +512,88 @@ fn failed_step_after_the_refund_cancels_it_at_stripe() {
     );
     assert_eq!(s.run(None), ledger);
 }
+
+/// `assignment = "helpdesk"`: every assignment Meshline makes (the owner's queue, a route,
+/// a person chosen by rotation) is written back to the Zendesk ticket, in the order the
+/// ledger records them: a team as the ticket's group with no assignee, a person as its
+/// assignee. A team without a group fails for good, naming the team.
+#[test]
+fn meshline_assignments_are_written_back_to_zendesk() {
+    let zendesk = Double::start(|_| json!({ "ticket": { "id": 9101 }, "audit": { "id": 78 } }));
+    let teams = [
+        "billing_ops",
+        "finance_managers",
+        "support_l1",
+        "support_leads",
+        "implementation",
+        "delivery_leads",
+        "eng_oncall",
+        "eng_managers",
+        "account_mgmt",
+        "support_inbox",
+        "priority_desk",
+        "automation_review",
+    ];
+    let groups: Vec<String> = teams
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{t} = {}", 360_100 + i))
+        .collect();
+    let text = format!(
+        r#"wall_clock = false
+[connectors]
+assignment = "helpdesk"
+[connectors.helpdesk]
+vendor = "zendesk"
+api_base = "http://127.0.0.1:{}"
+email = "meshline@agency.io"
+api_token = "env:MESHLINE_TEST_ZENDESK_TOKEN"
+case_prefix = "T-"
+backoff_ms = 50
+groups = {{ {} }}
+"#,
+        zendesk.port,
+        groups.join(", ")
+    );
+    let mut s = Server::new(&text);
+    s.bundle = requester_bundle(&s);
+    let child = s.start_with_env(&env());
+    let t = ticket("evt_w1", "T-9101", "20.00 USD");
+    let (code, body) = http(s.port, "POST", "/events", t.to_string().as_bytes()).unwrap();
+    assert_eq!(code, 202, "{body}");
+    let assigned: Vec<Json> = ledger_of(s.port, "T-9101")
+        .into_iter()
+        .filter(|e| e["kind"] == "assigned")
+        .collect();
+    assert!(!assigned.is_empty(), "the ticket was assigned");
+    let seen = zendesk.wait(assigned.len());
+    s.stop(child);
+    let expected: Vec<Json> = assigned
+        .iter()
+        .map(|e| {
+            let who = e["detail"]["assignee"].as_str().unwrap();
+            match teams.iter().position(|t| *t == who) {
+                Some(i) => json!({ "ticket": { "group_id": 360_100 + i, "assignee_id": null } }),
+                None => json!({ "ticket": { "assignee_email": who } }),
+            }
+        })
+        .collect();
+    let bodies: Vec<Json> = seen
+        .iter()
+        .take(assigned.len())
+        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .collect();
+    assert_eq!(bodies, expected);
+    assert!(
+        seen.iter()
+            .all(|s| s.method == "PUT" && s.uri == "/api/v2/tickets/9101"),
+        "{seen:?}"
+    );
+    // The commands are in the journal of the outbox, numbered after the saga's.
+    let (_, ledger, _) = s.export();
+    assert_eq!(
+        s.run(None),
+        ledger,
+        "the ledger is what it would be without write-back"
+    );
+}

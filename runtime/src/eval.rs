@@ -34,6 +34,8 @@ pub enum EvalError {
     Overflow,
     /// A value of an unexpected shape (the checker rules this out for checked programs).
     Type(Box<str>),
+    /// `convert` given a rate or a target currency it cannot use (docs/language.md §4.4).
+    Conversion(Box<str>),
 }
 
 impl EvalError {
@@ -58,6 +60,7 @@ impl fmt::Display for EvalError {
             EvalError::DivideByZero => f.write_str("division by zero"),
             EvalError::Overflow => f.write_str("arithmetic overflow"),
             EvalError::Type(m) => write!(f, "unexpected value: {m}"),
+            EvalError::Conversion(m) => write!(f, "cannot convert: {m}"),
         }
     }
 }
@@ -507,6 +510,41 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, EvalError> {
     })
 }
 
+/// `convert(m, to, rate)`: `m`'s amount times `rate`, in currency `to`, exact (no rounding;
+/// docs/language.md §4.4). A rate that is not above zero or a target that is not a currency
+/// code is an evaluation error, so a gate over it holds (a missing FX row reaches here as
+/// `none` and fails the same way, through `!`).
+fn convert(m: Value, to: Option<&Value>, rate: Option<&Value>) -> R {
+    let Value::Money(amount, _) = m else {
+        return Err(EvalError::ty(format!("convert of {m:?}")));
+    };
+    let code = match to {
+        Some(Value::Str(s)) => {
+            let b = s.as_bytes();
+            if b.len() != 3 || !b.iter().all(u8::is_ascii_uppercase) {
+                return Err(EvalError::Conversion(
+                    format!("`{s}` is not a currency code").into(),
+                ));
+            }
+            [b[0], b[1], b[2]]
+        }
+        other => return Err(EvalError::ty(format!("convert to {other:?}"))),
+    };
+    let rate = match rate {
+        Some(Value::Decimal(d)) => *d,
+        Some(Value::Int(i)) => rust_decimal::Decimal::from(*i),
+        Some(Value::None) | None => return Err(EvalError::NoneUnwrapped),
+        Some(other) => return Err(EvalError::ty(format!("convert at {other:?}"))),
+    };
+    if rate <= rust_decimal::Decimal::ZERO {
+        return Err(EvalError::Conversion(
+            format!("the rate {rate} is not above zero").into(),
+        ));
+    }
+    let converted = amount.checked_mul(rate).ok_or(EvalError::Overflow)?;
+    Ok(Value::Money(converted, code))
+}
+
 fn arith(op: BinOp, a: Value, b: Value) -> R {
     use Value::*;
     let ov = || EvalError::Overflow;
@@ -695,6 +733,7 @@ fn builtin(bf: BuiltinFn, args: Vec<Code>) -> Code {
                 Value::Money(a, _) => Ok(Value::Decimal(a)),
                 other => Err(EvalError::ty(format!("amount_of {other:?}"))),
             },
+            BuiltinFn::Convert => convert(first, vals.get(1), vals.get(2)),
         }
     })
 }

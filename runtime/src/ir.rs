@@ -518,6 +518,8 @@ pub enum BuiltinFn {
     /// Appended (docs/language.md §4.4): bundles built before them never name them.
     CurrencyOf,
     AmountOf,
+    /// Appended: `convert(m, "USD", rate)`.
+    Convert,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

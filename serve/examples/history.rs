@@ -69,7 +69,7 @@ fn main() {
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| serde_json::from_str(l).unwrap())
                 .collect();
-            let r = recover(&store, program, &hash, true, false).expect("recover");
+            let r = recover(&store, program, &hash, true, false, false).expect("recover");
             let writer = Writer {
                 engine: r.engine,
                 store: Box::new(store),
@@ -80,7 +80,7 @@ fn main() {
                 routed: Default::default(),
                 snapshot_every: every,
                 since_snapshot: r.replayed,
-                rebuild: meshline_serve::rebuild(hash.clone(), true),
+                rebuild: meshline_serve::rebuild(hash.clone(), true, false),
                 storage_failed: None,
                 cluster: None,
             };
@@ -102,7 +102,8 @@ fn main() {
             let snaps = store.snapshots().unwrap();
             println!("snapshots stored: {snaps:?}");
             let t = Instant::now();
-            let full = recover(&store, program.clone(), &hash, false, false).expect("full replay");
+            let full =
+                recover(&store, program.clone(), &hash, false, false, false).expect("full replay");
             let replay = t.elapsed();
             let s = full.engine.state_summary();
             println!(
@@ -125,7 +126,8 @@ fn main() {
                 restore.as_millis()
             );
             let t = Instant::now();
-            let fast = recover(&store, program, &hash, true, false).expect("from a snapshot");
+            let fast =
+                recover(&store, program, &hash, true, false, false).expect("from a snapshot");
             println!(
                 "start from the newest stored snapshot ({:?}): {} inputs replayed, {:.2} s",
                 fast.snapshot,

@@ -136,7 +136,8 @@ pub struct Connectors {
     pub http: std::collections::BTreeMap<String, http_connector::HttpConnector>,
     /// Vendor connectors by the connector's name in the project.
     pub vendors: std::collections::BTreeMap<String, vendors::VendorConfig>,
-    /// Command kind (`notify`, `approval_request`, `reconciliation`) → connector name.
+    /// Command kind (`notify`, `approval_request`, `reconciliation`, `assignment`) →
+    /// connector name.
     pub routes: std::collections::BTreeMap<String, String>,
 }
 
@@ -170,6 +171,12 @@ impl<'de> Deserialize<'de> for Connectors {
 }
 
 impl Connectors {
+    /// Whether Meshline's own assignments are written back to the help desk
+    /// (`assignment = "helpdesk"`): the engine then emits them as commands.
+    pub fn writes_assignments(&self) -> bool {
+        self.routes.contains_key("assignment")
+    }
+
     /// Build every HTTP and vendor connector (the settings checked, the TLS roots read).
     /// The Slack connectors, which also answer interactions (docs/connectors.md).
     pub fn slack(
@@ -384,6 +391,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         &first,
         config.snapshot_every > 0,
         verify_ledger,
+        config.connectors.writes_assignments(),
     )
     .map_err(|e| format!("{}: {e}", state.show()))?;
     let ms = t.elapsed().as_millis() as u64;
@@ -420,7 +428,11 @@ pub fn serve(opts: Options) -> Result<(), String> {
         leading: false,
         stale: false,
         pending: Vec::new(),
-        recover: recover_node(first.clone(), config.snapshot_every > 0),
+        recover: recover_node(
+            first.clone(),
+            config.snapshot_every > 0,
+            config.connectors.writes_assignments(),
+        ),
         deploy_on_lead: Some((bundle_bytes.clone(), start_note.clone())),
     });
     let mut writer = core::Writer {
@@ -433,7 +445,11 @@ pub fn serve(opts: Options) -> Result<(), String> {
         routed: config.connectors.routes.keys().cloned().collect(),
         snapshot_every: config.snapshot_every,
         since_snapshot: replayed,
-        rebuild: rebuild(first.clone(), config.snapshot_every > 0),
+        rebuild: rebuild(
+            first.clone(),
+            config.snapshot_every > 0,
+            config.connectors.writes_assignments(),
+        ),
         storage_failed: None,
         cluster,
     };
@@ -591,20 +607,20 @@ fn node_name(config: &Config) -> String {
 
 /// How a node of several rebuilds its engine from the store: the engine and the seq of the
 /// last input it applied.
-fn recover_node(first: String, snapshots: bool) -> node::Recover {
+fn recover_node(first: String, snapshots: bool, assignments: bool) -> node::Recover {
     Box::new(move |store: &dyn Store| {
         let program = core::load_stored(store, &first)?;
-        let r = recovery::recover_shared(store, program, &first, snapshots, false)?;
+        let r = recovery::recover_shared(store, program, &first, snapshots, false, assignments)?;
         Ok((r.engine, r.snapshot.unwrap_or(0) + r.replayed))
     })
 }
 
 /// How the writer rebuilds its engine from what is durable after a commit failed (the
 /// engine had applied what the store did not keep).
-pub fn rebuild(first: String, snapshots: bool) -> core::Rebuild {
+pub fn rebuild(first: String, snapshots: bool, assignments: bool) -> core::Rebuild {
     Box::new(move |store: &dyn Store| {
         let program = core::load_stored(store, &first)?;
-        let r = recovery::recover(store, program, &first, snapshots, false)?;
+        let r = recovery::recover(store, program, &first, snapshots, false, assignments)?;
         Ok((r.engine, r.replayed))
     })
 }

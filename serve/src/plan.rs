@@ -180,6 +180,20 @@ pub fn plan(engine: &Engine, bytes: &[u8], signature: Option<String>) -> Result<
         .filter(|g| old.gates.iter().find(|o| o.name == g.name) != Some(*g))
         .map(|g| g.name.as_str())
         .collect();
+    // Removed ones (docs/deploy.md, "Migrations by name"): a removed gate keeps holding
+    // its steps (retired), a removed automation's held runs are cancelled.
+    let removed_autos: BTreeSet<&str> = old
+        .automations
+        .iter()
+        .map(|a| a.name.as_str())
+        .filter(|n| !program.automations.iter().any(|a| a.name == *n))
+        .collect();
+    let removed_gates: BTreeSet<&str> = old
+        .gates
+        .iter()
+        .map(|g| g.name.as_str())
+        .filter(|n| !program.gates.iter().any(|g| g.name == *n))
+        .collect();
     let (mut clocks, mut held) = (Vec::new(), Vec::new());
     for id in engine.case_ids() {
         let (Some(before), Some(after)) = (engine.case_json(id), copy.case_json(id)) else {
@@ -198,17 +212,21 @@ pub fn plan(engine: &Engine, bytes: &[u8], signature: Option<String>) -> Result<
         }
         for h in before["held"].as_array().unwrap_or(&empty) {
             let auto = h["automation"].as_str().unwrap_or("");
-            let gates: Vec<&str> = h["gates"]
-                .as_array()
-                .unwrap_or(&empty)
-                .iter()
+            let pending = || h["gates"].as_array().unwrap_or(&empty).iter();
+            let gates: Vec<&str> = pending()
                 .filter_map(Json::as_str)
                 .filter(|g| changed_gates.contains(g))
                 .collect();
-            if changed_autos.contains(auto) || !gates.is_empty() {
+            let gone: Vec<&str> = pending()
+                .filter_map(Json::as_str)
+                .filter(|g| removed_gates.contains(g))
+                .collect();
+            let auto_gone = removed_autos.contains(auto);
+            if changed_autos.contains(auto) || !gates.is_empty() || auto_gone || !gone.is_empty() {
                 held.push(json!({
                     "case": id, "automation": auto, "step": h["step"],
                     "automation_changed": changed_autos.contains(auto), "gates_changed": gates,
+                    "automation_removed": auto_gone, "gates_removed": gone,
                 }));
             }
         }
@@ -237,7 +255,8 @@ pub fn plan_state(
     } else {
         crate::recovery::recover
     };
-    let r = recover(&*store, program, &first, true, false)
+    // Commands are not part of a plan: the assignment setting does not matter here.
+    let r = recover(&*store, program, &first, true, false, false)
         .map_err(|e| format!("{}: {e}", state.show()))?;
     let signature = crate::deployment::note(bytes, "plan", trusted).err();
     plan(&r.engine, bytes, signature)
@@ -303,6 +322,79 @@ mod tests {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    const RULES: &str = r#"
+enum Klass { Refund, Other }
+event RefundRequested { amount: Money, agent: Person }
+team desk { members ["ana@x.io"] }
+team finance { members ["fay@x.io"] }
+classify Klass on RefundRequested {
+  Refund when amount > 0 USD
+  otherwise Other
+}
+owners {
+  Refund -> desk escalate finance
+  Other -> desk escalate finance
+}
+gate big_refund on stripe.refund when amount >= 250 USD {
+  require approval from finance
+}
+gate any_refund on stripe.refund {
+  require approval from finance
+}
+automation refunds {
+  version 1
+  owner desk
+  on RefundRequested
+  do {
+    stripe.refund(charge: "ch_1", amount: amount)
+  }
+}
+"#;
+
+    fn build(text: &str) -> Vec<u8> {
+        let text = text.to_string();
+        let out = meshline_compiler::with_large_stack(move || {
+            meshline_compiler::build_sources("plan", [("main.mesh", text)])
+        });
+        out.bundle.expect("builds")
+    }
+
+    /// docs/deploy.md, "Deployment plans": a held step whose gate or automation the bundle
+    /// removes is listed, and the `migrated` entries say what the removal does to it.
+    #[test]
+    fn held_steps_of_removed_gates_and_automations_are_listed() {
+        let (_, program, hash) =
+            meshline_runtime::bundle::decode::<Program>(&build(RULES)).expect("decodes");
+        let mut engine = Engine::new(program, &hash).expect("loads");
+        engine.apply_line(r#"{"id":"r1","type":"RefundRequested","at":"2026-03-02T10:00:00Z","case":"T-1","data":{"amount":"300.00 USD","agent":"ana@x.io"}}"#);
+        engine.drain();
+        let no_gate = RULES.replace("gate big_refund on", "gate other_refund on");
+        let p = plan(&engine, &build(&no_gate), None).expect("a plan");
+        assert_eq!(p["refused"], Json::Null, "{p}");
+        assert_eq!(p["held"][0]["gates_removed"], json!(["big_refund"]), "{p}");
+        assert_eq!(p["held"][0]["automation_removed"], false, "{p}");
+        assert_eq!(
+            p["migrated"][0]["retired_gates"][0]["gates"],
+            json!(["big_refund"]),
+            "{p}"
+        );
+        let no_auto = RULES.replace("automation refunds {", "automation refunds_v2 {");
+        let p = plan(&engine, &build(&no_auto), None).expect("a plan");
+        assert_eq!(p["held"][0]["automation"], "refunds", "{p}");
+        assert_eq!(p["held"][0]["automation_removed"], true, "{p}");
+        assert_eq!(
+            p["migrated"][0]["cancelled_runs"],
+            json!([{"automation": "refunds", "step": 0, "was": "held"}]),
+            "{p}"
+        );
+        // Nothing was applied.
+        assert_eq!(engine.bundle_hash(), hash);
+        assert_eq!(
+            engine.case_json("T-1").expect("case")["held"][0]["request"],
+            1
+        );
     }
 
     #[test]

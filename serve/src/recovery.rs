@@ -39,8 +39,15 @@ pub fn recover(
     first_hash: &str,
     snapshots: bool,
     verify_all: bool,
+    assignments: bool,
 ) -> Result<Recovered, String> {
-    recover_with(store, first, first_hash, (snapshots, verify_all), true)
+    recover_with(
+        store,
+        first,
+        first_hash,
+        (snapshots, verify_all, assignments),
+        true,
+    )
 }
 
 /// [`recover`] on a store another node's leader may write to meanwhile (docs/deploy.md,
@@ -53,15 +60,42 @@ pub fn recover_shared(
     first_hash: &str,
     snapshots: bool,
     verify_all: bool,
+    assignments: bool,
 ) -> Result<Recovered, String> {
-    recover_with(store, first, first_hash, (snapshots, verify_all), false)
+    recover_with(
+        store,
+        first,
+        first_hash,
+        (snapshots, verify_all, assignments),
+        false,
+    )
 }
 
 fn recover_with(
     store: &dyn Store,
     first: Program,
     first_hash: &str,
-    (snapshots, verify_all): (bool, bool),
+    (snapshots, verify_all, assignments): (bool, bool, bool),
+    exact_tail: bool,
+) -> Result<Recovered, String> {
+    let mut r = recover_from(
+        store,
+        first,
+        first_hash,
+        (snapshots, verify_all, assignments),
+        exact_tail,
+    )?;
+    // Commands replay numbers are not stored; an outbox written under another setting of
+    // `assignments` (or by another release) may hold more: never reuse a seq.
+    r.engine.commands_after(store.outbox_last_seq()?);
+    Ok(r)
+}
+
+fn recover_from(
+    store: &dyn Store,
+    first: Program,
+    first_hash: &str,
+    (snapshots, verify_all, assignments): (bool, bool, bool),
     exact_tail: bool,
 ) -> Result<Recovered, String> {
     if verify_all {
@@ -69,7 +103,7 @@ fn recover_with(
     }
     if snapshots {
         for meta in store.snapshots()? {
-            match from_snapshot(store, &meta, exact_tail) {
+            match from_snapshot(store, &meta, exact_tail, assignments) {
                 Ok(r) => return Ok(r),
                 Err(e) => tracing::warn!(
                     snapshot = meta.input_seq,
@@ -80,6 +114,7 @@ fn recover_with(
         }
     }
     let mut engine = Engine::new(first, first_hash).map_err(|e| e.to_string())?;
+    engine.set_assignment_commands(assignments);
     let replayed = replay(&mut engine, store, 0, exact_tail)?;
     Ok(Recovered {
         engine,
@@ -92,12 +127,14 @@ fn from_snapshot(
     store: &dyn Store,
     meta: &SnapshotMeta,
     exact_tail: bool,
+    assignments: bool,
 ) -> Result<Recovered, String> {
     let bytes = store
         .snapshot_bytes(meta.input_seq)?
         .ok_or("it is no longer stored")?;
     let program = load_stored(store, &meta.bundle)?;
     let mut engine = Engine::restore(program, &meta.bundle, &bytes).map_err(|e| e.to_string())?;
+    engine.set_assignment_commands(assignments);
     // It must be a state the stored ledger went through: same seq, same hash.
     let (seq, hash) = engine.ledger_position();
     let stored = match seq {
@@ -249,5 +286,7 @@ pub fn follow(engine: &mut Engine, store: &dyn Store, after: u64, max: u64) -> R
     if let Some(b) = bad {
         return Err(b);
     }
+    // The leader's outbox is this node's next: number after it, as recovery does.
+    engine.commands_after(store.outbox_last_seq()?);
     Ok(inputs)
 }

@@ -305,6 +305,9 @@ pub trait Store: Send {
     /// Mark commands delivered.
     fn outbox_done(&mut self, seqs: &[u64]) -> Result<()>;
     fn outbox_depth(&self) -> Result<u64>;
+    /// The highest command seq the outbox holds (0 when empty): a rebuilt engine numbers
+    /// its next command after it.
+    fn outbox_last_seq(&self) -> Result<u64>;
     /// HTTP deliveries due at or before `now_ms`, oldest first.
     fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>>;
     /// Record an attempt: `next_ms` is when to try again, or `None` when finished
@@ -708,6 +711,15 @@ impl Store for SqliteStore {
             .query_row("SELECT COUNT(*) FROM outbox WHERE done = 0", [], |r| {
                 r.get(0)
             })
+            .map_err(err)
+    }
+
+    fn outbox_last_seq(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| u64::try_from(n).unwrap_or(0))
             .map_err(err)
     }
 

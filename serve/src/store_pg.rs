@@ -470,6 +470,15 @@ impl Store for PgStore {
         Ok(to_u64(n))
     }
 
+    fn outbox_last_seq(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM outbox", &[])
+            .map_err(err)?
+            .get(0);
+        Ok(to_u64(n))
+    }
+
     fn http_due(&self, now_ms: i64, limit: usize) -> Result<Vec<HttpRow>> {
         let rows = self
             .conn()?

@@ -81,6 +81,16 @@ fn events(rounds: std::ops::Range<usize>) -> Vec<String> {
 
 /// Open (or create) the state as `meshline serve` does, and recover.
 fn open(state: &Path, first: &[u8], snapshots: bool) -> (SqliteStore, Recovered) {
+    open_with(state, first, snapshots, false)
+}
+
+/// [`open`], with the engine writing assignments as commands or not (`assignment = "…"`).
+fn open_with(
+    state: &Path,
+    first: &[u8],
+    snapshots: bool,
+    assignments: bool,
+) -> (SqliteStore, Recovered) {
     let (program, hash) = decode(first).unwrap();
     let mut store = SqliteStore::open(state).unwrap();
     if store.bundle().unwrap().is_none() {
@@ -92,25 +102,35 @@ fn open(state: &Path, first: &[u8], snapshots: bool) -> (SqliteStore, Recovered)
             })
             .unwrap();
     }
-    let r = recover(&store, program, &hash, snapshots, false).unwrap();
+    let r = recover(&store, program, &hash, snapshots, false, assignments).unwrap();
     (store, r)
 }
 
 /// A writer thread over the state; `every` is the snapshot interval.
 fn serve(state: &Path, first: &[u8], every: u64) -> (Sender<Msg>, std::thread::JoinHandle<()>) {
-    let (store, r) = open(state, first, true);
+    serve_with(state, first, every, false, Arc::default())
+}
+
+fn serve_with(
+    state: &Path,
+    first: &[u8],
+    every: u64,
+    assignments: bool,
+    metrics: Arc<Metrics>,
+) -> (Sender<Msg>, std::thread::JoinHandle<()>) {
+    let (store, r) = open_with(state, first, true, assignments);
     let first_hash = store.bundle().unwrap().unwrap();
     let writer = Writer {
         engine: r.engine,
         store: Box::new(store),
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         batch_max: 4096,
         wall_clock: false,
         http_connectors: Default::default(),
         routed: Default::default(),
         snapshot_every: every,
         since_snapshot: r.replayed,
-        rebuild: meshline_serve::rebuild(first_hash, true),
+        rebuild: meshline_serve::rebuild(first_hash, true, assignments),
         storage_failed: None,
         cluster: None,
     };
@@ -256,4 +276,62 @@ fn no_snapshots_when_turned_off() {
     assert!(store.snapshots().unwrap().is_empty());
     let (_, r) = open(&state, &x, true);
     assert_eq!((r.snapshot, r.replayed), (None, 60));
+}
+
+/// Writing assignments back is a setting of `serve`, not of the state: turned off between
+/// two runs, the rebuilt engine (which replays without those commands) still numbers its
+/// next command after the outbox's last one, so no commit collides with a stored command.
+#[test]
+fn assignment_setting_changed_between_restarts_reuses_no_command_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let (x, _) = bundles(dir.path());
+    let (tx, writer) = serve_with(&state, &x, 0, true, Arc::default());
+    send(&tx, &events(0..1), 5);
+    drop(tx);
+    writer.join().unwrap();
+    let store = SqliteStore::open(&state).unwrap();
+    let last = store.outbox_last_seq().unwrap();
+    let written = store.outbox_pending(10_000).unwrap();
+    assert!(
+        written
+            .iter()
+            .any(|r| r.line.contains(r#""kind":"assignment""#)),
+        "assignments were commands in the first run"
+    );
+    drop(store);
+    // As after a crash before any snapshot: the next start replays every input.
+    let db = rusqlite::Connection::open(&state).unwrap();
+    db.execute("DELETE FROM snapshots", []).unwrap();
+    drop(db);
+    let metrics: Arc<Metrics> = Arc::default();
+    let (tx, writer) = serve_with(&state, &x, 0, false, metrics.clone());
+    send(&tx, &events(1..2), 5);
+    drop(tx);
+    writer.join().unwrap();
+    let store = SqliteStore::open(&state).unwrap();
+    let after = store.outbox_pending(10_000).unwrap();
+    assert_eq!(
+        metrics
+            .storage_failures
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "no commit of the second run failed"
+    );
+    // Every event of both runs was stored.
+    let db = rusqlite::Connection::open(&state).unwrap();
+    let inputs: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM inputs WHERE kind = 'event'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(inputs as usize, events(0..2).len());
+    let new: Vec<_> = after.iter().filter(|r| r.seq > last).collect();
+    assert!(!new.is_empty(), "the second run wrote commands");
+    assert!(
+        new.iter()
+            .all(|r| !r.line.contains(r#""kind":"assignment""#))
+    );
 }

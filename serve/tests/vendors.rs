@@ -387,6 +387,15 @@ fn vendor_settings_are_checked_at_load() {
         e.contains("connectors.helpdesk: vendor \"zendesk\" needs `api_base`"),
         "{e}"
     );
+    // Only a help desk can take Meshline's assignments, and it takes nothing else routed.
+    let e = bad(
+        "[connectors]\nassignment = \"slack\"\n[connectors.slack]\nvendor = \"slack\"\nbot_token = \"env:T\"\nchannel = \"C1\"\n",
+    );
+    assert!(e.contains("cannot take assignments"), "{e}");
+    let e = bad(
+        "[connectors]\nnotify = \"helpdesk\"\n[connectors.helpdesk]\nvendor = \"zendesk\"\napi_base = \"https://a.zendesk.com\"\nemail = \"a@b\"\napi_token = \"env:T\"\n",
+    );
+    assert!(e.contains("cannot take `notify` commands"), "{e}");
     let e = bad("[connectors.s]\nvendor = \"paypal\"\n");
     assert!(e.contains("connectors.s"), "{e}");
     // The defaults are the vendors' public APIs.

@@ -161,6 +161,81 @@ fn deploy_lines_reload_from_the_bundles_folder() {
     assert!(ledger.contains(&hash(&f.newer)));
 }
 
+/// examples/agency-support with `edits` (file under rules/, text, replacement), built
+/// into `bundles/`.
+fn variant(f: &Fixture, name: &str, edits: &[(&str, &str, &str)]) -> Vec<u8> {
+    let project = f.dir.path().join(name);
+    common::copy_dir(&common::example("agency-support"), &project);
+    for (file, from, to) in edits {
+        let path = project.join("rules").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file}: {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+    // Scenario tests name what a variant removes.
+    std::fs::remove_dir_all(project.join("rules/tests")).unwrap();
+    let bytes = common::build(&project);
+    let path = f.dir.path().join(format!("bundles/{}.meshb", hash(&bytes)));
+    std::fs::write(path, &bytes).unwrap();
+    bytes
+}
+
+/// A history with deployments that remove a gate holding a step, add a gate and an
+/// automation, and remove them again (docs/deploy.md, "Migrations by name") replays with
+/// `meshline run` as the engine ran it, `migrated` and `reconciliation` entries included.
+#[test]
+fn deploy_lines_carry_declarations_by_name() {
+    let f = fixture();
+    let lines = f.lines();
+    let no_gate = variant(
+        &f,
+        "no_gate",
+        &[(
+            "billing/gates.mesh",
+            "gate refund_approval on stripe.refund when amount > refund_limit {",
+            "gate refund_approval_gone on stripe.refund when amount > refund_limit {",
+        )],
+    );
+    let added = variant(
+        &f,
+        "added",
+        &[(
+            "incidents.mesh",
+            "/// Announces urgent tickets",
+            "gate a_reply_check on helpdesk.reply when true {\n  require review by automation_review\n}\n\n\
+             automation aa_access_note {\n  version 1\n  owner support_l1\n  on TicketCreated when class == Access\n  do {\n    helpdesk.reply(template: \"access_received\")\n  }\n}\n\n\
+             /// Announces urgent tickets",
+        )],
+    );
+    std::fs::write(
+        f.dir
+            .path()
+            .join(format!("bundles/{}.meshb", hash(&f.first))),
+        &f.first,
+    )
+    .unwrap();
+    // T-3002's refund is held by refund_approval (line 3); the gate goes (retired), the
+    // sample's approvals (lines 16, 17) decide it by its name; an Access case runs the
+    // added automation, held by the added gate, which the last deployment removes.
+    let mut steps: Vec<Step<'_>> = lines[..3].iter().map(|l| Step::Line(l)).collect();
+    steps.push(Step::Deploy(&no_gate));
+    steps.push(Step::Deploy(&added));
+    steps.extend(lines[3..].iter().map(|l| Step::Line(l)));
+    steps.push(Step::Deploy(&f.first));
+    let (out, ledger) = f.run(&f.file(&steps), true);
+    out.assert_code(0, "run with migrations");
+    assert_eq!(ledger, in_process(&f.first, &steps));
+    meshline_runtime::ledger::verify(&ledger).unwrap();
+    assert_eq!(ledger.matches("\"kind\":\"deployed\"").count(), 3);
+    for want in [
+        "\"retired_gates\"",
+        "\"cancelled_runs\"",
+        "\"reason\":\"the automation was removed by a deployment\"",
+    ] {
+        assert!(ledger.contains(want), "{want}");
+    }
+}
+
 #[test]
 fn event_lines_apply_the_line_they_carry() {
     let f = fixture();

@@ -382,6 +382,7 @@ impl LowerExpr<'_> {
             Some("since") => ir::BuiltinFn::Since,
             Some("currency_of") => ir::BuiltinFn::CurrencyOf,
             Some("amount_of") => ir::BuiltinFn::AmountOf,
+            Some("convert") => ir::BuiltinFn::Convert,
             _ => ir::BuiltinFn::HourOf,
         };
         IrExpr::Builtin(f, args.iter().map(|a| self.lower(&a.value)).collect())

@@ -76,6 +76,7 @@ pub const BUILTIN_FNS: &[&str] = &[
     "amount_of",
     "changed",
     "previous",
+    "convert",
 ];
 
 impl<'a> Cx<'a> {

@@ -201,6 +201,7 @@ impl Cx<'_> {
     pub(crate) fn builtin_call(&mut self, e: &Expr, name: &str, args: &[Arg], scope: &Scope) -> Ty {
         let arity = match name {
             "min" | "max" | "hour_of" => 2,
+            "convert" => 3,
             _ => 1,
         };
         if args.len() != arity {
@@ -276,6 +277,39 @@ impl Cx<'_> {
                 } else {
                     Ty::Decimal
                 }
+            }
+            // An explicit conversion at a rate the playbook names (docs/language.md §4.4,
+            // "Money across currencies"): the rate usually comes from an FX table.
+            "convert" => {
+                self.expect(a0, &Ty::Money, scope);
+                let to = &args[1].value;
+                self.expect(to, &Ty::String, scope);
+                if let ExprKind::Str(code) = &to.kind
+                    && !crate::semantic::values::is_currency(code)
+                {
+                    self.error(
+                        Code::TypeMismatch,
+                        to.span,
+                        format!("`{code}` is not an ISO 4217 currency code"),
+                        "not a currency",
+                    )
+                    .help = Some("write the target currency as in money, e.g. \"USD\"".into());
+                }
+                let rate = &args[2].value;
+                let t = self.check(rate, None, scope);
+                if !matches!(t, Ty::Decimal | Ty::Int | Ty::Error) {
+                    self.error(
+                        Code::TypeMismatch,
+                        rate.span,
+                        format!("`convert` needs a rate (a `Decimal`), found `{t}`"),
+                        "not a rate",
+                    )
+                    .help = Some(match t {
+                        Ty::Optional(_) => "a table lookup may find no row: unwrap it, e.g. `fx[currency_of(m)]!.rate`".into(),
+                        _ => "the rate is how many units of the target currency one unit of the amount's currency buys, e.g. `1.08`".into(),
+                    });
+                }
+                Ty::Money
             }
             "since" => {
                 self.expect(a0, &Ty::Time, scope);
@@ -371,6 +405,20 @@ impl Cx<'_> {
                 .known_currency(lhs)
                 .or_else(|| self.known_currency(rhs)),
             ExprKind::Unary { operand, .. } => self.known_currency(operand),
+            // `convert(m, "USD", rate)` is in USD whatever `m` was.
+            ExprKind::Call { callee, args }
+                if matches!(&callee.kind, ExprKind::Name(f) if f.name == "convert"
+                    && self.index.lookup_data(self.module, "convert").is_none())
+                    && args.len() == 3 =>
+            {
+                match &args[1].value.kind {
+                    // An invalid code is reported once, by `convert` itself.
+                    ExprKind::Str(code) if crate::semantic::values::is_currency(code) => {
+                        Some(code.clone())
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }

@@ -19,8 +19,10 @@ impl Engine {
         if req.pending.first() != Some(&gate) {
             return;
         }
-        let program = self.program.clone();
-        let g = &program.gates[gate as usize];
+        // A retired gate (`migrate_flow.rs`) still expires the steps it holds.
+        let Some(g) = self.gate_def(gate).cloned() else {
+            return;
+        };
         self.log(
             Some(&req.case),
             "expired",
@@ -54,7 +56,8 @@ impl Engine {
             *r.case == **case_id
                 && r.pending
                     .first()
-                    .is_some_and(|g| self.program.gates[*g as usize].name == gate_name)
+                    .and_then(|g| self.gate_def(*g))
+                    .is_some_and(|g| g.name == gate_name)
         });
         let Some((&rid, req)) = found else {
             let reason = format!("no pending request of gate `{gate_name}` on this case");
@@ -68,8 +71,10 @@ impl Engine {
         };
         let req = req.clone();
         let gate = req.pending[0];
-        let program = self.program.clone();
-        let g = &program.gates[gate as usize];
+        // Also a retired gate: its held steps are decided by its name (`migrate_flow.rs`).
+        let Some(g) = self.gate_def(gate).cloned() else {
+            return;
+        };
         let requesters = self
             .cases
             .get(&**case_id)

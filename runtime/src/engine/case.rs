@@ -137,6 +137,15 @@ impl Engine {
             }
         }
         self.log_detail(Some(case_id), "assigned", Some(rule), d);
+        if self.assignment_commands {
+            let (whom, name) = match &to {
+                Assignee::Team(t) => ("team", self.team_name(*t).to_string()),
+                Assignee::Person(p) => ("person", p.to_string()),
+            };
+            self.command(
+                json!({ "kind": "assignment", "case": case_id, "rule": rule, whom: name }),
+            );
+        }
         self.follow_work(case_id);
     }
 

@@ -9,7 +9,7 @@
 //! trigger naming a removed variant, team or event; a case owned by or assigned to a
 //! removed team) and a change of what a kept declaration means (a fact's or field's type,
 //! a record's fields) refuse the deployment with the reason. Calendars, gates, connector
-//! actions and automations are matched by name and order, as before (`reload.rs`).
+//! actions and automations are carried by name in `migrate_flow.rs`.
 
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ pub(super) struct Carry {
     slots: Vec<Option<u32>>,
     events: Vec<Option<u32>>,
     teams: Vec<Option<u32>>,
-    slas: Vec<Option<u32>>,
+    pub(super) slas: Vec<Option<u32>>,
     /// The old classify enum's variant names, to say which class was removed.
     old_classes: Vec<String>,
     old_slas: Vec<String>,
@@ -37,7 +37,7 @@ pub(super) struct Carry {
 
 /// Old index → new index by name. Names need not be unique in a program (a std record and
 /// a project's may share one, in module order): the k-th of a name maps to the k-th.
-fn by_name<T>(old: &[T], new: &[T], name: impl Fn(&T) -> &str) -> Vec<Option<u32>> {
+pub(super) fn by_name<T>(old: &[T], new: &[T], name: impl Fn(&T) -> &str) -> Vec<Option<u32>> {
     old.iter()
         .enumerate()
         .map(|(i, o)| {
@@ -79,7 +79,7 @@ fn same_ty(op: &Program, a: &WireTy, np: &Program, b: &WireTy) -> bool {
     }
 }
 
-fn same_fields(
+pub(super) fn same_fields(
     op: &Program,
     a: &[crate::ir::FieldDef],
     np: &Program,
@@ -195,7 +195,7 @@ impl Carry {
         })
     }
 
-    fn team(&self, t: u32) -> Option<u32> {
+    pub(super) fn team(&self, t: u32) -> Option<u32> {
         self.teams.get(t as usize).copied().flatten()
     }
 }

@@ -25,6 +25,7 @@ mod index;
 mod keys;
 mod lifecycle;
 mod migrate;
+mod migrate_flow;
 mod once;
 mod outcome;
 mod probe;
@@ -178,6 +179,9 @@ pub struct Engine {
     pub(crate) open_by_person: HashMap<Arc<str>, u32>,
     pub(crate) breakers: Vec<actions::BreakerState>,
     pub(crate) requests: BTreeMap<u64, actions::Request>,
+    /// Gates a deployment removed while requests still name them, numbered after the
+    /// program's (`migrate_flow.rs`).
+    pub(crate) retired_gates: Vec<crate::ir::GateDef>,
     pub(crate) request_seq: u64,
     /// Outstanding action keys → (case, saga index, is a compensation).
     pub(crate) outstanding: HashMap<String, (Arc<str>, usize, bool)>,
@@ -187,6 +191,10 @@ pub struct Engine {
     /// While an event is applied: its case and the old values of the facts it wrote
     /// (`previous`/`changed`, docs/language.md §6.4). Never in a snapshot.
     pub(crate) before: Option<(Arc<str>, eval::Before)>,
+    /// Whether a change of assignee is also a command (`assignment`), for a host that
+    /// writes assignments back to the help desk (docs/runtime.md, "Commands"). A host
+    /// setting, not state: `serve` sets it from its configuration before replaying.
+    pub(crate) assignment_commands: bool,
 }
 
 impl Engine {
@@ -299,13 +307,27 @@ impl Engine {
             generation: 0,
             open_by_person: HashMap::default(),
             requests: BTreeMap::new(),
+            retired_gates: Vec::new(),
             request_seq: 0,
             outstanding: HashMap::default(),
             ledger: LedgerWriter::new(),
             commands: Vec::new(),
             command_seq: 0,
             before: None,
+            assignment_commands: false,
         })
+    }
+
+    /// Emit an `assignment` command on every change of assignee (docs/runtime.md,
+    /// "Commands"); off by default, so `meshline run` and bundles' outputs are unchanged.
+    pub fn set_assignment_commands(&mut self, on: bool) {
+        self.assignment_commands = on;
+    }
+
+    /// Number the next command after `seq` at the least: a host whose outbox already holds
+    /// commands up to `seq` (written under another setting or release) never reuses one.
+    pub fn commands_after(&mut self, seq: u64) {
+        self.command_seq = self.command_seq.max(seq);
     }
 
     /// How long and how many event ids are remembered for deduplication. Every host uses

@@ -1,10 +1,10 @@
 //! Deploying a new bundle over live state (`meshline serve`): the new program's rules take
 //! over from the next event, the cases, timers, approval requests, breakers and cursors stay.
-//! Enums, events, facts, teams and SLA policies are carried by name (`migrate.rs`); the
-//! other declarations live state refers to by number must keep their names and order (see
-//! [`Engine::reload_incompatibility`]); otherwise the reason names what differs. Team
-//! members and calendars' hours and holidays may change: running SLA clocks are then
-//! rescheduled on the new calendars.
+//! Every declaration live state refers to by number is carried by name: enums, events,
+//! facts, teams and SLA policies in `migrate.rs`, calendars, gates, connector actions and
+//! automations in `migrate_flow.rs` (see [`Engine::reload_incompatibility`]); what cannot
+//! be carried is refused with the reason. Team members and calendars' hours and holidays
+//! may change: running SLA clocks are then rescheduled on the new calendars.
 
 use std::fmt;
 
@@ -28,9 +28,9 @@ impl fmt::Display for ReloadError {
         match self {
             ReloadError::Incompatible(differ) => write!(
                 f,
-                "the new bundle changes declarations that live cases depend on: {}; enums, \
-                 events, facts, teams and SLA policies are carried by name, calendars, gates, \
-                 connector actions and automations' steps must keep their names and order",
+                "the new bundle changes declarations that live cases depend on: {}; \
+                 declarations are carried by name, and what live cases still need must stay \
+                 (docs/deploy.md, \"Migrations by name\")",
                 differ.join(", ")
             ),
             ReloadError::Load(e) => e.fmt(f),
@@ -50,9 +50,9 @@ impl Engine {
     ///
     /// Live state refers to declarations by number (an enum value is a variant number, a
     /// fact a slot, a clock an SLA policy, a held request a gate, a saga an automation and
-    /// its steps, an owner a team, a clock a calendar), and numbers follow sorted names, so
-    /// those declarations must stay as they are. What they mean beyond that may change:
-    /// rule bodies, team members and calendars' hours and holidays.
+    /// its steps, an owner a team, a clock a calendar); a deployment carries the numbers
+    /// through the names. Refused: a declaration whose meaning changes under live state,
+    /// and a removal live state cannot do without (the reason names the case).
     pub fn reload_incompatibility(&self, program: &Program) -> Option<String> {
         self.incompatibility(program).map(|e| e.to_string())
     }
@@ -61,9 +61,6 @@ impl Engine {
     fn incompatibility(&self, program: &Program) -> Option<ReloadError> {
         let old = &*self.program;
         let mut differ = Vec::new();
-        fn same_names<T>(a: &[T], b: &[T], name: impl Fn(&T) -> &str) -> bool {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| name(x) == name(y))
-        }
         // Enums, records, events, facts, teams and SLA policies are carried by name
         // (`migrate.rs`); what they mean must not change, and live state must not need
         // what is removed.
@@ -74,49 +71,13 @@ impl Engine {
                 None
             }
         };
-        if let Some(c) = &carry
-            && let Err(why) = self.carry_check(c)
-        {
-            differ.push(why);
-        }
-        let mut check = |what: &str, same: bool| {
-            if !same {
-                differ.push(what.to_string());
+        if let Some(c) = &carry {
+            if let Err(why) = self.carry_check(c) {
+                differ.push(why);
+            } else if let Err(why) = self.flow_between(c, program) {
+                differ.push(why);
             }
-        };
-        check(
-            "calendars (names)",
-            same_names(&old.calendars, &program.calendars, |c| &c.name),
-        );
-        check(
-            "gates (names and order)",
-            same_names(&old.gates, &program.gates, |g| &g.name),
-        );
-        check(
-            "connector actions (names and order)",
-            same_names(&old.actions, &program.actions, |a| &a.name)
-                && old
-                    .actions
-                    .iter()
-                    .zip(&program.actions)
-                    .all(|(a, b)| a.connector == b.connector),
-        );
-        // A running saga continues at its step number with the new step's definition: the
-        // steps may change their arguments, not their number or action.
-        let same_autos = old.automations.len() == program.automations.len()
-            && old
-                .automations
-                .iter()
-                .zip(&program.automations)
-                .all(|(a, b)| {
-                    a.name == b.name
-                        && a.steps.len() == b.steps.len()
-                        && a.steps
-                            .iter()
-                            .zip(&b.steps)
-                            .all(|(x, y)| x.action == y.action)
-                });
-        check("automations (names, order and steps' actions)", same_autos);
+        }
         if differ.is_empty() {
             None
         } else {
@@ -143,9 +104,12 @@ impl Engine {
         if let Some(why) = self.incompatibility(&program) {
             return Err(why);
         }
-        // `incompatibility` made the same check: this cannot fail here.
+        // `incompatibility` made the same checks: these cannot fail here.
         let carry = super::migrate::Carry::between(&self.program, &program)
             .map_err(ReloadError::Incompatible)?;
+        let flow = self
+            .flow_between(&carry, &program)
+            .map_err(|why| ReloadError::Incompatible(vec![why]))?;
         let mut fresh = Engine::new(program, bundle).map_err(ReloadError::Load)?;
         let from = std::mem::take(&mut self.bundle);
         fresh.clock = self.clock;
@@ -164,10 +128,17 @@ impl Engine {
         fresh.ledger = std::mem::take(&mut self.ledger);
         fresh.commands = std::mem::take(&mut self.commands);
         fresh.command_seq = self.command_seq;
+        fresh.assignment_commands = self.assignment_commands;
+        fresh.retired_gates = std::mem::take(&mut self.retired_gates);
         let calendars_changed = self.program.calendars != fresh.program.calendars
             || self.program.default_calendar != fresh.program.default_calendar;
         *self = fresh;
-        let migrated = self.carry_apply(&carry);
+        let mut notes: std::collections::BTreeMap<_, _> = self
+            .carry_apply(&carry)
+            .into_iter()
+            .map(|(case, d)| (case, d.as_object().cloned().unwrap_or_default()))
+            .collect();
+        let cancelled = self.flow_apply(&flow, &mut notes);
         // New hours or holidays move the deadlines of running clocks: reschedule them (in
         // case order, so that a replay schedules identically; the old timers go stale),
         // after the `deployed` entry, since a deadline already past breaches at once.
@@ -193,8 +164,8 @@ impl Engine {
         if !running.is_empty() {
             detail["rescheduled_clocks"] = json!(running.len());
         }
-        if !migrated.is_empty() {
-            detail["migrated_cases"] = json!(migrated.len());
+        if !notes.is_empty() {
+            detail["migrated_cases"] = json!(notes.len());
         }
         if let Some(d) = detail.as_object_mut() {
             for (k, v) in note {
@@ -202,9 +173,14 @@ impl Engine {
             }
         }
         self.log(None, "deployed", None, detail);
-        // One entry per case a removal changed (docs/deploy.md, "Migrations by name").
-        for (case, d) in migrated {
-            self.log(Some(&case), "migrated", None, d);
+        // One entry per case a removal changed (docs/deploy.md, "Migrations by name"),
+        // each followed by the reconciliation tasks of the runs it cancelled.
+        let mut cancelled = cancelled.into_iter().peekable();
+        for (case, d) in notes {
+            self.log(Some(&case), "migrated", None, serde_json::Value::Object(d));
+            while let Some(c) = cancelled.next_if(|c| c.0 == case) {
+                self.cancelled_run(&c);
+            }
         }
         for (case, s) in running {
             self.sla_schedule(&case, s);
@@ -255,7 +231,7 @@ mod tests {
         );
         assert_eq!(err.to_string(), why);
         assert!(why.starts_with(
-            "the new bundle changes declarations that live cases depend on: event A changes its fields; enums,"
+            "the new bundle changes declarations that live cases depend on: event A changes its fields; declarations"
         ));
         // A calendar that does not load is a load error, with the calendar's message.
         let good = CalendarSpec {

@@ -3,8 +3,8 @@
 //! only the inputs after the last snapshot instead of its whole history.
 //!
 //! Layout (integers little-endian): `MESHSNAP` (8 bytes) · format version (u16) · body
-//! length (u64) · body (postcard, [`form::Body`]) · SHA-256 of everything before it (32
-//! bytes). The body starts with the engine that wrote it and the bundle it was taken under.
+//! length (u64) · body (postcard, [`form::Body`], then the parts added since format 5 when
+//! there are any, `parts.rs`) · SHA-256 of everything before it (32 bytes). The body starts with the engine that wrote it and the bundle it was taken under.
 //! [`Engine::restore`] refuses, with a sentence saying why, bytes that are truncated, have
 //! trailing bytes, fail the checksum, have another format version or engine, were taken
 //! under another bundle, or name a program item (team, gate, automation, step, event, SLA
@@ -36,6 +36,7 @@
 mod error;
 mod form;
 mod install;
+mod parts;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -115,8 +116,9 @@ impl Engine {
             ));
         }
         let body = self.body();
-        let encoded = postcard::to_stdvec(&body)
+        let mut encoded = postcard::to_stdvec(&body)
             .map_err(|e| SnapshotError(format!("cannot encode the snapshot: {e}")))?;
+        encoded.extend_from_slice(&parts::write(self)?);
         let mut out = Vec::with_capacity(HEAD + encoded.len() + 32);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_le_bytes());
@@ -130,7 +132,7 @@ impl Engine {
 
     /// An engine for `program` (bundle `bundle`) in the state the snapshot `bytes` holds.
     pub fn restore(program: Program, bundle: &str, bytes: &[u8]) -> Result<Engine, SnapshotError> {
-        let body = open(bytes)?;
+        let (body, parts) = open(bytes)?;
         if body.bundle != bundle {
             return fail(format!(
                 "the snapshot was taken under bundle {}, not {bundle}",
@@ -139,6 +141,7 @@ impl Engine {
         }
         let mut engine = Engine::new(program, bundle)
             .map_err(|e| SnapshotError(format!("cannot load the bundle: {e}")))?;
+        parts::install(&mut engine, &parts)?;
         install(&mut engine, &body)?;
         Ok(engine)
     }
@@ -190,6 +193,10 @@ impl Engine {
             timers_by_case: _,
             // Only while an event is applied (`previous`/`changed`); never between events.
             before: _,
+            // A host setting, set again by the host after a restore.
+            assignment_commands: _,
+            // State, in a part after the body (`parts.rs`):
+            retired_gates: _,
             // State:
             bundle,
             clock,
@@ -296,7 +303,7 @@ impl Engine {
 /// What a snapshot says about itself, after the same checks as [`Engine::restore`] except
 /// the bundle's (which it reports).
 pub fn snapshot_info(bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
-    let body = open(bytes)?;
+    let (body, _) = open(bytes)?;
     Ok(SnapshotInfo {
         engine: body.engine.to_string(),
         bundle: body.bundle.to_string(),
@@ -307,8 +314,11 @@ pub fn snapshot_info(bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
     })
 }
 
-/// Check the frame, the checksum, the format and the engine; decode the body.
-fn open(bytes: &[u8]) -> Result<Body<'_, Vec<Case<'_>>>, SnapshotError> {
+/// The body and the parts after it (`parts.rs`).
+type Opened<'a> = (Body<'a, Vec<Case<'a>>>, Vec<(&'a str, Vec<u8>)>);
+
+/// Check the frame, the checksum, the format and the engine; decode the body and parts.
+fn open(bytes: &[u8]) -> Result<Opened<'_>, SnapshotError> {
     if bytes.len() < HEAD + 32 {
         return fail(format!(
             "the snapshot is truncated ({} bytes, too short for its header and checksum)",
@@ -345,16 +355,14 @@ fn open(bytes: &[u8]) -> Result<Body<'_, Vec<Case<'_>>>, SnapshotError> {
     }
     let (body, rest) = postcard::take_from_bytes::<Body<'_, Vec<Case<'_>>>>(&framed[HEAD..])
         .map_err(|e| SnapshotError(format!("the snapshot's body does not decode: {e}")))?;
-    if !rest.is_empty() {
-        return fail("the snapshot's body has trailing bytes");
-    }
+    let parts = parts::read(rest)?;
     if body.engine != ENGINE {
         return fail(format!(
             "the snapshot was written by {}; this is {ENGINE}",
             body.engine
         ));
     }
-    Ok(body)
+    Ok((body, parts))
 }
 
 /// The sort key of a hash map's keys in the snapshot: their Fx hash (fixed, fast to

@@ -146,7 +146,7 @@ impl Engine {
                         .map(|r| {
                             r.pending
                                 .iter()
-                                .filter_map(|g| p.gates.get(*g as usize).map(|g| g.name.as_str()))
+                                .filter_map(|g| self.gate_def(*g).map(|g| g.name.as_str()))
                                 .collect()
                         })
                         .unwrap_or_default();
@@ -159,7 +159,7 @@ impl Engine {
                     });
                     // A quorum on the pending gate: who approved so far, of how many.
                     let quorum = req
-                        .and_then(|r| p.gates.get(*r.pending.first()? as usize))
+                        .and_then(|r| self.gate_def(*r.pending.first()?))
                         .and_then(|g| {
                             g.require.iter().find_map(|q| match q {
                                 Requirement::Quorum(_, n) => Some(*n),

@@ -33,8 +33,9 @@ pub enum Kind {
 }
 
 /// The command kinds other than `action` that a connector can be named for in
-/// `[connectors]` (`notify = "slack"`).
-pub const ROUTED: [&str; 3] = ["notify", "approval_request", "reconciliation"];
+/// `[connectors]` (`notify = "slack"`; `assignment = "helpdesk"` writes Meshline's
+/// assignments back to a Zendesk connector).
+pub const ROUTED: [&str; 4] = ["notify", "approval_request", "reconciliation", "assignment"];
 
 /// `[connectors.NAME]`: NAME is the connector's name in the project (`stripe`, `slack`).
 #[derive(Clone, Debug, Deserialize)]
@@ -305,13 +306,21 @@ pub fn prepare_all(
 }
 
 /// Check the `[connectors]` routes: each routed kind names a configured connector that
-/// can take it (Slack, e-mail).
+/// can take it (Slack, e-mail; Zendesk for `assignment`, and only that).
 pub fn check_routes(
     routes: &BTreeMap<String, String>,
     vendors: &BTreeMap<String, VendorConfig>,
 ) -> Result<(), String> {
     for (kind, name) in routes {
+        let assignment = kind == "assignment";
         match vendors.get(name) {
+            Some(c) if assignment && c.vendor == Kind::Zendesk => {}
+            Some(c) if assignment => {
+                return Err(format!(
+                    "connectors.assignment: connector `{name}` (vendor {:?}) cannot take assignments: only a Zendesk connector writes them back",
+                    c.vendor
+                ));
+            }
             Some(c) if c.vendor == Kind::Slack => {
                 if c.channel.is_none() {
                     return Err(format!(
@@ -389,6 +398,12 @@ pub fn summary(cmd: &serde_json::Value) -> String {
             text(cmd, "/to").unwrap_or_default(),
             text(cmd, "/template")
                 .map(|t| format!(", template `{t}`"))
+                .unwrap_or_default()
+        ),
+        "assignment" => format!(
+            "Case {case} assigned to {}.",
+            text(cmd, "/team")
+                .or_else(|| text(cmd, "/person"))
                 .unwrap_or_default()
         ),
         "reconciliation" => format!(

@@ -114,6 +114,29 @@ pub fn answer(r: &Reply) -> Delivered {
     }
 }
 
+impl Zendesk {
+    /// Meshline's own assignment written back (`assignment = "…"` in `[connectors]`,
+    /// docs/connectors.md): a person becomes the ticket's assignee; a team becomes its
+    /// group with no assignee, as a Zendesk trigger's "Group: …, Assignee: -" does, since
+    /// the case now waits for anyone in that team.
+    fn assignment(&self, cmd: &Json, ticket: &str) -> Delivered {
+        if let Some(person) = cmd["person"].as_str() {
+            return self.put(ticket, &json!({ "ticket": { "assignee_email": person } }));
+        }
+        let team = cmd["team"].as_str().unwrap_or_default();
+        match self.groups.get(team) {
+            Some(g) => self.put(
+                ticket,
+                &json!({ "ticket": { "group_id": g, "assignee_id": null } }),
+            ),
+            None => Attempt::Refused(format!(
+                "team `{team}` has no group in the connector's `groups` (team name = Zendesk group id)"
+            ))
+            .into(),
+        }
+    }
+}
+
 impl Deliver for Zendesk {
     fn attempt(&self, cmd: &Json, _line: &str) -> Delivered {
         let case = cmd["case"].as_str().unwrap_or_default();
@@ -123,6 +146,9 @@ impl Deliver for Zendesk {
         };
         let arg = |name: &str| cmd["args"][name].as_str().unwrap_or_default().to_string();
         let ticket = format!("/api/v2/tickets/{id}");
+        if cmd["kind"] == "assignment" {
+            return self.assignment(cmd, &ticket);
+        }
         let comment = |body: String, public: bool| json!({ "ticket": { "comment": { "body": body, "public": public } } });
         match cmd["action"].as_str().unwrap_or_default() {
             "reply" => {
