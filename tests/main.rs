@@ -22,7 +22,8 @@
 //!   assignee who is a member of the team assigned again, unless the route says `rebalance`;
 //!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too;
 //!   `name_of`: an enum variant's name as a string; `aggregates`: aggregates over history
-//!   through the engine (the event counts itself, snapshots, deployments, eviction).
+//!   through the engine (the event counts itself, snapshots, deployments, eviction);
+//!   `changes`: `changed`/`previous`, `all`/`any` and `once per case`.
 
 #![allow(
     clippy::unwrap_used,
@@ -31,6 +32,7 @@
 )]
 
 mod aggregates;
+mod changes;
 mod check;
 mod class_routes;
 mod codes;

@@ -470,6 +470,11 @@ fn sentence_of(kind: &str, rule: &str, d: &Json) -> String {
             g("since")
         ),
         "halted" => format!("`{rule}` halted: breaker open"),
+        // `once per case` (docs/runtime.md, "Automations as sagas").
+        "skipped" => format!(
+            "`{rule}` skipped: it runs once per case and ran on {}",
+            g("ran_on")
+        ),
         "eval_error" => format!("`{rule}` could not be evaluated: {}", g("error")),
         "notified" => match d.get("template") {
             Some(t) => format!("notified {} with template {} (`{rule}`)", g("to"), show(t)),

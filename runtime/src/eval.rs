@@ -16,9 +16,13 @@ use crate::ir::{BinOp, BuiltinFn, Ctx, Expr, Lit, Program, SlotId, WireTy};
 use crate::value::Value;
 
 pub mod aggregate;
+mod change;
 mod operand;
+mod quant;
 mod table;
 pub use aggregate::AggState;
+pub use change::Before;
+pub use quant::Bound;
 pub use table::TableIndex;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +85,12 @@ pub struct CtxVals<'a> {
     pub class: Option<(u32, u32)>,
     pub assignee: Who<'a>,
     pub now: Option<Timestamp>,
+    /// The facts the event being applied wrote, as they were before it (`previous`,
+    /// `changed`); `None` outside that event's rules.
+    pub before: Option<&'a Before>,
+    /// The elements bound by the quantifiers being evaluated, innermost first (`all`,
+    /// `any`).
+    pub bound: Option<&'a Bound<'a>>,
 }
 
 impl CtxVals<'_> {
@@ -416,6 +426,10 @@ pub fn compile(e: &Expr, program: &Program) -> Code {
             let b = compile_unset_as_none(b, program);
             Box::new(move |f| Ok(Value::Bool(!b(f)?.is_none())))
         }
+        Expr::Previous(b) => change::previous(b, program),
+        Expr::Changed(b) => change::changed(b, program),
+        Expr::Quant { all, list, body } => quant::quant(*all, list, body, program),
+        Expr::Elem(i) => quant::elem(*i),
         Expr::Lookup(t, k) => {
             let (t, k) = (*t as usize, compile_read(k, program, true));
             Box::new(move |f| {

@@ -76,7 +76,7 @@ pub struct Program {
     pub aggregates: Vec<AggregateDef>,
     // Also carried in sections, though kept in their declarations: `Step::kind`,
     // `RouteDef::notify`, `GateDef::release_when_clear`, `GateDef::notify`,
-    // `GateDef::automations` and `AutomationDef::stages`.
+    // `GateDef::automations`, `AutomationDef::stages` and `AutomationDef::once_per_case`.
 }
 
 /// A `lifecycle` declaration: the events that solve, reopen and close a case. Empty (no
@@ -468,6 +468,10 @@ pub struct AutomationDef {
     /// then holds the start stage and the bucket key. Section `rollout_stages`.
     #[serde(skip)]
     pub stages: Option<Stages>,
+    /// `once per case`: at most one run per case (docs/language.md §11.3). Section
+    /// `once_per_case`.
+    #[serde(skip)]
+    pub once_per_case: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -598,6 +602,24 @@ pub enum Expr {
     /// `aggregate[key]`: the aggregate's fields for the key, over its window at the clock
     /// (zero counts and sums, none for what it never saw).
     Aggregate(AggId, Box<Expr>),
+    /// `previous(x)`: a case fact, or a path of fields on one, as it was before the event
+    /// being applied wrote it (none when it was unset); `x` itself where that event did
+    /// not write the fact (docs/language.md §6.4).
+    Previous(Box<Expr>),
+    /// `changed(x)`: whether the event being applied wrote the fact and `x` now differs
+    /// from `previous(x)` (docs/language.md §6.4).
+    Changed(Box<Expr>),
+    /// `all x in list: body` (`all`) / `any x in list: body`: the body is evaluated with
+    /// each element bound, in order, stopping at the first that decides (docs/language.md
+    /// §4.6).
+    Quant {
+        all: bool,
+        list: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// The element bound by an enclosing quantifier: 0 the innermost, 1 the one around
+    /// it, ...
+    Elem(u32),
 }
 
 impl Expr {
@@ -608,7 +630,8 @@ impl Expr {
     pub fn reads_class(&self) -> bool {
         match self {
             Expr::Ctx(c) => *c == Ctx::Class,
-            Expr::Lit(_) | Expr::Slot(_) | Expr::Param(_) | Expr::Const(_) => false,
+            Expr::Lit(_) | Expr::Slot(_) | Expr::Param(_) | Expr::Const(_) | Expr::Elem(_) => false,
+            Expr::Quant { list, body, .. } => list.reads_class() || body.reads_class(),
             Expr::Field(b, _)
             | Expr::OptField(b, _)
             | Expr::Unwrap(b)
@@ -617,7 +640,9 @@ impl Expr {
             | Expr::Matches(b, _)
             | Expr::Lookup(_, b)
             | Expr::Aggregate(_, b)
-            | Expr::IsSet(b) => b.reads_class(),
+            | Expr::IsSet(b)
+            | Expr::Previous(b)
+            | Expr::Changed(b) => b.reads_class(),
             Expr::Binary(_, l, r) => l.reads_class() || r.reads_class(),
             Expr::Call(_, args) | Expr::Builtin(_, args) | Expr::List(args) => {
                 args.iter().any(Expr::reads_class)

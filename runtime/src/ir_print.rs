@@ -173,6 +173,15 @@ impl P<'_> {
                 }
             }
             Expr::IsSet(b) => format!("({} is set)", self.expr(b)),
+            Expr::Previous(b) => format!("previous({})", self.expr(b)),
+            Expr::Changed(b) => format!("changed({})", self.expr(b)),
+            Expr::Quant { all, list, body } => format!(
+                "({} _ in {}: {})",
+                if *all { "all" } else { "any" },
+                self.expr(list),
+                self.expr(body)
+            ),
+            Expr::Elem(i) => format!("elem{i}"),
             Expr::Lookup(t, k) => {
                 let name = self
                     .p

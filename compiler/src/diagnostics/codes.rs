@@ -99,6 +99,11 @@ codes! {
     AggregateLookupKey = "E0573", Error, "aggregate looked up with a key of another type";
     AggregateSum = "E0574", Error, "sum over a value that is not a number";
     AggregateFieldType = "E0575", Error, "aggregate field declared with the wrong type";
+    NotAFact = "E0580", Error, "`changed`/`previous` on something that is not a case fact";
+    NotAList = "E0581", Error, "`all`/`any` over something that is not a list";
+    BadExtension = "E0582", Error, "extending something that is not a standard record";
+    ExtensionClash = "E0583", Error, "an added field clashes with an existing one";
+    ExtensionNotOptional = "E0584", Error, "an added field is not optional";
     StageUnreachable = "E0590", Error, "rollout stage unreachable";
     StageNotWider = "E0591", Error, "promotion does not widen the rollout";
     UnknownMetric = "E0592", Error, "unknown rollout metric";

@@ -13,7 +13,7 @@ use crate::syntax::ast::*;
 /// than its position requires.
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::If { .. } => 0,
+        ExprKind::If { .. } | ExprKind::Quant { .. } => 0,
         ExprKind::Binary { op, .. } => binop_prec(*op),
         ExprKind::Unary {
             op: UnaryOp::Not, ..
@@ -165,6 +165,17 @@ impl Printer<'_> {
                         o,
                     ])),
                 ]))
+            }
+            ExprKind::Quant {
+                all,
+                var,
+                list,
+                body,
+            } => {
+                let head = format!("{} {} in ", if *all { "all" } else { "any" }, var.name);
+                let l = self.expr(list);
+                let b = self.expr(body);
+                concat(vec![text(head), l, text(": "), b])
             }
             ExprKind::Match { scrutinee, arms } => {
                 let s = self.expr(scrutinee);

@@ -67,6 +67,16 @@ impl Printer<'_> {
                 );
                 concat(vec![head, body])
             }
+            ItemKind::Extend(d) => {
+                let head = text(format!("extend record {} ", d.target.dotted()));
+                let body = self.short_block(
+                    &d.fields,
+                    item.span.end,
+                    |f| f.name.span.to(f.ty.span),
+                    |p, f| text(format!("{}: {}", f.name.name, p.ty(&f.ty))),
+                );
+                concat(vec![head, body])
+            }
             ItemKind::Record(d) | ItemKind::Event(d) => {
                 let head = text(format!("{} {} ", item.kind.keyword(), d.name.name));
                 let body = self.short_block(

@@ -264,6 +264,7 @@ impl Printer<'_> {
             AutomationClause::Owner(i) => Some(i.span),
             AutomationClause::Rollout(r) => Some(r.span),
             AutomationClause::Breaker(b) => Some(b.span),
+            AutomationClause::OncePerCase(s) => Some(*s),
         };
         let body = self.block(&d.clauses, end, span_of, |p, c| p.automation_clause(c));
         concat(vec![head, body])
@@ -308,6 +309,7 @@ impl Printer<'_> {
     fn automation_clause(&mut self, c: &AutomationClause) -> Doc {
         match c {
             AutomationClause::Version { value, .. } => text(format!("version {value}")),
+            AutomationClause::OncePerCase(_) => text("once per case"),
             AutomationClause::Owner(i) => text(format!("owner {}", i.name)),
             AutomationClause::On { events, cond, .. } => {
                 let head = format!("on {}", Self::paths(events));
@@ -389,6 +391,10 @@ impl Printer<'_> {
                         (None, None) => "held".to_string(),
                     },
                     Expectation::Executed(p) => format!("executed {}", p.dotted()),
+                    Expectation::ExecutedTimes(p, 1) => format!("executed {} once", p.dotted()),
+                    Expectation::ExecutedTimes(p, n) => {
+                        format!("executed {} {n} times", p.dotted())
+                    }
                     Expectation::NotExecuted(p) => format!("not executed {}", p.dotted()),
                     Expectation::Refused(Some(g)) => format!("refused {}", g.name),
                     Expectation::Refused(None) => "refused".to_string(),

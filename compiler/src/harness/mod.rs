@@ -268,6 +268,15 @@ impl Run<'_> {
                 .any(|en| text(&en.detail, "action").as_deref() == Some(a.as_str()))
                 .then_some(())
                 .ok_or_else(|| format!("expected {a} executed for case {case}, but it was not")),
+            Expect::ExecutedTimes(a, n) => {
+                let got = self
+                    .case_entries("executed")
+                    .filter(|en| text(&en.detail, "action").as_deref() == Some(a.as_str()))
+                    .count();
+                (got == *n as usize).then_some(()).ok_or_else(|| {
+                    format!("expected {a} executed {n} time(s) for case {case}, but it was executed {got} time(s)")
+                })
+            }
             Expect::Shadowed(a) => self
                 .case_entries("shadowed")
                 .any(|en| text(&en.detail, "action").as_deref() == Some(a.as_str()))

@@ -56,7 +56,15 @@ const PLACEHOLDER: &str = "__meshline_cursor";
 
 fn clause_keywords(block: &str) -> &'static [&'static str] {
     match block {
-        "automation" => &["version", "owner", "on", "do", "rollout", "breaker"],
+        "automation" => &[
+            "version",
+            "owner",
+            "on",
+            "do",
+            "rollout",
+            "breaker",
+            "once per case",
+        ],
         "sla" => &[
             "start on",
             "stop on",

@@ -113,7 +113,12 @@ pub fn params_text(params: &[ast::Param]) -> String {
 }
 
 /// The outline of one module.
-pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
+pub fn collect(
+    module: &str,
+    file: &FileName,
+    ast: &Module,
+    index: &crate::semantic::index::ProjectIndex,
+) -> Vec<Def> {
     let data = |n: &Ident| Some(SymbolId::Data(DefId::new(module, &n.name)));
     let op = |k: OpKind, n: &Ident| Some(SymbolId::Op(k, n.name.clone()));
     let mut out = Vec::new();
@@ -121,6 +126,35 @@ pub fn collect(module: &str, file: &FileName, ast: &Module) -> Vec<Def> {
         let span = item.span;
         let mut d = match &item.kind {
             ItemKind::Import(_) | ItemKind::Error(_) => continue,
+            // The added fields belong to the standard record (hover on `contract.region`).
+            ItemKind::Extend(x) => {
+                let names: Vec<String> = x.target.segments.iter().map(|s| s.name.clone()).collect();
+                let owner = if names.len() == 1 {
+                    index.lookup_data(module, &names[0])
+                } else {
+                    index.lookup_qualified(module, &names)
+                }
+                .map(|(d, _)| d);
+                let name = Ident {
+                    name: x.target.dotted(),
+                    span: x.target.span,
+                };
+                let mut d = def(None, DefKind::Record, &name, span);
+                for f in &x.fields {
+                    let mut c = def(
+                        owner
+                            .clone()
+                            .map(|o| SymbolId::Field(o, f.name.name.clone())),
+                        DefKind::Field,
+                        &f.name,
+                        f.name.span.to(f.ty.span),
+                    );
+                    c.doc = f.doc.clone();
+                    c.detail = Some(type_text(&f.ty));
+                    d.children.push(c);
+                }
+                d
+            }
             ItemKind::Enum(e) => {
                 let mut d = def(data(&e.name), DefKind::Enum, &e.name, span);
                 let owner = DefId::new(module, &e.name.name);

@@ -107,7 +107,7 @@ pub fn file_analysis(
     let inference = db::module_inference(db, project, file);
     let module = file.module(db);
     let name = file.name(db);
-    let defs = defs::collect(&module, &name, &parsed.ast);
+    let defs = defs::collect(&module, &name, &parsed.ast, &index);
     let mut occurrences = resolve::occurrences(&index, &module, &name, &parsed.ast, &inference);
     occurrences.sort_by_key(|o| (o.span.start, o.span.end));
     occurrences.dedup();
@@ -122,7 +122,13 @@ pub fn definition(
 ) -> Option<(SourceFile, Def)> {
     let index = db::project_index(db, project);
     let module = match id {
-        SymbolId::Data(d) | SymbolId::Variant(d, _) | SymbolId::Field(d, _) => d.module.to_string(),
+        // A field added by `extend record` is declared in the module that adds it.
+        SymbolId::Field(d, f) => index
+            .extended
+            .get(d)
+            .and_then(|fs| fs.iter().find(|(n, _)| n == f))
+            .map_or_else(|| d.module.to_string(), |(_, m)| m.clone()),
+        SymbolId::Data(d) | SymbolId::Variant(d, _) => d.module.to_string(),
         SymbolId::Op(kind, name) => index.op(*kind, name)?.to_string(),
         SymbolId::Action(c, _) => index.op(OpKind::Connector, c)?.to_string(),
         SymbolId::Module(m) => m.clone(),
@@ -201,6 +207,8 @@ pub fn file_by_name(
 
 #[cfg(test)]
 mod aggregates_tests;
+#[cfg(test)]
+mod facts_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

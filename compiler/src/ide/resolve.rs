@@ -35,6 +35,7 @@ pub fn occurrences(
         out: Vec::new(),
         events: Vec::new(),
         params: BTreeMap::new(),
+        bound: Vec::new(),
     };
     for item in &ast.items {
         w.events.clear();
@@ -54,6 +55,9 @@ struct Walker<'a> {
     events: Vec<DefId>,
     /// Function parameters in scope: name → declaration span.
     params: BTreeMap<String, Span>,
+    /// Names bound by the enclosing `all`/`any`: left unresolved, so hover shows their
+    /// type (docs/language.md §4.6).
+    bound: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -167,6 +171,16 @@ impl Walker<'_> {
                         v.name.span,
                         SymbolId::Variant(owner.clone(), v.name.name.clone()),
                     );
+                }
+            }
+            // The added fields are fields of the standard record (hover, references).
+            ItemKind::Extend(x) => {
+                let owner = self.data_path(&x.target);
+                for f in &x.fields {
+                    if let Some(o) = &owner {
+                        self.def(f.name.span, SymbolId::Field(o.clone(), f.name.name.clone()));
+                    }
+                    self.type_expr(&f.ty);
                 }
             }
             ItemKind::Record(r) | ItemKind::Event(r) => {
@@ -361,7 +375,7 @@ impl Walker<'_> {
                 }
                 for c in &a.clauses {
                     match c {
-                        AutomationClause::Version { .. } => {}
+                        AutomationClause::Version { .. } | AutomationClause::OncePerCase(_) => {}
                         AutomationClause::Owner(id) => self.op(OpKind::Team, id),
                         AutomationClause::On { cond, .. } => {
                             if let Some(e) = cond {
@@ -493,6 +507,9 @@ impl Walker<'_> {
     }
 
     fn name(&mut self, e: &Expr, id: &Ident) {
+        if self.bound.contains(&id.name) {
+            return;
+        }
         if let Some(span) = self.params.get(&id.name) {
             let local = SymbolId::Local {
                 file: self.file.clone(),
@@ -563,6 +580,14 @@ impl Walker<'_> {
                 self.expr(index);
             }
             ExprKind::IsSet { operand, .. } => self.expr(operand),
+            ExprKind::Quant {
+                var, list, body, ..
+            } => {
+                self.expr(list);
+                self.bound.push(var.name.clone());
+                self.expr(body);
+                self.bound.pop();
+            }
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
                 args.iter().for_each(|a| self.expr(&a.value));

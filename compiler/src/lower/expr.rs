@@ -30,6 +30,8 @@ pub struct LowerExpr<'a> {
     /// The module's semantic model: the type of each expression, by its id.
     pub inference: &'a crate::semantic::ModuleInference,
     pub scope: LScope,
+    /// Names bound by the enclosing quantifiers (`all x in …`), outermost first.
+    pub bound: Vec<String>,
 }
 
 impl LowerExpr<'_> {
@@ -51,6 +53,9 @@ impl LowerExpr<'_> {
     }
 
     fn local(&self, name: &str) -> Option<IrExpr> {
+        if let Some(i) = self.bound.iter().rev().position(|b| b == name) {
+            return Some(IrExpr::Elem(i as u32));
+        }
         if let Some(i) = self.param(name) {
             return Some(IrExpr::Param(i));
         }
@@ -115,6 +120,25 @@ impl LowerExpr<'_> {
                 }
             }
             ExprKind::Unwrap(inner) => IrExpr::Unwrap(Box::new(self.lower(inner))),
+            ExprKind::Quant {
+                all,
+                var,
+                list,
+                body,
+            } => {
+                let mut bound = self.bound.clone();
+                bound.push(var.name.clone());
+                let inner = LowerExpr {
+                    scope: self.scope.clone(),
+                    bound,
+                    ..*self
+                };
+                IrExpr::Quant {
+                    all: *all,
+                    list: Box::new(self.lower(list)),
+                    body: Box::new(inner.lower(body)),
+                }
+            }
             ExprKind::IsSet { operand, negated } => {
                 let test = IrExpr::IsSet(Box::new(self.lower(operand)));
                 if *negated {
@@ -346,6 +370,14 @@ impl LowerExpr<'_> {
             && let Some(arg) = args.first()
         {
             return self.name_of(&arg.value);
+        }
+        // docs/language.md §6.4: the checker made the argument a path on a case fact.
+        match (path.first().map(String::as_str), args.first()) {
+            (Some("changed"), Some(a)) => return IrExpr::Changed(Box::new(self.lower(&a.value))),
+            (Some("previous"), Some(a)) => {
+                return IrExpr::Previous(Box::new(self.lower(&a.value)));
+            }
+            _ => {}
         }
         let f = match path.first().map(String::as_str) {
             Some("len") => ir::BuiltinFn::Len,

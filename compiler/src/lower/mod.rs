@@ -413,6 +413,7 @@ pub(super) fn mk<'a>(
         module: m.module,
         inference: m.inference,
         scope,
+        bound: Vec::new(),
     }
 }
 

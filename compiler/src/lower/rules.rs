@@ -198,6 +198,7 @@ pub(super) fn lower_gate(
         module: m.module,
         inference: m.inference,
         scope: LScope::Gate(param_names.clone()),
+        bound: Vec::new(),
     };
     let mut def = ir::GateDef {
         name: g.name.name.clone(),
@@ -260,6 +261,7 @@ pub(super) fn lower_automation(
         rollout: ir::Rollout::Live,
         breaker: None,
         stages: None,
+        once_per_case: false,
     };
     let pct = |e: &ast::Expr| percent(&l.lower(e), &[]).unwrap_or(10_000);
     for c in &a.clauses {
@@ -346,6 +348,7 @@ pub(super) fn lower_automation(
                 }
                 def.breaker = Some(br);
             }
+            ast::AutomationClause::OncePerCase(_) => def.once_per_case = true,
         }
     }
     def

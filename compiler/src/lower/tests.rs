@@ -75,6 +75,8 @@ pub enum Expect {
         automation: String,
         stage: String,
     },
+    /// Exactly this many `executed` entries for the action.
+    ExecutedTimes(String, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +106,7 @@ fn expectation(e: &Expectation) -> Expect {
             gate: gate.as_ref().map(|g| g.name.clone()),
         },
         Expectation::Executed(a) => Expect::Executed(a.dotted()),
+        Expectation::ExecutedTimes(a, n) => Expect::ExecutedTimes(a.dotted(), *n),
         Expectation::NotExecuted(a) => Expect::NotExecuted(a.dotted()),
         Expectation::Refused(g) => Expect::Refused(g.as_ref().map(|g| g.name.clone())),
         Expectation::Released(a) => Expect::Released(a.as_ref().map(ast::Path::dotted)),
@@ -143,6 +146,7 @@ pub fn lower_tests(
             module: m.module,
             inference: m.inference,
             scope: LScope::None,
+            bound: Vec::new(),
         };
         for item in &m.ast.items {
             match &item.kind {

@@ -324,6 +324,7 @@ impl Cx<'_> {
                 AutomationClause::Do { span, .. } => ("do", *span),
                 AutomationClause::Rollout(r) => ("rollout", r.span),
                 AutomationClause::Breaker(b) => ("breaker", b.span),
+                AutomationClause::OncePerCase(s) => ("once per case", *s),
             };
             if let Some(first) = seen.insert(kw, span) {
                 let file = self.file.clone();
@@ -409,6 +410,7 @@ impl Cx<'_> {
                         }
                     }
                 }
+                AutomationClause::OncePerCase(_) => {}
             }
         }
         let name = &a.name;

@@ -45,6 +45,7 @@ impl Cx<'_> {
                 ItemKind::Lifecycle(l) => self.check_lifecycle(l),
                 ItemKind::Table(t) => self.check_table(t),
                 ItemKind::Aggregate(a) => self.check_aggregate(a),
+                ItemKind::Extend(e) => self.check_extend(e),
             }
         }
         self.check_unused_imports(module);

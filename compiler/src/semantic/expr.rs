@@ -74,6 +74,8 @@ pub const BUILTIN_FNS: &[&str] = &[
     "name_of",
     "currency_of",
     "amount_of",
+    "changed",
+    "previous",
     "convert",
 ];
 
@@ -242,6 +244,12 @@ impl<'a> Cx<'a> {
             } => self.field(e, base, field, *optional, expected, scope),
             ExprKind::Index { base, index } => self.check_index(base, index, scope),
             ExprKind::IsSet { operand, .. } => self.check_is_set(operand, scope),
+            ExprKind::Quant {
+                all,
+                var,
+                list,
+                body,
+            } => self.check_quant(*all, var, list, body, scope),
             ExprKind::Unwrap(inner) => {
                 let t = self.check(
                     inner,

@@ -37,3 +37,50 @@ fn is_path(e: &Expr) -> bool {
         _ => false,
     }
 }
+
+impl Cx<'_> {
+    /// `changed(x)` → Bool, `previous(x)` → `T?` (docs/language.md §6.4). `x` must be a
+    /// case fact or a path of fields on one, read where facts are in scope (a rule): the
+    /// runtime keeps the old values of the facts an event writes, and of nothing else.
+    pub(crate) fn check_change(&mut self, name: &str, arg: &Expr, scope: &Scope) -> Ty {
+        let ty = self.check(arg, None, scope);
+        if !ty.is_error() && !self.is_fact_path(arg, scope) {
+            let what = match &arg.kind {
+                ExprKind::Name(_) | ExprKind::Field { .. } => "not a case fact",
+                _ => "not a fact",
+            };
+            self.error(
+                Code::NotAFact,
+                arg.span,
+                format!("`{name}` needs a case fact or a field of one"),
+                what,
+            )
+            .help = Some(format!(
+                "`{name}` compares a case fact with its value before the triggering event, \
+                 e.g. `{name}(ticket.priority)`; constants, parameters, literals and the \
+                 fields of events that bear no facts have no value before"
+            ));
+        }
+        match name {
+            "changed" => Ty::Bool,
+            _ => ty.optional(),
+        }
+    }
+
+    /// A path of fields whose root names a case fact in a rule's scope (not shadowed by a
+    /// parameter or a field of a different type).
+    fn is_fact_path(&self, e: &Expr, scope: &Scope) -> bool {
+        match &e.kind {
+            ExprKind::Name(id) => {
+                scope.locals.contains_key("case")
+                    && self
+                        .index
+                        .facts
+                        .get(&id.name)
+                        .is_some_and(|t| scope.locals.get(&id.name) == Some(t))
+            }
+            ExprKind::Field { base, .. } => self.is_fact_path(base, scope),
+            _ => false,
+        }
+    }
+}

@@ -89,6 +89,9 @@ pub struct ProjectIndex {
     pub facts: BTreeMap<String, Ty>,
     /// Receivable events by name (first wins; duplicates are diagnosed).
     pub receivable: BTreeMap<String, DefId>,
+    /// Fields added to standard records by `extend record`: (field, module that adds it),
+    /// in the order they were appended (docs/language.md §14.8).
+    pub extended: BTreeMap<DefId, Vec<(String, String)>>,
 }
 
 impl ProjectIndex {
@@ -100,6 +103,7 @@ impl ProjectIndex {
         for sig in &ordered {
             index.modules.insert(sig.module.clone(), sig.clone());
         }
+        extend_std_records(&mut index, &ordered);
         for sig in &ordered {
             let m = &sig.module;
             let mut add = |kind, name: &String| {
@@ -403,5 +407,52 @@ fn data_kind(sig: &ModuleSig, name: &str) -> Option<DataKind> {
         Some(DataKind::Fixture)
     } else {
         None
+    }
+}
+
+/// `extend record` (docs/language.md §14.8): each project module's added fields, resolved
+/// in that module, are appended to the standard record in module order, so every use of
+/// the record — checking, lowering, the wire format — sees them after its own fields. A
+/// field the record already has is left out (the checker reports it, E0583), as is any
+/// extension of something that is not a standard record (E0582).
+fn extend_std_records(index: &mut ProjectIndex, ordered: &[Arc<ModuleSig>]) {
+    let mut adds: Vec<(DefId, String, String, TypeRef)> = Vec::new();
+    for sig in ordered.iter().filter(|s| !s.is_std) {
+        for (path, fields) in &sig.extends {
+            let found = if path.len() == 1 {
+                index.lookup_data(&sig.module, &path[0])
+            } else {
+                index.lookup_qualified(&sig.module, path)
+            };
+            let Some((def, DataKind::Record)) = found else {
+                continue;
+            };
+            if !def.module.starts_with("std.") {
+                continue;
+            }
+            for (name, tref) in fields {
+                if let Ok(ty) = index.resolve_type(&sig.module, tref) {
+                    adds.push((
+                        def.clone(),
+                        name.clone(),
+                        sig.module.clone(),
+                        TypeRef::Builtin(ty),
+                    ));
+                }
+            }
+        }
+    }
+    for (def, name, module, tref) in adds {
+        let Some(m) = index.modules.get_mut(&*def.module) else {
+            continue;
+        };
+        let Some(fields) = Arc::make_mut(m).records.get_mut(&*def.name) else {
+            continue;
+        };
+        if fields.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        fields.push((name.clone(), tref));
+        index.extended.entry(def).or_default().push((name, module));
     }
 }

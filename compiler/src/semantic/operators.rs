@@ -218,6 +218,7 @@ impl Cx<'_> {
         }
         let a0 = &args[0].value;
         match name {
+            "changed" | "previous" => self.check_change(name, a0, scope),
             "len" => {
                 let t = self.check(a0, None, scope);
                 if !matches!(t, Ty::List(_) | Ty::EmptyList | Ty::String | Ty::Error) {

@@ -539,6 +539,10 @@ fn collect_calls(e: &Expr, f: &mut impl FnMut(Vec<String>)) {
         ExprKind::Field { base, .. } => collect_calls(base, f),
         ExprKind::Index { index, .. } => collect_calls(index, f),
         ExprKind::IsSet { operand, .. } => collect_calls(operand, f),
+        ExprKind::Quant { list, body, .. } => {
+            collect_calls(list, f);
+            collect_calls(body, f);
+        }
         ExprKind::Unwrap(x) | ExprKind::Unary { operand: x, .. } => collect_calls(x, f),
         ExprKind::Binary { lhs, rhs, .. } => {
             collect_calls(lhs, f);

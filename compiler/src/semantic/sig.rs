@@ -113,6 +113,9 @@ pub struct ModuleSig {
     /// Aggregates over history; each also declares the record type of a lookup, under its
     /// name (in `records`).
     pub aggregates: BTreeMap<String, AggSig>,
+    /// `extend record PATH { … }`: the record as written and the fields it adds
+    /// (docs/language.md §14.8).
+    pub extends: Vec<Extension>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -123,6 +126,9 @@ pub struct AggSig {
     /// `over D`, in seconds.
     pub window: Option<i64>,
 }
+
+/// An `extend record`: the record's path as written and the fields it adds.
+pub type Extension = (Vec<String>, Vec<(String, TypeRef)>);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TableSig {
@@ -165,6 +171,13 @@ pub fn module_sig(module_name: &str, is_std: bool, module: &ast::Module) -> Modu
                 let variants = e.variants.iter().map(|v| v.name.name.clone()).collect();
                 sig.enums.entry(e.name.name.clone()).or_insert(variants);
             }
+            ItemKind::Extend(x) => sig.extends.push((
+                x.target.segments.iter().map(|s| s.name.clone()).collect(),
+                x.fields
+                    .iter()
+                    .map(|f| (f.name.name.clone(), TypeRef::from_ast(&f.ty)))
+                    .collect(),
+            )),
             ItemKind::Record(r) => {
                 sig.records
                     .entry(r.name.name.clone())

@@ -167,6 +167,7 @@ impl Cx<'_> {
                 }
             }
             Expectation::Executed(a)
+            | Expectation::ExecutedTimes(a, _)
             | Expectation::Shadowed(a)
             | Expectation::NotExecuted(a)
             | Expectation::Released(Some(a)) => {

@@ -63,6 +63,7 @@ pub enum ItemKind {
     Lifecycle(LifecycleDecl),
     Table(TableDecl),
     Aggregate(AggregateDecl),
+    Extend(ExtendDecl),
     /// A declaration that did not parse; the syntax error was reported for it.
     Error(BrokenDecl),
 }
@@ -103,6 +104,7 @@ impl ItemKind {
             ItemKind::Lifecycle(_) => "lifecycle",
             ItemKind::Table(_) => "table",
             ItemKind::Aggregate(_) => "aggregate",
+            ItemKind::Extend(_) => "extend record",
             ItemKind::Error(_) => "<error>",
         }
     }
@@ -135,6 +137,13 @@ pub struct Variant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordDecl {
     pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+}
+
+/// `extend record PATH { fields }`: optional fields added to a standard record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtendDecl {
+    pub target: Path,
     pub fields: Vec<FieldDecl>,
 }
 
@@ -502,6 +511,8 @@ pub enum AutomationClause {
     },
     Rollout(Rollout),
     Breaker(Breaker),
+    /// `once per case` (docs/language.md §11.3).
+    OncePerCase(Span),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -608,6 +619,8 @@ pub enum Expectation {
         automation: Ident,
         stage: StageLit,
     },
+    /// `executed C.A once`, `executed C.A N times`: exactly N `executed` entries for it.
+    ExecutedTimes(Path, u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

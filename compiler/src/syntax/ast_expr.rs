@@ -103,6 +103,14 @@ pub enum ExprKind {
     },
     /// A part of the expression that failed to parse or lower; already reported.
     Error,
+    /// `all x in list: cond` (`all`) or `any x in list: cond`: `var` is bound to each
+    /// element in turn.
+    Quant {
+        all: bool,
+        var: Ident,
+        list: Box<Expr>,
+        body: Box<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -248,6 +248,7 @@ pub const DECL_KEYWORDS: &[&str] = &[
     "acceptance",
     "table",
     "aggregate",
+    "extend",
 ];
 
 /// The words reserved everywhere (brief §7.2): never a name.

@@ -129,7 +129,7 @@ impl Engine {
                     false
                 }
             };
-            if !fire {
+            if !fire || self.skip_once(case_id, ev, a) {
                 continue;
             }
             if self.breakers[a as usize].halted {

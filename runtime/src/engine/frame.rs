@@ -24,6 +24,13 @@ impl Engine {
                 .map(|(v, e)| (e, v)),
             assignee,
             now: self.clock,
+            // Only the case the event being applied belongs to sees what it changed.
+            before: self
+                .before
+                .as_ref()
+                .filter(|(c, _)| **c == *case.id)
+                .map(|(_, b)| b),
+            bound: None,
         }
     }
 

@@ -27,6 +27,7 @@ mod keys;
 mod lifecycle;
 mod migrate;
 mod migrate_flow;
+mod once;
 mod outcome;
 mod probe;
 mod reads;
@@ -196,6 +197,9 @@ pub struct Engine {
     pub(crate) ledger: LedgerWriter,
     pub(crate) commands: Vec<Command>,
     pub(crate) command_seq: u64,
+    /// While an event is applied: its case and the old values of the facts it wrote
+    /// (`previous`/`changed`, docs/language.md §6.4). Never in a snapshot.
+    pub(crate) before: Option<(Arc<str>, eval::Before)>,
     /// Whether a change of assignee is also a command (`assignment`), for a host that
     /// writes assignments back to the help desk (docs/runtime.md, "Commands"). A host
     /// setting, not state: `serve` sets it from its configuration before replaying.
@@ -320,6 +324,7 @@ impl Engine {
             ledger: LedgerWriter::new(),
             commands: Vec::new(),
             command_seq: 0,
+            before: None,
             assignment_commands: false,
         })
     }
@@ -454,6 +459,11 @@ impl Engine {
             slots: &def.slots,
             values: &env.values,
         };
+        // Every fact the event writes was unset before (an empty `old` allocates nothing).
+        let fresh = eval::Before {
+            event: env.event,
+            old: Vec::new(),
+        };
         let mut ctx = CtxVals {
             event_id: Some(&env.id),
             event_at: Some(env.at),
@@ -463,6 +473,8 @@ impl Engine {
             class: None,
             assignee: eval::Who::Nobody,
             now: self.clock,
+            before: def.updates_facts.then_some(&fresh),
+            bound: None,
         };
         // As `apply` does on a fresh case: classify runs on the events it lists; a class
         // (always a change on a fresh case) adds the routes whose condition reads `class`
@@ -705,13 +717,25 @@ impl Engine {
             self.closed_case_event(&case_id);
             return ApplyOutcome::Accepted;
         }
+        self.before = None;
         if updates {
             let program = self.program.clone();
             let slots = &program.events[env.event as usize].slots;
             if let Some(c) = self.cases.get_mut(&case_id) {
+                // The old values move out as the new ones go in (`previous`/`changed`).
+                let mut old = Vec::with_capacity(slots.len());
                 for (slot, v) in slots.iter().zip(&env.values) {
-                    c.facts[*slot as usize] = if v.is_none() { None } else { Some(v.clone()) };
+                    let new = if v.is_none() { None } else { Some(v.clone()) };
+                    old.push(match c.facts.get_mut(*slot as usize) {
+                        Some(fact) => std::mem::replace(fact, new),
+                        None => None,
+                    });
                 }
+                let before = eval::Before {
+                    event: env.event,
+                    old,
+                };
+                self.before = Some((case_id.clone(), before));
             }
         }
         let Envelope {
@@ -741,6 +765,7 @@ impl Engine {
         self.automations(&case_id, &view);
         self.rollout_event(&case_id, &view);
         self.drop_stale_timers(&case_id);
+        self.before = None;
         ApplyOutcome::Accepted
     }
 

@@ -68,7 +68,16 @@ fn walk(p: &Program, e: &Expr, params: &[Option<Place>], depth: usize, out: &mut
     }
     let mut each = |x: &Expr| walk(p, x, params, depth, out);
     match e {
-        Expr::Lit(_) | Expr::Slot(_) | Expr::Param(_) | Expr::Const(_) | Expr::Ctx(_) => {}
+        Expr::Lit(_)
+        | Expr::Slot(_)
+        | Expr::Param(_)
+        | Expr::Const(_)
+        | Expr::Ctx(_)
+        | Expr::Elem(_) => {}
+        Expr::Quant { list, body, .. } => {
+            each(list);
+            each(body);
+        }
         Expr::Field(b, _)
         | Expr::OptField(b, _)
         | Expr::Unwrap(b)
@@ -77,7 +86,9 @@ fn walk(p: &Program, e: &Expr, params: &[Option<Place>], depth: usize, out: &mut
         | Expr::Matches(b, _)
         | Expr::Lookup(_, b)
         | Expr::Aggregate(_, b)
-        | Expr::IsSet(b) => each(b),
+        | Expr::IsSet(b)
+        | Expr::Previous(b)
+        | Expr::Changed(b) => each(b),
         Expr::Binary(_, l, r) => {
             each(l);
             each(r);

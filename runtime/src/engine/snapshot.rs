@@ -193,6 +193,8 @@ impl Engine {
             scratch: _,
             commands: _,
             timers_by_case: _,
+            // Only while an event is applied (`previous`/`changed`); never between events.
+            before: _,
             // A host setting, set again by the host after a restore.
             assignment_commands: _,
             // State, in a part after the body (`parts.rs`):

@@ -30,6 +30,8 @@ const GATE_SCOPE: &str = "gate_scope";
 /// `rollout_stages`: (automation, its `rollout { … }` block), for the automations that
 /// have one (docs/language.md §11.3, "Staged rollout").
 const ROLLOUT_STAGES: &str = "rollout_stages";
+/// `once_per_case`: the automations declared `once per case` (docs/language.md §11.3).
+const ONCE_PER_CASE: &str = "once_per_case";
 
 type Steps = Vec<(u32, u32, StepKind)>;
 type GateScope = Vec<(u32, Vec<u32>)>;
@@ -139,6 +141,15 @@ impl Payload for Program {
         if !stages.is_empty() {
             out.push((ROLLOUT_STAGES.to_string(), encode(&stages)?));
         }
+        let mut once: Vec<u32> = Vec::new();
+        for (a, auto) in self.automations.iter().enumerate() {
+            if auto.once_per_case {
+                once.push(index(a)?);
+            }
+        }
+        if !once.is_empty() {
+            out.push((ONCE_PER_CASE.to_string(), encode(&once)?));
+        }
         Ok(out)
     }
 
@@ -177,6 +188,11 @@ impl Payload for Program {
             ROLLOUT_STAGES => {
                 for (a, stages) in decode::<RolloutStages>(tag, bytes)? {
                     at(&mut self.automations, a, tag)?.stages = Some(stages);
+                }
+            }
+            ONCE_PER_CASE => {
+                for a in decode::<Vec<u32>>(tag, bytes)? {
+                    at(&mut self.automations, a, tag)?.once_per_case = true;
                 }
             }
             _ => return Err(unknown_section(tag)),
@@ -232,6 +248,42 @@ mod tests {
         let core = postcard::to_allocvec(&program).unwrap();
         let plain = Program::default();
         assert_eq!(core, postcard::to_allocvec(&plain).unwrap());
+    }
+
+    /// `once per case` lives in its section: the core program is the one an older runtime
+    /// reads, and a bundle without the section has no such automation.
+    #[test]
+    fn once_per_case_round_trips_in_its_section() {
+        let auto = |name: &str, once| crate::ir::AutomationDef {
+            name: name.into(),
+            version: 1,
+            owner: 0,
+            events: Vec::new(),
+            cond: None,
+            steps: Vec::new(),
+            rollout: crate::ir::Rollout::Live,
+            breaker: None,
+            stages: None,
+            once_per_case: once,
+        };
+        let program = Program {
+            automations: vec![auto("a", false), auto("legal_alert", true)],
+            ..Program::default()
+        };
+        let bytes = bundle::encode(&manifest(), &program).unwrap();
+        let (_, decoded, _) = bundle::decode::<Program>(&bytes).unwrap();
+        assert_eq!(decoded, program);
+        let plain = Program {
+            automations: vec![auto("a", false), auto("legal_alert", false)],
+            ..Program::default()
+        };
+        assert_eq!(
+            postcard::to_allocvec(&program).unwrap(),
+            postcard::to_allocvec(&plain).unwrap()
+        );
+        let (_, without, _) =
+            bundle::decode::<Program>(&bundle::encode(&manifest(), &plain).unwrap()).unwrap();
+        assert!(without.automations.iter().all(|a| !a.once_per_case));
     }
 
     #[test]

@@ -85,6 +85,7 @@ impl Walker<'_> {
                         }
                     }
                     Expectation::Executed(p)
+                    | Expectation::ExecutedTimes(p, _)
                     | Expectation::Shadowed(p)
                     | Expectation::NotExecuted(p)
                     | Expectation::Released(Some(p)) => self.action_path(p),

@@ -50,6 +50,7 @@ fn reads_class(e: &Expr) -> bool {
         ExprKind::Field { base, .. } => reads_class(base),
         ExprKind::Index { index, .. } => reads_class(index),
         ExprKind::IsSet { operand, .. } => reads_class(operand),
+        ExprKind::Quant { list, body, .. } => reads_class(list) || reads_class(body),
         ExprKind::Unwrap(x) | ExprKind::Unary { operand: x, .. } => reads_class(x),
         ExprKind::Call { args, .. } => args.iter().any(|a| reads_class(&a.value)),
         ExprKind::Binary { lhs, rhs, .. } => reads_class(lhs) || reads_class(rhs),

@@ -207,6 +207,20 @@ impl Builder<'_> {
                 }
                 ExprKind::Record { ty, spread, fields }
             }
+            Rule::quant_expr => {
+                let mut i = p.into_inner();
+                let all = i.next().is_some_and(|k| k.as_str() == "all");
+                let var = self.ident(i.next().expect("grammar: quantifier variable"));
+                let mut i = i.filter(|x| x.as_rule() == Rule::expr);
+                let list = self.expr(i.next().expect("grammar: quantifier list"));
+                let body = self.expr(i.next().expect("grammar: quantifier condition"));
+                ExprKind::Quant {
+                    all,
+                    var,
+                    list: Box::new(list),
+                    body: Box::new(body),
+                }
+            }
             Rule::if_expr => {
                 let mut i = p.into_inner().filter(|x| x.as_rule() == Rule::expr);
                 let cond = self.expr(i.next().expect("grammar: if condition"));

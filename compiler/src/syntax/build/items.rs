@@ -204,6 +204,24 @@ impl Builder<'_> {
         RecordDecl { name, fields }
     }
 
+    pub(super) fn extend(&self, p: Pair<'_, Rule>) -> ExtendDecl {
+        let mut i = p.into_inner();
+        let target = self.path(i.next().expect("grammar: extended record"));
+        let fields = i
+            .map(|f| {
+                let mut fi = f.into_inner();
+                let name = self.ident(fi.next().expect("grammar: field name"));
+                let ty = self.type_expr(fi.next().expect("grammar: field type"));
+                FieldDecl {
+                    doc: self.doc(name.span),
+                    name,
+                    ty,
+                }
+            })
+            .collect();
+        ExtendDecl { target, fields }
+    }
+
     pub(super) fn let_decl(&self, p: Pair<'_, Rule>) -> LetDecl {
         let mut name = None;
         let mut ty = None;

@@ -154,6 +154,7 @@ impl<'t> Builder<'t> {
             Rule::lifecycle_decl => ItemKind::Lifecycle(self.lifecycle(decl)),
             Rule::table_decl => ItemKind::Table(self.table(decl)),
             Rule::aggregate_decl => ItemKind::Aggregate(self.aggregate(decl)),
+            Rule::extend_decl => ItemKind::Extend(self.extend(decl)),
             _ => ItemKind::Error(BrokenDecl::default()),
         };
         Item {

@@ -425,6 +425,7 @@ impl Builder<'_> {
                         stages: None,
                     }));
                 }
+                Rule::once_clause => clauses.push(AutomationClause::OncePerCase(sp)),
                 Rule::breaker_clause => {
                     let mut ci = c.into_inner();
                     let threshold = self.expr(ci.next().expect("grammar: breaker threshold"));
@@ -593,7 +594,15 @@ impl Builder<'_> {
                     Rule::exp_refused => Expectation::Refused(i.next().map(|g| self.ident(g))),
                     Rule::exp_released => Expectation::Released(i.next().map(|a| self.path(a))),
                     Rule::exp_executed => {
-                        Expectation::Executed(self.path(i.next().expect("grammar: action")))
+                        let action = self.path(i.next().expect("grammar: action"));
+                        match i.next().and_then(|t| t.into_inner().next()) {
+                            Some(n) if n.as_rule() == Rule::integer => {
+                                let n = u32::try_from(self.int(&n)).unwrap_or(u32::MAX);
+                                Expectation::ExecutedTimes(action, n)
+                            }
+                            Some(_) => Expectation::ExecutedTimes(action, 1),
+                            None => Expectation::Executed(action),
+                        }
                     }
                     Rule::exp_shadowed => {
                         Expectation::Shadowed(self.path(i.next().expect("grammar: action")))

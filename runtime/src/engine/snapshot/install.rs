@@ -62,6 +62,8 @@ pub(super) fn install(
         clock_text: _,
         scratch: _,
         commands: _,
+        // Only while an event is applied; a snapshot is taken between events.
+        before: _,
         // Rebuilt from the timers below.
         timers_by_case: _,
         clock,

@@ -162,6 +162,7 @@ mod tests {
                     key: Vec::new(),
                 },
                 breaker: None,
+                once_per_case: false,
                 stages: Some(Stages {
                     stages: vec![Stage::Shadow, Stage::Percent(1000)],
                     agreement: Some(Agreement {
