@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod aggregates;
+pub mod builtins;
 pub mod decls;
 pub mod dependent;
 pub mod expr;
