@@ -5,8 +5,7 @@
 
 use super::complete;
 use super::*;
-use crate::db::{Database, load_project};
-use crate::project::{Manifest, ProjectFiles, SourceText};
+use crate::db::Database;
 
 const RULES: &str = "\
 import std.crm.{ContractSigned}
@@ -28,28 +27,7 @@ owners {
 ";
 
 fn setup(rules: &str) -> (Database, ProjectInput, SourceFile, usize) {
-    let offset = rules.find("$0").expect("cursor marker");
-    let text = rules.replace("$0", "");
-    let files = ProjectFiles {
-        root: ".".into(),
-        manifest: Manifest {
-            name: "t".into(),
-            version: "0.1.0".into(),
-            sources: "rules".into(),
-        },
-        files: vec![SourceText {
-            name: "rules/rules.mesh".into(),
-            module: "rules".into(),
-            text,
-        }],
-        manifest_text: None,
-        diagnostics: Vec::new(),
-        data: Vec::new(),
-    };
-    let db = Database::default();
-    let project = load_project(&db, &files);
-    let file = file_by_name(&db, project, "rules/rules.mesh").expect("file");
-    (db, project, file, offset)
+    super::test_project::setup(rules, Vec::new())
 }
 
 #[test]

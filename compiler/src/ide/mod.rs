@@ -212,4 +212,6 @@ mod facts_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]
+mod test_project;
+#[cfg(test)]
 mod tests;

@@ -4,8 +4,8 @@
 
 use super::complete;
 use super::*;
-use crate::db::{Database, load_project};
-use crate::project::{Manifest, ProjectFiles, SourceText};
+use crate::db::Database;
+use crate::project::SourceText;
 
 const RULES: &str = "\
 enum Tier { Gold, Silver }
@@ -20,32 +20,12 @@ fn _gold(id: String) -> Bool = accounts[id]?.tier == Gold
 const CSV: &str = "account_id,tier,csm\nacc_1,Gold,ana@x.io\nacc_2,Silver,\n";
 
 fn setup(rules: &str) -> (Database, ProjectInput, SourceFile, usize) {
-    let offset = rules.find("$0").expect("cursor marker");
-    let text = rules.replace("$0", "");
-    let files = ProjectFiles {
-        root: ".".into(),
-        manifest: Manifest {
-            name: "t".into(),
-            version: "0.1.0".into(),
-            sources: "rules".into(),
-        },
-        files: vec![SourceText {
-            name: "rules/rules.mesh".into(),
-            module: "rules".into(),
-            text,
-        }],
-        manifest_text: None,
-        diagnostics: Vec::new(),
-        data: vec![SourceText {
-            name: "rules/data/accounts.csv".into(),
-            module: String::new(),
-            text: CSV.into(),
-        }],
+    let csv = SourceText {
+        name: "rules/data/accounts.csv".into(),
+        module: String::new(),
+        text: CSV.into(),
     };
-    let db = Database::default();
-    let project = load_project(&db, &files);
-    let file = file_by_name(&db, project, "rules/rules.mesh").expect("file");
-    (db, project, file, offset)
+    super::test_project::setup(rules, vec![csv])
 }
 
 #[test]
