@@ -108,6 +108,13 @@ impl Cx<'_> {
 
     /// A wait's duration: a `Duration` or `BusinessDuration`, above zero, fixed at build time.
     fn wait_duration(&mut self, e: &Expr, what: &str) {
+        self.fixed_duration(e, what, Code::WaitDuration, "`24h` or `2 business days`");
+    }
+
+    /// A duration fixed when the bundle is built (a literal or a `let` constant) and above
+    /// zero, as waits and rollout stages need; `code` is the caller's diagnostic and
+    /// `example` two durations for its help.
+    pub(crate) fn fixed_duration(&mut self, e: &Expr, what: &str, code: Code, example: &str) {
         let t = self.check(e, None, &Scope::default());
         if t.is_error() {
             return;
@@ -124,13 +131,8 @@ impl Cx<'_> {
             )),
         };
         if let Some(msg) = problem {
-            self.error(
-                Code::WaitDuration,
-                e.span,
-                msg,
-                "not a fixed positive duration",
-            )
-            .help = Some("write e.g. `24h` or `2 business days`, or name a `let` constant".into());
+            self.error(code, e.span, msg, "not a fixed positive duration")
+                .help = Some(format!("write e.g. {example}, or name a `let` constant"));
         }
     }
 }

@@ -252,29 +252,6 @@ impl Cx<'_> {
     /// A rollout duration (`after`, `within`): a `Duration` or `BusinessDuration` above
     /// zero, fixed when the bundle is built.
     fn stage_duration(&mut self, e: &Expr, what: &str) {
-        let t = self.check(e, None, &Scope::default());
-        if t.is_error() {
-            return;
-        }
-        let problem = match &e.kind {
-            _ if !t.is_duration_like() => Some(format!("expected a duration, found `{t}`")),
-            ExprKind::Duration(s) if *s <= 0 => Some(format!("`{what}` needs a positive duration")),
-            ExprKind::BusinessDuration { amount, .. } if *amount <= 0 => {
-                Some(format!("`{what}` needs a positive duration"))
-            }
-            ExprKind::Duration(_) | ExprKind::BusinessDuration { .. } | ExprKind::Name(_) => None,
-            _ => Some(format!(
-                "`{what}` takes a literal duration or a constant, fixed when the bundle is built"
-            )),
-        };
-        if let Some(msg) = problem {
-            self.error(
-                Code::StageDuration,
-                e.span,
-                msg,
-                "not a fixed positive duration",
-            )
-            .help = Some("write e.g. `14d` or `10 business days`, or name a `let` constant".into());
-        }
+        self.fixed_duration(e, what, Code::StageDuration, "`14d` or `10 business days`");
     }
 }
