@@ -1,5 +1,6 @@
-//! Small statistics the figures share: percentiles by nearest rank, and the ledger's
-//! duration texts (`8h15m50s`) in seconds.
+//! Small statistics the figures share: percentiles by nearest rank, the ledger's duration
+//! texts (`8h15m50s`) in seconds, duration histograms, and rejection reasons grouped by
+//! their words.
 
 /// The p-th percentile (0 < p ≤ 100) of `values` by the nearest-rank method: the smallest
 /// value with at least p% of the values at or below it. `None` for no values.
@@ -116,5 +117,108 @@ mod tests {
         assert_eq!(percent(1, 3), Some(33.3));
         assert_eq!(percent(2, 3), Some(66.7));
         assert_eq!(percent(0, 0), None);
+    }
+}
+
+/// Time-to-ownership buckets, as an operations lead reads them.
+pub(crate) fn histogram(seconds: impl Iterator<Item = i64>) -> Vec<(String, u64)> {
+    const BUCKETS: [(&str, i64); 7] = [
+        ("< 5m", 300),
+        ("5-15m", 900),
+        ("15-30m", 1_800),
+        ("30m-1h", 3_600),
+        ("1-4h", 14_400),
+        ("4-24h", 86_400),
+        ("> 24h", i64::MAX),
+    ];
+    let mut counts = [0u64; 7];
+    for s in seconds {
+        let i = BUCKETS.iter().position(|&(_, max)| s < max).unwrap_or(6);
+        counts[i] += 1;
+    }
+    BUCKETS
+        .iter()
+        .zip(counts)
+        .map(|(&(label, _), n)| (label.to_string(), n))
+        .collect()
+}
+
+/// A reason's class: the text before the first `: ` or ` (` (with the next part when the
+/// first is one name, such as an event type), with quoted names (between backticks),
+/// addresses and numbers left out, so `unknown event type `Foo`` and `… `Bar`` count together.
+pub(crate) fn reason_class(reason: &str) -> String {
+    // The words before the first `: ` (and before a parenthesis); when they are one name
+    // (an event type: `TicketCreated: field …`), the next part too.
+    let mut parts = reason.split(": ");
+    let first = parts.next().unwrap_or(reason);
+    let head = match parts.next() {
+        Some(second) if !first.contains(' ') => format!("{first}: {second}"),
+        _ => first.to_string(),
+    };
+    let head = head.split(" (").next().unwrap_or(&head);
+    // People's addresses are names too: `ana@x.io is not a member …` → `… is not a member …`.
+    let head: String = head
+        .split(' ')
+        .map(|w| if w.contains('@') { "`@`" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = String::with_capacity(head.len());
+    let mut quoted = false;
+    for ch in head.chars() {
+        match ch {
+            '`' => {
+                if !quoted {
+                    out.push('…');
+                }
+                quoted = !quoted;
+            }
+            _ if quoted => {}
+            c if c.is_ascii_digit() => {
+                if !out.ends_with('#') {
+                    out.push('#');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    let out = out.trim().to_string();
+    if out.is_empty() {
+        "(no reason)".into()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::reason_class;
+
+    #[test]
+    fn reasons_group_by_their_words() {
+        assert_eq!(
+            reason_class("not valid JSON: expected value at line 1 column 1"),
+            "not valid JSON"
+        );
+        assert_eq!(
+            reason_class("unknown event type `Foo`"),
+            "unknown event type …"
+        );
+        assert_eq!(
+            reason_class("not valid UTF-8 (at byte 17)"),
+            "not valid UTF-#"
+        );
+        assert_eq!(reason_class(""), "(no reason)");
+        assert_eq!(
+            reason_class("TicketCreated: field `ticket`: missing field `type`"),
+            "TicketCreated: field …"
+        );
+        assert_eq!(
+            reason_class("unknown event type `X` (this bundle receives: A, B)"),
+            "unknown event type …"
+        );
+        assert_eq!(
+            reason_class("li@agency.io is not a member of finance_managers"),
+            "… is not a member of finance_managers"
+        );
     }
 }
