@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use postgres::{Client, NoTls};
+use postgres::Client;
+
+use crate::pg_tls::ConnectError;
 
 /// How often a node without the lease tries to take it (or a third of the lease, if less).
 const TRY_EVERY: Duration = Duration::from_millis(500);
@@ -140,11 +142,8 @@ pub fn spawn(
 
 /// Connect to `url` with the project's schema first on the search path (statements time
 /// out rather than hang on a database that stopped answering).
-pub fn connect(url: &str, project: &str) -> Result<Client, postgres::Error> {
-    let mut config: postgres::Config = url.parse()?;
-    config.connect_timeout(Duration::from_secs(5));
-    config.keepalives_idle(Duration::from_secs(5));
-    let mut c = config.connect(NoTls)?;
+pub fn connect(url: &str, project: &str) -> Result<Client, ConnectError> {
+    let mut c = crate::pg_tls::connect(url, Duration::from_secs(5))?;
     // The name was checked (`store_pg::valid_schema`) before it reached here.
     c.batch_execute(&format!(
         "SET search_path TO {project}; SET statement_timeout = 5000"
@@ -158,7 +157,7 @@ fn tick(
     fence: &Fence,
     lease: Duration,
     margin: Duration,
-) -> Result<(), postgres::Error> {
+) -> Result<(), ConnectError> {
     if client.is_none() {
         *client = Some(connect(url, &fence.project)?);
     }

@@ -41,6 +41,7 @@ pub mod listener;
 pub mod mapping;
 pub mod metrics;
 pub mod node;
+pub mod pg_tls;
 pub mod plan;
 pub mod reader;
 pub mod reader_pg;

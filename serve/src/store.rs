@@ -36,6 +36,8 @@ pub enum StoreError {
     Locked(String),
     /// A project (schema) name that is not a plain lower-case identifier.
     BadSchema(String),
+    /// The connection string's TLS settings (`sslmode`, `sslrootcert`) cannot be used.
+    Tls(crate::pg_tls::TlsSettingError),
     /// This node no longer holds the project's lease with this fencing token (0: its
     /// lease ended locally): another node leads, nothing was written.
     Fenced(i64),
@@ -61,9 +63,10 @@ impl fmt::Display for StoreError {
                     db.code().code(),
                     db.message()
                 ),
-                None => write!(f, "storage (PostgreSQL): {e}"),
+                None => write!(f, "storage (PostgreSQL): {}", crate::pg_tls::describe(e)),
             },
             StoreError::Locked(why) => write!(f, "storage: {why}"),
+            StoreError::Tls(e) => write!(f, "storage (PostgreSQL): {e}"),
             StoreError::Fenced(token) => write!(
                 f,
                 "storage: not written: this node no longer leads (lease token {token} is not \
@@ -83,6 +86,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Open { error, .. } | StoreError::Sqlite(error) => Some(error),
             StoreError::Postgres(error) => Some(error),
+            StoreError::Tls(error) => Some(error),
             StoreError::UnknownInputKind(_)
             | StoreError::Damaged(_)
             | StoreError::BadInput(_)

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator as _;
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, Transaction};
 
 use crate::lease::Fence;
 use crate::store::{
@@ -118,10 +118,11 @@ impl PgStore {
         if !valid_schema(schema) {
             return Err(StoreError::BadSchema(schema.to_string()));
         }
-        let mut config: postgres::Config = url.parse().map_err(err)?;
-        config.connect_timeout(Duration::from_secs(10));
-        config.keepalives_idle(Duration::from_secs(5));
-        let mut client = config.connect(NoTls).map_err(err)?;
+        let mut client =
+            crate::pg_tls::connect(url, Duration::from_secs(10)).map_err(|e| match e {
+                crate::pg_tls::ConnectError::Tls(e) => StoreError::Tls(e),
+                crate::pg_tls::ConnectError::Postgres(e) => StoreError::Postgres(e),
+            })?;
         // The tables exist (the last ones created below are there): no DDL, whose locks
         // (even `IF NOT EXISTS`) would contend with a leader's commits.
         let ready: bool = client

@@ -13,6 +13,8 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     port: u16,
     as_postgres: bool,
+    /// More server options (`-c name=value …`), e.g. TLS on 127.0.0.1.
+    extra: String,
 }
 
 /// The newest installed server's `bin` folder (Debian's layout), or `$PG_BIN`.
@@ -51,7 +53,18 @@ fn is_root() -> bool {
 }
 
 impl Cluster {
+    #[allow(dead_code, reason = "each test binary uses part of these")]
     pub fn start() -> Option<Cluster> {
+        Cluster::start_with(None)
+    }
+
+    /// Also listening on 127.0.0.1 with TLS, presenting `cert_pem` (with `key_pem`).
+    #[allow(dead_code, reason = "each test binary uses part of these")]
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Option<Cluster> {
+        Cluster::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Option<Cluster> {
         let Some(bin) = find_bin() else {
             let why =
                 "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; set PG_BIN)";
@@ -66,11 +79,28 @@ impl Cluster {
             .tempdir()
             .expect("a temporary folder");
         let as_postgres = is_root();
+        let mut extra = String::new();
+        if let Some((cert, key)) = tls {
+            let (cert_file, key_file) =
+                (dir.path().join("server.crt"), dir.path().join("server.key"));
+            std::fs::write(&cert_file, cert).expect("write the server certificate");
+            std::fs::write(&key_file, key).expect("write the server key");
+            // The server refuses a key others may read.
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod the server key");
+            extra = format!(
+                " -c listen_addresses='127.0.0.1' -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                cert_file.display(),
+                key_file.display()
+            );
+        }
         let cluster = Cluster {
             bin,
             dir,
             port: free_port(),
             as_postgres,
+            extra,
         };
         if as_postgres {
             let ok = Command::new("chown")
@@ -93,11 +123,7 @@ impl Cluster {
                 "--no-sync",
             ],
         );
-        let options = format!(
-            "-p {} -k {} -c listen_addresses='' -c fsync=off",
-            cluster.port,
-            cluster.dir.path().display()
-        );
+        let options = cluster.options();
         cluster.run(
             "pg_ctl",
             &[
@@ -112,6 +138,22 @@ impl Cluster {
             ],
         );
         Some(cluster)
+    }
+
+    /// `pg_ctl -o`: the port, the socket folder, no TCP unless TLS was asked for.
+    fn options(&self) -> String {
+        format!(
+            "-p {} -k {} -c listen_addresses='' -c fsync=off{}",
+            self.port,
+            self.dir.path().display(),
+            self.extra
+        )
+    }
+
+    /// The port (TCP on 127.0.0.1 when started with TLS).
+    #[allow(dead_code, reason = "each test binary uses part of these")]
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     fn command(&self, tool: &str) -> Command {
@@ -174,11 +216,7 @@ impl Cluster {
     /// Start it again after [`Cluster::stop`].
     pub fn restart(&self) {
         let data = self.dir.path().join("data");
-        let options = format!(
-            "-p {} -k {} -c listen_addresses='' -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
+        let options = self.options();
         self.run(
             "pg_ctl",
             &[
