@@ -22,6 +22,12 @@ use crate::store::{Batch, Input};
 /// waited for past this.
 const PENDING_MAX: Duration = Duration::from_secs(3600);
 
+/// An answered request nobody came back for (its node died, or stopped waiting after
+/// [`PENDING_MAX`]) is deleted by the leader this long after its answer, checked every
+/// [`SWEEP_EVERY`] (docs/deploy.md, "Several nodes").
+const ANSWERED_KEPT: Duration = Duration::from_secs(2 * 3600);
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
 /// The most stored inputs a follower applies in one round: its writer thread also queues
 /// and answers requests, which wait for the round (docs/performance.md, issue 21).
 const CATCH_UP_STEP: u64 = 256;
@@ -176,8 +182,16 @@ impl Writer {
         batch: &mut Batch,
         commands: &mut Vec<Command>,
     ) -> Result<(), String> {
-        if !self.cluster.as_ref().is_some_and(|n| n.leading) {
+        let Some(node) = self.cluster.as_mut().filter(|n| n.leading) else {
             return Ok(());
+        };
+        if node.swept.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+            node.swept = Some(Instant::now());
+            match self.store.forget_answered(ANSWERED_KEPT) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(requests = n, "deleted answered queue rows nobody read"),
+                Err(e) => tracing::debug!(error = %e, "cannot sweep the queue"),
+            }
         }
         let rows = match self.store.queued(self.batch_max) {
             Ok(r) => r,

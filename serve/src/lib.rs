@@ -435,6 +435,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
             config.connectors.writes_assignments(),
         ),
         deploy_on_lead: Some((bundle_bytes.clone(), start_note.clone())),
+        swept: None,
     });
     let mut writer = core::Writer {
         engine,

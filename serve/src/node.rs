@@ -92,6 +92,8 @@ pub struct Node {
     /// The `--bundle` given at start: deployed when this node first leads, unless the state
     /// already holds it (an older node taking the lease back does not roll a deployment back).
     pub deploy_on_lead: Option<(Vec<u8>, serde_json::Map<String, Json>)>,
+    /// When this node, leading, last swept the queue of answered requests nobody read.
+    pub swept: Option<Instant>,
 }
 
 pub struct Pending {

@@ -343,6 +343,12 @@ pub trait Store: Send {
     fn queue_outcomes(&mut self, _ids: &[u64]) -> Result<Vec<(u64, String)>> {
         Ok(Vec::new())
     }
+    /// Delete the queued requests answered more than `older_than` ago (by the database's
+    /// clock) that no node came back for: their node stopped waiting or died. Returns how
+    /// many went.
+    fn forget_answered(&mut self, _older_than: std::time::Duration) -> Result<u64> {
+        Ok(0)
+    }
 }
 
 pub struct SqliteStore {

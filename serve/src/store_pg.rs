@@ -23,7 +23,7 @@ use crate::lease::Fence;
 use crate::store::{
     Batch, HttpRow, Input, OutboxRow, Result, SNAPSHOTS_KEPT, SnapshotMeta, Store, StoreError, Tail,
 };
-use crate::store_pg_ddl::create_tables;
+use crate::store_pg_ddl::{READY, create_tables};
 
 /// Rows fetched per round trip when a read streams a table.
 const FETCH: i32 = 10_000;
@@ -128,7 +128,10 @@ impl PgStore {
         let ready: bool = client
             .query_one(
                 "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL",
-                &[&format!("{schema}.leases"), &format!("{schema}.queue_open")],
+                &[
+                    &format!("{schema}.{}", READY[0]),
+                    &format!("{schema}.{}", READY[1]),
+                ],
             )
             .map_err(err)?
             .get(0);
@@ -360,7 +363,10 @@ impl Store for PgStore {
         let mut tx = client.transaction().map_err(err)?;
         check_fence(&mut tx, fence.as_ref())?;
         let done = tx
-            .prepare("UPDATE queue SET outcomes = $2 WHERE id = $1 AND outcomes IS NULL")
+            .prepare(
+                "UPDATE queue SET outcomes = $2, answered_at = now()
+                 WHERE id = $1 AND outcomes IS NULL",
+            )
             .map_err(err)?;
         for (id, outcomes) in &batch.dequeued {
             tx.execute(&done, &[&to_i64(*id), outcomes]).map_err(err)?;
@@ -585,5 +591,16 @@ impl Store for PgStore {
             )
             .map_err(err)?;
         Ok(rows.iter().map(|r| (to_u64(r.get(0)), r.get(1))).collect())
+    }
+
+    fn forget_answered(&mut self, older_than: Duration) -> Result<u64> {
+        let secs = older_than.as_secs_f64();
+        self.conn()?
+            .execute(
+                "DELETE FROM queue WHERE outcomes IS NOT NULL
+                 AND answered_at < now() - $1::FLOAT8 * interval '1 second'",
+                &[&secs],
+            )
+            .map_err(err)
     }
 }

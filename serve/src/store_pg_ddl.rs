@@ -8,9 +8,14 @@ use postgres::Client;
 
 use crate::store::{Result, StoreError};
 
-/// Create the project's schema and tables. Nodes starting together create them one at a
-/// time (the transaction-level advisory lock); a deadlock with another node's first
-/// statements is retried.
+/// Create the project's schema and tables, or bring an older schema up to date (each
+/// statement is a no-op on what exists; the last thing created, `queue_answered`, is what
+/// [`READY`] looks for). Nodes starting together create them one at a time (the
+/// transaction-level advisory lock); a deadlock with another node's first statements is
+/// retried.
+/// The tables and indexes whose presence means the schema is current: no DDL at connect.
+pub(crate) const READY: [&str; 2] = ["leases", "queue_answered"];
+
 pub(crate) fn create_tables(client: &mut Client, schema: &str) -> Result<()> {
     let mut tries = 0;
     loop {
@@ -39,6 +44,10 @@ pub(crate) fn create_tables(client: &mut Client, schema: &str) -> Result<()> {
                  CREATE TABLE IF NOT EXISTS queue (
                      id BIGSERIAL PRIMARY KEY, lines TEXT NOT NULL, outcomes TEXT);
                  CREATE INDEX IF NOT EXISTS queue_open ON queue (id) WHERE outcomes IS NULL;
+                 ALTER TABLE queue ADD COLUMN IF NOT EXISTS answered_at TIMESTAMPTZ NOT NULL
+                     DEFAULT now();
+                 CREATE INDEX IF NOT EXISTS queue_answered ON queue (answered_at)
+                     WHERE outcomes IS NOT NULL;
                  CREATE TABLE IF NOT EXISTS leases (
                      project TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL,
                      expires_at TIMESTAMPTZ NOT NULL);

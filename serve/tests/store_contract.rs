@@ -234,3 +234,51 @@ fn postgres_projects_are_apart_and_have_one_writer_each() {
         assert!(PgStore::open(&cluster.url(), bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn postgres_forgets_answered_requests_nobody_read_and_upgrades_old_schemas() {
+    let Some(cluster) = pg::Cluster::start() else {
+        return;
+    };
+    let mut store = PgStore::open(&cluster.url(), "queue").unwrap();
+    let answered = store.enqueue(&["{\"id\":\"a\"}".to_string()]).unwrap();
+    let open = store.enqueue(&["{\"id\":\"b\"}".to_string()]).unwrap();
+    store
+        .commit(&Batch {
+            inputs: vec![Input::Event("{\"id\":\"a\"}".into())],
+            dequeued: vec![(answered, "[\"accepted\"]".into())],
+            ..Batch::default()
+        })
+        .unwrap();
+    // Kept while a node may still come back for it.
+    let hour = std::time::Duration::from_secs(3600);
+    assert_eq!(store.forget_answered(hour).unwrap(), 0);
+    // Past the retention: the answered row goes, the one not applied yet stays.
+    assert_eq!(store.forget_answered(std::time::Duration::ZERO).unwrap(), 1);
+    assert!(store.queue_outcomes(&[answered]).unwrap().is_empty());
+    let queued: Vec<u64> = store
+        .queued(10)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(queued, [open]);
+    drop(store);
+
+    // A schema from before `answered_at` is brought up to date when a node connects.
+    let mut c = postgres::Client::connect(&cluster.url(), postgres::NoTls).unwrap();
+    c.batch_execute(
+        "DROP INDEX queue.queue_answered; ALTER TABLE queue.queue DROP COLUMN answered_at;",
+    )
+    .unwrap();
+    let mut store = PgStore::open(&cluster.url(), "queue").unwrap();
+    let id = store.enqueue(&["{\"id\":\"c\"}".to_string()]).unwrap();
+    store
+        .commit(&Batch {
+            inputs: vec![Input::Event("{\"id\":\"c\"}".into())],
+            dequeued: vec![(id, "[\"accepted\"]".into())],
+            ..Batch::default()
+        })
+        .unwrap();
+    assert_eq!(store.forget_answered(std::time::Duration::ZERO).unwrap(), 1);
+}
