@@ -99,8 +99,9 @@ impl Location {
             if !crate::store_pg::valid_schema(project) {
                 return Err(crate::store::StoreError::BadSchema(project.to_string()).to_string());
             }
-            text.parse::<postgres::Config>()
-                .map_err(|e| format!("state: {}: {e}", redact(&text)))?;
+            // With its TLS settings (`sslmode=verify-full`, `sslrootcert`), which the
+            // client's own parser does not know (docs/deploy.md, "TLS to the database").
+            crate::pg_tls::config(&text).map_err(|e| format!("state: {}: {e}", redact(&text)))?;
             return Ok(Location::Postgres {
                 url: text,
                 project: project.to_string(),
@@ -229,6 +230,17 @@ mod tests {
                 .is_postgres()
         );
         assert!(Location::parse(Path::new("postgres://h/db"), "Bad-Name").is_err());
+        // TLS settings the client's parser does not know are the state's too.
+        assert!(
+            Location::parse(
+                Path::new("postgres://h/db?sslmode=verify-full&sslrootcert=system"),
+                "p"
+            )
+            .is_ok()
+        );
+        let e =
+            Location::parse(Path::new("postgres://u:pw@h/db?sslmode=verify-ca"), "p").unwrap_err();
+        assert!(e.contains("needs sslrootcert") && !e.contains("pw"), "{e}");
         let e = Location::parse(Path::new("env:MESHLINE_TEST_UNSET_STATE"), "p").unwrap_err();
         assert!(e.contains("MESHLINE_TEST_UNSET_STATE"), "{e}");
     }
