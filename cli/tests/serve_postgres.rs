@@ -137,3 +137,65 @@ fn the_database_password_is_never_shown() {
     assert!(err.contains("meshline:***@127.0.0.1"), "{err}");
     assert!(!err.contains("hunter2secret"), "{err}");
 }
+
+/// A private CA's PEM, and a server certificate (PEM, key PEM) it signed for `localhost`.
+fn db_pki(name: &str) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    (ca.pem(), leaf.pem(), key.serialize_pem())
+}
+
+/// `--state` with `sslmode=verify-full` (docs/deploy.md, "TLS to the database"): serve runs
+/// over a verified TLS connection, and a database whose certificate another CA signed is
+/// refused at start with the reason.
+#[test]
+fn serve_reaches_postgres_over_verified_tls() {
+    let (ca, cert, key) = db_pki("db");
+    let Some(cluster) = pg::Cluster::start_tls(&cert, &key) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let url = |roots: &std::path::Path| {
+        format!(
+            "postgresql://postgres@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}",
+            cluster.port(),
+            roots.display()
+        )
+    };
+    let s = Server::with_state("[cluster]\nproject = \"tls\"\n", &url(&ca_file));
+    let child = s.start();
+    let sample = std::fs::read(root().join("examples/agency-support/events/sample.jsonl")).unwrap();
+    let (code, body) = http(s.port, "POST", "/events", &sample).unwrap();
+    assert_eq!(code, 202, "{body}");
+    s.stop(child);
+
+    let (other, _, _) = db_pki("other");
+    let other_file = dir.path().join("other.pem");
+    std::fs::write(&other_file, other).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshline"))
+        .arg("serve")
+        .arg("--bundle")
+        .arg(&s.bundle)
+        .arg("--state")
+        .arg(url(&other_file))
+        .arg("--config")
+        .arg(s.path("serve.toml"))
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("UnknownIssuer"), "{err}");
+}
