@@ -44,7 +44,9 @@ pub(crate) fn plan(from: &From, config: Option<&Path>, bundle: &Path, format: &s
             .and_then(|state| meshline_serve::plan::plan_state(&state, &bytes, &trusted)),
         From::Url(url, var) => match std::env::var(var) {
             Ok(token) => meshline_serve::plan::plan_url(url, &token, &bytes),
-            Err(_) => Err(format!("--token-env: {var} is not set")),
+            Err(_) => Err(meshline_serve::error::ServeError::Config(format!(
+                "--token-env: {var} is not set"
+            ))),
         },
     };
     let plan = match result {

@@ -57,7 +57,7 @@ fn pages(path: &Path, bar: &indicatif::ProgressBar, out: &mut Vec<Json>) -> Resu
 pub(crate) fn zendesk(a: &Args<'_>) -> ExitCode {
     let config = match meshline_serve::Config::load(a.config) {
         Ok(c) => c,
-        Err(e) => return fail(2, &e),
+        Err(e) => return fail(2, &e.to_string()),
     };
     let zendesk: Vec<&String> = config
         .webhooks

@@ -90,13 +90,15 @@ impl Admins {
 
 /// The public key files of `trusted_keys` (none: signatures are checked when present but
 /// not required).
-pub fn load_trusted(paths: &[PathBuf]) -> Result<Vec<PublicKey>, String> {
+pub fn load_trusted(paths: &[PathBuf]) -> Result<Vec<PublicKey>, crate::error::ServeError> {
+    let bad = |p: &PathBuf, e: &dyn std::fmt::Display| {
+        crate::error::ServeError::Config(format!("trusted_keys: {}: {e}", p.display()))
+    };
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("trusted_keys: {}: {e}", p.display()))?;
-            PublicKey::parse(&text).map_err(|e| format!("trusted_keys: {}: {e}", p.display()))
+            let text = std::fs::read_to_string(p).map_err(|e| bad(p, &e))?;
+            PublicKey::parse(&text).map_err(|e| bad(p, &e))
         })
         .collect()
 }

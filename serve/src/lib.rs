@@ -31,6 +31,7 @@ pub mod console;
 pub mod core;
 pub mod deployment;
 pub mod drive;
+pub mod error;
 pub mod executor;
 pub mod guard;
 pub mod http;
@@ -66,6 +67,7 @@ use std::time::Duration;
 use meshline_runtime::ir::Program;
 use serde::Deserialize;
 
+use crate::error::ServeError;
 use crate::state::Location;
 use crate::store::{Input, SqliteStore, Store};
 
@@ -233,13 +235,12 @@ impl Default for Config {
 }
 
 impl Config {
-    pub fn load(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let config: Config =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        config
-            .check()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Config, ServeError> {
+        let bad =
+            |e: &dyn std::fmt::Display| ServeError::Config(format!("{}: {e}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| bad(&e))?;
+        let config: Config = toml::from_str(&text).map_err(|e| bad(&e))?;
+        config.check().map_err(|e| bad(&e))?;
         Ok(config)
     }
 
@@ -262,7 +263,7 @@ impl Config {
                 ));
             }
         }
-        deployment::load_trusted(&self.trusted_keys)?;
+        deployment::load_trusted(&self.trusted_keys).map_err(|e| e.to_string())?;
         self.connectors.prepare().map(drop)
     }
 }
@@ -293,7 +294,7 @@ pub fn init_logging() {
 
 /// Open the state, rebuild the engine, and serve until SIGTERM or Ctrl-C; then stop taking
 /// requests, finish the ones in flight, commit what is queued, and return.
-pub fn serve(opts: Options) -> Result<(), String> {
+pub fn serve(opts: Options) -> Result<(), ServeError> {
     let Options {
         program,
         bundle_hash,
@@ -309,11 +310,12 @@ pub fn serve(opts: Options) -> Result<(), String> {
             config.admin_token.as_deref(),
             config.admin_token_env.as_deref(),
         ),
-    )?;
+    )
+    .map_err(error::config)?;
     let trusted = deployment::load_trusted(&config.trusted_keys)?;
     // The bundle given at start passes the same checks as one posted (its signature).
     let start_note = deployment::note(&bundle_bytes, deployment::AT_START, &trusted)
-        .map_err(|e| format!("--bundle: {e}"))?;
+        .map_err(|e| ServeError::Bundle(format!("--bundle: {e}")))?;
     let event_types = program.events.iter().map(|e| e.name.clone()).collect();
     let guard = guard::Guard::new(
         &config.producers,
@@ -325,14 +327,15 @@ pub fn serve(opts: Options) -> Result<(), String> {
             config.max_batch_lines,
             config.max_rejected_lines,
         ),
-    )?;
+    )
+    .map_err(error::config)?;
     // Before the (possibly long) replay, so that a bad connector setting fails fast.
-    let http_clients = config.connectors.prepare()?;
-    let lease_len = config.cluster.lease()?;
+    let http_clients = config.connectors.prepare().map_err(error::config)?;
+    let lease_len = config.cluster.lease().map_err(error::config)?;
     // Held until the process exits: one server per state file. On PostgreSQL, the lease
     // decides which node writes (`lease.rs`).
     let _lock = match &state {
-        Location::Sqlite(path) => Some(lock_state(path)?),
+        Location::Sqlite(path) => Some(lock_state(path).map_err(ServeError::State)?),
         Location::Postgres { .. } => None,
     };
     let fence = match &state {
@@ -343,38 +346,45 @@ pub fn serve(opts: Options) -> Result<(), String> {
     };
     let store: Box<dyn Store> = match &state {
         Location::Sqlite(path) => {
-            let mut s = SqliteStore::open(path)?;
+            let mut s = SqliteStore::open(path).map_err(error::state)?;
             if config.state_max_bytes > 0 {
-                s.set_max_bytes(config.state_max_bytes)?;
+                s.set_max_bytes(config.state_max_bytes)
+                    .map_err(error::state)?;
             }
             Box::new(s)
         }
-        Location::Postgres { .. } => state.open_fenced(fence.clone())?,
+        Location::Postgres { .. } => state
+            .open_fenced(fence.clone())
+            .map_err(ServeError::State)?,
     };
     // A damaged file would serve some cases and fail others: refuse it, with the reason.
-    store
-        .check()
-        .map_err(|e| format!("{}: {e}; restore it from a back-up", state.show()))?;
+    store.check().map_err(|e| {
+        ServeError::State(format!("{}: {e}; restore it from a back-up", state.show()))
+    })?;
     // The engine starts from the bundle the state was first built with; deployments since
     // are inputs like events, replayed in order. The first bundle is stored unfenced: no
     // node leads a state that holds nothing yet.
-    let first = match store.bundle()? {
+    let first = match store.bundle().map_err(error::state)? {
         Some(h) => h,
         None => {
-            let mut init = state.open()?;
-            init.set_bundle(&bundle_hash)?;
+            let mut init = state.open().map_err(ServeError::State)?;
+            init.set_bundle(&bundle_hash).map_err(error::state)?;
             init.commit(&store::Batch {
                 bundles: vec![(bundle_hash.clone(), bundle_bytes.clone())],
                 ..Default::default()
-            })?;
-            init.bundle()?.unwrap_or_else(|| bundle_hash.clone())
+            })
+            .map_err(error::state)?;
+            init.bundle()
+                .map_err(error::state)?
+                .unwrap_or_else(|| bundle_hash.clone())
         }
     };
     let first_program = if first == bundle_hash {
         program.clone()
     } else {
-        core::load_stored(&*store, &first)
-            .map_err(|e| format!("{}: the state's first bundle: {e}", state.show()))?
+        core::load_stored(&*store, &first).map_err(|e| {
+            ServeError::State(format!("{}: the state's first bundle: {e}", state.show()))
+        })?
     };
     let t = std::time::Instant::now();
     let recover = if state.is_postgres() {
@@ -394,7 +404,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
         verify_ledger,
         config.connectors.writes_assignments(),
     )
-    .map_err(|e| format!("{}: {e}", state.show()))?;
+    .map_err(|e| ServeError::State(format!("{}: {e}", state.show())))?;
     let ms = t.elapsed().as_millis() as u64;
     let cases = engine.state_summary().cases;
     let bundle = engine.bundle_hash();
@@ -458,50 +468,56 @@ pub fn serve(opts: Options) -> Result<(), String> {
     // A different bundle on the command line is a deployment (refused if incompatible). With
     // several nodes, the node deploys it when it leads (`cluster.rs`).
     if writer.cluster.is_none() {
-        writer.deploy_at_start(&bundle_bytes, start_note)?;
+        writer
+            .deploy_at_start(&bundle_bytes, start_note)
+            .map_err(ServeError::Bundle)?;
     }
     let stop_lease = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let lease_thread = match (&state, &fence) {
-        (Location::Postgres { url, .. }, Some(f)) => Some(lease::spawn(
-            url.clone(),
-            f.clone(),
-            lease_len,
-            stop_lease.clone(),
-        )?),
+        (Location::Postgres { url, .. }, Some(f)) => Some(
+            lease::spawn(url.clone(), f.clone(), lease_len, stop_lease.clone())
+                .map_err(error::io)?,
+        ),
         _ => None,
     };
     let writer = std::thread::Builder::new()
         .name("meshline-writer".into())
         .spawn(move || writer.run(rx))
-        .map_err(|e| e.to_string())?;
+        .map_err(error::io)?;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let executor = match &config.connectors.log {
-        Some(path) => Some(executor::spawn_log(
-            &state,
-            fence.clone(),
-            path.clone(),
-            metrics.clone(),
-            stop.clone(),
-        )?),
+        Some(path) => Some(
+            executor::spawn_log(
+                &state,
+                fence.clone(),
+                path.clone(),
+                metrics.clone(),
+                stop.clone(),
+            )
+            .map_err(error::io)?,
+        ),
         None => None,
     };
     let stop_http = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let http_executor = if http_clients.is_empty() {
         None
     } else {
-        Some(http_connector::spawn(
-            &state,
-            fence.clone(),
-            http_clients,
-            config.connectors.routes.clone(),
-            tx.clone(),
-            metrics.clone(),
-            stop_http.clone(),
-        )?)
+        Some(
+            http_connector::spawn(
+                &state,
+                fence.clone(),
+                http_clients,
+                config.connectors.routes.clone(),
+                tx.clone(),
+                metrics.clone(),
+                stop_http.clone(),
+            )
+            .map_err(error::io)?,
+        )
     };
     let reader = Arc::new(reader::Reader::at(&state));
     let console = match &config.console {
-        Some(c) => Some(console::Console::start(c.clone(), reader.clone())?),
+        Some(c) => Some(console::Console::start(c.clone(), reader.clone()).map_err(error::config)?),
         None => None,
     };
     let app = http::App {
@@ -514,17 +530,20 @@ pub fn serve(opts: Options) -> Result<(), String> {
         guard: Arc::new(guard),
         reader: reader.clone(),
         console,
-        slack: Arc::new(config.connectors.slack()?),
+        slack: Arc::new(config.connectors.slack().map_err(error::config)?),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(error::io)?;
     let result = rt.block_on(async move {
         let socket = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let addr = socket.local_addr().map_err(|e| e.to_string())?;
+            .map_err(|error| ServeError::Listen {
+                addr: listen,
+                error,
+            })?;
+        let addr = socket.local_addr().map_err(error::io)?;
         tracing::info!(%addr, state = %state.show(), "listening");
         if app.guard.is_open() {
             tracing::warn!(
@@ -545,7 +564,7 @@ pub fn serve(opts: Options) -> Result<(), String> {
             shutdown_timeout: Duration::from_millis(config.shutdown_timeout_ms),
         };
         listener::serve(socket, router, limits, metrics, shutdown_signal()).await;
-        Ok::<(), String>(())
+        Ok::<(), ServeError>(())
     });
     // Whatever a connection task still holds (a request's sender to the writer) is dropped
     // with the runtime, so the writer below sees every sender gone.
@@ -671,53 +690,62 @@ pub fn export(
     events: Option<&mut dyn Write>,
     ledger: Option<&mut dyn Write>,
     bundles: Option<&Path>,
-) -> Result<Exported, String> {
-    let store = state.open_existing()?;
+) -> Result<Exported, ServeError> {
+    let store = state.open_existing().map_err(ServeError::State)?;
     // Refuse a damaged file before writing anything, rather than fail midway.
     store
         .check()
-        .map_err(|e| format!("{}: {e}", state.show()))?;
+        .map_err(|e| ServeError::State(format!("{}: {e}", state.show())))?;
     let mut done = Exported {
-        first_bundle: store.bundle()?,
+        first_bundle: store.bundle().map_err(error::state)?,
         ..Exported::default()
     };
     let mut io_err = None;
     if let Some(w) = events {
-        store.for_each_input(&mut |i| {
-            match &i {
-                Input::Event(_) => done.events += 1,
-                Input::Tick(_) => done.ticks += 1,
-                Input::Bundle(_) => done.deployments += 1,
-            }
-            if let Err(e) = writeln!(w, "{}", replay::export_line(&i)) {
-                io_err.get_or_insert(e.to_string());
-            }
-        })?;
+        store
+            .for_each_input(&mut |i| {
+                match &i {
+                    Input::Event(_) => done.events += 1,
+                    Input::Tick(_) => done.ticks += 1,
+                    Input::Bundle(_) => done.deployments += 1,
+                }
+                if let Err(e) = writeln!(w, "{}", replay::export_line(&i)) {
+                    io_err.get_or_insert(e.to_string());
+                }
+            })
+            .map_err(error::state)?;
     }
     if let Some(w) = ledger {
-        store.for_each_ledger_line(&mut |l| {
-            if let Err(e) = writeln!(w, "{l}") {
-                io_err.get_or_insert(e.to_string());
-            }
-        })?;
+        store
+            .for_each_ledger_line(&mut |l| {
+                if let Err(e) = writeln!(w, "{l}") {
+                    io_err.get_or_insert(e.to_string());
+                }
+            })
+            .map_err(error::state)?;
     }
     if let Some(e) = io_err {
-        return Err(e);
+        return Err(ServeError::Io(e));
     }
     if let Some(dir) = bundles {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for hash in store.bundle_hashes()? {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ServeError::Io(format!("{}: {e}", dir.display())))?;
+        for hash in store.bundle_hashes().map_err(error::state)? {
             // The name becomes a file name: only a content hash is one.
             if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(format!(
+                return Err(ServeError::State(format!(
                     "stored bundle {hash:?} is not named by a content hash"
-                ));
+                )));
             }
             let bytes = store
-                .get_bundle(&hash)?
-                .ok_or_else(|| format!("bundle {hash} vanished during the export"))?;
+                .get_bundle(&hash)
+                .map_err(error::state)?
+                .ok_or_else(|| {
+                    ServeError::State(format!("bundle {hash} vanished during the export"))
+                })?;
             let path = dir.join(format!("{hash}.meshb"));
-            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::write(&path, bytes)
+                .map_err(|e| ServeError::Io(format!("{}: {e}", path.display())))?;
             done.bundles += 1;
         }
     }

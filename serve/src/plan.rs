@@ -14,6 +14,7 @@ use meshline_runtime::Engine;
 use meshline_runtime::ir::Program;
 use serde_json::{Map, Value as Json, json};
 
+use crate::error::{self, ServeError};
 use crate::state::Location;
 
 /// Declarations by name, old against new: `{added, removed, changed}` (names, sorted).
@@ -243,12 +244,12 @@ pub fn plan_state(
     state: &Location,
     bytes: &[u8],
     trusted: &[meshline_runtime::signing::PublicKey],
-) -> Result<Json, String> {
-    let store = state.open_existing()?;
-    let first = store
-        .bundle()?
-        .ok_or_else(|| format!("{}: the state holds no bundle yet", state.show()))?;
-    let program = crate::stored::load_stored(&*store, &first)?;
+) -> Result<Json, ServeError> {
+    let store = state.open_existing().map_err(ServeError::State)?;
+    let first = store.bundle().map_err(error::state)?.ok_or_else(|| {
+        ServeError::State(format!("{}: the state holds no bundle yet", state.show()))
+    })?;
+    let program = crate::stored::load_stored(&*store, &first).map_err(error::state)?;
     // On PostgreSQL a leader may commit while this reads: what replay wrote is checked.
     let recover = if state.is_postgres() {
         crate::recovery::recover_shared
@@ -257,13 +258,13 @@ pub fn plan_state(
     };
     // Commands are not part of a plan: the assignment setting does not matter here.
     let r = recover(&*store, program, &first, true, false, false)
-        .map_err(|e| format!("{}: {e}", state.show()))?;
+        .map_err(|e| ServeError::State(format!("{}: {e}", state.show())))?;
     let signature = crate::deployment::note(bytes, "plan", trusted).err();
-    plan(&r.engine, bytes, signature)
+    plan(&r.engine, bytes, signature).map_err(ServeError::Bundle)
 }
 
 /// The plan from a running server: `POST URL/admin/bundle?plan` with the admin token.
-pub fn plan_url(url: &str, token: &str, bytes: &[u8]) -> Result<Json, String> {
+pub fn plan_url(url: &str, token: &str, bytes: &[u8]) -> Result<Json, ServeError> {
     let config = ureq::Agent::config_builder()
         // A refusal's body says why: read it rather than fail on the status.
         .http_status_as_error(false)
@@ -278,12 +279,12 @@ pub fn plan_url(url: &str, token: &str, bytes: &[u8]) -> Result<Json, String> {
         .post(&endpoint)
         .header("Authorization", format!("Bearer {token}"))
         .send(bytes)
-        .map_err(|e| format!("{endpoint}: {e}"))?;
+        .map_err(|e| ServeError::Io(format!("{endpoint}: {e}")))?;
     let code = resp.status().as_u16();
     let body = resp
         .body_mut()
         .read_to_string()
-        .map_err(|e| format!("{endpoint}: {e}"))?;
+        .map_err(|e| ServeError::Io(format!("{endpoint}: {e}")))?;
     let parsed: Option<Json> = serde_json::from_str(&body).ok();
     match (code, parsed) {
         (200, Some(mut v)) => {
@@ -297,9 +298,17 @@ pub fn plan_url(url: &str, token: &str, bytes: &[u8]) -> Result<Json, String> {
                 .iter()
                 .find_map(|k| v.get(*k).and_then(Json::as_str))
                 .map_or_else(|| v.to_string(), str::to_string);
-            Err(format!("{endpoint}: HTTP {code}: {why}"))
+            Err(refused(code, format!("{endpoint}: HTTP {code}: {why}")))
         }
-        (_, None) => Err(format!("{endpoint}: HTTP {code}: {body}")),
+        (_, None) => Err(refused(code, format!("{endpoint}: HTTP {code}: {body}"))),
+    }
+}
+
+/// A server's refusal: the token (401, 403) is a setting; anything else is about the bundle.
+fn refused(code: u16, why: String) -> ServeError {
+    match code {
+        401 | 403 => ServeError::Config(why),
+        _ => ServeError::Bundle(why),
     }
 }
 

@@ -88,20 +88,25 @@ impl Location {
     /// `--state` (or the configuration's `state`): a `postgres://` or `postgresql://` URL,
     /// `env:VAR` naming the variable that holds the state (a URL with its password, kept out
     /// of files and command lines), or a SQLite file's path.
-    pub fn parse(raw: &Path, project: &str) -> Result<Location, String> {
+    pub fn parse(raw: &Path, project: &str) -> Result<Location, crate::error::ServeError> {
+        use crate::error::ServeError;
         let text = raw.to_string_lossy();
         let text = match text.strip_prefix("env:") {
-            Some(var) => std::env::var(var)
-                .map_err(|_| format!("state: env:{var}: the variable is not set"))?,
+            Some(var) => std::env::var(var).map_err(|_| {
+                ServeError::Config(format!("state: env:{var}: the variable is not set"))
+            })?,
             None => text.into_owned(),
         };
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             if !crate::store_pg::valid_schema(project) {
-                return Err(crate::store::StoreError::BadSchema(project.to_string()).to_string());
+                return Err(crate::error::config(crate::store::StoreError::BadSchema(
+                    project.to_string(),
+                )));
             }
             // With its TLS settings (`sslmode=verify-full`, `sslrootcert`), which the
             // client's own parser does not know (docs/deploy.md, "TLS to the database").
-            crate::pg_tls::config(&text).map_err(|e| format!("state: {}: {e}", redact(&text)))?;
+            crate::pg_tls::config(&text)
+                .map_err(|e| ServeError::Config(format!("state: {}: {e}", redact(&text))))?;
             return Ok(Location::Postgres {
                 url: text,
                 project: project.to_string(),
@@ -240,8 +245,11 @@ mod tests {
         );
         let e =
             Location::parse(Path::new("postgres://u:pw@h/db?sslmode=verify-ca"), "p").unwrap_err();
+        let e = e.to_string();
         assert!(e.contains("needs sslrootcert") && !e.contains("pw"), "{e}");
-        let e = Location::parse(Path::new("env:MESHLINE_TEST_UNSET_STATE"), "p").unwrap_err();
+        let e = Location::parse(Path::new("env:MESHLINE_TEST_UNSET_STATE"), "p")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("MESHLINE_TEST_UNSET_STATE"), "{e}");
     }
 

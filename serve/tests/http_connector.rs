@@ -373,7 +373,7 @@ fn bad_settings_are_refused_when_the_configuration_loads() {
             "serve.toml",
             &format!("[connectors.http.billing]\n{body}\n"),
         );
-        Config::load(&p).map(drop)
+        Config::load(&p).map(drop).map_err(|e| e.to_string())
     };
     let url = "url = \"https://127.0.0.1:9/x\"";
     assert_eq!(load(url), Ok(()));

@@ -338,7 +338,7 @@ impl ProjectIndex {
     }
 
     /// Resolve a type reference written in `module`.
-    pub fn resolve_type(&self, module: &str, t: &TypeRef) -> Result<Ty, String> {
+    pub(crate) fn resolve_type(&self, module: &str, t: &TypeRef) -> Result<Ty, String> {
         match t {
             TypeRef::Builtin(ty) => Ok(ty.clone()),
             TypeRef::Unknown => Ok(Ty::Error),

@@ -35,7 +35,7 @@ pub fn parse_day(name: &str) -> Option<u8> {
 }
 
 /// A real calendar date (leap years included).
-pub fn check_date(d: &DateLit) -> Result<(), String> {
+pub(crate) fn check_date(d: &DateLit) -> Result<(), String> {
     let text = format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
     let bad = |why: String| Err(format!("{text} is not a date: {why}"));
     let (Ok(year), Ok(month)) = (i16::try_from(d.year), i8::try_from(d.month)) else {
@@ -61,7 +61,7 @@ pub fn check_date(d: &DateLit) -> Result<(), String> {
 }
 
 /// A time of day: `hh` < 24, `mm` < 60; `24:00` only when `allow_24` (the end of an interval).
-pub fn check_time(t: &TimeLit, allow_24: bool) -> Result<(), String> {
+pub(crate) fn check_time(t: &TimeLit, allow_24: bool) -> Result<(), String> {
     let text = format!("{:02}:{:02}", t.hour, t.minute);
     if t.hour == 24 && t.minute == 0 {
         return if allow_24 {
@@ -88,7 +88,7 @@ pub fn check_time(t: &TimeLit, allow_24: bool) -> Result<(), String> {
 
 /// An RFC 3339 timestamp with a `Z` or `±hh:mm` offset and at least second precision,
 /// e.g. `2026-03-02T10:00:00Z` or `2026-03-02T11:00:00.250+01:00`.
-pub fn check_timestamp(text: &str) -> Result<(), String> {
+pub(crate) fn check_timestamp(text: &str) -> Result<(), String> {
     let b = text.as_bytes();
     let digits =
         |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
@@ -140,7 +140,7 @@ pub fn check_timestamp(text: &str) -> Result<(), String> {
 }
 
 /// A regular expression as the runtime compiles it (the `regex` crate's syntax).
-pub fn check_regex(pattern: &str) -> Result<(), String> {
+pub(crate) fn check_regex(pattern: &str) -> Result<(), String> {
     match regex::Regex::new(pattern) {
         Ok(_) => Ok(()),
         Err(regex::Error::Syntax(text)) => {

@@ -103,14 +103,15 @@ impl ConsoleConfig {
 }
 
 /// An argon2id PHC string for `password`, with a random salt.
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, crate::error::ServeError> {
+    use crate::error::{ServeError, io};
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| format!("no randomness: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    getrandom::fill(&mut salt).map_err(|e| ServeError::Io(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(io)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(io)
 }
 
 /// Whether `password` matches the PHC string `hash`.

@@ -39,7 +39,7 @@ impl Console {
         reader: Arc<crate::reader::Reader>,
     ) -> Result<Arc<Console>, String> {
         config.check()?;
-        let decoy = auth::hash_password(&auth::token()?)?;
+        let decoy = auth::hash_password(&auth::token()?).map_err(|e| e.to_string())?;
         let figures = Arc::new(figures::Shared::new(config.client_fields.clone()));
         let every = Duration::from_secs(config.refresh_seconds.max(1));
         figures::follow(reader, Arc::downgrade(&figures), every);
