@@ -1,0 +1,171 @@
+//! More vendor connectors against their test doubles (docs/connectors.md): Stripe refunds
+//! of PaymentIntents and the paginated refund list of their compensation.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is a failing test")]
+
+mod double;
+
+use double::{Double, connector, form, json_answer, refund_cmd, stripe_config};
+use meshline_serve::http_connector::Attempt;
+use serde_json::json;
+
+/// A refund of a PaymentIntent (`pi_…`): the PaymentIntent's currency is read
+/// (`GET /v1/payment_intents/{id}`), then `POST /v1/refunds` names it as `payment_intent`
+/// and sends no `charge` (Stripe takes one of the two). A `py_` id is a charge.
+#[test]
+fn stripe_refunds_a_payment_intent() {
+    let double = Double::start(|s| {
+        if s.method == "GET" {
+            let object = if s.uri.contains("payment_intents") {
+                "payment_intent"
+            } else {
+                "charge"
+            };
+            return json_answer(
+                200,
+                json!({ "id": s.uri.rsplit('/').next(), "object": object, "currency": "usd" }),
+            );
+        }
+        json_answer(
+            200,
+            json!({ "id": "re_3PiRefund", "object": "refund", "amount": 90000,
+                    "payment_intent": "pi_3PqA02", "currency": "usd", "status": "succeeded" }),
+        )
+    });
+    let stripe = connector(&stripe_config(double.port), "stripe");
+    let mut cmd = refund_cmd("900.00 USD");
+    cmd["args"]["charge"] = json!("pi_3PqA02");
+    let done = stripe.attempt(&cmd, "");
+    assert_eq!(done.attempt, Attempt::Ok);
+    assert_eq!(done.remote.as_deref(), Some("re_3PiRefund"));
+    let mut py = refund_cmd("900.00 USD");
+    py["args"]["charge"] = json!("py_3PqSepa");
+    assert_eq!(stripe.attempt(&py, "").attempt, Attempt::Ok);
+    // The PaymentIntent is in USD: an amount in EUR never becomes a refund.
+    let mut eur = refund_cmd("900.00 EUR");
+    eur["args"]["charge"] = json!("pi_3PqA02");
+    assert_eq!(
+        stripe.attempt(&eur, "").attempt,
+        Attempt::Refused("payment intent pi_3PqA02 is in usd, the refund amount in EUR".into())
+    );
+    let seen = double.seen();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|s| (s.method.as_str(), s.uri.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("GET", "/v1/payment_intents/pi_3PqA02"),
+            ("POST", "/v1/refunds"),
+            ("GET", "/v1/charges/py_3PqSepa"),
+            ("POST", "/v1/refunds"),
+            ("GET", "/v1/payment_intents/pi_3PqA02"),
+        ]
+    );
+    let r = &seen[1];
+    assert_eq!(r.headers["idempotency-key"], "k3y");
+    assert_eq!(r.headers["authorization"], "Bearer meshline-serve");
+    assert_eq!(
+        r.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let f = form(&r.body);
+    assert_eq!(f["payment_intent"], "pi_3PqA02");
+    assert!(!f.contains_key("charge"), "{f:?}");
+    assert_eq!(f["amount"], "90000");
+    assert_eq!(f["metadata[meshline_step]"], "0");
+    let f = form(&seen[3].body);
+    assert_eq!(f["charge"], "py_3PqSepa");
+    assert!(!f.contains_key("payment_intent"), "{f:?}");
+}
+
+/// The compensation of a PaymentIntent's refund lists the PaymentIntent's refunds and
+/// follows Stripe's pagination: `has_more` with `starting_after` = the page's last id,
+/// until the step's refund (on the second page here), which it cancels.
+#[test]
+fn stripe_void_refund_follows_the_refund_lists_pages() {
+    let double = Double::start(|s| {
+        let refund = |id: &str, step: &str| {
+            json!({ "id": id, "object": "refund", "status": "requires_action",
+                    "metadata": { "meshline_case": "T-3002", "meshline_automation": "refund_small",
+                                  "meshline_step": step } })
+        };
+        if s.method == "POST" {
+            return json_answer(
+                200,
+                json!({ "id": "re_mine", "object": "refund", "status": "canceled" }),
+            );
+        }
+        if s.uri.contains("starting_after=re_b") {
+            json_answer(
+                200,
+                json!({ "object": "list", "url": "/v1/refunds", "has_more": false,
+                        "data": [refund("re_mine", "0")] }),
+            )
+        } else {
+            json_answer(
+                200,
+                json!({ "object": "list", "url": "/v1/refunds", "has_more": true,
+                        "data": [refund("re_a", "1"), refund("re_b", "2")] }),
+            )
+        }
+    });
+    let stripe = connector(&stripe_config(double.port), "stripe");
+    let mut cmd = refund_cmd("900.00 USD");
+    cmd["action"] = json!("void_refund");
+    cmd["key"] = json!("c0mp");
+    cmd["args"]["charge"] = json!("pi_3PqA02");
+    let done = stripe.attempt(&cmd, "");
+    assert_eq!(done.attempt, Attempt::Ok);
+    assert_eq!(done.remote.as_deref(), Some("re_mine"));
+    let seen = double.seen();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|s| (s.method.as_str(), s.uri.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("GET", "/v1/refunds?payment_intent=pi_3PqA02&limit=100"),
+            (
+                "GET",
+                "/v1/refunds?payment_intent=pi_3PqA02&limit=100&starting_after=re_b"
+            ),
+            ("POST", "/v1/refunds/re_mine/cancel"),
+        ]
+    );
+    assert_eq!(seen[2].headers["idempotency-key"], "c0mp");
+}
+
+/// A payment whose refund list does not end within the bound (10 pages of 100): the
+/// compensation fails for good, saying so, after exactly 10 requests and no cancel.
+#[test]
+fn stripe_void_refund_stops_after_the_page_bound() {
+    let double = Double::start(|s| {
+        // Every page has more, each with another refund that is not the step's.
+        let n = s.uri.len();
+        json_answer(
+            200,
+            json!({ "object": "list", "url": "/v1/refunds", "has_more": true,
+                    "data": [{ "id": format!("re_other{n}"), "object": "refund",
+                               "status": "succeeded", "metadata": {} }] }),
+        )
+    });
+    let stripe = connector(&stripe_config(double.port), "stripe");
+    let mut cmd = refund_cmd("900.00 USD");
+    cmd["action"] = json!("void_refund");
+    let done = stripe.attempt(&cmd, "");
+    assert!(
+        matches!(&done.attempt, Attempt::Refused(r)
+            if r.contains("not among the first 1000 refunds of charge ch_3PqA02")),
+        "{:?}",
+        done.attempt
+    );
+    let seen = double.seen();
+    assert_eq!(seen.len(), 10);
+    assert!(seen.iter().all(|s| s.method == "GET"));
+    // Each page after the first starts after the previous page's last refund.
+    let after = format!("&starting_after=re_other{}", seen[0].uri.len());
+    assert!(seen[1].uri.ends_with(&after), "{seen:?}");
+}
