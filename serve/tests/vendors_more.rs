@@ -1,5 +1,5 @@
 //! More vendor connectors against their test doubles (docs/connectors.md): Stripe refunds
-//! of PaymentIntents and the paginated refund list of their compensation.
+//! of PaymentIntents and the paginated refund list of their compensation, HubSpot notes.
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failing test")]
 
@@ -7,7 +7,7 @@ mod double;
 
 use double::{Double, connector, form, json_answer, refund_cmd, stripe_config};
 use meshline_serve::http_connector::Attempt;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 /// A refund of a PaymentIntent (`pi_…`): the PaymentIntent's currency is read
 /// (`GET /v1/payment_intents/{id}`), then `POST /v1/refunds` names it as `payment_intent`
@@ -168,4 +168,71 @@ fn stripe_void_refund_stops_after_the_page_bound() {
     // Each page after the first starts after the previous page's last refund.
     let after = format!("&starting_after=re_other{}", seen[0].uri.len());
     assert!(seen[1].uri.ends_with(&after), "{seen:?}");
+}
+
+/// HubSpot notes: `log_deal_activity` and `log_contact_activity` create a note
+/// (`POST /crm/v3/objects/notes`, `hs_timestamp` = the command's time, `hs_note_body`)
+/// associated with the deal (type 214) or the contact (type 202); `log_activity`, which
+/// names no record, fails for good without a request.
+#[test]
+fn hubspot_logs_notes_on_deals_and_contacts() {
+    let double = Double::start(|_| json_answer(201, json!({ "id": "n-31" })));
+    let text = format!(
+        "[connectors.crm]\nvendor = \"hubspot\"\napi_base = \"http://127.0.0.1:{}\"\naccess_token = \"env:CARGO_PKG_NAME\"\n",
+        double.port
+    );
+    let crm = connector(&text, "crm");
+    let cmd = |action: &str, args: Json| {
+        json!({ "seq": 5, "at": "2026-03-02T09:00:00Z", "kind": "action", "key": "k",
+                "connector": "crm", "action": action, "case": "T-1", "args": args })
+    };
+    let deal = crm.attempt(
+        &cmd(
+            "log_deal_activity",
+            json!({ "deal": "512", "note": "Payment recovered after one retry" }),
+        ),
+        "",
+    );
+    assert_eq!(deal.attempt, Attempt::Ok);
+    assert_eq!(deal.remote.as_deref(), Some("n-31"));
+    let contact = crm.attempt(
+        &cmd(
+            "log_contact_activity",
+            json!({ "contact": "901", "note": "Kickoff booked" }),
+        ),
+        "",
+    );
+    assert_eq!(contact.attempt, Attempt::Ok);
+    let bare = crm.attempt(&cmd("log_activity", json!({ "note": "x" })), "");
+    assert!(
+        matches!(&bare.attempt, Attempt::Refused(r) if r.contains("crm.log_deal_activity")),
+        "{:?}",
+        bare.attempt
+    );
+    let seen = double.seen();
+    assert_eq!(seen.len(), 2, "log_activity made no request");
+    assert!(
+        seen.iter()
+            .all(|s| s.method == "POST" && s.uri == "/crm/v3/objects/notes")
+    );
+    assert_eq!(seen[0].headers["authorization"], "Bearer meshline-serve");
+    assert_eq!(seen[0].headers["content-type"], "application/json");
+    let body = |i: usize| serde_json::from_str::<Json>(&seen[i].body).unwrap();
+    assert_eq!(
+        body(0),
+        json!({
+            "properties": { "hs_timestamp": "2026-03-02T09:00:00Z",
+                            "hs_note_body": "Payment recovered after one retry" },
+            "associations": [{ "to": { "id": "512" },
+                "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 214 }] }],
+        })
+    );
+    assert_eq!(
+        body(1),
+        json!({
+            "properties": { "hs_timestamp": "2026-03-02T09:00:00Z", "hs_note_body": "Kickoff booked" },
+            "associations": [{ "to": { "id": "901" },
+                "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202 }] }],
+        })
+    );
 }
