@@ -1,5 +1,6 @@
 //! More vendor connectors against their test doubles (docs/connectors.md): Stripe refunds
-//! of PaymentIntents and the paginated refund list of their compensation, HubSpot notes.
+//! of PaymentIntents and the paginated refund list of their compensation, HubSpot notes,
+//! Slack's HTTP 429.
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failing test")]
 
@@ -234,5 +235,34 @@ fn hubspot_logs_notes_on_deals_and_contacts() {
             "associations": [{ "to": { "id": "901" },
                 "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202 }] }],
         })
+    );
+}
+
+/// Slack's rate limit over HTTP: `429` with `Retry-After` (seconds) is retried after that
+/// long (https://api.slack.com/docs/rate-limits), the same request again.
+#[test]
+fn slack_429_is_retried_after_its_retry_after() {
+    let double = Double::start(|_| {
+        (
+            429,
+            vec![("retry-after", "30".into())],
+            json!({ "ok": false, "error": "ratelimited" }).to_string(),
+        )
+    });
+    let text = format!(
+        "[connectors.slack]\nvendor = \"slack\"\napi_base = \"http://127.0.0.1:{}\"\nbot_token = \"env:CARGO_PKG_NAME\"\n",
+        double.port
+    );
+    let slack = connector(&text, "slack");
+    let cmd = json!({ "kind": "action", "key": "k", "connector": "slack", "action": "post",
+                      "args": { "channel": "C0OPS", "text": "Refund held" }, "case": "T-1" });
+    assert!(matches!(
+        slack.attempt(&cmd, "").attempt,
+        Attempt::RetryAfter(_, 30_000)
+    ));
+    let seen = double.seen();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("POST", "/api/chat.postMessage")
     );
 }
