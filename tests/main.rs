@@ -12,6 +12,7 @@
 //!   indexed decision step picks what a linear scan picks, on random policies;
 //! - `reload`: deploying a bundle over live state; `migrate`, `migrate_flow`: carrying live
 //!   state into it by name (classes, facts, SLA policies; gates, automations, calendars);
+//!   `migrate_finished`: finished runs whose trigger or automation a deployment removes;
 //!   `migrate_props`: random deployment sequences replay byte for byte through restarts; `scan_errors`: a classify arm or route
 //!   that fails to evaluate is recorded and the next one decides, in `apply` and in the
 //!   decision step (and a route whose key fails does not match);
@@ -42,6 +43,7 @@ mod fmt_props;
 mod incremental;
 mod index_props;
 mod migrate;
+mod migrate_finished;
 mod migrate_flow;
 mod migrate_props;
 mod money_parts;

@@ -4,18 +4,23 @@
 //!
 //! Removals: a removed class leaves its cases unclassified (re-classified on their next
 //! classify event); a removed fact is forgotten; a removed SLA policy's running or paused
-//! clocks end as cancelled (their timers are dropped). Each affected case gets one
-//! `migrated` entry. A removal live state cannot do without (a fact value or a saga's
-//! trigger naming a removed variant, team or event; a case owned by or assigned to a
-//! removed team) and a change of what a kept declaration means (a fact's or field's type,
-//! a record's fields) refuse the deployment with the reason. Calendars, gates, connector
-//! actions and automations are carried by name in `migrate_flow.rs`.
+//! clocks end as cancelled (their timers are dropped); a finished run (done, failed or
+//! cancelled) whose trigger names a removed event, variant or team forgets its trigger's
+//! data and keeps the rest — its trigger's id, which `once per case` reports, and its
+//! automation (a finished run of a removed automation leaves the case, `migrate_flow.rs`).
+//! Each affected case gets one `migrated` entry. A removal live state cannot do without (a
+//! fact value or a live run's trigger naming a removed variant, team or event; a case
+//! owned by or assigned to a removed team) and a change of what a kept declaration means
+//! (a fact's or field's type, a record's fields) refuse the deployment with the reason.
+//! Calendars, gates, connector actions and automations are carried by name in
+//! `migrate_flow.rs`.
 
 use std::sync::Arc;
 
 use serde_json::json;
 
 use super::Engine;
+use super::actions::{Saga, SagaState};
 use super::assignee::Assignee;
 use super::sla::ClockState;
 use crate::ir::{Program, WireTy};
@@ -29,6 +34,13 @@ pub(super) struct Carry {
     events: Vec<Option<u32>>,
     teams: Vec<Option<u32>>,
     pub(super) slas: Vec<Option<u32>>,
+    /// Per old automation: the new one of its name, if kept.
+    automations: Vec<Option<u32>>,
+    /// Per old automation kept: the event its runs' forgotten triggers name (its first
+    /// trigger event in the new program) and that event's number of fields.
+    forget_as: Vec<Option<(u32, usize)>>,
+    old_autos: Vec<String>,
+    old_events: Vec<String>,
     /// The old classify enum's variant names, to say which class was removed.
     old_classes: Vec<String>,
     old_slas: Vec<String>,
@@ -152,8 +164,20 @@ impl Carry {
                 .iter()
                 .zip(&new.teams)
                 .all(|(a, b)| a.name == b.name);
+        let automations = by_name(&old.automations, &new.automations, |a| &a.name);
+        let forget_as = automations
+            .iter()
+            .map(|n| {
+                let ev = *new.automations.get((*n)? as usize)?.events.first()?;
+                Some((ev, new.events.get(ev as usize)?.fields.len()))
+            })
+            .collect();
         Ok(Carry {
             enums,
+            automations,
+            forget_as,
+            old_autos: old.automations.iter().map(|a| a.name.clone()).collect(),
+            old_events: old.events.iter().map(|e| e.name.clone()).collect(),
             slots: by_name(&old.slots, &new.slots, |s| &s.name),
             events: by_name(&old.events, &new.events, |e| &e.name),
             teams: by_name(&old.teams, &new.teams, |t| &t.name),
@@ -198,6 +222,35 @@ impl Carry {
     pub(super) fn team(&self, t: u32) -> Option<u32> {
         self.teams.get(t as usize).copied().flatten()
     }
+
+    /// Why the run's trigger and executed arguments cannot be carried (a removed event,
+    /// variant or team), if they cannot.
+    fn saga_gone(&self, s: &Saga) -> Option<String> {
+        if self
+            .events
+            .get(s.trigger.event as usize)
+            .copied()
+            .flatten()
+            .is_none()
+        {
+            return Some("was triggered by an event the new bundle removes".into());
+        }
+        s.trigger
+            .values
+            .iter()
+            .chain(s.executed.iter().flat_map(|e| &e.1))
+            .find_map(|v| self.value(v).err())
+            .map(|e| format!("holds {e}"))
+    }
+}
+
+/// A run that will never advance again: only its automation and its trigger's id are
+/// read after it ends (`once per case`, docs/language.md §11.3).
+fn finished(s: &SagaState) -> bool {
+    matches!(
+        s,
+        SagaState::Done | SagaState::Failed | SagaState::Cancelled
+    )
 }
 
 impl Engine {
@@ -230,25 +283,33 @@ impl Engine {
                 ));
             }
             for s in &c.sagas {
-                let ev = carry
-                    .events
-                    .get(s.trigger.event as usize)
+                let kept = carry
+                    .automations
+                    .get(s.automation as usize)
                     .copied()
-                    .flatten();
-                if ev.is_none() {
-                    return Err(format!(
-                        "case {id}: an automation run was triggered by an event the new bundle removes"
-                    ));
+                    .flatten()
+                    .is_some();
+                // A run of a removed automation leaves the case or is refused for what it
+                // waits for (`migrate_flow.rs`): its trigger is moot. A finished run of a
+                // kept one forgets what cannot be carried (`carry_apply`).
+                if !kept {
+                    continue;
                 }
-                for v in s
-                    .trigger
-                    .values
-                    .iter()
-                    .chain(s.executed.iter().flat_map(|e| &e.1))
+                let forgettable = finished(&s.state)
+                    && carry
+                        .forget_as
+                        .get(s.automation as usize)
+                        .copied()
+                        .flatten()
+                        .is_some();
+                if let Some(why) = carry.saga_gone(s)
+                    && !forgettable
                 {
-                    if let Err(e) = carry.value(v) {
-                        return Err(format!("case {id}: an automation run holds {e}"));
-                    }
+                    let name = carry
+                        .old_autos
+                        .get(s.automation as usize)
+                        .map_or("", String::as_str);
+                    return Err(format!("case {id}: a live run of automation {name} {why}"));
                 }
             }
         }
@@ -303,7 +364,45 @@ impl Engine {
             if !cancelled.is_empty() {
                 note.insert("cancelled_clocks".into(), json!(cancelled));
             }
+            let mut forgotten = Vec::new();
             for s in &mut c.sagas {
+                let kept = carry
+                    .automations
+                    .get(s.automation as usize)
+                    .copied()
+                    .flatten();
+                if kept.is_some()
+                    && finished(&s.state)
+                    && let Some(why) = carry.saga_gone(s)
+                    && let Some((event, fields)) = carry
+                        .forget_as
+                        .get(s.automation as usize)
+                        .copied()
+                        .flatten()
+                {
+                    // Nothing reads a finished run's trigger data again; its id stays
+                    // (`once per case` names it), and its event becomes one of the new
+                    // program's so that a snapshot keeps a well-formed trigger.
+                    let was = carry
+                        .old_events
+                        .get(s.trigger.event as usize)
+                        .cloned()
+                        .unwrap_or_default();
+                    forgotten.push(json!({
+                        "automation": carry.old_autos.get(s.automation as usize),
+                        "trigger": s.trigger.id,
+                        "event": was,
+                        "reason": why,
+                    }));
+                    s.trigger.event = event;
+                    s.trigger.values = vec![Value::None; fields];
+                    for (_, args, _) in &mut s.executed {
+                        for v in args {
+                            *v = carry.value(v).unwrap_or(Value::None);
+                        }
+                    }
+                    continue;
+                }
                 if let Some(e) = carry
                     .events
                     .get(s.trigger.event as usize)
@@ -324,6 +423,9 @@ impl Engine {
                         }
                     }
                 }
+            }
+            if !forgotten.is_empty() {
+                note.insert("forgotten_triggers".into(), json!(forgotten));
             }
             if !note.is_empty() {
                 notes.push((c.id.clone(), serde_json::Value::Object(note)));

@@ -3,6 +3,8 @@
 //! `{"properties": {"dealstage": …}}`, https://developers.hubspot.com/docs/api/crm/deals),
 //! `update_contact` likewise on the contact, `create_task` as a task object associated with
 //! the deal (`POST /crm/v3/objects/tasks`, https://developers.hubspot.com/docs/api/crm/tasks),
+//! `log_deal_activity` / `log_contact_activity` as a note on the deal's or contact's timeline
+//! (`POST /crm/v3/objects/notes`, https://developers.hubspot.com/docs/api/crm/notes),
 //! a private app's access token as the bearer token, JSON bodies, 429 retried after
 //! `Retry-After` and 5xx retried (https://developers.hubspot.com/docs/api/usage-details),
 //! other 4xx final with HubSpot's `category` and `message`.
@@ -17,6 +19,24 @@ pub const API_BASE: &str = "https://api.hubapi.com";
 /// HubSpot's association type for a task to a deal (HUBSPOT_DEFINED; the associations
 /// API's table of default types).
 const TASK_TO_DEAL: u32 = 216;
+/// The same for a note to a deal and a note to a contact.
+const NOTE_TO_DEAL: u32 = 214;
+const NOTE_TO_CONTACT: u32 = 202;
+
+/// A note on `record`'s timeline (association type `kind`) at the command's time — the
+/// engine's, so a retry sends the same note.
+fn note(cmd: &Json, text: &str, record: &str, kind: u32) -> Json {
+    json!({
+        "properties": {
+            "hs_timestamp": cmd["at"].as_str().unwrap_or_default(),
+            "hs_note_body": text,
+        },
+        "associations": [{
+            "to": { "id": record },
+            "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": kind }],
+        }],
+    })
+}
 
 pub struct Hubspot {
     pub base: String,
@@ -98,6 +118,27 @@ impl Deliver for Hubspot {
                     }],
                 }),
             ),
+            "log_deal_activity" => (
+                "POST",
+                "/crm/v3/objects/notes".to_string(),
+                note(cmd, &arg("note"), &arg("deal"), NOTE_TO_DEAL),
+            ),
+            "log_contact_activity" => (
+                "POST",
+                "/crm/v3/objects/notes".to_string(),
+                note(cmd, &arg("note"), &arg("contact"), NOTE_TO_CONTACT),
+            ),
+            // A HubSpot note must be associated with a record to show on a timeline, and
+            // `log_activity` names none (the case is not a HubSpot record).
+            "log_activity" => {
+                return Attempt::Refused(
+                    "HubSpot needs the record a note goes on: use crm.log_deal_activity(deal, \
+                     note) or crm.log_contact_activity(contact, note) (docs/connectors.md, \
+                     \"HubSpot\")"
+                        .into(),
+                )
+                .into();
+            }
             other => {
                 return Attempt::Refused(format!(
                     "the HubSpot connector has no action `{other}` (docs/connectors.md)"

@@ -1,6 +1,7 @@
-//! Stripe (docs/connectors.md, "Stripe"): `refund` checks the charge's currency and creates
-//! a refund (`POST /v1/refunds`, https://docs.stripe.com/api/refunds/create), `void_refund` cancels
-//! the refund its step made (`POST /v1/refunds/{id}/cancel`,
+//! Stripe (docs/connectors.md, "Stripe"): `refund` checks the currency of the charge or
+//! PaymentIntent it names and creates a refund (`POST /v1/refunds`,
+//! https://docs.stripe.com/api/refunds/create), `void_refund` finds the refund its step made
+//! (the refund list, paginated) and cancels it (`POST /v1/refunds/{id}/cancel`,
 //! https://docs.stripe.com/api/refunds/cancel), `credit` adds a customer balance credit
 //! (`POST /v1/customers/{id}/balance_transactions`,
 //! https://docs.stripe.com/api/customer_balance_transactions/create). Form-encoded bodies,
@@ -34,6 +35,50 @@ const ZERO_DECIMAL: [&str; 16] = [
 /// Three-decimal currencies: three minor digits, the last one 0
 /// (https://docs.stripe.com/currencies#three-decimal).
 const THREE_DECIMAL: [&str; 5] = ["BHD", "JOD", "KWD", "OMR", "TND"];
+
+/// How many pages of a payment's refunds `void_refund` reads (100 each) looking for its
+/// step's refund before it fails for good (docs/connectors.md, "Stripe").
+pub const MAX_REFUND_PAGES: usize = 10;
+
+/// What a `refund` names, by its id's prefix: a PaymentIntent (`pi_…`), refunded with
+/// `payment_intent`, or a charge (`ch_…`, or `py_…` for the charges of non-card payment
+/// methods), refunded with `charge` (https://docs.stripe.com/api/refunds/create: one of
+/// the two). Any other id is sent as a charge, as before PaymentIntents were taken, and
+/// Stripe's 404 says what it is not.
+pub struct Payment<'a> {
+    pub id: &'a str,
+    /// The parameter of `POST /v1/refunds` and of the refund list that names it.
+    pub param: &'static str,
+}
+
+impl<'a> Payment<'a> {
+    pub fn of(id: &'a str) -> Payment<'a> {
+        let param = if id.starts_with("pi_") {
+            "payment_intent"
+        } else {
+            "charge"
+        };
+        Payment { id, param }
+    }
+
+    fn noun(&self) -> &'static str {
+        if self.param == "payment_intent" {
+            "payment intent"
+        } else {
+            "charge"
+        }
+    }
+
+    /// Where Stripe answers with it (and its `currency`).
+    fn path(&self) -> String {
+        let id: String = form_urlencoded::byte_serialize(self.id.as_bytes()).collect();
+        if self.param == "payment_intent" {
+            format!("/v1/payment_intents/{id}")
+        } else {
+            format!("/v1/charges/{id}")
+        }
+    }
+}
 
 /// A `Money` argument (`"120.00 USD"`) as Stripe's integer amount in minor units and the
 /// lower-case currency code, or why it cannot be one: a fraction the currency cannot
@@ -109,26 +154,25 @@ impl Stripe {
     }
 
     fn refund(&self, cmd: &Json, key: &str) -> Delivered {
-        let charge = cmd["args"]["charge"].as_str().unwrap_or_default();
+        let payment = Payment::of(cmd["args"]["charge"].as_str().unwrap_or_default());
         let (amount, currency) =
             match minor_units(cmd["args"]["amount"].as_str().unwrap_or_default()) {
                 Ok(x) => x,
                 Err(e) => return Attempt::Refused(e).into(),
             };
-        // A refund takes no currency: Stripe reads `amount` in the charge's. So the charge
-        // is read first (https://docs.stripe.com/api/charges/retrieve), and an amount in
-        // another currency fails for good instead of refunding the wrong sum.
-        let path = format!(
-            "/v1/charges/{}",
-            form_urlencoded::byte_serialize(charge.as_bytes()).collect::<String>()
-        );
-        match self.request("GET", &path, "", &[]) {
+        // A refund takes no currency: Stripe reads `amount` in the payment's. So the charge
+        // or PaymentIntent is read first (https://docs.stripe.com/api/charges/retrieve,
+        // https://docs.stripe.com/api/payment_intents/retrieve), and an amount in another
+        // currency fails for good instead of refunding the wrong sum.
+        match self.request("GET", &payment.path(), "", &[]) {
             Ok(r) if (200..300).contains(&r.status) => {
                 let body: Json = serde_json::from_str(&r.body).unwrap_or_default();
                 let theirs = text(&body, "/currency").unwrap_or_default().to_lowercase();
                 if theirs != currency {
                     return Attempt::Refused(format!(
-                        "charge {charge} is in {}, the refund amount in {}",
+                        "{} {} is in {}, the refund amount in {}",
+                        payment.noun(),
+                        payment.id,
                         if theirs.is_empty() {
                             "no currency Stripe gave"
                         } else {
@@ -145,7 +189,7 @@ impl Stripe {
         // The refund carries the step it was made for, so that its compensation can find
         // it (`void_refund`) and a person can trace it back from the Stripe dashboard.
         let form = [
-            ("charge", charge.to_string()),
+            (payment.param, payment.id.to_string()),
             ("amount", amount.to_string()),
             (
                 "metadata[meshline_case]",
@@ -179,30 +223,26 @@ impl Stripe {
         done
     }
 
-    /// The compensation of `refund`: find the refund the same step made on the charge (by
+    /// The compensation of `refund`: find the refund the same step made on the payment (by
     /// its metadata) and cancel it. No such refund: nothing to undo. A refund Stripe no
     /// longer lets us cancel (only `requires_action` ones can be) fails for good, and the
     /// owner's reconciliation task carries Stripe's reason.
     fn void_refund(&self, cmd: &Json, key: &str) -> Delivered {
-        let charge = cmd["args"]["charge"].as_str().unwrap_or_default();
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        q.append_pair("charge", charge).append_pair("limit", "100");
-        let list = match self.request("GET", &format!("/v1/refunds?{}", q.finish()), "", &[]) {
-            Ok(r) if (200..300).contains(&r.status) => r,
-            Ok(r) => return answer(&r),
-            Err(a) => return a.into(),
-        };
-        let body: Json = serde_json::from_str(&list.body).unwrap_or_default();
+        let payment = Payment::of(cmd["args"]["charge"].as_str().unwrap_or_default());
         let same = |r: &&Json| {
             ["case", "automation", "step"]
                 .iter()
                 .all(|f| text(r, &format!("/metadata/meshline_{f}")) == text(cmd, &format!("/{f}")))
         };
-        let Some(refund) = body["data"].as_array().and_then(|d| d.iter().find(same)) else {
-            return Delivered {
-                attempt: Attempt::Ok,
-                remote: None,
-            };
+        let refund = match self.find_refund(&payment, same) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return Delivered {
+                    attempt: Attempt::Ok,
+                    remote: None,
+                };
+            }
+            Err(d) => return d,
         };
         let id = refund["id"].as_str().unwrap_or_default();
         if refund["status"] == "canceled" {
@@ -219,6 +259,55 @@ impl Stripe {
             Ok(r) => answer(&r),
             Err(a) => a.into(),
         }
+    }
+
+    /// The first of the payment's refunds that `wanted` picks, reading Stripe's list
+    /// (https://docs.stripe.com/api/refunds/list, newest first) 100 a page and following
+    /// `has_more` with `starting_after` = the page's last id
+    /// (https://docs.stripe.com/api/pagination), at most [`MAX_REFUND_PAGES`] pages.
+    /// `Ok(None)`: the list ended without it. `Err`: Stripe's error, or the bound reached
+    /// (final: a payment with more refunds than that is left to a person).
+    fn find_refund(
+        &self,
+        payment: &Payment<'_>,
+        wanted: impl Fn(&&Json) -> bool,
+    ) -> Result<Option<Json>, Delivered> {
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_REFUND_PAGES {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair(payment.param, payment.id)
+                .append_pair("limit", "100");
+            if let Some(a) = &after {
+                q.append_pair("starting_after", a);
+            }
+            let page = match self.request("GET", &format!("/v1/refunds?{}", q.finish()), "", &[]) {
+                Ok(r) if (200..300).contains(&r.status) => r,
+                Ok(r) => return Err(answer(&r)),
+                Err(a) => return Err(a.into()),
+            };
+            let body: Json = serde_json::from_str(&page.body).unwrap_or_default();
+            let data = body["data"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if let Some(r) = data.iter().find(&wanted) {
+                return Ok(Some(r.clone()));
+            }
+            // A page that says there is more but gives no cursor cannot be followed.
+            let last = data.last().and_then(|r| r["id"].as_str());
+            match (body["has_more"].as_bool(), last) {
+                (Some(true), Some(id)) => after = Some(id.to_string()),
+                _ => return Ok(None),
+            }
+        }
+        Err(Attempt::Refused(format!(
+            "the step's refund is not among the first {} refunds of {} {} (Stripe lists 100 a \
+             page; docs/connectors.md, \"Stripe\"): cancel it in the Stripe dashboard",
+            MAX_REFUND_PAGES * 100,
+            payment.noun(),
+            payment.id
+        ))
+        .into())
     }
 
     fn credit(&self, cmd: &Json, key: &str) -> Delivered {
