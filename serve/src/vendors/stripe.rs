@@ -225,8 +225,9 @@ impl Stripe {
 
     /// The compensation of `refund`: find the refund the same step made on the payment (by
     /// its metadata) and cancel it. No such refund: nothing to undo. A refund Stripe no
-    /// longer lets us cancel (only `requires_action` ones can be) fails for good, and the
-    /// owner's reconciliation task carries Stripe's reason.
+    /// longer lets us cancel (only `requires_action` ones can be) fails for good: Stripe's
+    /// reason is in the compensation's `failed` entry (the owner's reconciliation task was
+    /// made when the run failed, before the compensation).
     fn void_refund(&self, cmd: &Json, key: &str) -> Delivered {
         let payment = Payment::of(cmd["args"]["charge"].as_str().unwrap_or_default());
         let same = |r: &&Json| {
