@@ -3,7 +3,9 @@
 //! strings and integers (alone, in `or`s of one field, or beside other conjuncts) with
 //! comparisons that can fail — and random events, the indexed decision step
 //! (`Engine::decide`) picks the same class and route as a linear scan of every arm and
-//! every route by its whole condition (`Engine::decide_unindexed`).
+//! every route by its whole condition (`Engine::decide_unindexed`). A second property
+//! draws larger policies made mostly of equalities on four fields, so that the index's
+//! decision tree switches on a second and third field within a bucket.
 
 use meshline_compiler::db::{self, Database};
 use meshline_runtime::Engine;
@@ -115,6 +117,60 @@ fn policy() -> impl Strategy<Value = String> {
     })
 }
 
+/// Equalities on four fields (several values each, `or`s of one field), for policies
+/// whose routes share keys across fields, plus two conjuncts no switch reads.
+const DEEP_ATOMS: &[&str] = &[
+    "order.tier == Gold",
+    "order.tier == Silver",
+    "order.tier == Bronze",
+    "order.sku == \"refund\"",
+    "order.sku == \"x\"",
+    "order.sku == \"re\"",
+    "(order.sku == \"re\" or order.sku == \"X\")",
+    "order.items == 0",
+    "order.items == 1",
+    "order.items == 3",
+    "(order.items == 1 or order.items == 4)",
+    "region == \"emea\"",
+    "region == \"us\"",
+    "order.coupon == \"a\"",
+    "order.amount > 50 USD",
+    "order.items >= 2",
+];
+
+fn deep_policy() -> impl Strategy<Value = String> {
+    let conj = |n: usize| {
+        proptest::collection::vec(0..n, 1..4).prop_map(|ix| {
+            ix.iter()
+                .map(|i| {
+                    DEEP_ATOMS
+                        .get(*i)
+                        .copied()
+                        .unwrap_or_else(|| CLASS_ATOMS[i - DEEP_ATOMS.len()])
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+    };
+    let arms = proptest::collection::vec(conj(DEEP_ATOMS.len()), 0..4);
+    let routes =
+        proptest::collection::vec((conj(DEEP_ATOMS.len() + CLASS_ATOMS.len()), 0..4i64), 8..40);
+    (arms, routes).prop_map(|(arms, routes)| {
+        let variants = ["Small", "Large", "Gift"];
+        let mut s = format!("{HEADER}\nclassify OrderClass on OrderPlaced {{\n");
+        for (i, a) in arms.iter().enumerate() {
+            s.push_str(&format!("  {} when {a}\n", variants[i]));
+        }
+        s.push_str("  otherwise Other\n}\n");
+        for (i, (cond, priority)) in routes.iter().enumerate() {
+            s.push_str(&format!(
+                "route r{i} on OrderPlaced when {cond} {{\n  assign desk\n  priority {priority}\n}}\n"
+            ));
+        }
+        s
+    })
+}
+
 fn event() -> impl Strategy<Value = serde_json::Value> {
     let coupon = prop_oneof![
         Just(serde_json::Value::Null),
@@ -160,6 +216,34 @@ fn cases() -> u32 {
         .unwrap_or(64)
 }
 
+/// Every event's decision, indexed and by a scan, agree on the policy `source`.
+fn agree(source: &str, events: &[serde_json::Value]) -> Result<(), TestCaseError> {
+    let diags = witness::check(source);
+    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+    prop_assert!(
+        errors.is_empty(),
+        "the policy must check: {errors:#?}\n{source}"
+    );
+    let files = witness::project(source);
+    let program = meshline_compiler::with_large_stack(|| {
+        let database = Database::default();
+        let handle = db::load_project(&database, &files);
+        db::lower(&database, handle, &files.manifest)
+    });
+    let engine = Engine::new(program, "props").expect("program loads");
+    for e in events {
+        let env = engine.parse_envelope(e).expect("valid event");
+        prop_assert_eq!(
+            engine.decide(&env),
+            engine.decide_unindexed(&env),
+            "event {}\n{}",
+            e,
+            source
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -168,23 +252,14 @@ proptest! {
         source in policy(),
         events in proptest::collection::vec(event(), 60),
     ) {
-        let diags = witness::check(&source);
-        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-        prop_assert!(errors.is_empty(), "the policy must check: {errors:#?}\n{source}");
-        let files = witness::project(&source);
-        let program = meshline_compiler::with_large_stack(|| {
-            let database = Database::default();
-            let handle = db::load_project(&database, &files);
-            db::lower(&database, handle, &files.manifest)
-        });
-        let engine = Engine::new(program, "props").expect("program loads");
-        for e in &events {
-            let env = engine.parse_envelope(e).expect("valid event");
-            prop_assert_eq!(
-                engine.decide(&env),
-                engine.decide_unindexed(&env),
-                "event {}\n{}", e, source
-            );
-        }
+        agree(&source, &events)?;
+    }
+
+    #[test]
+    fn the_decision_tree_is_the_linear_scan(
+        source in deep_policy(),
+        events in proptest::collection::vec(event(), 60),
+    ) {
+        agree(&source, &events)?;
     }
 }
