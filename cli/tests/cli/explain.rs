@@ -163,7 +163,9 @@ fn explain_shows_what_each_decision_tried_and_read() {
         .iter()
         .find(|s| s["kind"] == "assigned")
         .expect("assigned");
-    assert_eq!(assigned["decision"]["lost"][0]["rule"], "vip_access");
+    // Best priority first: `busy_client` (rules/workload.mesh) before `vip_access`.
+    assert_eq!(assigned["decision"]["lost"][0]["rule"], "busy_client");
+    assert_eq!(assigned["decision"]["lost"][1]["rule"], "vip_access");
     assert_eq!(assigned["decision"]["read"]["ticket.tier"], "Silver");
     // Steps that record no decision have none.
     assert!(
