@@ -24,7 +24,8 @@
 //!   `quorum`: `require N approvals` counts distinct approvers, across a snapshot too;
 //!   `name_of`: an enum variant's name as a string; `aggregates`: aggregates over history
 //!   through the engine (the event counts itself, snapshots, deployments, eviction);
-//!   `changes`: `changed`/`previous`, `all`/`any` and `once per case`.
+//!   `changes`: `changed`/`previous`, `all`/`any` and `once per case`; `open_cases`:
+//!   aggregates of open cases (lifecycle, moved keys, snapshots, recount on deployment).
 
 #![allow(
     clippy::unwrap_used,
@@ -49,6 +50,7 @@ mod migrate_props;
 mod money_parts;
 mod name_of;
 mod no_panic;
+mod open_cases;
 mod quorum;
 mod reload;
 mod scan_errors;

@@ -15,7 +15,7 @@ pub use crate::calendar::{CalendarSpec, HolidaySpec, Interval};
 mod aggregates;
 mod rollout;
 mod sections;
-pub use aggregates::{AggFeed, AggField, AggOp, AggregateDef, BUCKETS, DEFAULT_KEEP};
+pub use aggregates::{AggFeed, AggField, AggOp, AggregateDef, BUCKETS, DEFAULT_KEEP, OpenCases};
 pub use rollout::{Agreement, Cmp, Criterion, Metric, Promotion, Rollback, Stage, Stages};
 pub use sections::TableDef;
 

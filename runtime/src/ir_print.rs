@@ -466,7 +466,22 @@ pub fn render(p: &Program) -> String {
                 crate::value::format_duration(d)
             )
         });
-        let _ = writeln!(s, "  {} {window} keep {}", a.name, a.keep);
+        match &a.cases {
+            Some(c) => {
+                let _ = writeln!(s, "  {} open cases", a.name);
+                let _ = writeln!(
+                    s,
+                    "    open cases by {}{}",
+                    pr.expr(&c.key),
+                    c.when
+                        .as_ref()
+                        .map_or(String::new(), |w| format!(" when {}", pr.expr(w)))
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  {} {window} keep {}", a.name, a.keep);
+            }
+        }
         for f in &a.feeds {
             let _ = writeln!(
                 s,

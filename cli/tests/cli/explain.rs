@@ -163,8 +163,15 @@ fn explain_shows_what_each_decision_tried_and_read() {
         .iter()
         .find(|s| s["kind"] == "assigned")
         .expect("assigned");
-    assert_eq!(assigned["decision"]["lost"][0]["rule"], "vip_access");
+    // Best priority first: `busy_client` (rules/workload.mesh) before `vip_access`.
+    assert_eq!(assigned["decision"]["lost"][0]["rule"], "busy_client");
+    assert_eq!(assigned["decision"]["lost"][1]["rule"], "vip_access");
     assert_eq!(assigned["decision"]["read"]["ticket.tier"], "Silver");
+    // An aggregate the routes read, under the key it was read with, with its value.
+    assert_eq!(
+        assigned["decision"]["read"]["client_cases[\"c-31\"].open"],
+        1
+    );
     // Steps that record no decision have none.
     assert!(
         steps

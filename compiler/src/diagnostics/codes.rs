@@ -99,6 +99,8 @@ codes! {
     AggregateLookupKey = "E0573", Error, "aggregate looked up with a key of another type";
     AggregateSum = "E0574", Error, "sum over a value that is not a number";
     AggregateFieldType = "E0575", Error, "aggregate field declared with the wrong type";
+    OpenCasesShape = "E0576", Error, "aggregate of open cases with events, a window or a key cap";
+    OpenCasesField = "E0577", Error, "aggregate of open cases with a field that is not `count`";
     NotAFact = "E0580", Error, "`changed`/`previous` on something that is not a case fact";
     NotAList = "E0581", Error, "`all`/`any` over something that is not a list";
     BadExtension = "E0582", Error, "extending something that is not a standard record";

@@ -9,6 +9,7 @@ use crate::syntax::ast::*;
 /// A line of the body.
 enum Line<'a> {
     On(&'a AggFeedDecl),
+    Cases(&'a AggCasesDecl),
     Field(&'a AggFieldDecl),
 }
 
@@ -16,6 +17,7 @@ impl Line<'_> {
     fn span(&self) -> Span {
         match self {
             Line::On(f) => f.span,
+            Line::Cases(c) => c.span,
             Line::Field(f) => f.span,
         }
     }
@@ -40,6 +42,7 @@ impl Printer<'_> {
             .feeds
             .iter()
             .map(Line::On)
+            .chain(d.cases.iter().map(Line::Cases))
             .chain(d.fields.iter().map(Line::Field))
             .collect();
         lines.sort_by_key(|l| l.span().start);
@@ -54,6 +57,14 @@ impl Printer<'_> {
                         p.expr(&f.key),
                     ];
                     if let Some(w) = &f.when {
+                        parts.push(text(" when "));
+                        parts.push(p.expr(w));
+                    }
+                    concat(parts)
+                }
+                Line::Cases(c) => {
+                    let mut parts = vec![text("open cases by "), p.expr(&c.key)];
+                    if let Some(w) = &c.when {
                         parts.push(text(" when "));
                         parts.push(p.expr(w));
                     }

@@ -35,6 +35,15 @@ pub(super) fn values(ast: &Module, name: &str) -> Option<String> {
         })
         .collect();
     let mut lines = vec![format!("Fields: {}", fields.join(", "))];
+    if !a.cases.is_empty() {
+        // docs/language.md §5.6, "Open cases per key".
+        lines.push(
+            "Counts the cases open now under the key their facts give: up on open or \
+             reopen, down on solve or close; memory follows the open cases"
+                .to_string(),
+        );
+        return Some(lines.join("  \n"));
+    }
     lines.push(match a.window {
         Some((d, _)) if d > 0 => {
             let width = (d - 1) / 30 + 1;

@@ -39,6 +39,32 @@ fn hover_on_an_aggregate_shows_its_key_window_and_fields() {
 }
 
 #[test]
+fn hover_on_an_aggregate_of_open_cases_says_what_it_counts() {
+    let rules = "\
+import std.helpdesk.{TicketCreated}
+/// Open tickets per organization.
+aggregate org_cases[org: String] {
+  open cases by ticket.organization
+  open: Int = count
+}
+route r on TicketCreated when org_ca$0ses[ticket.organization].open > 3 {
+  assign \"a@b.io\"
+}
+";
+    let (db, project, file, offset) = setup(rules);
+    let md = hover::hover(&db, project, file, offset)
+        .expect("hover")
+        .markdown;
+    assert!(
+        md.contains("aggregate org_cases[org: String] of open cases")
+            && md.contains("`open: Int` (count)")
+            && md.contains("Counts the cases open now")
+            && !md.contains("Window:"),
+        "{md}"
+    );
+}
+
+#[test]
 fn completion_after_a_lookup_offers_the_fields() {
     let rules = format!(
         "{RULES}route r on RefundRequested when refunds_by_customer[charge.customer].$0 > 3 {{\n  assign \"a@b.io\"\n}}\n"

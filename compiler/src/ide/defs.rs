@@ -351,5 +351,8 @@ fn aggregate_head(a: &ast::AggregateDecl) -> String {
     if let Some((n, _)) = a.keep {
         out.push_str(&format!(" keep {n} keys"));
     }
+    if !a.cases.is_empty() {
+        out.push_str(" of open cases");
+    }
     out
 }

@@ -216,6 +216,12 @@ impl Walker<'_> {
                         self.expr(w);
                     }
                 }
+                for c in &a.cases {
+                    self.expr(&c.key);
+                    if let Some(w) = &c.when {
+                        self.expr(w);
+                    }
+                }
                 for f in &a.fields {
                     let name = &f.field.name;
                     self.def(name.span, SymbolId::Field(owner.clone(), name.name.clone()));

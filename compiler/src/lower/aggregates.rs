@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use meshline_runtime::ir::{AggFeed, AggField, AggOp, AggregateDef, DEFAULT_KEEP, Program};
+use meshline_runtime::ir::{
+    AggFeed, AggField, AggOp, AggregateDef, DEFAULT_KEEP, OpenCases, Program,
+};
 use meshline_runtime::ir_print::expr_text;
 
 use super::expr::LScope;
@@ -77,6 +79,17 @@ pub(super) fn lower(
                 });
             }
         }
+        // `open cases by`: at most one (the checker says so); the key reads facts alone.
+        let cases = a.cases.first().map(|c| {
+            let key = l.lower(&c.key);
+            let when = c.when.as_ref().map(|w| l.lower(w));
+            print.push_str(&format!(
+                " open cases by {} when {} |",
+                expr_text(p, &key),
+                when.as_ref().map_or(String::new(), |w| expr_text(p, w))
+            ));
+            OpenCases { key, when }
+        });
         let fields_ty = index
             .fields_of(&Ty::Record(def.clone()))
             .unwrap_or_default();
@@ -116,6 +129,7 @@ pub(super) fn lower(
                 feeds,
                 fields,
                 fingerprint: print,
+                cases,
             },
         ));
     }

@@ -83,7 +83,9 @@ impl Cx<'_> {
             )
             .help = Some("leave `keep` out for the default, 100000 keys".into());
         }
-        if a.feeds.is_empty() || a.fields.is_empty() {
+        if !a.cases.is_empty() {
+            self.check_open_cases(a, &key_ty);
+        } else if a.feeds.is_empty() || a.fields.is_empty() {
             let d = self.error(
                 Code::AggregateStructure,
                 a.name.span,
@@ -138,6 +140,23 @@ impl Cx<'_> {
                 AggOpDecl::Count(_) => Ty::Int,
                 AggOpDecl::Sum(e) | AggOpDecl::Latest(e) => self.check(e, None, &scope),
             };
+            if !a.cases.is_empty() && !matches!(f.op, AggOpDecl::Count(_)) {
+                self.error(
+                    Code::OpenCasesField,
+                    f.span,
+                    format!(
+                        "aggregate `{}` counts open cases: its fields are `count`",
+                        a.name.name
+                    ),
+                    "not `count`",
+                )
+                .help = Some(format!(
+                    "write `{}: Int = count` (the number of open cases under the key); sums and \
+                     latest values come from events, in an aggregate with `on` clauses",
+                    name.name
+                ));
+                continue;
+            }
             let Some(want) = field_type(&f.op, &value) else {
                 let span = match &f.op {
                     AggOpDecl::Sum(e) | AggOpDecl::Latest(e) => e.span,
@@ -169,6 +188,70 @@ impl Cx<'_> {
                      optional",
                     name.name
                 ));
+            }
+        }
+    }
+
+    /// `open cases by KEY [when COND]` (§5.6): one clause, no events, no window, no cap; the
+    /// key and condition read the case's facts (no event is in scope: the lifecycle, not
+    /// an event, moves a case in and out).
+    fn check_open_cases(&mut self, a: &AggregateDecl, key_ty: &Ty) {
+        let shape = |what: &str| {
+            format!(
+                "aggregate `{}` counts open cases, so it has no {what}",
+                a.name.name
+            )
+        };
+        let mut wrong: Vec<(Span, String, &str)> = Vec::new();
+        for c in a.cases.iter().skip(1) {
+            wrong.push((c.span, shape("second `open cases` clause"), "second clause"));
+        }
+        for f in &a.feeds {
+            wrong.push((f.span, shape("`on` clauses"), "an event feed"));
+        }
+        if let Some((_, span)) = a.window {
+            wrong.push((span, shape("window"), "a window"));
+        }
+        if let Some((_, span)) = a.keep {
+            wrong.push((span, shape("key cap"), "a key cap"));
+        }
+        for (span, msg, label) in wrong {
+            self.error(Code::OpenCasesShape, span, msg, label).help = Some(
+                "a case counts while it is open, under the key its facts give; memory follows \
+                 the open cases, so there is no window and no `keep`. Count events in a \
+                 separate aggregate with `on` clauses"
+                    .into(),
+            );
+        }
+        if a.fields.is_empty() {
+            self.error(
+                Code::AggregateStructure,
+                a.name.span,
+                format!("aggregate `{}` needs a field", a.name.name),
+                "incomplete",
+            )
+            .help = Some("e.g. `open: Int = count`".into());
+        }
+        let scope = self.rule_scope(&[]);
+        for c in &a.cases {
+            let t = self.check(&c.key, None, &scope);
+            if !t.is_error() && !key_ty.is_error() && !accepts(&key_ty.clone().optional(), &t) {
+                self.error(
+                    Code::AggregateKey,
+                    c.key.span,
+                    format!(
+                        "this key is `{t}`; aggregate `{}` is keyed by `{key_ty}`",
+                        a.name.name
+                    ),
+                    format!("this is `{t}`"),
+                )
+                .help = Some(format!(
+                    "`open cases by KEY` gives a `{key_ty}` from the case's facts (an optional \
+                     one is fine: a case whose key is none counts nowhere)"
+                ));
+            }
+            if let Some(w) = &c.when {
+                self.expect(w, &Ty::Bool, &scope);
             }
         }
     }

@@ -663,7 +663,17 @@ pub struct AggregateDecl {
     /// `keep N keys`.
     pub keep: Option<(i64, Span)>,
     pub feeds: Vec<AggFeedDecl>,
+    /// `open cases by KEY [when COND]` (at most one; the checker says so).
+    pub cases: Vec<AggCasesDecl>,
     pub fields: Vec<AggFieldDecl>,
+}
+
+/// `open cases by KEY [when COND]`: the case lifecycle feeds the aggregate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggCasesDecl {
+    pub key: Expr,
+    pub when: Option<Expr>,
+    pub span: Span,
 }
 
 /// `on E, F by KEY [when COND]`.

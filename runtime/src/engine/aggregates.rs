@@ -131,24 +131,41 @@ impl Engine {
     /// with its name when the declaration is unchanged (same fingerprint, same `keep`) and
     /// so are the enums and teams (a key or a `latest` value may hold their numbers);
     /// otherwise it starts empty. Removed aggregates are dropped.
-    pub(crate) fn carry_aggregates(&mut self, old: &Program, mut states: Vec<AggState>) {
+    /// An aggregate of open cases that does not keep its state is counted afresh from the
+    /// live cases (docs/runtime.md, "Open cases per key").
+    pub(crate) fn carry_aggregates(&mut self, old: &Program, states: Vec<AggState>) {
         let program = self.program.clone();
+        let carried = self.carry_states(old, states);
+        for (i, def) in program.aggregates.iter().enumerate() {
+            if def.cases.is_some() && !carried.contains(&i) {
+                self.recount_open_cases(i);
+            }
+        }
+    }
+
+    /// The aggregates that took their old state.
+    fn carry_states(&mut self, old: &Program, mut states: Vec<AggState>) -> Vec<usize> {
+        let program = self.program.clone();
+        let mut carried = Vec::new();
         let teams = |p: &Program| p.teams.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
         if old.enums != program.enums || teams(old) != teams(&program) {
-            return;
+            return carried;
         }
         for (i, def) in program.aggregates.iter().enumerate() {
             let Some(j) = old.aggregates.iter().position(|o| o.name == def.name) else {
                 continue;
             };
             let same = old.aggregates[j].fingerprint == def.fingerprint
-                && old.aggregates[j].keep == def.keep;
+                && old.aggregates[j].keep == def.keep
+                && old.aggregates[j].cases == def.cases;
             if let (true, Some(slot), Some(prev)) =
                 (same, self.env.aggregates.get_mut(i), states.get_mut(j))
                 && slot.same_shape(prev)
             {
                 std::mem::swap(slot, prev);
+                carried.push(i);
             }
         }
+        carried
     }
 }

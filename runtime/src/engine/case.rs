@@ -243,7 +243,9 @@ impl Engine {
         if let Some(case) = self.cases.get(case_id) {
             let tried = tries.lost.iter().map(|t| t.at as usize).chain(pick.arm);
             let places = tried.flat_map(|i| self.code.classify_reads.get(i).into_iter().flatten());
-            reads::write(&mut d, program, places, &case.facts, self.event_view(ev));
+            self.in_frame(case, Some(ev), &[], |f| {
+                reads::write(&mut d, program, places, f)
+            });
         }
         let rule = pick
             .arm

@@ -45,6 +45,8 @@ pub(crate) struct Compiled {
     pub wait_cond: Vec<Vec<Option<Code>>>,
     /// Each aggregate's feeds and field values (`aggregates.rs`).
     pub aggregates: Vec<super::aggregates::AggCode>,
+    /// The `open cases by` clauses of the aggregates of open cases (`open_cases.rs`).
+    pub open_cases: Vec<super::open_cases::OpenCode>,
 }
 
 impl Compiled {
@@ -188,6 +190,7 @@ impl Compiled {
                 })
                 .collect(),
             aggregates: super::aggregates::compile(p),
+            open_cases: super::open_cases::compile(p),
         }
     }
 }

@@ -34,15 +34,6 @@ impl Engine {
         }
     }
 
-    /// The triggering event's fields, as rules see them.
-    pub(crate) fn event_view<'a>(&'a self, ev: &'a EventData) -> Option<eval::EventView<'a>> {
-        let def = self.program.events.get(ev.event as usize)?;
-        Some(eval::EventView {
-            slots: &def.slots,
-            values: &ev.values,
-        })
-    }
-
     /// Run `f` on the frame of a case, with the triggering event's fields in scope.
     pub(crate) fn in_frame<T>(
         &self,

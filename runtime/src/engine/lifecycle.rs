@@ -176,6 +176,7 @@ impl Engine {
                     .unwrap_or_default();
                 let reason = format!("not reopened within {within}");
                 self.close(case_id, Some(&reason));
+                self.sync_open_cases(case_id);
             }
             (true, Status::Closed) => self.evict(case_id),
             _ => {}
@@ -209,6 +210,7 @@ impl Engine {
             d["closed_at"] = json!(format_time(at));
         }
         self.log(Some(case_id), "evicted", Some("lifecycle"), d);
+        self.forget_open_case(case_id);
         self.cases.remove(&**case_id);
         // Its timers (acknowledgement, SLA, the eviction just fired) can no longer act.
         if let Some(keys) = self.timers_by_case.remove(&**case_id) {

@@ -28,6 +28,7 @@ mod lifecycle;
 mod migrate;
 mod migrate_flow;
 mod once;
+mod open_cases;
 mod outcome;
 mod output;
 mod probe;
@@ -673,6 +674,8 @@ impl Engine {
             self.builtin_event(&case_id, b, &view);
         }
         self.lifecycle_event(&case_id, &view);
+        // After the transition: the event's rules see the case's new place.
+        self.sync_open_cases(&case_id);
         let class_changed = self.classify(&case_id, &view);
         self.route(&case_id, &view, class_changed);
         self.slas(&case_id, &view);

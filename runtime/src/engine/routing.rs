@@ -175,13 +175,9 @@ impl Engine {
         let tried = dec.tries.lost.iter().map(|t| t.at).chain(dec.winner);
         let places =
             tried.flat_map(|r| self.code.route_reads.get(r as usize).into_iter().flatten());
-        reads::write(
-            d,
-            &self.program,
-            places,
-            &case.facts,
-            self.event_view(dec.ev),
-        );
+        self.in_frame(case, Some(dec.ev), &[], |f| {
+            reads::write(d, &self.program, places, f)
+        });
     }
 
     /// Record what a decision's losers reported: each evaluation error (when `reported`

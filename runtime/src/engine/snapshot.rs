@@ -38,6 +38,7 @@ mod form;
 mod install;
 mod parts;
 mod parts_aggregates;
+mod parts_open_cases;
 mod parts_rollouts;
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,11 @@ use super::table::key as key_of;
 use crate::ir::{AggOp, AggregateDef, WireTy};
 use crate::value::Value;
 
+/// The key a value gives (none for a none value or one that cannot be a key).
+pub(crate) fn key_of_value(v: &Value) -> Option<Key> {
+    key_of(v)
+}
+
 /// What one field accumulates in one bucket.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Acc {
@@ -107,6 +112,10 @@ pub struct AggState {
     pub(crate) seq: u64,
     /// Keys evicted because the aggregate held `keep` keys (reported, kept in snapshots).
     pub(crate) evicted: u64,
+    /// For an aggregate of open cases (`open cases by`): each counted case and the key it
+    /// counts under, so a case moves when its key changes and leaves when it stops being
+    /// open (engine/open_cases.rs). Empty for the others.
+    pub(crate) members: BTreeMap<std::sync::Arc<str>, Key>,
 }
 
 /// What a feed removed besides expired keys: a key evicted at the cap.
@@ -124,6 +133,34 @@ impl AggState {
             order: BTreeMap::new(),
             seq: 0,
             evicted: 0,
+            members: BTreeMap::new(),
+        }
+    }
+
+    /// Add `delta` to every `count` of `key` (an aggregate of open cases: one bucket for
+    /// ever, no eviction); a key whose count reaches zero is dropped, so memory follows the
+    /// keys with open cases.
+    pub(crate) fn adjust(&mut self, key: &Key, delta: i64) {
+        let kinds = &self.kinds;
+        let state = self.keys.entry(key.clone()).or_insert_with(|| KeyState {
+            ring: vec![Some(Bucket {
+                index: 0,
+                accs: kinds.iter().map(|k| k.zero()).collect(),
+            })],
+            seq: 0,
+            newest: 0,
+        });
+        let mut left = 0;
+        for bucket in state.ring.iter_mut().flatten() {
+            for acc in &mut bucket.accs {
+                if let Acc::Count(c) = acc {
+                    *c = c.saturating_add(delta).max(0);
+                    left = left.max(*c);
+                }
+            }
+        }
+        if left == 0 {
+            self.keys.remove(key);
         }
     }
 

@@ -34,6 +34,7 @@ fn def(window: Option<i64>, keep: u64) -> AggregateDef {
             },
         ],
         fingerprint: String::new(),
+        cases: None,
     }
 }
 

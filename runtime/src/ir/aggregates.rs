@@ -20,6 +20,18 @@ pub struct AggregateDef {
     /// The declaration's canonical text: a deployment keeps an aggregate's state only when
     /// it is unchanged (docs/runtime.md, "Aggregates").
     pub fingerprint: String,
+    /// `open cases by KEY [when COND]`: an aggregate the case lifecycle feeds instead of
+    /// events (docs/runtime.md, "Open cases per key"). Section `open_cases`.
+    #[serde(skip)]
+    pub cases: Option<OpenCases>,
+}
+
+/// `open cases by KEY [when COND]`: each open case counts once, under the key its facts
+/// give (no event in scope).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCases {
+    pub key: Expr,
+    pub when: Option<Expr>,
 }
 
 /// `on EVENT by KEY [when COND]`.

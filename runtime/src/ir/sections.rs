@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AggregateDef, FieldDef, Lifecycle, Lit, Notice, Program, Stages, StepKind};
+use super::{AggregateDef, FieldDef, Lifecycle, Lit, Notice, OpenCases, Program, Stages, StepKind};
 use crate::bundle::{Payload, Section, unknown_section};
 
 /// `tables`: the reference tables (docs/language.md, "Reference tables").
@@ -32,6 +32,9 @@ const GATE_SCOPE: &str = "gate_scope";
 const ROLLOUT_STAGES: &str = "rollout_stages";
 /// `once_per_case`: the automations declared `once per case` (docs/language.md §11.3).
 const ONCE_PER_CASE: &str = "once_per_case";
+/// `open_cases`: (aggregate, its `open cases by` clause), for the aggregates the case
+/// lifecycle feeds (docs/language.md §5.6); written after `aggregates`.
+const OPEN_CASES: &str = "open_cases";
 
 type Steps = Vec<(u32, u32, StepKind)>;
 type GateScope = Vec<(u32, Vec<u32>)>;
@@ -150,6 +153,15 @@ impl Payload for Program {
         if !once.is_empty() {
             out.push((ONCE_PER_CASE.to_string(), encode(&once)?));
         }
+        let mut open: Vec<(u32, OpenCases)> = Vec::new();
+        for (a, agg) in self.aggregates.iter().enumerate() {
+            if let Some(c) = &agg.cases {
+                open.push((index(a)?, c.clone()));
+            }
+        }
+        if !open.is_empty() {
+            out.push((OPEN_CASES.to_string(), encode(&open)?));
+        }
         Ok(out)
     }
 
@@ -193,6 +205,11 @@ impl Payload for Program {
             ONCE_PER_CASE => {
                 for a in decode::<Vec<u32>>(tag, bytes)? {
                     at(&mut self.automations, a, tag)?.once_per_case = true;
+                }
+            }
+            OPEN_CASES => {
+                for (a, cases) in decode::<Vec<(u32, OpenCases)>>(tag, bytes)? {
+                    at(&mut self.aggregates, a, tag)?.cases = Some(cases);
                 }
             }
             _ => return Err(unknown_section(tag)),

@@ -23,6 +23,7 @@ impl Builder<'_> {
             window: None,
             keep: None,
             feeds: Vec::new(),
+            cases: Vec::new(),
             fields: Vec::new(),
         };
         for c in i {
@@ -43,6 +44,16 @@ impl Builder<'_> {
                     let when = ci.next().map(|w| self.expr(w));
                     decl.feeds.push(AggFeedDecl {
                         events,
+                        key,
+                        when,
+                        span: sp,
+                    });
+                }
+                Rule::agg_cases => {
+                    let mut ci = c.into_inner().filter(|x| x.as_rule() == Rule::expr);
+                    let key = self.expr(ci.next().expect("grammar: open cases key"));
+                    let when = ci.next().map(|w| self.expr(w));
+                    decl.cases.push(AggCasesDecl {
                         key,
                         when,
                         span: sp,

@@ -6,16 +6,19 @@
 //!
 //! Parts are written in name order:
 //! - `aggregates`: the aggregates' keys and buckets (`parts_aggregates.rs`);
+//! - `open_cases`: the cases each aggregate of open cases counts, with their keys
+//!   (`parts_open_cases.rs`);
 //! - `retired_gates`: gates a deployment removed while requests still name them
 //!   (`migrate_flow.rs`), in their number order;
 //! - `rollouts`: the staged rollouts' stages, clocks and runs (`parts_rollouts.rs`).
 
 use super::error::SnapshotError;
-use super::{parts_aggregates, parts_rollouts};
+use super::{parts_aggregates, parts_open_cases, parts_rollouts};
 use crate::engine::Engine;
 use crate::ir::{Action, GateDef, Program, Recipient, Requirement, Target};
 
 const AGGREGATES: &str = "aggregates";
+const OPEN_CASES: &str = "open_cases";
 const RETIRED_GATES: &str = "retired_gates";
 const ROLLOUTS: &str = "rollouts";
 
@@ -25,6 +28,9 @@ pub(super) fn write(engine: &Engine) -> Result<Vec<u8>, SnapshotError> {
     let mut parts: Vec<(&str, Vec<u8>)> = Vec::new();
     if let Some(bytes) = parts_aggregates::write(engine)? {
         parts.push((AGGREGATES, bytes));
+    }
+    if let Some(bytes) = parts_open_cases::write(engine)? {
+        parts.push((OPEN_CASES, bytes));
     }
     if !engine.retired_gates.is_empty() {
         parts.push((
@@ -87,6 +93,7 @@ pub(super) fn install(engine: &mut Engine, parts: &[(&str, Vec<u8>)]) -> Result<
     for (name, bytes) in parts {
         match *name {
             AGGREGATES => parts_aggregates::install(engine, bytes)?,
+            OPEN_CASES => parts_open_cases::install(engine, bytes)?,
             ROLLOUTS => parts_rollouts::install(engine, bytes)?,
             RETIRED_GATES => {
                 let gates: Vec<GateDef> = postcard::from_bytes(bytes).map_err(|e| {

@@ -20,7 +20,7 @@ fn fail<T>(msg: impl Into<String>) -> Result<T, SnapshotError> {
 }
 
 #[derive(Serialize, Deserialize)]
-enum KeyF<'a> {
+pub(super) enum KeyF<'a> {
     Str(&'a str),
     Int(i64),
     Enum(u32, u32),
@@ -59,7 +59,8 @@ struct AggS<'a, V> {
 pub(super) fn write(engine: &Engine) -> Result<Option<Vec<u8>>, SnapshotError> {
     let mut aggs: Vec<AggS<'_, Val<'_>>> = Vec::new();
     for (def, state) in engine.program.aggregates.iter().zip(&engine.env.aggregates) {
-        if state.seq == 0 {
+        // Aggregates of open cases are part `open_cases` (parts_open_cases.rs).
+        if state.seq == 0 || def.cases.is_some() {
             continue;
         }
         let keys = state
@@ -240,6 +241,7 @@ mod tests {
                     op: AggOp::Count,
                 }],
                 fingerprint: "f".into(),
+                cases: None,
             }],
             ..Program::default()
         }
