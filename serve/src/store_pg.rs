@@ -30,6 +30,10 @@ const FETCH: i32 = 10_000;
 
 pub struct PgStore {
     client: RefCell<Client>,
+    /// A second connection, opened on first need, for a read made while a stream holds the
+    /// first one (recovery compares ledger lines and loads deployed bundles while it
+    /// streams the inputs it replays).
+    aux: RefCell<Option<Client>>,
     /// To connect again when the connection was closed (the database restarted).
     url: String,
     schema: String,
@@ -108,6 +112,7 @@ impl PgStore {
     pub fn connect(url: &str, schema: &str) -> Result<PgStore> {
         Ok(PgStore {
             client: RefCell::new(PgStore::client(url, schema)?),
+            aux: RefCell::new(None),
             url: url.to_string(),
             schema: schema.to_string(),
             fence: None,
@@ -151,11 +156,23 @@ impl PgStore {
     /// The connection, opened again first if it was closed (the database restarted or
     /// dropped it): a node rejoins without restarting.
     fn conn(&self) -> Result<std::cell::RefMut<'_, Client>> {
-        let mut c = self.client.borrow_mut();
+        let Ok(mut c) = self.client.try_borrow_mut() else {
+            return self.aux_conn();
+        };
         if c.is_closed() {
             *c = PgStore::client(&self.url, &self.schema)?;
         }
         Ok(c)
+    }
+
+    /// The second connection (see `aux`), opened or reopened as needed.
+    fn aux_conn(&self) -> Result<std::cell::RefMut<'_, Client>> {
+        let nested = || StoreError::BadInput("a read nested in two streams".to_string());
+        let mut a = self.aux.try_borrow_mut().map_err(|_| nested())?;
+        if a.as_ref().is_none_or(Client::is_closed) {
+            *a = Some(PgStore::client(&self.url, &self.schema)?);
+        }
+        std::cell::RefMut::filter_map(a, Option::as_mut).map_err(|_| nested())
     }
 
     /// Every write from here on checks `fence`'s token (docs/deploy.md, "Several nodes").

@@ -282,3 +282,33 @@ fn postgres_forgets_answered_requests_nobody_read_and_upgrades_old_schemas() {
         .unwrap();
     assert_eq!(store.forget_answered(std::time::Duration::ZERO).unwrap(), 1);
 }
+
+/// Recovery on PostgreSQL reads the ledger (and stored bundles) while it streams the inputs
+/// it replays; a node following a long stretch once panicked with "RefCell already
+/// borrowed" here.
+#[test]
+fn postgres_reads_while_streaming_inputs() {
+    let Some(cluster) = pg::Cluster::start() else {
+        return;
+    };
+    let mut store = PgStore::open(&cluster.url(), "nested").unwrap();
+    store
+        .commit(&Batch {
+            inputs: vec![
+                Input::Event("{\"id\":\"a\"}".into()),
+                Input::Event("{\"id\":\"b\"}".into()),
+            ],
+            ledger: vec![ledger_row(1, Some("T-1")), ledger_row(2, Some("T-1"))],
+            ..Batch::default()
+        })
+        .unwrap();
+    let mut seen = Vec::new();
+    store
+        .for_each_input_upto(0, 10, &mut |_| {
+            let mut lines = 0;
+            store.ledger_lines(1, 2, &mut |_, _| lines += 1).unwrap();
+            seen.push(lines);
+        })
+        .unwrap();
+    assert_eq!(seen, [2, 2]);
+}
