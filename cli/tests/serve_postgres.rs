@@ -138,28 +138,12 @@ fn the_database_password_is_never_shown() {
     assert!(!err.contains("hunter2secret"), "{err}");
 }
 
-/// A private CA's PEM, and a server certificate (PEM, key PEM) it signed for `localhost`.
-fn db_pki(name: &str) -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    (ca.pem(), leaf.pem(), key.serialize_pem())
-}
-
 /// `--state` with `sslmode=verify-full` (docs/deploy.md, "TLS to the database"): serve runs
 /// over a verified TLS connection, and a database whose certificate another CA signed is
 /// refused at start with the reason.
 #[test]
 fn serve_reaches_postgres_over_verified_tls() {
-    let (ca, cert, key) = db_pki("db");
+    let (ca, cert, key) = pg::tls_pki("db");
     let Some(cluster) = pg::Cluster::start_tls(&cert, &key) else {
         return;
     };
@@ -180,7 +164,7 @@ fn serve_reaches_postgres_over_verified_tls() {
     assert_eq!(code, 202, "{body}");
     s.stop(child);
 
-    let (other, _, _) = db_pki("other");
+    let (other, _, _) = pg::tls_pki("other");
     let other_file = dir.path().join("other.pem");
     std::fs::write(&other_file, other).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_meshline"))

@@ -14,22 +14,6 @@ mod pg;
 
 use meshline_serve::store::StoreError;
 use meshline_serve::store_pg::PgStore;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-
-/// A private CA's PEM, and a server certificate (PEM, key PEM) it signed for `localhost`.
-fn pki(name: &str) -> (String, String, String) {
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    (ca.pem(), leaf.pem(), key.serialize_pem())
-}
 
 /// Whether the store's own connection is encrypted, by the server's account.
 fn encrypted(url: &str) -> Result<bool, String> {
@@ -45,14 +29,14 @@ fn encrypted(url: &str) -> Result<bool, String> {
 
 #[test]
 fn each_sslmode_connects_or_refuses_as_libpq_would() {
-    let (ca, cert, key) = pki("db");
+    let (ca, cert, key) = pg::tls_pki("db");
     let Some(cluster) = pg::Cluster::start_tls(&cert, &key) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, &ca).unwrap();
-    let (other_ca, _, _) = pki("other");
+    let (other_ca, _, _) = pg::tls_pki("other");
     let other_file = dir.path().join("other.pem");
     std::fs::write(&other_file, &other_ca).unwrap();
     let port = cluster.port();

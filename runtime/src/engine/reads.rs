@@ -183,74 +183,23 @@ fn walk(p: &Program, e: &Expr, params: &[Option<Place>], depth: usize, out: &mut
         }
         return;
     }
-    let mut each = |x: &Expr| walk(p, x, params, depth, out);
-    match e {
-        Expr::Lit(_)
-        | Expr::Slot(_)
-        | Expr::Param(_)
-        | Expr::Const(_)
-        | Expr::Ctx(_)
-        | Expr::Elem(_) => {}
-        Expr::Quant { list, body, .. } => {
-            each(list);
-            each(body);
-        }
-        Expr::Field(b, _)
-        | Expr::OptField(b, _)
-        | Expr::Unwrap(b)
-        | Expr::Not(b)
-        | Expr::Neg(b)
-        | Expr::Matches(b, _)
-        | Expr::Lookup(_, b)
-        | Expr::Aggregate(_, b)
-        | Expr::IsSet(b)
-        | Expr::Previous(b)
-        | Expr::Changed(b) => each(b),
-        Expr::Binary(_, l, r) => {
-            each(l);
-            each(r);
-        }
-        Expr::Call(f, args) => {
-            let body = p.functions.get(*f as usize).map(|f| &f.body);
-            match body {
-                Some(body) if depth < MAX_CALL_DEPTH => {
-                    // Arguments that are places bind the parameters; the others are read
-                    // here.
-                    let bound: Vec<Option<Place>> = args.iter().map(|a| place(a, params)).collect();
-                    for (a, b) in args.iter().zip(&bound) {
-                        if b.is_none() {
-                            walk(p, a, params, depth, out);
-                        }
-                    }
-                    walk(p, body, &bound, depth + 1, out);
-                }
-                _ => args.iter().for_each(each),
+    // A call is followed into the function's body, its place arguments bound to the
+    // parameters; every other expression reads what its children read.
+    if let Expr::Call(f, args) = e
+        && let Some(body) = p.functions.get(*f as usize).map(|f| &f.body)
+        && depth < MAX_CALL_DEPTH
+    {
+        // Arguments that are places bind the parameters; the others are read here.
+        let bound: Vec<Option<Place>> = args.iter().map(|a| place(a, params)).collect();
+        for (a, b) in args.iter().zip(&bound) {
+            if b.is_none() {
+                walk(p, a, params, depth, out);
             }
         }
-        Expr::Builtin(_, args) | Expr::List(args) => args.iter().for_each(each),
-        Expr::If(c, t, f) => {
-            each(c);
-            each(t);
-            each(f);
-        }
-        Expr::Match {
-            scrutinee,
-            arms,
-            default,
-        } => {
-            each(scrutinee);
-            arms.iter().for_each(|(_, a)| each(a));
-            if let Some(d) = default {
-                each(d);
-            }
-        }
-        Expr::Record { base, fields } => {
-            if let Some(b) = base {
-                each(b);
-            }
-            fields.iter().flatten().for_each(each);
-        }
+        walk(p, body, &bound, depth + 1, out);
+        return;
     }
+    each_child(e, |x| walk(p, x, params, depth, out));
 }
 
 /// `ticket.priority`: the slot's name and each field's name along the path.

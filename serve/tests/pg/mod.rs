@@ -249,3 +249,22 @@ impl Drop for Cluster {
             .output();
     }
 }
+
+/// A private CA's PEM, and a server certificate (PEM, key PEM) it signed for `localhost`:
+/// for [`Cluster::start_tls`].
+#[allow(dead_code, reason = "each test binary uses part of these")]
+pub fn tls_pki(name: &str) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("a key"))
+        .expect("a CA certificate");
+    let key = KeyPair::generate().expect("a key");
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .expect("leaf parameters")
+        .signed_by(&key, &ca)
+        .expect("a server certificate");
+    (ca.pem(), leaf.pem(), key.serialize_pem())
+}
